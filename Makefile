@@ -1,0 +1,146 @@
+# Firezone gateway in C: one non-recursive Makefile.
+#
+#   make            build both binaries into build/
+#   make check      install missing Debian packages (as root), build, run every suite
+#   make demo       install missing packages, build, run the local demo (root)
+#   make install    PREFIX=/usr/local DESTDIR= LIBEXECDIR=$(PREFIX)/libexec
+#   make SANITIZE=1 ASan + UBSan build (in build-san/)
+#   make V=1        show the commands
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/sbin
+LIBEXECDIR  ?= $(PREFIX)/libexec/firezone
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DATADIR     ?= $(PREFIX)/share/firezone-gateway
+DESTDIR     ?=
+
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(SANITIZE),1)
+B        := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B        := build
+SANFLAGS :=
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wmissing-prototypes \
+            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -DFZ_VERSION='"$(VERSION)"' -DFZ_LIBEXECDIR='"$(LIBEXECDIR)"' -Icommon
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+LDFLAGS  += $(SANFLAGS) -pie -Wl,-z,relro,-z,now
+
+# Each binary has its own libraries: the privileged dataplane never links
+# the control process's libraries (json-c, libnice/GLib, libevent_openssl).
+DP_PKGS  := libcrypto libcap-ng libevent_core
+CTL_PKGS := libevent libevent_openssl openssl json-c nice
+TEST_PKGS := check
+
+pc_cflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null))
+pc_libs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null))
+
+COMMON_SRCS := $(sort $(wildcard common/*.c))
+DP_SRCS     := $(sort $(wildcard dataplane/*.c))
+CTL_SRCS    := $(sort $(wildcard control/*.c))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+DP_BIN  := $(B)/firezone-gateway
+CTL_BIN := $(B)/firezone-gateway-control
+
+.PHONY: all check unit integ demo install clean deps-build deps-test bench fuzz
+all: $(DP_BIN) $(CTL_BIN)
+
+# Per-directory compile flags.
+$(B)/obj/dataplane/%.o: EXTRA_CFLAGS = $(call pc_cflags,$(DP_PKGS))
+$(B)/obj/control/%.o:   EXTRA_CFLAGS = $(call pc_cflags,$(CTL_PKGS))
+$(B)/obj/tests/%.o:     EXTRA_CFLAGS = $(call pc_cflags,$(DP_PKGS) $(CTL_PKGS) $(TEST_PKGS)) -Idataplane -Icontrol -Itests/unit
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(DP_BIN): $(call obj,$(COMMON_SRCS) $(DP_SRCS))
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(DP_PKGS))
+
+$(CTL_BIN): $(call obj,$(COMMON_SRCS) $(CTL_SRCS))
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CTL_PKGS))
+
+# ---- unit suites ---------------------------------------------------------
+# Each suite is described by tests/unit/<name>.mk:
+#   UNIT_TESTS += name
+#   test_name_SRCS := tests/unit/test_name.c common/foo.c ...   (what it links)
+#   test_name_PKGS := libcrypto                                  (extra pkg-config names)
+UNIT_TESTS :=
+include $(sort $(wildcard tests/unit/*.mk))
+
+define unit_rule
+$(B)/tests/test_$(1): $$(call obj,$$(test_$(1)_SRCS))
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(call pc_libs,$(TEST_PKGS) $$(test_$(1)_PKGS))
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(B)/tests/test_$(t))
+
+# make test-NAME builds and runs one suite.
+test-%: $(B)/tests/test_%
+	$(Q)CK_DEFAULT_TIMEOUT=60 $<
+
+unit: $(UNIT_BINS)
+	$(Q)fail=0; pass=0; for t in $(UNIT_BINS); do \
+		if CK_DEFAULT_TIMEOUT=60 FZ_BUILD=$(B) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAIL: $$t"; fi; \
+	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+
+# ---- integration suites (root, network namespaces) ------------------------
+integ: all
+	$(Q)FZ_BUILD=$(B) sh tests/integ/run-all.sh
+
+deps-build:
+	$(Q)sh contrib/deps.sh build
+deps-test:
+	$(Q)sh contrib/deps.sh test
+
+check: deps-test
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integ
+
+demo: deps-test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)FZ_BUILD=$(B) sh tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(DP_BIN) $(DESTDIR)$(BINDIR)/firezone-gateway
+	install -m 0755 $(CTL_BIN) $(DESTDIR)$(LIBEXECDIR)/firezone-gateway-control
+	install -m 0644 man/firezone-gateway.8 $(DESTDIR)$(MANDIR)/man8/firezone-gateway.8
+	$(Q)if [ -f contrib/firezone-gateway.service ]; then \
+		install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DATADIR); \
+		install -m 0644 contrib/firezone-gateway.service $(DESTDIR)$(UNITDIR)/firezone-gateway.service; \
+		install -m 0644 contrib/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/firezone-gateway.conf; \
+		install -m 0644 contrib/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/firezone-gateway.conf; \
+		install -m 0755 contrib/setup-host-network.sh $(DESTDIR)$(DATADIR)/setup-host-network.sh; \
+	fi
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

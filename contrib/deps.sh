@@ -1,0 +1,42 @@
+#!/bin/sh
+# Install the Debian packages a build (and, with "test", the test suites) needs.
+# As root: installs what is missing with apt-get. Not root: names what is
+# missing and the command that installs it, and fails.
+#
+# usage: contrib/deps.sh build|test|demo
+set -eu
+
+build_pkgs="gcc make pkg-config libevent-dev libssl-dev libnice-dev libjson-c-dev libcap-ng-dev"
+test_pkgs="check iproute2 coturn wireguard-go wireguard-tools python3 python3-websockets iperf3 nftables mandoc procps psmisc"
+
+case "${1:-build}" in
+build) want="$build_pkgs" ;;
+test|demo) want="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 build|test|demo" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages:$missing" >&2
+	echo "deps: install them as root with: apt-get install -y$missing" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# An update first: a fresh machine may have no package lists at all.
+apt-get update -qq >/dev/null || apt-get update
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# coturn's package enables and starts a system service on some hosts;
+# the tests start their own instance, so stop the packaged one quietly.
+if command -v systemctl >/dev/null 2>&1; then
+	systemctl disable --now coturn >/dev/null 2>&1 || true
+fi
