@@ -1,0 +1,117 @@
+/*
+ * ipc_msg.h - the catalogue of messages between the dataplane
+ * (firezone-gateway) and control (firezone-gateway-control).
+ *
+ * Wire rules: every message is one SOCK_SEQPACKET datagram made of a
+ * struct ipc_hdr followed by a payload of fixed-width fields (no pointers,
+ * no enums, no bools).  Both processes run on the same host from the same
+ * build, so integers are in host byte order.  Strings are fixed arrays that
+ * must contain a NUL.  Numbers 0x01xx travel dataplane -> control, 0x02xx
+ * control -> dataplane.  Bump IPC_VERSION whenever a layout changes.
+ */
+#ifndef FZ_IPC_MSG_H
+#define FZ_IPC_MSG_H
+
+#include <stdint.h>
+
+#define IPC_VERSION 1u
+
+/* The control process finds its end of the socketpair on this fd. */
+#define IPC_CONTROL_FD 3
+
+struct ipc_hdr {
+	uint16_t type;
+	uint16_t flags;
+	uint32_t len;     /* payload bytes after this header */
+	uint32_t peer_id; /* client connection the message is about, 0 if none */
+	uint32_t reserved;
+};
+
+/* Address as it crosses the socketpair (family 4 or 6, port host order). */
+struct ipc_addr {
+	uint8_t family;
+	uint8_t pad;
+	uint16_t port;
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes */
+};
+
+/* Largest UDP payload forwarded to control (STUN/TURN). */
+#define IPC_MAX_DATAGRAM 2048
+
+enum ipc_type {
+	/* dataplane -> control */
+	IPC_D2C_HELLO = 0x0101,
+	IPC_D2C_CONFIG = 0x0102,
+	IPC_D2C_SOCKET_ACK = 0x0103,
+	IPC_D2C_UDP_RX = 0x0104,
+	IPC_D2C_SHUTDOWN = 0x0105,
+	/* control -> dataplane */
+	IPC_C2D_HELLO = 0x0201,
+	IPC_C2D_UDP_SOCKET = 0x0202,
+	IPC_C2D_SHUTDOWN = 0x0203,
+};
+
+/* First message from the dataplane: version and the WireGuard public key. */
+struct ipc_d2c_hello {
+	uint32_t version;
+	uint32_t pid;
+	uint8_t public_key[32];
+};
+
+/*
+ * Second message from the dataplane: the run-time configuration, so that
+ * the token never appears in control's command line or environment.
+ * Both sides wipe it after use.
+ */
+struct ipc_d2c_config {
+	char api_url[1024];
+	char token[2048];
+	char firezone_id[256];
+	char name[256];
+	char health_addr[128];
+	char state_dir[256];
+	uint8_t log_level;
+	uint8_t log_format;
+	uint8_t no_telemetry;
+	uint8_t pad[5];
+};
+
+/* Answer to IPC_C2D_UDP_SOCKET once the dataplane reads from the socket. */
+struct ipc_d2c_socket_ack {
+	uint8_t family;
+	uint8_t ok;       /* 1: the dataplane reads it; 0: refused */
+	uint16_t port;
+	uint32_t mark;    /* SO_MARK applied, 0 if it could not be set */
+};
+
+/* A STUN/TURN datagram the dataplane received and hands to control. */
+#define IPC_UDP_KIND_STUN 1u    /* ICE STUN (checks, responses) */
+#define IPC_UDP_KIND_RELAY 2u   /* STUN/TURN control from a relay address */
+struct ipc_d2c_udp_rx {
+	struct ipc_addr local; /* our address the datagram was sent to */
+	struct ipc_addr from;
+	uint8_t kind;
+	uint8_t pad;
+	uint16_t len;          /* bytes in data[], at most IPC_MAX_DATAGRAM */
+	uint8_t data[];
+};
+
+#define IPC_SHUTDOWN_SIGNAL 1u  /* a signal asked us to stop */
+#define IPC_SHUTDOWN_FATAL 2u   /* a fatal error; the sender exits 1 */
+struct ipc_shutdown {
+	uint32_t reason;
+};
+
+struct ipc_c2d_hello {
+	uint32_t version;
+	uint32_t pid;
+};
+
+/* Carries one UDP socket fd (SCM_RIGHTS); control keeps a duplicate. */
+struct ipc_c2d_udp_socket {
+	uint8_t family;
+	uint8_t pad;
+	uint16_t port;
+};
+
+#endif

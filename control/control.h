@@ -1,0 +1,49 @@
+/*
+ * control.h - state of the firezone-gateway-control process, shared by its
+ * glue files (main, dispatch, sockets).
+ */
+#ifndef FZ_CONTROL_H
+#define FZ_CONTROL_H
+
+#include <stdint.h>
+
+#include "ipc.h"
+
+struct event_base;
+struct event;
+
+struct ctl_udp {
+	int fd;          /* our duplicate, used for sending; -1 if absent */
+	uint8_t family;
+	uint16_t port;
+	int acked;       /* the dataplane confirmed it reads the socket */
+};
+
+struct ctl {
+	struct event_base *base;
+	struct ipc_chan ipc;
+	struct event *ev_ipc_read, *ev_ipc_write;
+	uint32_t dataplane_pid;
+	uint8_t public_key[32];
+	struct ipc_d2c_config cfg; /* holds the token: wiped at exit */
+	int have_config;
+	struct ctl_udp udp[2];     /* [0] IPv4, [1] IPv6 */
+	int exit_code;
+	int stopping;
+	uint64_t udp_rx_stun, udp_rx_relay;
+};
+
+/* dispatch.c: the one IPC dispatcher of control. */
+void ctl_ipc_readable(struct ctl *c);
+void ctl_ipc_flush(struct ctl *c);
+void ctl_ipc_send_reliable(struct ctl *c, uint16_t type, const void *payload, size_t len, int fd);
+
+/* sockets.c: create the two UDP sockets (p2p-wire.md §1.1) and hand them
+ * to the dataplane.  Returns the number created. */
+int ctl_sockets_create(struct ctl *c);
+void ctl_sockets_close(struct ctl *c);
+
+/* main.c: leave the event loop with an exit code. */
+void ctl_stop(struct ctl *c, int exit_code, const char *why);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * config.c - parse the command line and environment of firezone-gateway.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+extern char **environ;
+
+enum {
+	OPT_NO_TELEMETRY = 256,
+	OPT_HEALTH,
+	OPT_STATE_DIR,
+	OPT_DP_USER,
+	OPT_CTL_USER,
+	OPT_LOG_LEVEL,
+	OPT_LOG_FORMAT,
+};
+
+static const struct option long_opts[] = {
+	{ "api-url", required_argument, NULL, 'u' },
+	{ "firezone-id", required_argument, NULL, 'i' },
+	{ "firezone-name", required_argument, NULL, 'n' },
+	{ "no-telemetry", no_argument, NULL, OPT_NO_TELEMETRY },
+	{ "health-check-addr", required_argument, NULL, OPT_HEALTH },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "dataplane-user", required_argument, NULL, OPT_DP_USER },
+	{ "control-user", required_argument, NULL, OPT_CTL_USER },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+config_usage(const char *prog, void *fp)
+{
+	FILE *f = fp;
+
+	fprintf(f,
+"usage: %s [options] [TOKEN]\n"
+"\n"
+"Firezone gateway: connects to the Firezone portal and lets authorized\n"
+"clients reach resources on this network over WireGuard.\n"
+"\n"
+"  TOKEN                      portal token (env FIREZONE_TOKEN, or a file named by\n"
+"                             FIREZONE_TOKEN_FILE, or the systemd credential\n"
+"                             \"" CONFIG_TOKEN_CREDENTIAL "\")\n"
+"  -u, --api-url URL          portal URL (env FIREZONE_API_URL; default " CONFIG_DEFAULT_API_URL ")\n"
+"  -i, --firezone-id ID       gateway ID (env FIREZONE_ID; default: STATE_DIR/gateway_id)\n"
+"  -n, --firezone-name NAME   name shown in the portal (env FIREZONE_NAME; default: hostname)\n"
+"      --no-telemetry         accepted for compatibility; nothing is ever sent\n"
+"                             (env FIREZONE_NO_TELEMETRY)\n"
+"      --health-check-addr A  health HTTP address (env HEALTH_CHECK_ADDR; default " CONFIG_DEFAULT_HEALTH_ADDR ")\n"
+"      --state-dir DIR        state directory (env FIREZONE_STATE_DIR; default " CONFIG_DEFAULT_STATE_DIR ")\n"
+"      --dataplane-user USER  user of the dataplane process (env FIREZONE_DATAPLANE_USER;\n"
+"                             default " CONFIG_DEFAULT_DP_USER ")\n"
+"      --control-user USER    user of the control process (env FIREZONE_CONTROL_USER;\n"
+"                             default " CONFIG_DEFAULT_CTL_USER ")\n"
+"      --log-level LEVEL      error, warn, info, debug or trace (default: from RUST_LOG,\n"
+"                             else info)\n"
+"      --log-format FORMAT    text or json (env LOG_FORMAT; default text)\n"
+"  -h, --help                 show this help and exit\n"
+"  -V, --version              show the version and exit\n"
+"\n"
+"Run as root (the two processes then switch to their own users) or as a user\n"
+"holding CAP_NET_ADMIN (setcap cap_net_admin+eip). See firezone-gateway(8).\n",
+	    prog);
+}
+
+int
+config_parse_bool(const char *s, int *out)
+{
+	static const char *const t[] = { "true", "1", "yes", "on" };
+	static const char *const f[] = { "false", "0", "no", "off", "" };
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcasecmp(s, t[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (strcasecmp(s, f[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	return -1;
+}
+
+/* Copy src into a fixed field; complain naming the option if too long. */
+static int
+set_field(char *dst, size_t size, const char *src, const char *what)
+{
+	size_t n = strlen(src);
+
+	if (n >= size) {
+		fprintf(stderr, "firezone-gateway: %s is too long (%zu bytes, at most %zu)\n",
+		    what, n, size - 1);
+		return -1;
+	}
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+/* Environment value, treating an empty one as unset. */
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return (v != NULL && *v != '\0') ? v : NULL;
+}
+
+/* Overwrite a secret in the process's original argv/environ memory. */
+static void
+scrub(char *s)
+{
+	if (s != NULL)
+		OPENSSL_cleanse(s, strlen(s));
+}
+
+static void
+scrub_env(const char *name)
+{
+	size_t nl = strlen(name);
+	char **e;
+
+	for (e = environ; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, name, nl) == 0 && (*e)[nl] == '=')
+			scrub(*e + nl + 1);
+	unsetenv(name);
+}
+
+/* Strip surrounding whitespace in place; returns the start. */
+static char *
+trim(char *s)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/* Read a token file (at most the field size); 0 ok, -1 error printed. */
+static int
+read_token_file(struct dp_config *c, const char *path)
+{
+	char buf[sizeof(c->token) + 2];
+	size_t off = 0;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "firezone-gateway: cannot read token file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (off < sizeof(buf) - 1 && (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0)
+		off += (size_t)n;
+	close(fd);
+	buf[off] = '\0';
+	if (off >= sizeof(buf) - 1)
+		fprintf(stderr, "firezone-gateway: token file %s is too large\n", path);
+	else if (*trim(buf) == '\0')
+		fprintf(stderr, "firezone-gateway: token file %s is empty\n", path);
+	else
+		rc = set_field(c->token, sizeof(c->token), trim(buf), "the token");
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return rc;
+}
+
+static int
+check_url(const char *u)
+{
+	static const char *const schemes[] = { "ws://", "wss://", "http://", "https://" };
+	size_t i, l;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		l = strlen(schemes[i]);
+		if (strncasecmp(u, schemes[i], l) == 0)
+			return (u[l] != '\0' && u[l] != '/' && u[l] != ':') ? 0 : -1;
+	}
+	return -1;
+}
+
+enum config_result
+config_parse(struct dp_config *c, int argc, char **argv)
+{
+	const char *prog = "firezone-gateway";
+	const char *v, *level_arg = NULL, *format_arg = NULL;
+	char path[PATH_MAX];
+	int ch, b;
+
+	memset(c, 0, sizeof(*c));
+	c->log_level = LOG_LVL_INFO;
+	c->log_format = LOG_FMT_TEXT;
+
+	/* Environment first; flags override below. */
+	snprintf(c->api_url, sizeof(c->api_url), "%s", CONFIG_DEFAULT_API_URL);
+	snprintf(c->health_addr, sizeof(c->health_addr), "%s", CONFIG_DEFAULT_HEALTH_ADDR);
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", CONFIG_DEFAULT_STATE_DIR);
+	snprintf(c->dp_user, sizeof(c->dp_user), "%s", CONFIG_DEFAULT_DP_USER);
+	snprintf(c->ctl_user, sizeof(c->ctl_user), "%s", CONFIG_DEFAULT_CTL_USER);
+	if ((v = env("FIREZONE_API_URL")) && set_field(c->api_url, sizeof(c->api_url), v, "FIREZONE_API_URL"))
+		return CONFIG_USAGE;
+	if ((v = env("FIREZONE_ID")) && set_field(c->firezone_id, sizeof(c->firezone_id), v, "FIREZONE_ID"))
+		return CONFIG_USAGE;
+	if ((v = env("FIREZONE_NAME")) && set_field(c->name, sizeof(c->name), v, "FIREZONE_NAME"))
+		return CONFIG_USAGE;
+	if ((v = env("HEALTH_CHECK_ADDR")) && set_field(c->health_addr, sizeof(c->health_addr), v, "HEALTH_CHECK_ADDR"))
+		return CONFIG_USAGE;
+	if ((v = env("FIREZONE_STATE_DIR")) && set_field(c->state_dir, sizeof(c->state_dir), v, "FIREZONE_STATE_DIR"))
+		return CONFIG_USAGE;
+	if ((v = env("FIREZONE_DATAPLANE_USER")) && set_field(c->dp_user, sizeof(c->dp_user), v, "FIREZONE_DATAPLANE_USER"))
+		return CONFIG_USAGE;
+	if ((v = env("FIREZONE_CONTROL_USER")) && set_field(c->ctl_user, sizeof(c->ctl_user), v, "FIREZONE_CONTROL_USER"))
+		return CONFIG_USAGE;
+	if ((v = env("FIREZONE_NO_TELEMETRY")) != NULL) {
+		if (config_parse_bool(v, &b) < 0) {
+			fprintf(stderr, "firezone-gateway: FIREZONE_NO_TELEMETRY must be true or false, not \"%s\"\n", v);
+			return CONFIG_USAGE;
+		}
+		c->no_telemetry = b;
+	}
+	format_arg = env("LOG_FORMAT");
+	if ((v = env("RUST_LOG")) != NULL) {
+		enum log_level l;
+		if (log_level_from_rust_log(v, &l) == 0)
+			c->log_level = l;
+	}
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":u:i:n:hV", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			if (set_field(c->api_url, sizeof(c->api_url), optarg, "--api-url"))
+				return CONFIG_USAGE;
+			break;
+		case 'i':
+			if (set_field(c->firezone_id, sizeof(c->firezone_id), optarg, "--firezone-id"))
+				return CONFIG_USAGE;
+			break;
+		case 'n':
+			if (set_field(c->name, sizeof(c->name), optarg, "--firezone-name"))
+				return CONFIG_USAGE;
+			break;
+		case OPT_NO_TELEMETRY:
+			c->no_telemetry = 1;
+			break;
+		case OPT_HEALTH:
+			if (set_field(c->health_addr, sizeof(c->health_addr), optarg, "--health-check-addr"))
+				return CONFIG_USAGE;
+			break;
+		case OPT_STATE_DIR:
+			if (set_field(c->state_dir, sizeof(c->state_dir), optarg, "--state-dir"))
+				return CONFIG_USAGE;
+			break;
+		case OPT_DP_USER:
+			if (set_field(c->dp_user, sizeof(c->dp_user), optarg, "--dataplane-user"))
+				return CONFIG_USAGE;
+			break;
+		case OPT_CTL_USER:
+			if (set_field(c->ctl_user, sizeof(c->ctl_user), optarg, "--control-user"))
+				return CONFIG_USAGE;
+			break;
+		case OPT_LOG_LEVEL:
+			level_arg = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			format_arg = optarg;
+			break;
+		case 'h':
+			config_usage(prog, stdout);
+			return CONFIG_EXIT_OK;
+		case 'V':
+			printf("firezone-gateway %s\n", FZ_VERSION);
+			return CONFIG_EXIT_OK;
+		case ':':
+			fprintf(stderr, "firezone-gateway: option %s needs a value\n", argv[optind - 1]);
+			fprintf(stderr, "Try 'firezone-gateway --help'.\n");
+			return CONFIG_USAGE;
+		default:
+			fprintf(stderr, "firezone-gateway: unknown option %s\n", argv[optind - 1]);
+			fprintf(stderr, "Try 'firezone-gateway --help'.\n");
+			return CONFIG_USAGE;
+		}
+	}
+	if (level_arg != NULL && log_level_parse(level_arg, &c->log_level) < 0) {
+		fprintf(stderr, "firezone-gateway: unknown log level \"%s\" (error, warn, info, debug, trace)\n", level_arg);
+		return CONFIG_USAGE;
+	}
+	if (format_arg != NULL) {
+		if (strcasecmp(format_arg, "text") == 0)
+			c->log_format = LOG_FMT_TEXT;
+		else if (strcasecmp(format_arg, "json") == 0)
+			c->log_format = LOG_FMT_JSON;
+		else {
+			fprintf(stderr, "firezone-gateway: unknown log format \"%s\" (text or json)\n", format_arg);
+			return CONFIG_USAGE;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "firezone-gateway: unexpected argument after the token\n");
+		return CONFIG_USAGE;
+	}
+	if (check_url(c->api_url) < 0) {
+		fprintf(stderr, "firezone-gateway: the API URL must be ws://, wss://, http:// or https:// followed by a host\n");
+		return CONFIG_USAGE;
+	}
+
+	/* Token: argument, FIREZONE_TOKEN, FIREZONE_TOKEN_FILE, credential. */
+	if (argc - optind == 1) {
+		if (set_field(c->token, sizeof(c->token), argv[optind], "the token"))
+			return CONFIG_FATAL;
+		scrub(argv[optind]);
+	} else if ((v = env("FIREZONE_TOKEN")) != NULL) {
+		if (set_field(c->token, sizeof(c->token), v, "FIREZONE_TOKEN"))
+			return CONFIG_FATAL;
+	} else if ((v = env("FIREZONE_TOKEN_FILE")) != NULL) {
+		if (read_token_file(c, v) < 0)
+			return CONFIG_FATAL;
+	} else if ((v = env("CREDENTIALS_DIRECTORY")) != NULL &&
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", v, CONFIG_TOKEN_CREDENTIAL) < sizeof(path) &&
+	    access(path, F_OK) == 0) {
+		if (read_token_file(c, path) < 0)
+			return CONFIG_FATAL;
+	}
+	scrub_env("FIREZONE_TOKEN");
+	if (c->token[0] == '\0') {
+		fprintf(stderr, "firezone-gateway: no token: pass it as an argument or set FIREZONE_TOKEN "
+		    "(or FIREZONE_TOKEN_FILE)\n");
+		return CONFIG_FATAL;
+	}
+
+	if (c->name[0] == '\0' && gethostname(c->name, sizeof(c->name) - 1) < 0)
+		snprintf(c->name, sizeof(c->name), "firezone-gateway");
+
+	v = env("FIREZONE_CONTROL_BIN");
+	if (set_field(c->control_bin, sizeof(c->control_bin),
+	    v != NULL ? v : FZ_LIBEXECDIR "/firezone-gateway-control", "FIREZONE_CONTROL_BIN"))
+		return CONFIG_USAGE;
+	return CONFIG_OK;
+}
+
+void
+config_clear(struct dp_config *c)
+{
+	OPENSSL_cleanse(c->token, sizeof(c->token));
+}

@@ -1,0 +1,59 @@
+/*
+ * config.h - command line and environment of firezone-gateway
+ * (shared/spec/portal-protocol.md §5, plus this implementation's options).
+ * An explicit flag wins over its environment variable.
+ */
+#ifndef FZ_DP_CONFIG_H
+#define FZ_DP_CONFIG_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+#define CONFIG_DEFAULT_API_URL "wss://api.firezone.dev"
+#define CONFIG_DEFAULT_HEALTH_ADDR "0.0.0.0:8080"
+#define CONFIG_DEFAULT_STATE_DIR "/var/lib/firezone"
+#define CONFIG_DEFAULT_DP_USER "firezone-gateway"
+#define CONFIG_DEFAULT_CTL_USER "firezone-control"
+#define CONFIG_TOKEN_CREDENTIAL "firezone-token"
+
+struct dp_config {
+	char api_url[1024];
+	char token[2048];
+	char firezone_id[256];
+	char name[256];
+	char health_addr[128];
+	char state_dir[256];
+	char dp_user[64];
+	char ctl_user[64];
+	char control_bin[1024];
+	enum log_level log_level;
+	enum log_format log_format;
+	int no_telemetry;
+};
+
+enum config_result {
+	CONFIG_OK = 0,
+	CONFIG_EXIT_OK = 1,   /* --help or --version was printed */
+	CONFIG_USAGE = 2,     /* command-line error: exit 2 */
+	CONFIG_FATAL = 3,     /* e.g. no token: exit 1 */
+};
+
+/*
+ * Parse argv and the environment into c.  Messages for the user are
+ * written to stderr / stdout (help, version).  The token is wiped from
+ * argv and from the environment block once copied, so it does not show in
+ * /proc/<pid>/cmdline or /proc/<pid>/environ.
+ */
+enum config_result config_parse(struct dp_config *c, int argc, char **argv);
+
+/* Parse a boolean word (true/false/1/0/yes/no/on/off).  0 ok, -1 bad. */
+int config_parse_bool(const char *s, int *out);
+
+/* Wipe secrets held in c. */
+void config_clear(struct dp_config *c);
+
+/* Print the --help text to f. */
+void config_usage(const char *prog, void *f);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * dataplane.h - state of the firezone-gateway (dataplane) process, shared
+ * by its glue files (main, dispatch, udp, spawn).
+ */
+#ifndef FZ_DATAPLANE_H
+#define FZ_DATAPLANE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "ipc.h"
+
+struct event_base;
+struct event;
+
+/* Mark on the gateway's sockets so its own traffic skips the Firezone
+ * routing table (gateway-dataplane.md §1.3). */
+#define DP_SOCKET_MARK 0xfd002021u
+
+#define DP_UDP_MAX 2
+
+struct dp_udp {
+	int fd;
+	uint8_t family;   /* 4 or 6 */
+	uint16_t port;
+	struct event *ev;
+};
+
+struct dp_counters {
+	uint64_t udp_rx;
+	uint64_t drop_oversize;
+	uint64_t drop_local;
+	uint64_t drop_garbage;
+	uint64_t drop_no_peer;
+	uint64_t drop_no_channel;
+	uint64_t stun_forwarded;
+	uint64_t stun_dropped;   /* queue toward control full */
+	uint64_t tun_rx;
+	uint64_t tun_drop_no_peer;
+};
+
+struct dp {
+	struct event_base *base;
+	struct ipc_chan ipc;
+	struct event *ev_ipc_read, *ev_ipc_write;
+	int tun_fd;
+	struct event *ev_tun;
+	int netlink_fd;
+	struct dp_udp udp[DP_UDP_MAX];
+	int nudp;
+	pid_t control_pid;
+	int control_status;   /* wait status once reaped, -1 before */
+	int stopping;         /* a clean shutdown is under way */
+	int exit_code;
+	struct event *ev_stop_timer;
+	uint8_t private_key[32];
+	uint8_t public_key[32];
+	struct dp_counters ctr;
+};
+
+/* dispatch.c: the one IPC dispatcher of the dataplane. */
+void dp_ipc_readable(struct dp *dp);
+void dp_ipc_flush(struct dp *dp);
+/* Send a message that must arrive; a failure is fatal. */
+void dp_ipc_send_reliable(struct dp *dp, uint16_t type, const void *payload, size_t len);
+
+/* udp.c: adopt a UDP socket received from control; read and demultiplex. */
+int dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mark);
+void dp_udp_close_all(struct dp *dp);
+
+/* spawn.c: fork and exec the control process on its end of the pair. */
+pid_t dp_spawn_control(const struct dp_config *cfg, const void *plan, int ctl_sock);
+
+/* main.c: begin a clean stop (exit code 0) or a fatal one (exit code 1). */
+void dp_stop(struct dp *dp, int exit_code, const char *why);
+
+#endif

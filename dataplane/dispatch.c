@@ -1,0 +1,113 @@
+/*
+ * dispatch.c - the dataplane's one IPC dispatcher: every message from
+ * control arrives here after ipc_recv validated it.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "dataplane.h"
+#include "log.h"
+
+void
+dp_ipc_flush(struct dp *dp)
+{
+	int rc = ipc_flush(&dp->ipc);
+
+	if (rc == IPC_OK) {
+		event_del(dp->ev_ipc_write);
+		return;
+	}
+	if (rc == IPC_AGAIN) {
+		event_add(dp->ev_ipc_write, NULL);
+		return;
+	}
+	dp_stop(dp, 1, "cannot write to control");
+}
+
+void
+dp_ipc_send_reliable(struct dp *dp, uint16_t type, const void *payload, size_t len)
+{
+	int rc = ipc_send(&dp->ipc, type, 0, payload, len, -1, 1);
+
+	if (rc != IPC_OK) {
+		log_warnx("ipc: cannot send %s: %s", ipc_type_name(type), ipc_strerror(rc));
+		dp_stop(dp, 1, "control channel broken");
+		return;
+	}
+	if (ipc_pending(&dp->ipc))
+		event_add(dp->ev_ipc_write, NULL);
+}
+
+static void
+on_udp_socket(struct dp *dp, const struct ipc_msg *m)
+{
+	struct ipc_c2d_udp_socket s;
+	struct ipc_d2c_socket_ack ack;
+	uint32_t mark = 0;
+
+	memcpy(&s, m->payload, sizeof(s));
+	memset(&ack, 0, sizeof(ack));
+	ack.family = s.family;
+	ack.port = s.port;
+	if (dp_udp_adopt(dp, m->fd, s.family, s.port, &mark) == 0) {
+		ack.ok = 1;
+		ack.mark = mark;
+		log_info("udp: reading the IPv%u socket on port %u", s.family, (unsigned)s.port);
+	} else {
+		close(m->fd);
+	}
+	dp_ipc_send_reliable(dp, IPC_D2C_SOCKET_ACK, &ack, sizeof(ack));
+}
+
+void
+dp_ipc_readable(struct dp *dp)
+{
+	struct ipc_msg m;
+	int rc, i;
+
+	/* A bounded number per wakeup keeps the packet path responsive. */
+	for (i = 0; i < 64; i++) {
+		rc = ipc_recv(&dp->ipc, &m);
+		if (rc == IPC_AGAIN)
+			return;
+		if (rc == IPC_EOF) {
+			if (dp->stopping || dp->ipc.phase == IPC_PH_CLOSED)
+				dp_stop(dp, dp->exit_code, NULL);
+			else
+				dp_stop(dp, 1, "control process closed the channel unexpectedly");
+			return;
+		}
+		if (rc != IPC_OK) {
+			log_errorx("ipc: invalid message from control: %s", ipc_strerror(rc));
+			dp_stop(dp, 1, "protocol violation on the control channel");
+			return;
+		}
+		switch (m.hdr.type) {
+		case IPC_C2D_HELLO: {
+			struct ipc_c2d_hello h;
+			memcpy(&h, m.payload, sizeof(h));
+			log_info("ipc: control process %u said hello (protocol %u)",
+			    (unsigned)h.pid, (unsigned)h.version);
+			break;
+		}
+		case IPC_C2D_UDP_SOCKET:
+			on_udp_socket(dp, &m);
+			break;
+		case IPC_C2D_SHUTDOWN: {
+			struct ipc_shutdown s;
+			memcpy(&s, m.payload, sizeof(s));
+			if (s.reason == IPC_SHUTDOWN_SIGNAL)
+				dp_stop(dp, 0, "control process is stopping");
+			else
+				dp_stop(dp, 1, "control process hit a fatal error");
+			return;
+		}
+		default:
+			/* ipc_recv only returns types of the table. */
+			break;
+		}
+		explicit_bzero(m.buf, sizeof(struct ipc_hdr) + m.hdr.len);
+	}
+}

@@ -1,0 +1,357 @@
+/*
+ * main.c - firezone-gateway: the privileged half of the gateway.
+ *
+ * Start-up order (architecture.md §4): read the configuration, check the
+ * privileges we were given, acquire what needs them (TUN device, rtnetlink
+ * socket), generate the WireGuard key pair, start control over a
+ * socketpair, drop to CAP_NET_ADMIN under our own user and verify, then run
+ * the event loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "dataplane.h"
+#include "log.h"
+#include "privdrop.h"
+#include "tun.h"
+
+#define STOP_GRACE_SECONDS 3
+
+static int
+netlink_open(void)
+{
+	struct sockaddr_nl sa;
+	int fd;
+
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE)) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* New X25519 static key pair; only the public half ever leaves us. */
+static int
+keypair_generate(uint8_t priv[32], uint8_t pub[32])
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	size_t pl = 32, ql = 32;
+	int ok;
+
+	if (k == NULL)
+		return -1;
+	ok = EVP_PKEY_get_raw_private_key(k, priv, &pl) == 1 &&
+	    EVP_PKEY_get_raw_public_key(k, pub, &ql) == 1 && pl == 32 && ql == 32;
+	EVP_PKEY_free(k);
+	if (!ok) {
+		OPENSSL_cleanse(priv, 32);
+		return -1;
+	}
+	return 0;
+}
+
+/* Use FIREZONE_CONTROL_BIN, else libexecdir, else next to our own binary. */
+static void
+resolve_control_bin(struct dp_config *cfg)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (getenv("FIREZONE_CONTROL_BIN") != NULL || access(cfg->control_bin, X_OK) == 0)
+		return;
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return;
+	*slash = '\0';
+	if ((size_t)snprintf(cfg->control_bin, sizeof(cfg->control_bin),
+	    "%s/firezone-gateway-control", self) >= sizeof(cfg->control_bin))
+		cfg->control_bin[0] = '\0';
+}
+
+static void
+reap_control(struct dp *dp)
+{
+	int st;
+	pid_t r;
+
+	if (dp->control_pid <= 0)
+		return;
+	while ((r = waitpid(dp->control_pid, &st, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r != dp->control_pid)
+		return;
+	dp->control_status = st;
+	dp->control_pid = 0;
+	if (!dp->stopping) {
+		if (WIFSIGNALED(st))
+			log_errorx("control process was killed by signal %d", WTERMSIG(st));
+		else
+			log_errorx("control process exited with status %d", WEXITSTATUS(st));
+		dp_stop(dp, 1, "control process is gone");
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) != 0 && dp->exit_code == 0) {
+		log_warnx("control process exited with status %d", WEXITSTATUS(st));
+	}
+	event_base_loopbreak(dp->base);
+}
+
+static void
+stop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dp *dp = arg;
+
+	(void)fd;
+	(void)what;
+	if (dp->control_pid > 0) {
+		log_warnx("control process did not stop within %d s; killing it", STOP_GRACE_SECONDS);
+		kill(dp->control_pid, SIGKILL);
+		while (waitpid(dp->control_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		dp->control_pid = 0;
+	}
+	event_base_loopbreak(dp->base);
+}
+
+void
+dp_stop(struct dp *dp, int exit_code, const char *why)
+{
+	struct ipc_shutdown s;
+	struct timeval tv = { STOP_GRACE_SECONDS, 0 };
+
+	if (dp->stopping) {
+		if (exit_code > dp->exit_code)
+			dp->exit_code = exit_code;
+		return;
+	}
+	dp->stopping = 1;
+	dp->exit_code = exit_code;
+	if (why != NULL) {
+		if (exit_code == 0)
+			log_info("stopping: %s", why);
+		else
+			log_errorx("stopping: %s", why);
+	}
+	if (dp->ipc.phase != IPC_PH_CLOSED) {
+		memset(&s, 0, sizeof(s));
+		s.reason = exit_code == 0 ? IPC_SHUTDOWN_SIGNAL : IPC_SHUTDOWN_FATAL;
+		(void)ipc_send(&dp->ipc, IPC_D2C_SHUTDOWN, 0, &s, sizeof(s), -1, 0);
+	}
+	/* Closing our end tells control for certain, even if the queue is full. */
+	shutdown(dp->ipc.fd, SHUT_WR);
+	if (dp->control_pid <= 0) {
+		event_base_loopbreak(dp->base);
+		return;
+	}
+	dp->ev_stop_timer = evtimer_new(dp->base, stop_timer_cb, dp);
+	if (dp->ev_stop_timer == NULL || evtimer_add(dp->ev_stop_timer, &tv) < 0)
+		event_base_loopbreak(dp->base);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct dp *dp = arg;
+
+	(void)what;
+	if (sig == SIGCHLD) {
+		reap_control(dp);
+		return;
+	}
+	dp_stop(dp, 0, sig == SIGINT ? "interrupted" : "terminated by a signal");
+}
+
+static void
+ipc_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dp_ipc_readable(arg);
+}
+
+static void
+ipc_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dp_ipc_flush(arg);
+}
+
+static void
+tun_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dp *dp = arg;
+	static uint8_t pkt[65536];
+	ssize_t n;
+	int i;
+
+	(void)what;
+	for (i = 0; i < 64; i++) {
+		n = read(fd, pkt, sizeof(pkt));
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("tun: read");
+			return;
+		}
+		dp->ctr.tun_rx++;
+		/* No client is connected through this process yet. */
+		dp->ctr.tun_drop_no_peer++;
+	}
+}
+
+static void
+send_hello_and_config(struct dp *dp, struct dp_config *cfg)
+{
+	struct ipc_d2c_hello h;
+	struct ipc_d2c_config *c;
+
+	memset(&h, 0, sizeof(h));
+	h.version = IPC_VERSION;
+	h.pid = (uint32_t)getpid();
+	memcpy(h.public_key, dp->public_key, sizeof(h.public_key));
+	dp_ipc_send_reliable(dp, IPC_D2C_HELLO, &h, sizeof(h));
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	memcpy(c->api_url, cfg->api_url, sizeof(c->api_url));
+	memcpy(c->token, cfg->token, sizeof(c->token));
+	memcpy(c->firezone_id, cfg->firezone_id, sizeof(c->firezone_id));
+	memcpy(c->name, cfg->name, sizeof(c->name));
+	memcpy(c->health_addr, cfg->health_addr, sizeof(c->health_addr));
+	memcpy(c->state_dir, cfg->state_dir, sizeof(c->state_dir));
+	c->log_level = (uint8_t)cfg->log_level;
+	c->log_format = (uint8_t)cfg->log_format;
+	c->no_telemetry = (uint8_t)cfg->no_telemetry;
+	dp_ipc_send_reliable(dp, IPC_D2C_CONFIG, c, sizeof(*c));
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+	/* Control has the token now; this process never needs it again. */
+	config_clear(cfg);
+}
+
+static void
+log_counters(const struct dp *dp)
+{
+	log_info("counters: udp rx %llu, forwarded to control %llu (dropped %llu), "
+	    "dropped: no peer %llu, garbage %llu, oversize %llu, bad local %llu, "
+	    "no channel %llu; tun rx %llu (no peer %llu)",
+	    (unsigned long long)dp->ctr.udp_rx, (unsigned long long)dp->ctr.stun_forwarded,
+	    (unsigned long long)dp->ctr.stun_dropped, (unsigned long long)dp->ctr.drop_no_peer,
+	    (unsigned long long)dp->ctr.drop_garbage, (unsigned long long)dp->ctr.drop_oversize,
+	    (unsigned long long)dp->ctr.drop_local, (unsigned long long)dp->ctr.drop_no_channel,
+	    (unsigned long long)dp->ctr.tun_rx, (unsigned long long)dp->ctr.tun_drop_no_peer);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct dp dp;
+	struct dp_config cfg;
+	struct privdrop_plan plan;
+	struct event *sigs[4];
+	static const int signums[4] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP };
+	char why[512];
+	int sv[2], i;
+
+	log_init("dataplane", LOG_LVL_INFO, LOG_FMT_TEXT);
+	switch (config_parse(&cfg, argc, argv)) {
+	case CONFIG_OK:
+		break;
+	case CONFIG_EXIT_OK:
+		return 0;
+	case CONFIG_USAGE:
+		return 2;
+	default:
+		return 1;
+	}
+	log_init("dataplane", cfg.log_level, cfg.log_format);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (privdrop_prepare(&plan, cfg.dp_user, cfg.ctl_user, why, sizeof(why)) < 0)
+		fatalx("%s", why);
+	resolve_control_bin(&cfg);
+	if (cfg.control_bin[0] == '\0' || access(cfg.control_bin, X_OK) < 0)
+		fatalx("cannot find the control program %s (set FIREZONE_CONTROL_BIN)",
+		    cfg.control_bin);
+
+	memset(&dp, 0, sizeof(dp));
+	dp.control_status = -1;
+	if ((dp.tun_fd = tun_open(why, sizeof(why))) < 0)
+		fatalx("%s", why);
+	log_info("tun: created %s (ifindex %u, mtu %d)", TUN_NAME, tun_ifindex(), TUN_MTU);
+	if ((dp.netlink_fd = netlink_open()) < 0)
+		fatal("cannot open a rtnetlink socket");
+	if (keypair_generate(dp.private_key, dp.public_key) < 0)
+		fatalx("cannot generate the WireGuard key pair");
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		fatal("socketpair");
+	if ((dp.control_pid = dp_spawn_control(&cfg, &plan, sv[1])) < 0)
+		fatal("cannot start the control process");
+	close(sv[1]);
+	ipc_chan_init(&dp.ipc, sv[0], IPC_SIDE_DATAPLANE);
+	evutil_make_socket_nonblocking(sv[0]);
+
+	if (privdrop_dataplane(&plan, why, sizeof(why)) < 0) {
+		kill(dp.control_pid, SIGTERM);
+		fatalx("%s", why);
+	}
+	log_info("privileges: uid %u gid %u, capabilities: CAP_NET_ADMIN only%s",
+	    (unsigned)getuid(), (unsigned)getgid(),
+	    plan.as_root ? "" : " (started without root: no user switch)");
+
+	if ((dp.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	dp.ev_ipc_read = event_new(dp.base, sv[0], EV_READ | EV_PERSIST, ipc_read_cb, &dp);
+	dp.ev_ipc_write = event_new(dp.base, sv[0], EV_WRITE, ipc_write_cb, &dp);
+	dp.ev_tun = event_new(dp.base, dp.tun_fd, EV_READ | EV_PERSIST, tun_read_cb, &dp);
+	if (dp.ev_ipc_read == NULL || dp.ev_ipc_write == NULL || dp.ev_tun == NULL ||
+	    event_add(dp.ev_ipc_read, NULL) < 0 || event_add(dp.ev_tun, NULL) < 0)
+		fatalx("cannot set up the event loop");
+	for (i = 0; i < 4; i++) {
+		sigs[i] = evsignal_new(dp.base, signums[i], signal_cb, &dp);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0)
+			fatalx("cannot watch signal %d", signums[i]);
+	}
+	/* The child may have died before SIGCHLD was watched. */
+	reap_control(&dp);
+
+	send_hello_and_config(&dp, &cfg);
+	log_info("started: control process %d", (int)dp.control_pid);
+
+	if (!dp.stopping || dp.control_pid > 0)
+		event_base_dispatch(dp.base);
+
+	log_counters(&dp);
+	dp_udp_close_all(&dp);
+	close(dp.tun_fd);
+	close(dp.netlink_fd);
+	ipc_chan_clear(&dp.ipc);
+	close(dp.ipc.fd);
+	OPENSSL_cleanse(dp.private_key, sizeof(dp.private_key));
+	if (dp.control_pid > 0) {
+		kill(dp.control_pid, SIGKILL);
+		while (waitpid(dp.control_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	log_info("stopped (exit %d); %s removed", dp.exit_code, TUN_NAME);
+	return dp.exit_code;
+}

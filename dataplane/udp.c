@@ -1,0 +1,251 @@
+/*
+ * udp.c - the dataplane reads every gateway UDP socket: each datagram is
+ * demultiplexed (p2p-wire.md §1.2); STUN/TURN goes to control, WireGuard
+ * stays here.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "addr.h"
+#include "dataplane.h"
+#include "demux.h"
+#include "log.h"
+
+#define UDP_BATCH 32
+#define UDP_BUF 65535
+
+/* Local address of a datagram: pktinfo destination + the socket's port. */
+static int
+local_addr(struct msghdr *mh, const struct dp_udp *u, struct ipc_addr *local)
+{
+	struct cmsghdr *c;
+
+	memset(local, 0, sizeof(*local));
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			local->family = 4;
+			memcpy(local->addr, &pi.ipi_addr, 4);
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi6;
+			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+			if (IN6_IS_ADDR_V4MAPPED(&pi6.ipi6_addr)) {
+				local->family = 4;
+				memcpy(local->addr, &pi6.ipi6_addr.s6_addr[12], 4);
+			} else {
+				local->family = 6;
+				memcpy(local->addr, &pi6.ipi6_addr, 16);
+			}
+		}
+	}
+	local->port = u->port;
+	return local->family != 0 ? 0 : -1;
+}
+
+static void
+forward_to_control(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
+    uint8_t kind, const uint8_t *data, size_t len)
+{
+	uint8_t buf[sizeof(struct ipc_d2c_udp_rx) + IPC_MAX_DATAGRAM];
+	struct ipc_d2c_udp_rx rx;
+	int rc;
+
+	if (len == 0 || len > IPC_MAX_DATAGRAM) {
+		dp->ctr.drop_garbage++;
+		return;
+	}
+	memset(&rx, 0, sizeof(rx));
+	rx.local = *local;
+	rx.from = *from;
+	rx.kind = kind;
+	rx.len = (uint16_t)len;
+	memcpy(buf, &rx, sizeof(rx));
+	memcpy(buf + sizeof(rx), data, len);
+	rc = ipc_send(&dp->ipc, IPC_D2C_UDP_RX, 0, buf, sizeof(rx) + len, -1, 0);
+	if (rc == IPC_OK)
+		dp->ctr.stun_forwarded++;
+	else if (rc == IPC_AGAIN)
+		dp->ctr.stun_dropped++;
+	else
+		dp_stop(dp, 1, "cannot forward a datagram to control");
+}
+
+static void
+handle_datagram(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
+    const uint8_t *p, size_t n)
+{
+	enum demux_kind k;
+
+	dp->ctr.udp_rx++;
+	if (!demux_local_ok(local)) {
+		dp->ctr.drop_local++;
+		return;
+	}
+	/* The relay set arrives with the TURN client; none is known yet. */
+	k = demux_classify(p, n, 0);
+	switch (k) {
+	case DEMUX_DROP_OVERSIZE:
+		dp->ctr.drop_oversize++;
+		break;
+	case DEMUX_DROP_LOCAL:
+		dp->ctr.drop_local++;
+		break;
+	case DEMUX_DROP_GARBAGE:
+		dp->ctr.drop_garbage++;
+		break;
+	case DEMUX_TURN:
+		forward_to_control(dp, local, from, IPC_UDP_KIND_RELAY, p, n);
+		break;
+	case DEMUX_STUN:
+		forward_to_control(dp, local, from, IPC_UDP_KIND_STUN, p, n);
+		break;
+	case DEMUX_CHANNEL_DATA:
+		dp->ctr.drop_no_channel++;
+		break;
+	case DEMUX_WG_INITIATION:
+	case DEMUX_WG_RESPONSE:
+	case DEMUX_WG_COOKIE:
+	case DEMUX_WG_DATA:
+		/* No client peer is configured in this process yet. */
+		dp->ctr.drop_no_peer++;
+		break;
+	}
+}
+
+static void
+udp_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct dp *dp = arg;
+	struct dp_udp *u = NULL;
+	static uint8_t buf[UDP_BUF];
+	union {
+		struct cmsghdr align;
+		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} cbuf;
+	struct sockaddr_storage ss;
+	struct ipc_addr local, from;
+	struct msghdr mh;
+	struct iovec iov;
+	ssize_t n;
+	int i;
+
+	(void)what;
+	for (i = 0; i < dp->nudp; i++)
+		if (dp->udp[i].fd == fd)
+			u = &dp->udp[i];
+	if (u == NULL)
+		return;
+	for (i = 0; i < UDP_BATCH; i++) {
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &ss;
+		mh.msg_namelen = sizeof(ss);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = sizeof(cbuf.b);
+		n = recvmsg(fd, &mh, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("udp: recvmsg on the IPv%u socket", u->family);
+			return;
+		}
+		if (mh.msg_flags & MSG_TRUNC) {
+			dp->ctr.drop_oversize++;
+			continue;
+		}
+		if (addr_from_sockaddr(&from, (struct sockaddr *)&ss, mh.msg_namelen) < 0 ||
+		    local_addr(&mh, u, &local) < 0) {
+			dp->ctr.drop_local++;
+			continue;
+		}
+		handle_datagram(dp, &local, &from, buf, (size_t)n);
+	}
+}
+
+int
+dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mark)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct ipc_addr bound;
+	int type = 0, on = 1, sz;
+	socklen_t tl = sizeof(type);
+	uint32_t m = DP_SOCKET_MARK;
+	struct dp_udp *u;
+	int i;
+
+	*mark = 0;
+	if (dp->nudp >= DP_UDP_MAX) {
+		log_warnx("udp: refusing a third UDP socket");
+		return -1;
+	}
+	for (i = 0; i < dp->nudp; i++)
+		if (dp->udp[i].family == family) {
+			log_warnx("udp: refusing a second IPv%u socket", family);
+			return -1;
+		}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_DGRAM ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    addr_from_sockaddr(&bound, (struct sockaddr *)&ss, sl) < 0 ||
+	    bound.family != family || bound.port != port) {
+		log_warnx("udp: control sent a descriptor that is not the announced IPv%u UDP socket",
+		    family);
+		return -1;
+	}
+	if (family == 4) {
+		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0) {
+			log_warn("udp: IP_PKTINFO");
+			return -1;
+		}
+	} else if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0) {
+		log_warn("udp: IPV6_RECVPKTINFO");
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &m, sizeof(m)) == 0)
+		*mark = m;
+	else
+		log_warn("udp: cannot set SO_MARK on the IPv%u socket", family);
+	/* Larger buffers where allowed; the kernel's defaults otherwise. */
+	sz = 4 << 20;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	evutil_make_socket_nonblocking(fd);
+
+	u = &dp->udp[dp->nudp];
+	u->fd = fd;
+	u->family = family;
+	u->port = port;
+	u->ev = event_new(dp->base, fd, EV_READ | EV_PERSIST, udp_readable, dp);
+	if (u->ev == NULL || event_add(u->ev, NULL) < 0) {
+		log_warnx("udp: cannot watch the IPv%u socket", family);
+		if (u->ev != NULL)
+			event_free(u->ev);
+		u->ev = NULL;
+		return -1;
+	}
+	dp->nudp++;
+	return 0;
+}
+
+void
+dp_udp_close_all(struct dp *dp)
+{
+	int i;
+
+	for (i = 0; i < dp->nudp; i++) {
+		if (dp->udp[i].ev != NULL)
+			event_free(dp->udp[i].ev);
+		close(dp->udp[i].fd);
+	}
+	dp->nudp = 0;
+}
