@@ -1,0 +1,580 @@
+/*
+ * Unit suite for dataplane/filter: spec 9.1 cases F1-F7, expiry, bad
+ * ranges, and the compiled table against a naive model of spec 3.2/3.3 on
+ * random input.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "log.h"
+#include "packet.h"
+#include "pkt_ref.h"
+
+static uint64_t rng_state;
+
+static uint32_t
+rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+static struct pkt_addr
+A(const char *s)
+{
+	struct pkt_addr a;
+
+	ck_assert_int_eq(pkt_addr_from_str(&a, s), PKT_OK);
+	return a;
+}
+
+static void
+mkid(uint8_t id[16], int n)
+{
+	memset(id, 0, 16);
+	id[15] = (uint8_t)n;
+}
+
+static struct filter_client *
+mkclient(void)
+{
+	struct pkt_addr t4 = A("100.64.0.1"), t6 = A("fd00:2021:1111::1");
+	struct filter_client *fc = filter_client_new(&t4, &t6);
+
+	ck_assert_ptr_nonnull(fc);
+	return fc;
+}
+
+/* Build a real packet from the client's tunnel address and run the filter on it. */
+static int
+check_pkt(struct filter_client *fc, const char *dst, int proto, int dport, int64_t now)
+{
+	struct pkt_addr d = A(dst), s = A(d.af == 4 ? "100.64.0.1" : "fd00:2021:1111::1");
+	uint8_t p[200], pl[4] = { 1, 2, 3, 4 };
+	struct pkt_info pi;
+	size_t n;
+
+	if (proto == 1 && d.af == 6)
+		proto = 58;
+	n = ref_build(p, sizeof(p), d.af, s.b, d.b, proto, 40000, dport, pl, sizeof(pl), 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	return filter_check(fc, &pi, now);
+}
+
+START_TEST(f1_expire_individually)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec tcp = { FILTER_TCP, 20, 100 }, udp = { FILTER_UDP, 20, 100 };
+	struct pkt_addr net = A("10.0.0.0");
+	uint8_t a[16], b[16];
+	int64_t T = 1700000000;
+
+	mkid(a, 1);
+	mkid(b, 2);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net, 24, &tcp, 1, T), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, b, FILTER_RES_CIDR, &net, 24, &udp, 1, T + 10), PKT_OK);
+	ck_assert_int_eq(filter_next_expiry(fc), T);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.1", 6, 80, T - 1), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.1", 17, 80, T - 1), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.1", 6, 80, T), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.1", 17, 80, T), PKT_OK);
+	ck_assert_uint_eq(filter_count(fc), 1);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.1", 17, 80, T + 9), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.1", 17, 80, T + 10), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.1", 6, 80, T + 10), PKT_E_DENIED);
+	ck_assert_uint_eq(filter_count(fc), 0);
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(regrant_updates_expiry)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec tcp = { FILTER_TCP, 80, 80 }, udp = { FILTER_UDP, 53, 53 };
+	struct pkt_addr net = A("10.0.0.0");
+	uint8_t a[16];
+
+	mkid(a, 1);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net, 24, &tcp, 1, 100), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net, 24, &udp, 1, 200), PKT_OK);
+	ck_assert_int_eq(filter_next_expiry(fc), 200);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.9", 17, 53, 150), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.9", 6, 80, 150), PKT_E_DENIED);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net, 24, &udp, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.9", 17, 53, 1000000), PKT_OK);
+	/* a grant already expired is stored and goes at the next check */
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net, 24, &udp, 1, 10), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.9", 17, 53, 1000000), PKT_E_DENIED);
+	ck_assert_uint_eq(filter_count(fc), 0);
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(invalid_grants)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec bad = { FILTER_TCP, 100, 20 }, ok = { FILTER_TCP, 20, 100 };
+	struct filter_spec badproto = { 9, 1, 2 };
+	struct pkt_addr net = A("10.0.0.0"), host = A("10.0.0.1"), net6 = A("2001:db8::");
+	uint8_t a[16], b[16];
+	enum filter_res_type t;
+
+	mkid(a, 1);
+	mkid(b, 2);
+	log_setlevel(LOG_LVL_ERROR);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net, 24, &bad, 1, FILTER_NO_EXPIRY), PKT_E_INVAL);
+	ck_assert_uint_eq(filter_count(fc), 0);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net, 24, &badproto, 1, FILTER_NO_EXPIRY), PKT_E_INVAL);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &host, 24, &ok, 1, FILTER_NO_EXPIRY), PKT_E_INVAL);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net, 33, &ok, 1, FILTER_NO_EXPIRY), PKT_E_INVAL);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, NULL, 24, &ok, 1, FILTER_NO_EXPIRY), PKT_E_INVAL);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net, 24, &ok, 1, FILTER_NO_EXPIRY), PKT_OK);
+	/* re-grant with a bad range keeps the old filters */
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net, 24, &bad, 1, FILTER_NO_EXPIRY), PKT_E_INVAL);
+	ck_assert_int_eq(filter_set_filters(fc, a, &bad, 1), PKT_E_INVAL);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.1", 6, 50, 0), PKT_OK);
+	/* type or network change refused */
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_DNS, NULL, 0, &ok, 1, FILTER_NO_EXPIRY), PKT_E_INVAL);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &net6, 32, &ok, 1, FILTER_NO_EXPIRY), PKT_E_INVAL);
+	ck_assert(filter_has(fc, a, &t));
+	ck_assert_int_eq(t, FILTER_RES_CIDR);
+	ck_assert(!filter_has(fc, b, NULL));
+	ck_assert_int_eq(filter_revoke(fc, b), PKT_E_NOTFOUND);
+	ck_assert_int_eq(filter_set_filters(fc, b, &ok, 1), PKT_E_NOTFOUND);
+	ck_assert_int_eq(filter_dns_update(fc, a, "x", NULL, 0, NULL, 0), PKT_E_INVAL);
+	ck_assert_int_eq(filter_revoke(fc, a), PKT_OK);
+	ck_assert_uint_eq(filter_count(fc), 0);
+	log_setlevel(LOG_LVL_INFO);
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(protocols_and_spoofing)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec f[2] = { { FILTER_TCP, 443, 443 }, { FILTER_UDP, 1000, 2000 } };
+	struct pkt_addr n4 = A("10.1.0.0"), n6 = A("2001:db8::");
+	uint8_t a[16], b[16], p[100];
+	struct pkt_info pi;
+	size_t n;
+	struct pkt_addr s = A("100.64.0.2"), d = A("10.1.2.3");
+
+	mkid(a, 1);
+	mkid(b, 2);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &n4, 16, f, 2, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, b, FILTER_RES_CIDR, &n6, 32, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.1.2.3", 6, 443, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.1.2.3", 6, 444, 0), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "10.1.2.3", 17, 443, 0), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "10.1.2.3", 17, 1000, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.1.2.3", 17, 2000, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.1.2.3", 17, 2001, 0), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "10.1.2.3", 1, 0, 0), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "10.1.2.3", 47, 0, 0), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "10.2.0.1", 6, 443, 0), PKT_E_DENIED);
+	/* empty list: everything, any protocol */
+	ck_assert_int_eq(check_pkt(fc, "2001:db8::5", 47, 0, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "2001:db8::5", 1, 0, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "2001:db9::5", 6, 1, 0), PKT_E_DENIED);
+	/* spoofed source */
+	n = ref_build(p, sizeof(p), 4, s.b, d.b, 6, 1, 443, NULL, 0, 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, &pi, 0), PKT_E_SPOOF);
+	/* TCP whose header does not parse is denied under a non-empty list */
+	s = A("100.64.0.1");
+	n = ref_build(p, sizeof(p), 4, s.b, d.b, 6, 1, 443, NULL, 0, 0);
+	p[32] = 0x30;
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, &pi, 0), PKT_E_DENIED);
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(f5_removal_restores_parent)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec fa = { FILTER_TCP, 10, 20 }, fb = { FILTER_UDP, 30, 40 };
+	struct pkt_addr sup = A("10.0.0.0"), sub = A("10.0.5.0");
+	uint8_t a[16], b[16];
+
+	mkid(a, 1);
+	mkid(b, 2);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &sup, 16, &fa, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, b, FILTER_RES_CIDR, &sub, 24, &fb, 1, FILTER_NO_EXPIRY), PKT_OK);
+	/* inside the child: union of both */
+	ck_assert_int_eq(check_pkt(fc, "10.0.5.1", 6, 15, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.5.1", 17, 35, 0), PKT_OK);
+	/* outside the child: parent only */
+	ck_assert_int_eq(check_pkt(fc, "10.0.6.1", 17, 35, 0), PKT_E_DENIED);
+	ck_assert_int_eq(filter_revoke(fc, b), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.5.1", 6, 15, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.5.1", 17, 35, 0), PKT_E_DENIED);
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(f6_f7_dns_cidr_internet)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec u80 = { FILTER_UDP, 80, 80 }, u443 = { FILTER_UDP, 443, 443 };
+	struct pkt_addr net = A("10.0.0.0"), real = A("10.0.0.1"), proxy = A("100.96.0.1");
+	uint8_t d[16], c[16], i[16];
+
+	mkid(d, 1);
+	mkid(c, 2);
+	mkid(i, 3);
+	ck_assert_int_eq(filter_grant(fc, d, FILTER_RES_DNS, NULL, 0, &u80, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_dns_update(fc, d, "foo.com", &real, 1, &proxy, 1), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, c, FILTER_RES_CIDR, &net, 24, &u443, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.1", 17, 443, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.1", 17, 80, 0), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 17, 443, 0), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 17, 80, 0), PKT_OK);
+	ck_assert_int_eq(filter_revoke(fc, c), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, i, FILTER_RES_INTERNET, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 17, 80, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 17, 600, 0), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "1.1.1.1", 17, 600, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "2606:4700::1111", 6, 1, 0), PKT_OK);
+	/* an untranslated proxy-range address is not covered by Internet */
+	ck_assert_int_eq(check_pkt(fc, "100.96.0.2", 17, 80, 0), PKT_E_DENIED);
+	/* DNS resource gone: its proxy is denied */
+	ck_assert_int_eq(filter_revoke(fc, d), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 17, 80, 0), PKT_E_DENIED);
+	filter_client_free(fc);
+}
+END_TEST
+
+/* ---- random comparison against a naive model -------------------------- */
+
+#define NIDS 12
+
+struct mres {
+	int live;
+	int type;
+	struct pkt_addr net;
+	unsigned plen;
+	struct filter_spec f[4];
+	size_t nf;
+	int64_t exp;
+	struct pkt_addr ips[3];
+	size_t nips;
+};
+
+struct mprox {
+	struct pkt_addr a;
+	int id;
+};
+
+static struct mres M[NIDS];
+static struct mprox MP[32];
+static size_t nmp;
+
+static struct pkt_addr
+rand_addr(int af)
+{
+	static const uint8_t lows[] = { 0, 1, 2, 3, 128, 255 };
+	struct pkt_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.af = (uint8_t)af;
+	if (af == 4) {
+		a.b[0] = 10;
+		a.b[1] = (uint8_t)(rnd() % 2);
+		a.b[2] = (uint8_t)(rnd() % 2);
+		a.b[3] = lows[rnd() % sizeof(lows)];
+	} else {
+		a.b[0] = 0x20;
+		a.b[1] = 0x01;
+		a.b[2] = 0x0d;
+		a.b[3] = 0xb8;
+		a.b[7] = (uint8_t)(rnd() % 2);
+		a.b[15] = lows[rnd() % sizeof(lows)];
+	}
+	return a;
+}
+
+static struct pkt_addr
+rand_proxy(void)
+{
+	struct pkt_addr a;
+
+	if (rnd() & 1) {
+		a = A("100.96.0.0");
+		a.b[3] = (uint8_t)(rnd() % 8);
+	} else {
+		a = A("fd00:2021:1111:8000::");
+		a.b[15] = (uint8_t)(rnd() % 8);
+	}
+	return a;
+}
+
+static void
+mask_net(struct pkt_addr *a, unsigned plen)
+{
+	unsigned i, bits = a->af == 4 ? 32 : 128;
+
+	for (i = plen; i < bits; i++)
+		a->b[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+}
+
+static int
+m_active(int id, int64_t now)
+{
+	return M[id].live && M[id].exp > now;
+}
+
+static int
+m_contains(int id, const struct pkt_addr *n, unsigned plen)
+{
+	size_t k;
+
+	if (M[id].type == FILTER_RES_INTERNET)
+		return 1;
+	if (M[id].type == FILTER_RES_CIDR)
+		return M[id].net.af == n->af && M[id].plen <= plen && pkt_addr_in_prefix(n, &M[id].net, M[id].plen);
+	if (plen != (n->af == 4 ? 32u : 128u))
+		return 0;
+	for (k = 0; k < M[id].nips; k++)
+		if (pkt_addr_eq(&M[id].ips[k], n))
+			return 1;
+	return 0;
+}
+
+static int
+m_eval(const int *ids, size_t nids, int proto, int l4ok, int dport)
+{
+	size_t i, k;
+
+	for (i = 0; i < nids; i++)
+		if (M[ids[i]].type == FILTER_RES_INTERNET || M[ids[i]].nf == 0)
+			return PKT_OK;
+	for (i = 0; i < nids; i++)
+		for (k = 0; k < M[ids[i]].nf; k++) {
+			const struct filter_spec *f = &M[ids[i]].f[k];
+			if (proto == 6 && l4ok && f->proto == FILTER_TCP && dport >= f->port_start && dport <= f->port_end)
+				return PKT_OK;
+			if (proto == 17 && l4ok && f->proto == FILTER_UDP && dport >= f->port_start && dport <= f->port_end)
+				return PKT_OK;
+			if ((proto == 1 || proto == 58) && f->proto == FILTER_ICMP)
+				return PKT_OK;
+		}
+	return PKT_E_DENIED;
+}
+
+static int
+m_decide(const struct pkt_addr *d, int proto, int l4ok, int dport, int64_t now)
+{
+	int ids[NIDS], id, best = -1;
+	size_t n = 0, k;
+
+	for (id = 0; id < NIDS; id++)
+		if (m_active(id, now) && M[id].type == FILTER_RES_INTERNET && !filter_is_proxy_range(d))
+			return PKT_OK;
+	for (k = 0; k < nmp; k++)
+		if (pkt_addr_eq(&MP[k].a, d) && m_active(MP[k].id, now) && M[MP[k].id].type == FILTER_RES_DNS) {
+			ids[0] = MP[k].id;
+			return m_eval(ids, 1, proto, l4ok, dport);
+		}
+	for (id = 0; id < NIDS; id++)
+		if (m_active(id, now) && M[id].type == FILTER_RES_CIDR &&
+		    pkt_addr_in_prefix(d, &M[id].net, M[id].plen) &&
+		    (best < 0 || M[id].plen > M[best].plen))
+			best = id;
+	if (best < 0)
+		return PKT_E_DENIED;
+	for (id = 0; id < NIDS; id++)
+		if (m_active(id, now) && m_contains(id, &M[best].net, M[best].plen))
+			ids[n++] = id;
+	return m_eval(ids, n, proto, l4ok, dport);
+}
+
+START_TEST(random_vs_model)
+{
+	static const unsigned plens4[] = { 0, 8, 16, 23, 24, 25, 30, 31, 32 };
+	static const unsigned plens6[] = { 0, 32, 64, 120, 127, 128 };
+	int round;
+
+	rng_state = 0x5eed0001;
+	log_setlevel(LOG_LVL_ERROR);
+	for (round = 0; round < 60; round++) {
+		struct filter_client *fc = mkclient();
+		int64_t now = 1000;
+		int op, id;
+
+		memset(M, 0, sizeof(M));
+		nmp = 0;
+		for (id = 0; id < NIDS; id++) {
+			M[id].type = id < 8 ? FILTER_RES_CIDR : id < 11 ? FILTER_RES_DNS : FILTER_RES_INTERNET;
+			if (M[id].type == FILTER_RES_CIDR) {
+				int af = (rnd() % 3) ? 4 : 6;
+				M[id].net = rand_addr(af);
+				M[id].plen = af == 4 ? plens4[rnd() % 9] : plens6[rnd() % 6];
+				mask_net(&M[id].net, M[id].plen);
+			}
+		}
+		for (op = 0; op < 150; op++) {
+			uint8_t uid[16];
+			unsigned what = rnd() % 16;
+			size_t k;
+			int q;
+
+			id = (int)(rnd() % NIDS);
+			if (id == 11 && (rnd() % 4))
+				id = (int)(rnd() % 11);
+			mkid(uid, id + 1);
+			/* settle expiry in both before any change */
+			(void)filter_expire(fc, now);
+			for (k = 0; k < NIDS; k++)
+				if (M[k].live && M[k].exp <= now) {
+					M[k].live = 0;
+					M[k].nips = 0;
+				}
+			if (what < 6) {
+				struct filter_spec f[4];
+				size_t nf = rnd() % 4, j;
+				int64_t exp = (rnd() % 3) ? FILTER_NO_EXPIRY : now + (int64_t)(rnd() % 20);
+				int bad = 0, r;
+
+				for (j = 0; j < nf; j++) {
+					f[j].proto = (uint8_t)(1 + rnd() % 3);
+					f[j].port_start = (uint16_t)(rnd() % 60);
+					f[j].port_end = (uint16_t)(f[j].port_start + rnd() % 30);
+					if (rnd() % 40 == 0 && f[j].proto != FILTER_ICMP && f[j].port_start >= 6) {
+						f[j].port_end = (uint16_t)(f[j].port_start - 1 - rnd() % 5);
+						bad = 1;
+					}
+				}
+				r = filter_grant(fc, uid, (enum filter_res_type)M[id].type, &M[id].net, M[id].plen, f, nf, exp);
+				if (bad) {
+					ck_assert_int_eq(r, PKT_E_INVAL);
+				} else {
+					ck_assert_int_eq(r, PKT_OK);
+					if (!M[id].live)
+						M[id].nips = 0;
+					M[id].live = 1;
+					memcpy(M[id].f, f, sizeof(f));
+					M[id].nf = nf;
+					M[id].exp = exp;
+				}
+			} else if (what < 8) {
+				int r = filter_revoke(fc, uid);
+				ck_assert_int_eq(r, M[id].live ? PKT_OK : PKT_E_NOTFOUND);
+				M[id].live = 0;
+				M[id].nips = 0;
+			} else if (what < 11 && M[id].type == FILTER_RES_DNS) {
+				struct pkt_addr ips[3], px[3];
+				size_t ni = rnd() % 4, np = rnd() % 4, j;
+				int r;
+
+				for (j = 0; j < ni; j++)
+					ips[j] = rand_addr((rnd() % 3) ? 4 : 6);
+				for (j = 0; j < np; j++)
+					px[j] = rand_proxy();
+				r = filter_dns_update(fc, uid, "example.com", ips, ni, px, np);
+				ck_assert_int_eq(r, M[id].live ? PKT_OK : PKT_E_NOTFOUND);
+				if (r == PKT_OK) {
+					memcpy(M[id].ips, ips, ni * sizeof(ips[0]));
+					M[id].nips = ni;
+					for (j = 0; j < np; j++) {
+						for (k = 0; k < nmp; k++)
+							if (pkt_addr_eq(&MP[k].a, &px[j]))
+								break;
+						if (k == nmp)
+							MP[nmp++].a = px[j];
+						MP[k].id = id;
+					}
+				}
+			} else if (what < 12) {
+				now += rnd() % 4;
+			}
+			/* probe */
+			for (q = 0; q < 40; q++) {
+				static const int protos[] = { 6, 17, 1, 47 };
+				struct pkt_info pi;
+				int proto = protos[rnd() % 4], want, got;
+
+				memset(&pi, 0, sizeof(pi));
+				if (rnd() % 4 == 0)
+					pi.dst = rand_proxy();
+				else if (rnd() % 8 == 0)
+					pi.dst = A("192.0.2.1");
+				else
+					pi.dst = rand_addr((rnd() % 3) ? 4 : 6);
+				pi.version = pi.dst.af;
+				pi.src = A(pi.version == 4 ? "100.64.0.1" : "fd00:2021:1111::1");
+				if (proto == 1 && pi.version == 6)
+					proto = 58;
+				pi.proto = (uint8_t)proto;
+				pi.l4_ok = (rnd() % 10) != 0;
+				pi.dport = (uint16_t)(rnd() % 100);
+				want = m_decide(&pi.dst, proto, pi.l4_ok, pi.dport, now);
+				got = filter_check(fc, &pi, now);
+				ck_assert_msg(got == want, "round %d op %d: got %d want %d", round, op, got, want);
+			}
+		}
+		filter_client_free(fc);
+	}
+	log_setlevel(LOG_LVL_INFO);
+}
+END_TEST
+
+START_TEST(many_prefixes)
+{
+	/* one client with many nested/adjacent CIDR resources, spot-checked */
+	struct filter_client *fc = mkclient();
+	struct filter_spec f = { FILTER_TCP, 1, 1 };
+	uint8_t id[16];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		struct pkt_addr n = A("10.0.0.0");
+		n.b[1] = (uint8_t)(i / 256);
+		n.b[2] = (uint8_t)(i % 256);
+		mkid(id, 0);
+		id[13] = (uint8_t)(i >> 8);
+		id[14] = (uint8_t)i;
+		f.port_start = f.port_end = (uint16_t)(i + 1);
+		ck_assert_int_eq(filter_grant(fc, id, FILTER_RES_CIDR, &n, 24, &f, 1, FILTER_NO_EXPIRY), PKT_OK);
+	}
+	ck_assert_int_eq(check_pkt(fc, "10.0.7.9", 6, 8, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.7.9", 6, 9, 0), PKT_E_DENIED);
+	ck_assert_int_eq(check_pkt(fc, "10.3.231.9", 6, 1000, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.3.232.9", 6, 1001, 0), PKT_E_DENIED);
+	filter_client_free(fc);
+}
+END_TEST
+
+static Suite *
+filter_suite(void)
+{
+	Suite *s = suite_create("filter");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, f1_expire_individually);
+	tcase_add_test(tc, regrant_updates_expiry);
+	tcase_add_test(tc, invalid_grants);
+	tcase_add_test(tc, protocols_and_spoofing);
+	tcase_add_test(tc, f5_removal_restores_parent);
+	tcase_add_test(tc, f6_f7_dns_cidr_internet);
+	tcase_add_test(tc, random_vs_model);
+	tcase_add_test(tc, many_prefixes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(filter_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
