@@ -1,0 +1,358 @@
+/*
+ * Unit suite for common/ipc: round trip of every message type over a real
+ * socketpair, descriptor passing, and every rejection of the validation
+ * table.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ipc.h"
+
+static int sv[2];
+static struct ipc_chan tx, rx;
+static struct ipc_msg msg;
+
+static void
+pair(enum ipc_side rx_side, enum ipc_phase phase)
+{
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	ipc_chan_init(&tx, sv[0], rx_side == IPC_SIDE_CONTROL ? IPC_SIDE_DATAPLANE : IPC_SIDE_CONTROL);
+	ipc_chan_init(&rx, sv[1], rx_side);
+	rx.phase = phase;
+}
+
+static void
+unpair(void)
+{
+	ipc_chan_clear(&tx);
+	ipc_chan_clear(&rx);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Send raw bytes with n descriptors attached. */
+static void
+send_raw(const void *buf, size_t len, const int *fds, int nfds)
+{
+	union {
+		struct cmsghdr a;
+		uint8_t b[CMSG_SPACE(sizeof(int) * 4)];
+	} cb;
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
+	struct msghdr mh;
+	struct cmsghdr *c;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfds > 0) {
+		memset(&cb, 0, sizeof(cb));
+		mh.msg_control = cb.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	ck_assert_int_eq(sendmsg(sv[0], &mh, 0), (ssize_t)len);
+}
+
+/* Header + payload in one buffer. */
+static size_t
+build(uint8_t *buf, uint16_t type, const void *payload, size_t len, int32_t len_delta)
+{
+	struct ipc_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	h.len = (uint32_t)((int64_t)len + len_delta);
+	memcpy(buf, &h, sizeof(h));
+	if (len)
+		memcpy(buf + sizeof(h), payload, len);
+	return sizeof(h) + len;
+}
+
+static int
+open_fds(void)
+{
+	int n = 0, fd;
+
+	for (fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+START_TEST(roundtrip_all_types)
+{
+	struct ipc_d2c_hello dh = { .version = IPC_VERSION, .pid = 42 };
+	struct ipc_d2c_config *cfg = calloc(1, sizeof(*cfg));
+	struct ipc_d2c_socket_ack ack = { .family = 6, .ok = 1, .port = 5000, .mark = 7 };
+	uint8_t rxbuf[sizeof(struct ipc_d2c_udp_rx) + 5];
+	struct ipc_d2c_udp_rx u;
+	struct ipc_shutdown sd = { .reason = IPC_SHUTDOWN_SIGNAL };
+	struct ipc_c2d_hello ch = { .version = IPC_VERSION, .pid = 43 };
+
+	memset(dh.public_key, 0xAB, sizeof(dh.public_key));
+	strcpy(cfg->api_url, "wss://example.test");
+	strcpy(cfg->token, "secret");
+	cfg->log_level = 3;
+
+	/* Control receives D2C messages in order HELLO, CONFIG, then RUN. */
+	pair(IPC_SIDE_CONTROL, IPC_PH_HELLO);
+	ck_assert_int_eq(ipc_send(&tx, IPC_D2C_HELLO, 0, &dh, sizeof(dh), -1, 1), IPC_OK);
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+	ck_assert_int_eq(msg.hdr.type, IPC_D2C_HELLO);
+	ck_assert_mem_eq(msg.payload, &dh, sizeof(dh));
+	ck_assert_int_eq(rx.phase, IPC_PH_CONFIG);
+
+	ck_assert_int_eq(ipc_send(&tx, IPC_D2C_CONFIG, 0, cfg, sizeof(*cfg), -1, 1), IPC_OK);
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+	ck_assert_int_eq(msg.hdr.type, IPC_D2C_CONFIG);
+	ck_assert_mem_eq(msg.payload, cfg, sizeof(*cfg));
+	ck_assert_int_eq(rx.phase, IPC_PH_RUN);
+
+	ck_assert_int_eq(ipc_send(&tx, IPC_D2C_SOCKET_ACK, 9, &ack, sizeof(ack), -1, 1), IPC_OK);
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+	ck_assert_int_eq(msg.hdr.peer_id, 9);
+	ck_assert_mem_eq(msg.payload, &ack, sizeof(ack));
+
+	memset(&u, 0, sizeof(u));
+	u.local.family = 4;
+	u.from.family = 6;
+	u.from.port = 3478;
+	u.kind = IPC_UDP_KIND_STUN;
+	u.len = 5;
+	memcpy(rxbuf, &u, sizeof(u));
+	memcpy(rxbuf + sizeof(u), "hello", 5);
+	ck_assert_int_eq(ipc_send(&tx, IPC_D2C_UDP_RX, 0, rxbuf, sizeof(rxbuf), -1, 0), IPC_OK);
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+	ck_assert_mem_eq(msg.payload, rxbuf, sizeof(rxbuf));
+
+	ck_assert_int_eq(ipc_send(&tx, IPC_D2C_SHUTDOWN, 0, &sd, sizeof(sd), -1, 1), IPC_OK);
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+	ck_assert_int_eq(rx.phase, IPC_PH_CLOSED);
+	unpair();
+
+	/* Dataplane receives C2D messages: HELLO, then RUN. */
+	pair(IPC_SIDE_DATAPLANE, IPC_PH_HELLO);
+	ck_assert_int_eq(ipc_send(&tx, IPC_C2D_HELLO, 0, &ch, sizeof(ch), -1, 1), IPC_OK);
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+	ck_assert_mem_eq(msg.payload, &ch, sizeof(ch));
+	ck_assert_int_eq(rx.phase, IPC_PH_RUN);
+	sd.reason = IPC_SHUTDOWN_FATAL;
+	ck_assert_int_eq(ipc_send(&tx, IPC_C2D_SHUTDOWN, 0, &sd, sizeof(sd), -1, 1), IPC_OK);
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+	ck_assert_int_eq(msg.hdr.type, IPC_C2D_SHUTDOWN);
+	/* EOF once the peer closes. */
+	close(sv[0]);
+	sv[0] = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_EOF);
+	unpair();
+	free(cfg);
+}
+END_TEST
+
+START_TEST(fd_passing)
+{
+	struct ipc_c2d_udp_socket s = { .family = 4, .port = 1234 };
+	struct stat a, b;
+	int p[2];
+
+	pair(IPC_SIDE_DATAPLANE, IPC_PH_RUN);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(ipc_send(&tx, IPC_C2D_UDP_SOCKET, 0, &s, sizeof(s), p[1], 1), IPC_OK);
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+	ck_assert_int_ge(msg.fd, 0);
+	ck_assert_int_ne(msg.fd, p[1]);
+	ck_assert_int_eq(fstat(msg.fd, &a), 0);
+	ck_assert_int_eq(fstat(p[1], &b), 0);
+	ck_assert_int_eq(a.st_ino, b.st_ino);
+	ck_assert_int_eq(fcntl(msg.fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	/* The passed descriptor really is the same pipe. */
+	ck_assert_int_eq(write(msg.fd, "x", 1), 1);
+	{
+		char c;
+		ck_assert_int_eq(read(p[0], &c, 1), 1);
+		ck_assert_int_eq(c, 'x');
+	}
+	close(msg.fd);
+	close(p[0]);
+	close(p[1]);
+	unpair();
+}
+END_TEST
+
+/* A queued reliable message keeps its own copy of the descriptor. */
+START_TEST(queue_when_full)
+{
+	struct ipc_c2d_hello ch = { .version = IPC_VERSION };
+	struct ipc_c2d_udp_socket s = { .family = 6, .port = 1 };
+	int sz = 4096, sent = 0, dropped = 0, p[2], rc;
+
+	pair(IPC_SIDE_DATAPLANE, IPC_PH_HELLO);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	/* Fill the socket with unreliable sends until it refuses. */
+	while ((rc = ipc_send(&tx, IPC_C2D_HELLO, 0, &ch, sizeof(ch), -1, 0)) == IPC_OK && sent < 100000)
+		sent++;
+	ck_assert_int_eq(rc, IPC_AGAIN);
+	ck_assert_int_eq(tx.dropped, 1);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(ipc_send(&tx, IPC_C2D_UDP_SOCKET, 0, &s, sizeof(s), p[0], 1), IPC_OK);
+	ck_assert(ipc_pending(&tx));
+	close(p[0]);
+	/* Unreliable messages behind a queue are dropped, never reordered. */
+	ck_assert_int_eq(ipc_send(&tx, IPC_C2D_HELLO, 0, &ch, sizeof(ch), -1, 0), IPC_AGAIN);
+	dropped = (int)tx.dropped;
+	ck_assert_int_eq(dropped, 2);
+	/* Drain the receiver, then the queue flushes. */
+	rx.phase = IPC_PH_HELLO;
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+	rx.phase = IPC_PH_HELLO;
+	while (ipc_recv(&rx, &msg) == IPC_OK)
+		rx.phase = IPC_PH_HELLO;
+	ck_assert_int_eq(ipc_flush(&tx), IPC_OK);
+	rx.phase = IPC_PH_RUN;
+	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+	ck_assert_int_eq(msg.hdr.type, IPC_C2D_UDP_SOCKET);
+	ck_assert_int_ge(msg.fd, 0);
+	ck_assert_int_eq(write(msg.fd, "y", 1), -1); /* read end of the pipe */
+	close(msg.fd);
+	close(p[1]);
+	unpair();
+}
+END_TEST
+
+struct reject_case {
+	const char *name;
+	enum ipc_side side;
+	enum ipc_phase phase;
+	uint16_t type;
+	size_t len;          /* payload length actually sent */
+	int32_t len_delta;   /* header length minus real payload length */
+	int nfds;
+	uint32_t version;    /* for HELLO payloads */
+	int expect;
+};
+
+static const struct reject_case rejects[] = {
+	{ "unknown type", IPC_SIDE_CONTROL, IPC_PH_RUN, 0x7777, 4, 0, 0, 0, IPC_ETYPE },
+	{ "wrong direction (C2D at control)", IPC_SIDE_CONTROL, IPC_PH_HELLO, IPC_C2D_HELLO,
+	    sizeof(struct ipc_c2d_hello), 0, 0, IPC_VERSION, IPC_EDIR },
+	{ "wrong direction (D2C at dataplane)", IPC_SIDE_DATAPLANE, IPC_PH_HELLO, IPC_D2C_HELLO,
+	    sizeof(struct ipc_d2c_hello), 0, 0, IPC_VERSION, IPC_EDIR },
+	{ "size too big", IPC_SIDE_DATAPLANE, IPC_PH_HELLO, IPC_C2D_HELLO,
+	    sizeof(struct ipc_c2d_hello) + 1, 0, 0, IPC_VERSION, IPC_ESIZE },
+	{ "size too small", IPC_SIDE_CONTROL, IPC_PH_HELLO, IPC_D2C_HELLO,
+	    sizeof(struct ipc_d2c_hello) - 1, 0, 0, IPC_VERSION, IPC_ESIZE },
+	{ "header length mismatch", IPC_SIDE_DATAPLANE, IPC_PH_HELLO, IPC_C2D_HELLO,
+	    sizeof(struct ipc_c2d_hello), 4, 0, IPC_VERSION, IPC_ELEN },
+	{ "shorter than a header", IPC_SIDE_DATAPLANE, IPC_PH_HELLO, 0, 0, 0, 0, 0, IPC_ESHORT },
+	{ "missing fd", IPC_SIDE_DATAPLANE, IPC_PH_RUN, IPC_C2D_UDP_SOCKET,
+	    sizeof(struct ipc_c2d_udp_socket), 0, 0, 0, IPC_EFD_MISSING },
+	{ "unexpected fd", IPC_SIDE_DATAPLANE, IPC_PH_HELLO, IPC_C2D_HELLO,
+	    sizeof(struct ipc_c2d_hello), 0, 1, IPC_VERSION, IPC_EFD_UNEXPECTED },
+	{ "two fds", IPC_SIDE_DATAPLANE, IPC_PH_RUN, IPC_C2D_UDP_SOCKET,
+	    sizeof(struct ipc_c2d_udp_socket), 0, 2, 0, IPC_EFD_UNEXPECTED },
+	{ "wrong phase (socket before hello)", IPC_SIDE_DATAPLANE, IPC_PH_HELLO, IPC_C2D_UDP_SOCKET,
+	    sizeof(struct ipc_c2d_udp_socket), 0, 1, 0, IPC_EPHASE },
+	{ "wrong phase (second hello)", IPC_SIDE_DATAPLANE, IPC_PH_RUN, IPC_C2D_HELLO,
+	    sizeof(struct ipc_c2d_hello), 0, 0, IPC_VERSION, IPC_EPHASE },
+	{ "wrong phase (config before hello)", IPC_SIDE_CONTROL, IPC_PH_HELLO, IPC_D2C_CONFIG,
+	    sizeof(struct ipc_d2c_config), 0, 0, 0, IPC_EPHASE },
+	{ "wrong phase (after shutdown)", IPC_SIDE_CONTROL, IPC_PH_CLOSED, IPC_D2C_SOCKET_ACK,
+	    sizeof(struct ipc_d2c_socket_ack), 0, 0, 0, IPC_EPHASE },
+	{ "version mismatch", IPC_SIDE_DATAPLANE, IPC_PH_HELLO, IPC_C2D_HELLO,
+	    sizeof(struct ipc_c2d_hello), 0, 0, IPC_VERSION + 1, IPC_EVERSION },
+	{ "config without NUL", IPC_SIDE_CONTROL, IPC_PH_CONFIG, IPC_D2C_CONFIG,
+	    sizeof(struct ipc_d2c_config), 0, 0, 0xFFFFFFFF, IPC_EPAYLOAD },
+	{ "bad socket family", IPC_SIDE_DATAPLANE, IPC_PH_RUN, IPC_C2D_UDP_SOCKET,
+	    sizeof(struct ipc_c2d_udp_socket), 0, 1, 0xFFFFFFFF, IPC_EPAYLOAD },
+	{ "udp rx length field wrong", IPC_SIDE_CONTROL, IPC_PH_RUN, IPC_D2C_UDP_RX,
+	    sizeof(struct ipc_d2c_udp_rx) + 8, 0, 0, 0xFFFFFFFF, IPC_EPAYLOAD },
+	{ "udp rx too big", IPC_SIDE_CONTROL, IPC_PH_RUN, IPC_D2C_UDP_RX,
+	    sizeof(struct ipc_d2c_udp_rx) + IPC_MAX_DATAGRAM + 1, 0, 0, 0, IPC_ESIZE },
+	{ "bad shutdown reason", IPC_SIDE_DATAPLANE, IPC_PH_RUN, IPC_C2D_SHUTDOWN,
+	    sizeof(struct ipc_shutdown), 0, 0, 0xFFFFFFFF, IPC_EPAYLOAD },
+};
+
+START_TEST(reject)
+{
+	const struct reject_case *rc = &rejects[_i];
+	uint8_t payload[IPC_MAX_PAYLOAD + 4096], buf[IPC_MAX_MSG + 8192];
+	int fds[2], before, got;
+	size_t n;
+
+	memset(payload, 0, sizeof(payload));
+	if (rc->version == 0xFFFFFFFF)
+		memset(payload, 0x55, rc->len); /* garbage fields everywhere */
+	else if (rc->version != 0)
+		memcpy(payload, &rc->version, sizeof(rc->version));
+	pair(rc->side, rc->phase);
+	before = open_fds();
+	fds[0] = open("/dev/null", O_RDONLY);
+	fds[1] = open("/dev/null", O_RDONLY);
+	if (rc->expect == IPC_ESHORT) {
+		send_raw("abc", 3, fds, rc->nfds);
+	} else {
+		n = build(buf, rc->type, payload, rc->len, rc->len_delta);
+		send_raw(buf, n, fds, rc->nfds);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	got = ipc_recv(&rx, &msg);
+	ck_assert_msg(got == rc->expect, "%s: got %d (%s), expected %d", rc->name, got,
+	    ipc_strerror(got), rc->expect);
+	/* A rejected message never leaks a received descriptor. */
+	ck_assert_int_eq(open_fds(), before);
+	unpair();
+}
+END_TEST
+
+START_TEST(validate_pure)
+{
+	struct ipc_chan ch;
+	struct ipc_hdr h = { .type = IPC_C2D_HELLO, .len = sizeof(struct ipc_c2d_hello) };
+
+	ipc_chan_init(&ch, -1, IPC_SIDE_DATAPLANE);
+	ck_assert_int_eq(ipc_validate(&ch, &h, sizeof(h) + h.len, 0), IPC_OK);
+	ck_assert_int_eq(ch.phase, IPC_PH_HELLO);
+	ck_assert_int_eq(ipc_validate(&ch, &h, sizeof(h) - 1, 0), IPC_ESHORT);
+	ck_assert_str_eq(ipc_type_name(IPC_D2C_UDP_RX), "D2C_UDP_RX");
+	ck_assert_str_eq(ipc_type_name(1), "unknown");
+	ck_assert_str_ne(ipc_strerror(IPC_EPHASE), "unknown error");
+}
+END_TEST
+
+static Suite *
+ipc_suite(void)
+{
+	Suite *s = suite_create("ipc");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, roundtrip_all_types);
+	tcase_add_test(tc, fd_passing);
+	tcase_add_test(tc, queue_when_full);
+	tcase_add_loop_test(tc, reject, 0, (int)(sizeof(rejects) / sizeof(rejects[0])));
+	tcase_add_test(tc, validate_pure);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(ipc_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
