@@ -2,8 +2,10 @@
 # test_contrib.sh -- the operations files in contrib/ work.
 #
 #  1. setup-host-network.sh: "sh -n", executable, rejects unknown arguments.
-#  2. The unit's paths agree with the Makefile's install directories and the
-#     users agree across sysusers.conf, tmpfiles.conf and the binary's defaults.
+#  2. The unit's paths agree with the Makefile's install directories, the
+#     users agree across sysusers.conf, tmpfiles.conf and the binary's
+#     defaults, the unit keeps its hardening lines, and every variable of
+#     firezone-gateway.env.example is in the man page.
 #  3. "systemd-analyze verify" on a copy of the unit whose /usr/local paths
 #     point into the tree (built binary, or a stub when not built), with the
 #     man page on MANPATH so Documentation=man:firezone-gateway(8) resolves;
@@ -137,7 +139,13 @@ if [ -x "$bin" ]; then
 	done
 	ok "default users of --help match sysusers.conf"
 fi
-[ "$failures" -eq 0 ] && ok "paths, users and hardening lines in step"
+# Every variable of the example environment file is documented.
+if [ -f "$contrib/firezone-gateway.env.example" ]; then
+	for v in $(sed -n 's/^#\{0,1\}\([A-Z][A-Z0-9_]*\)=.*/\1/p' "$contrib/firezone-gateway.env.example"); do
+		grep -q "Ev .*$v" "$page" || bad "firezone-gateway.env.example sets $v, which the man page does not document"
+	done
+fi
+[ "$failures" -eq 0 ] && ok "paths, users, hardening lines and variables in step"
 
 # --- 3. systemd-analyze verify / security --------------------------------------
 mkdir -p "$tmp/man/man8" "$tmp/unit"
