@@ -1,0 +1,678 @@
+/*
+ * phoenix.c - Phoenix V1 JSON framing and the portal channel session (see
+ * phoenix.h).  The session follows the reference client's rules: refs from
+ * one counter that never resets, join first on every connection, heartbeat
+ * every 30 s with a 5 s reply timeout, join errors fatal, phx_close a
+ * reason to reconnect, phx_error only logged.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "phoenix.h"
+
+struct phoenix_frame {
+	struct phoenix_frame	*next;
+	uint64_t		 ref;
+	size_t			 len;
+	char			 text[];
+};
+
+/* ---- framing ----------------------------------------------------------- */
+
+static int
+add_key(struct json_object *o, const char *k, struct json_object *v)
+{
+	/* json_object_object_add takes the reference to v, even on failure */
+	return json_object_object_add(o, k, v) == 0 ? PHOENIX_OK : PHOENIX_ENOMEM;
+}
+
+int
+phoenix_encode(const char *topic, const char *event, struct json_object *payload,
+    uint64_t ref, char **out, size_t *out_len)
+{
+	struct json_object *root, *t, *e, *r;
+	const char *s;
+	size_t len = 0;
+	char *copy;
+	int rc;
+
+	if (topic == NULL || event == NULL || out == NULL)
+		return PHOENIX_EINVAL;
+	*out = NULL;
+	root = json_object_new_object();
+	if (root == NULL)
+		return PHOENIX_ENOMEM;
+	t = json_object_new_string(topic);
+	e = json_object_new_string(event);
+	r = json_object_new_uint64(ref);
+	if (t == NULL || e == NULL || r == NULL) {
+		json_object_put(t);
+		json_object_put(e);
+		json_object_put(r);
+		json_object_put(root);
+		return PHOENIX_ENOMEM;
+	}
+	/* Insertion order is the output order: topic, event, payload, ref. */
+	rc = add_key(root, "topic", t);
+	if (rc == PHOENIX_OK)
+		rc = add_key(root, "event", e);
+	else
+		json_object_put(e);
+	if (rc == PHOENIX_OK)
+		rc = add_key(root, "payload", json_object_get(payload));
+	if (rc == PHOENIX_OK)
+		rc = add_key(root, "ref", r);
+	else
+		json_object_put(r);
+	if (rc != PHOENIX_OK) {
+		json_object_put(root);
+		return rc;
+	}
+	s = json_object_to_json_string_length(root,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	copy = s != NULL ? malloc(len + 1) : NULL;
+	if (copy == NULL) {
+		json_object_put(root);
+		return PHOENIX_ENOMEM;
+	}
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	json_object_put(root);
+	*out = copy;
+	if (out_len != NULL)
+		*out_len = len;
+	return PHOENIX_OK;
+}
+
+void
+phoenix_msg_free(struct phoenix_msg *m)
+{
+	if (m == NULL)
+		return;
+	json_object_put(m->root);
+	memset(m, 0, sizeof(*m));
+}
+
+/* 1 if o is an object with no keys. */
+static int
+is_empty_object(struct json_object *o)
+{
+	return o != NULL && json_object_is_type(o, json_type_object) &&
+	    json_object_object_length(o) == 0;
+}
+
+/* The string value of key k of object o, or NULL. */
+static const char *
+get_string(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, k, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int
+decode_ref(struct json_object *root, struct phoenix_msg *m)
+{
+	struct json_object *r;
+	int64_t v;
+
+	if (!json_object_object_get_ex(root, "ref", &r) || r == NULL) {
+		m->ref_kind = PHOENIX_REF_NONE;
+		return PHOENIX_OK;
+	}
+	if (json_object_is_type(r, json_type_string)) {
+		m->ref_kind = PHOENIX_REF_STRING;
+		m->ref_str = json_object_get_string(r);
+		return PHOENIX_OK;
+	}
+	if (!json_object_is_type(r, json_type_int))
+		return PHOENIX_EREF;
+	v = json_object_get_int64(r);
+	if (v < 0)
+		return PHOENIX_EREF;
+	m->ref_kind = PHOENIX_REF_INT;
+	/* json-c saturates get_int64 for values above INT64_MAX */
+	m->ref = v == INT64_MAX ? json_object_get_uint64(r) : (uint64_t)v;
+	return PHOENIX_OK;
+}
+
+static int
+decode_control(struct phoenix_msg *m)
+{
+	struct json_object *p = m->payload, *resp;
+	const char *status;
+
+	if (strcmp(m->event, "phx_reply") == 0) {
+		m->kind = PHOENIX_KIND_REPLY;
+		status = get_string(p, "status");
+		if (status == NULL || !json_object_object_get_ex(p, "response", &resp))
+			return PHOENIX_EPAYLOAD;
+		m->response = resp;
+		m->response_empty = is_empty_object(resp);
+		if (strcmp(status, "ok") == 0) {
+			m->status = PHOENIX_REPLY_OK;
+		} else if (strcmp(status, "error") == 0) {
+			m->status = PHOENIX_REPLY_ERROR;
+			m->reason = get_string(resp, "reason");
+			if (m->reason == NULL)
+				return PHOENIX_EPAYLOAD;
+		} else {
+			return PHOENIX_EPAYLOAD;
+		}
+	} else if (strcmp(m->event, "phx_error") == 0) {
+		m->kind = PHOENIX_KIND_ERROR;
+		if (!is_empty_object(p))
+			return PHOENIX_EPAYLOAD;
+	} else if (strcmp(m->event, "phx_close") == 0) {
+		m->kind = PHOENIX_KIND_CLOSE;
+		if (!is_empty_object(p))
+			return PHOENIX_EPAYLOAD;
+	} else if (strcmp(m->event, "disconnect") == 0) {
+		m->kind = PHOENIX_KIND_DISCONNECT;
+		m->reason = get_string(p, "reason");
+		if (m->reason == NULL)
+			return PHOENIX_EPAYLOAD;
+	} else {
+		m->kind = PHOENIX_KIND_EVENT;
+	}
+	return PHOENIX_OK;
+}
+
+int
+phoenix_decode(const char *text, size_t len, struct phoenix_msg *m)
+{
+	struct json_tokener *tok;
+	struct json_object *root, *v;
+	enum json_tokener_error jerr;
+	size_t end, i;
+	int rc;
+
+	if (m == NULL)
+		return PHOENIX_EINVAL;
+	memset(m, 0, sizeof(*m));
+	if (text == NULL && len > 0)
+		return PHOENIX_EINVAL;
+	if (len > INT32_MAX)
+		return PHOENIX_EJSON;
+	/* Skip leading whitespace; nothing but whitespace is an early end. */
+	for (i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' &&
+		    text[i] != '\n')
+			break;
+	if (i == len)
+		return PHOENIX_EINCOMPLETE;
+	tok = json_tokener_new();
+	if (tok == NULL)
+		return PHOENIX_ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, text + i, (int)(len - i));
+	jerr = json_tokener_get_error(tok);
+	end = i + json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (root == NULL) {
+		if (jerr == json_tokener_continue)
+			return PHOENIX_EINCOMPLETE;
+		return PHOENIX_EJSON;
+	}
+	for (; end < len; end++) {
+		if (text[end] != ' ' && text[end] != '\t' && text[end] != '\r' &&
+		    text[end] != '\n') {
+			json_object_put(root);
+			return PHOENIX_EJSON;
+		}
+	}
+	m->root = root;
+	if (!json_object_is_type(root, json_type_object)) {
+		rc = PHOENIX_ENOTOBJECT;
+		goto fail;
+	}
+	m->topic = get_string(root, "topic");
+	if (m->topic == NULL) {
+		rc = PHOENIX_ETOPIC;
+		goto fail;
+	}
+	m->event = get_string(root, "event");
+	if (m->event == NULL) {
+		rc = PHOENIX_EEVENT;
+		goto fail;
+	}
+	if (!json_object_object_get_ex(root, "payload", &v)) {
+		rc = PHOENIX_EPAYLOAD;
+		goto fail;
+	}
+	m->payload = v;
+	rc = decode_ref(root, m);
+	if (rc == PHOENIX_OK)
+		rc = decode_control(m);
+	if (rc == PHOENIX_OK)
+		return PHOENIX_OK;
+fail:
+	phoenix_msg_free(m);
+	return rc;
+}
+
+/* ---- session ----------------------------------------------------------- */
+
+void
+phoenix_session_init(struct phoenix_session *s, size_t q_max)
+{
+	memset(s, 0, sizeof(*s));
+	s->state = PHOENIX_DISCONNECTED;
+	s->q_max = q_max;
+}
+
+void
+phoenix_session_free(struct phoenix_session *s)
+{
+	struct phoenix_frame *f, *n;
+
+	if (s == NULL)
+		return;
+	for (f = s->q_head; f != NULL; f = n) {
+		n = f->next;
+		free(f);
+	}
+	s->q_head = s->q_tail = NULL;
+	s->q_len = 0;
+}
+
+static int
+connected(const struct phoenix_session *s)
+{
+	return s->state == PHOENIX_JOINING || s->state == PHOENIX_JOINED;
+}
+
+/* Take a ref and serialise a frame; the caller links it into the queue. */
+static int
+make_frame(struct phoenix_session *s, const char *topic, const char *event,
+    struct json_object *payload, struct phoenix_frame **out)
+{
+	struct phoenix_frame *f;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = phoenix_encode(topic, event, payload, s->next_ref, &text, &len);
+	if (rc != PHOENIX_OK)
+		return rc;
+	f = malloc(sizeof(*f) + len + 1);
+	if (f == NULL) {
+		free(text);
+		return PHOENIX_ENOMEM;
+	}
+	f->next = NULL;
+	f->ref = s->next_ref++;
+	f->len = len;
+	memcpy(f->text, text, len + 1);
+	free(text);
+	*out = f;
+	return PHOENIX_OK;
+}
+
+static void
+enqueue_back(struct phoenix_session *s, struct phoenix_frame *f)
+{
+	if (s->q_tail != NULL)
+		s->q_tail->next = f;
+	else
+		s->q_head = f;
+	s->q_tail = f;
+	s->q_len++;
+}
+
+static void
+enqueue_front(struct phoenix_session *s, struct phoenix_frame *f)
+{
+	f->next = s->q_head;
+	s->q_head = f;
+	if (s->q_tail == NULL)
+		s->q_tail = f;
+	s->q_len++;
+}
+
+static void
+remember_join_ref(struct phoenix_session *s, uint64_t ref)
+{
+	s->join_refs[s->join_refs_pos] = ref;
+	s->join_refs_pos = (s->join_refs_pos + 1) % PHOENIX_JOIN_REFS_MAX;
+	if (s->n_join_refs < PHOENIX_JOIN_REFS_MAX)
+		s->n_join_refs++;
+	s->join_ref = ref;
+}
+
+/*
+ * Join refs are never forgotten while they fit (spec 1.7 quirk): an error
+ * reply to any earlier join is as fatal as one to the latest.
+ */
+static int
+is_join_ref(const struct phoenix_session *s, uint64_t ref)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_join_refs; i++)
+		if (s->join_refs[i] == ref)
+			return 1;
+	return 0;
+}
+
+void
+phoenix_session_connecting(struct phoenix_session *s)
+{
+	s->state = PHOENIX_CONNECTING;
+	s->hb_pending = 0;
+}
+
+int
+phoenix_session_connected(struct phoenix_session *s, uint64_t now)
+{
+	struct phoenix_frame *f;
+	int rc;
+
+	/* JSON null payload: the join parameters are the unit type. */
+	rc = make_frame(s, PHOENIX_TOPIC, "phx_join", NULL, &f);
+	if (rc != PHOENIX_OK)
+		return rc;
+	enqueue_front(s, f);
+	remember_join_ref(s, f->ref);
+	s->state = PHOENIX_JOINING;
+	s->hb_pending = 0;
+	s->hb_next = now + PHOENIX_HEARTBEAT_INTERVAL_MS;
+	return PHOENIX_OK;
+}
+
+void
+phoenix_session_disconnected(struct phoenix_session *s)
+{
+	s->state = PHOENIX_DISCONNECTED;
+	s->hb_pending = 0;
+}
+
+int
+phoenix_session_push(struct phoenix_session *s, const char *topic,
+    const char *event, struct json_object *payload, uint64_t *ref_out)
+{
+	struct phoenix_frame *f;
+	int rc;
+
+	if (s == NULL || topic == NULL || event == NULL)
+		return PHOENIX_EINVAL;
+	if (s->q_max != 0 && s->q_len >= s->q_max)
+		return PHOENIX_EFULL;
+	rc = make_frame(s, topic, event, payload, &f);
+	if (rc != PHOENIX_OK)
+		return rc;
+	enqueue_back(s, f);
+	if (ref_out != NULL)
+		*ref_out = f->ref;
+	return PHOENIX_OK;
+}
+
+const char *
+phoenix_session_peek(const struct phoenix_session *s, size_t *len)
+{
+	if (!connected(s) || s->q_head == NULL)
+		return NULL;
+	if (len != NULL)
+		*len = s->q_head->len;
+	return s->q_head->text;
+}
+
+void
+phoenix_session_pop(struct phoenix_session *s)
+{
+	struct phoenix_frame *f = s->q_head;
+
+	if (f == NULL)
+		return;
+	s->q_head = f->next;
+	if (s->q_head == NULL)
+		s->q_tail = NULL;
+	s->q_len--;
+	free(f);
+}
+
+size_t
+phoenix_session_queue_len(const struct phoenix_session *s)
+{
+	return s->q_len;
+}
+
+uint64_t
+phoenix_session_next_deadline(const struct phoenix_session *s)
+{
+	uint64_t d;
+
+	if (!connected(s))
+		return PHOENIX_NO_DEADLINE;
+	d = s->hb_next;
+	if (s->hb_pending && s->hb_deadline < d)
+		d = s->hb_deadline;
+	return d;
+}
+
+static void
+result_reset(struct phoenix_result *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void
+phoenix_result_free(struct phoenix_result *r)
+{
+	if (r == NULL)
+		return;
+	phoenix_msg_free(&r->msg);
+}
+
+/* Copy a peer-supplied reason, printable ASCII only, truncated. */
+static void
+set_detail(struct phoenix_result *r, const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; s[i] != '\0' && i + 1 < sizeof(r->detail); i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		r->detail[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	r->detail[i] = '\0';
+}
+
+static enum phoenix_action
+finish(struct phoenix_result *r, enum phoenix_action a, enum phoenix_cause c)
+{
+	r->action = a;
+	r->cause = c;
+	return a;
+}
+
+static enum phoenix_action
+handle_reply(struct phoenix_session *s, struct phoenix_msg *m,
+    struct phoenix_result *r)
+{
+	if (m->ref_kind == PHOENIX_REF_NONE) {
+		set_detail(r, m->reason);
+		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_REPLY_NO_REF);
+	}
+	r->ref = m->ref;
+	if (m->status == PHOENIX_REPLY_ERROR) {
+		set_detail(r, m->reason);
+		if (strcmp(m->topic, PHOENIX_TOPIC) == 0 && is_join_ref(s, m->ref))
+			return finish(r, PHOENIX_ACT_FATAL, PHOENIX_CAUSE_JOIN_FAILED);
+		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_REQUEST_FAILED);
+	}
+	/* The gateway's requests all expect an empty ok response. */
+	if (!m->response_empty) {
+		r->err = PHOENIX_EPAYLOAD;
+		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_BAD_FRAME);
+	}
+	if (s->hb_pending && m->ref == s->hb_ref) {
+		s->hb_pending = 0;
+		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_HEARTBEAT_ACK);
+	}
+	if (strcmp(m->topic, PHOENIX_TOPIC) == 0 && m->ref == s->join_ref) {
+		s->state = PHOENIX_JOINED;
+		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_JOINED);
+	}
+	return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_REPLY_IGNORED);
+}
+
+enum phoenix_action
+phoenix_session_input(struct phoenix_session *s, uint64_t now, const char *text,
+    size_t len, struct phoenix_result *r)
+{
+	struct phoenix_msg m;
+	enum phoenix_action a;
+	int rc;
+
+	(void)now;
+	result_reset(r);
+	if (!connected(s))
+		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_NOT_CONNECTED);
+	rc = phoenix_decode(text, len, &m);
+	if (rc == PHOENIX_EINCOMPLETE) {
+		r->err = rc;
+		s->state = PHOENIX_DISCONNECTED;
+		s->hb_pending = 0;
+		return finish(r, PHOENIX_ACT_RECONNECT, PHOENIX_CAUSE_BROKEN_FRAME);
+	}
+	if (rc == PHOENIX_OK && m.ref_kind == PHOENIX_REF_STRING)
+		rc = PHOENIX_EREF;	/* refs are integers for this client */
+	if (rc != PHOENIX_OK) {
+		phoenix_msg_free(&m);
+		r->err = rc;
+		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_BAD_FRAME);
+	}
+
+	switch (m.kind) {
+	case PHOENIX_KIND_REPLY:
+		a = handle_reply(s, &m, r);
+		break;
+	case PHOENIX_KIND_ERROR:
+		a = finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_CHANNEL_ERROR);
+		break;
+	case PHOENIX_KIND_CLOSE:
+		s->state = PHOENIX_DISCONNECTED;
+		s->hb_pending = 0;
+		a = finish(r, PHOENIX_ACT_RECONNECT, PHOENIX_CAUSE_CHANNEL_CLOSED);
+		break;
+	case PHOENIX_KIND_DISCONNECT:
+		set_detail(r, m.reason);
+		if (strcmp(m.reason, "token_expired") == 0) {
+			a = finish(r, PHOENIX_ACT_FATAL, PHOENIX_CAUSE_TOKEN_EXPIRED);
+		} else {
+			r->err = PHOENIX_EPAYLOAD;
+			a = finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_BAD_FRAME);
+		}
+		break;
+	default:
+		r->msg = m;	/* ownership moves to the result */
+		return finish(r, PHOENIX_ACT_EVENT, PHOENIX_CAUSE_EVENT);
+	}
+	phoenix_msg_free(&m);
+	return a;
+}
+
+enum phoenix_action
+phoenix_session_tick(struct phoenix_session *s, uint64_t now,
+    struct phoenix_result *r)
+{
+	struct phoenix_frame *f;
+	struct json_object *empty;
+	int rc;
+
+	result_reset(r);
+	if (!connected(s))
+		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_NONE);
+	if (s->hb_pending && now >= s->hb_deadline) {
+		r->ref = s->hb_ref;
+		s->state = PHOENIX_DISCONNECTED;
+		s->hb_pending = 0;
+		return finish(r, PHOENIX_ACT_RECONNECT, PHOENIX_CAUSE_HEARTBEAT_TIMEOUT);
+	}
+	if (now >= s->hb_next) {
+		/* Skip the ticks that were missed: the next one stays on the grid. */
+		while (s->hb_next <= now)
+			s->hb_next += PHOENIX_HEARTBEAT_INTERVAL_MS;
+		empty = json_object_new_object();
+		if (empty == NULL) {
+			r->err = PHOENIX_ENOMEM;
+			return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_NONE);
+		}
+		rc = make_frame(s, PHOENIX_HEARTBEAT_TOPIC, "heartbeat", empty, &f);
+		json_object_put(empty);
+		if (rc != PHOENIX_OK) {
+			r->err = rc;
+			return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_NONE);
+		}
+		/* Heartbeats bypass the queue limit: they keep the socket alive. */
+		enqueue_back(s, f);
+		s->hb_pending = 1;
+		s->hb_ref = f->ref;
+		s->hb_deadline = now + PHOENIX_HEARTBEAT_TIMEOUT_MS;
+		r->ref = f->ref;
+	}
+	return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_NONE);
+}
+
+const char *
+phoenix_strerror(int err)
+{
+	switch (err) {
+	case PHOENIX_OK:		return "ok";
+	case PHOENIX_EINVAL:		return "invalid argument";
+	case PHOENIX_ENOMEM:		return "out of memory";
+	case PHOENIX_EINCOMPLETE:	return "incomplete JSON";
+	case PHOENIX_EJSON:		return "invalid JSON";
+	case PHOENIX_ENOTOBJECT:	return "message is not a JSON object";
+	case PHOENIX_ETOPIC:		return "missing or invalid topic";
+	case PHOENIX_EEVENT:		return "missing or invalid event";
+	case PHOENIX_EPAYLOAD:		return "missing or invalid payload";
+	case PHOENIX_EREF:		return "invalid ref";
+	case PHOENIX_EFULL:		return "outbound queue full";
+	default:			return "unknown error";
+	}
+}
+
+const char *
+phoenix_cause_name(enum phoenix_cause cause)
+{
+	switch (cause) {
+	case PHOENIX_CAUSE_NONE:		return "none";
+	case PHOENIX_CAUSE_EVENT:		return "event";
+	case PHOENIX_CAUSE_JOINED:		return "joined";
+	case PHOENIX_CAUSE_HEARTBEAT_ACK:	return "heartbeat acknowledged";
+	case PHOENIX_CAUSE_REPLY_IGNORED:	return "reply ignored";
+	case PHOENIX_CAUSE_REQUEST_FAILED:	return "request failed";
+	case PHOENIX_CAUSE_REPLY_NO_REF:	return "reply without ref";
+	case PHOENIX_CAUSE_CHANNEL_ERROR:	return "channel error";
+	case PHOENIX_CAUSE_BAD_FRAME:		return "unparsable frame";
+	case PHOENIX_CAUSE_NOT_CONNECTED:	return "not connected";
+	case PHOENIX_CAUSE_CHANNEL_CLOSED:	return "channel closed";
+	case PHOENIX_CAUSE_HEARTBEAT_TIMEOUT:	return "portal did not answer the heartbeat";
+	case PHOENIX_CAUSE_BROKEN_FRAME:	return "incomplete frame";
+	case PHOENIX_CAUSE_JOIN_FAILED:		return "login failed";
+	case PHOENIX_CAUSE_TOKEN_EXPIRED:	return "token expired";
+	}
+	return "unknown";
+}
+
+const char *
+phoenix_state_name(enum phoenix_state state)
+{
+	switch (state) {
+	case PHOENIX_DISCONNECTED:	return "disconnected";
+	case PHOENIX_CONNECTING:	return "connecting";
+	case PHOENIX_JOINING:		return "joining";
+	case PHOENIX_JOINED:		return "joined";
+	}
+	return "unknown";
+}
