@@ -100,6 +100,14 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
 UNIT_BINS := $(foreach t,$(UNIT_TESTS),$(B)/tests/test_$(t))
 
+# Helper programs of the integration tests: tests/tools/<name>.c.
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRCS))
+$(B)/tests/tools/%: $(B)/obj/tests/tools/%.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 # make test-NAME builds and runs one suite.
 test-%: $(B)/tests/test_%
 	$(Q)CK_DEFAULT_TIMEOUT=60 $<
@@ -110,7 +118,7 @@ unit: $(UNIT_BINS)
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 # ---- integration suites (root, network namespaces) ------------------------
-integ: all
+integ: all $(TOOL_BINS)
 	$(Q)FZ_BUILD=$(B) sh tests/integ/run-all.sh
 
 deps-build:
@@ -142,5 +150,7 @@ install: all
 
 clean:
 	rm -rf build build-san
+
+.SECONDARY:
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -21,7 +21,11 @@ tun_open(char *why, size_t whylen)
 
 	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		saved = errno;
-		snprintf(why, whylen, "cannot open /dev/net/tun: %s", strerror(saved));
+		if (saved == EACCES)
+			snprintf(why, whylen, "cannot open /dev/net/tun: permission denied "
+			    "(this user needs read and write access to it, usually mode 0666)");
+		else
+			snprintf(why, whylen, "cannot open /dev/net/tun: %s", strerror(saved));
 		errno = saved;
 		return -1;
 	}
