@@ -1636,6 +1636,9 @@ json_from_text(struct pctx *c, const char *text, size_t len, json_object **out)
 	tok = json_tokener_new();
 	if (tok == NULL)
 		return fail(c, PORTAL_MSG_E_NOMEM, "out of memory");
+	/* Strict as the reference's serde_json: no trailing commas, no single
+	 * quotes, no comments; and well-formed UTF-8. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	*out = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_continue || (*out == NULL && jerr == json_tokener_success)) {
