@@ -750,6 +750,8 @@ get_ts(struct pctx *c, json_object *obj, const char *key, bool required, bool nu
 	if (v == NULL && nullable)
 		return 0;
 	saved = path_push(c, key);
+	/* The reference takes any i64; a time before 1970 or after 9999 can
+	 * only be a portal bug, so it is refused. */
 	rc = as_int(c, v, 0, PORTAL_MSG_TS_MAX, out);
 	path_pop(c, saved);
 	if (rc == 0)
@@ -862,8 +864,8 @@ filter_in(struct pctx *c, json_object *obj, struct portal_msg_filter *f)
 	if ((rc = port_field(c, obj, "port_range_start", 0, &f->port_start)) != 0 ||
 	    (rc = port_field(c, obj, "port_range_end", 65535, &f->port_end)) != 0)
 		return rc;
-	/* The reference keeps an inverted range (it then matches nothing);
-	 * we refuse it so the portal's mistake is visible in the log. */
+	/* The reference accepts an inverted range without a word; we refuse
+	 * the message so the portal's mistake shows up in the log. */
 	if (f->port_start > f->port_end)
 		return fail(c, PORTAL_MSG_E_PORT_RANGE,
 		    "port_range_start %u is greater than port_range_end %u",
