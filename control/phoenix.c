@@ -191,6 +191,7 @@ phoenix_decode(const char *text, size_t len, struct phoenix_msg *m)
 	struct json_object *root, *v;
 	enum json_tokener_error jerr;
 	size_t end, i;
+	char *copy;
 	int rc;
 
 	if (m == NULL)
@@ -207,16 +208,29 @@ phoenix_decode(const char *text, size_t len, struct phoenix_msg *m)
 			break;
 	if (i == len)
 		return PHOENIX_EINCOMPLETE;
+	/*
+	 * json-c needs a terminating NUL to finish a trailing number or
+	 * literal, so parse a terminated copy; running into that NUL inside
+	 * a value means the input ended early.
+	 */
+	copy = malloc(len - i + 1);
 	tok = json_tokener_new();
-	if (tok == NULL)
+	if (copy == NULL || tok == NULL) {
+		free(copy);
+		if (tok != NULL)
+			json_tokener_free(tok);
 		return PHOENIX_ENOMEM;
+	}
+	memcpy(copy, text + i, len - i);
+	copy[len - i] = '\0';
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, text + i, (int)(len - i));
+	root = json_tokener_parse_ex(tok, copy, (int)(len - i + 1));
 	jerr = json_tokener_get_error(tok);
 	end = i + json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
+	free(copy);
 	if (root == NULL) {
-		if (jerr == json_tokener_continue)
+		if (jerr == json_tokener_continue || jerr == json_tokener_error_parse_eof)
 			return PHOENIX_EINCOMPLETE;
 		return PHOENIX_EJSON;
 	}

@@ -193,6 +193,10 @@ static const struct dec_case dec_cases[] = {
 	{ "{\"topic\":\"\xff\",\"event\":\"x\",\"payload\":{}}", PHOENIX_EJSON },
 	{ "[\"1\",\"2\",\"gateway\",\"x\",{}]", PHOENIX_ENOTOBJECT },
 	{ "\"text\"", PHOENIX_ENOTOBJECT },
+	{ "123", PHOENIX_ENOTOBJECT },
+	{ "true", PHOENIX_ENOTOBJECT },
+	{ "tru", PHOENIX_EINCOMPLETE },
+	{ "{\"a\":\"b", PHOENIX_EINCOMPLETE },
 	{ "{\"event\":\"x\",\"payload\":{}}", PHOENIX_ETOPIC },
 	{ "{\"event\":\"x\",\"payload\":{},\"topic\":5}", PHOENIX_ETOPIC },
 	{ "{\"payload\":{},\"topic\":\"t\"}", PHOENIX_EEVENT },
@@ -239,6 +243,52 @@ START_TEST(decode_not_terminated)
 	ck_assert_uint_eq(m.ref, 7);
 	phoenix_msg_free(&m);
 	ck_assert_int_eq(phoenix_decode(NULL, 3, &m), PHOENIX_EINVAL);
+}
+END_TEST
+
+/* Mutated and truncated frames never crash and never leave half results. */
+START_TEST(decode_mutations)
+{
+	static const char *seeds[] = {
+		"{\"event\":\"phx_reply\",\"payload\":{\"response\":{\"reason\":\"x\"},\"status\":\"error\"},\"ref\":12,\"topic\":\"gateway\"}",
+		"{\"event\":\"disconnect\",\"payload\":{\"reason\":\"token_expired\"},\"ref\":null,\"topic\":\"gateway\"}",
+		"{\"topic\":\"gateway\",\"event\":\"init\",\"payload\":{\"a\":[1,2,{\"b\":\"\\u00e9\"}]},\"ref\":\"7\"}",
+	};
+	uint32_t st = 777;
+	char buf[256];
+	int iter, ok = 0;
+
+	for (iter = 0; iter < 20000; iter++) {
+		const char *seed = seeds[iter % 3];
+		size_t len = strlen(seed), k, n;
+		struct phoenix_msg m;
+		int rc;
+
+		memcpy(buf, seed, len);
+		st = st * 1664525u + 1013904223u;
+		n = (st >> 8) % 4;
+		for (k = 0; k < n; k++) {
+			st = st * 1664525u + 1013904223u;
+			buf[(st >> 8) % len] = (char)(st >> 24);
+		}
+		st = st * 1664525u + 1013904223u;
+		if ((st >> 8) % 3 == 0)
+			len = (st >> 10) % (len + 1);
+		rc = phoenix_decode(buf, len, &m);
+		if (rc == PHOENIX_OK) {
+			ok++;
+			ck_assert_ptr_nonnull(m.root);
+			ck_assert_ptr_nonnull(m.topic);
+			ck_assert_ptr_nonnull(m.event);
+			if (m.kind == PHOENIX_KIND_DISCONNECT ||
+			    (m.kind == PHOENIX_KIND_REPLY && m.status == PHOENIX_REPLY_ERROR))
+				ck_assert_ptr_nonnull(m.reason);
+		} else {
+			ck_assert_ptr_null(m.root);
+		}
+		phoenix_msg_free(&m);
+	}
+	ck_assert_int_gt(ok, 1000);
 }
 END_TEST
 
@@ -556,6 +606,7 @@ phoenix_suite(void)
 	tcase_add_loop_test(fr, decode_table, 0,
 	    (int)(sizeof(dec_cases) / sizeof(dec_cases[0])));
 	tcase_add_test(fr, decode_not_terminated);
+	tcase_add_test(fr, decode_mutations);
 	suite_add_tcase(s, fr);
 
 	tcase_add_test(se, session_join_and_queue);

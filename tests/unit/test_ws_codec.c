@@ -332,6 +332,36 @@ struct evlog {
 };
 
 static void
+log_event(struct evlog *log, const struct ws_event *ev)
+{
+	char item[64];
+
+	log->count++;
+	log->last_len = ev->len;
+	switch (ev->type) {
+	case WS_EV_MESSAGE:
+		snprintf(item, sizeof(item), "%s(%.*s)",
+		    ev->opcode == WS_OP_TEXT ? "text" : "bin",
+		    ev->len < 20 ? (int)ev->len : 20, (const char *)ev->data);
+		break;
+	case WS_EV_PING:
+	case WS_EV_PONG:
+		snprintf(item, sizeof(item), "%s(%.*s)",
+		    ev->type == WS_EV_PING ? "ping" : "pong", (int)ev->len,
+		    (const char *)ev->data);
+		break;
+	case WS_EV_CLOSE:
+	default:
+		log->last_code = ev->close_code;
+		snprintf(item, sizeof(item), "close(%u,%.*s)",
+		    (unsigned)ev->close_code, (int)ev->reason_len,
+		    ev->reason != NULL ? ev->reason : "");
+		break;
+	}
+	strncat(log->text, item, sizeof(log->text) - strlen(log->text) - 1);
+}
+
+static void
 feed_all(struct ws_decoder *d, const uint8_t *p, size_t len, size_t step,
     struct evlog *log)
 {
@@ -343,7 +373,6 @@ feed_all(struct ws_decoder *d, const uint8_t *p, size_t len, size_t step,
 		size_t used = 0;
 		struct ws_event ev;
 		int rc = ws_decoder_feed(d, p + off, chunk, &used, &ev);
-		char item[64];
 
 		ck_assert_uint_le(used, chunk);
 		off += used;
@@ -355,30 +384,7 @@ feed_all(struct ws_decoder *d, const uint8_t *p, size_t len, size_t step,
 			ck_assert_uint_eq(used, chunk);
 			continue;
 		}
-		log->count++;
-		log->last_len = ev.len;
-		switch (ev.type) {
-		case WS_EV_MESSAGE:
-			snprintf(item, sizeof(item), "%s(%.*s)",
-			    ev.opcode == WS_OP_TEXT ? "text" : "bin",
-			    ev.len < 20 ? (int)ev.len : 20, (const char *)ev.data);
-			break;
-		case WS_EV_PING:
-			snprintf(item, sizeof(item), "ping(%.*s)", (int)ev.len,
-			    (const char *)ev.data);
-			break;
-		case WS_EV_PONG:
-			snprintf(item, sizeof(item), "pong(%.*s)", (int)ev.len,
-			    (const char *)ev.data);
-			break;
-		case WS_EV_CLOSE:
-			log->last_code = ev.close_code;
-			snprintf(item, sizeof(item), "close(%u,%.*s)",
-			    (unsigned)ev.close_code, (int)ev.reason_len,
-			    ev.reason != NULL ? ev.reason : "");
-			break;
-		}
-		strncat(log->text, item, sizeof(log->text) - strlen(log->text) - 1);
+		log_event(log, &ev);
 	}
 }
 
@@ -650,6 +656,107 @@ START_TEST(roundtrip)
 }
 END_TEST
 
+static uint32_t
+lcg(uint32_t *st)
+{
+	*st = *st * 1664525u + 1013904223u;
+	return *st >> 8;
+}
+
+/*
+ * Random streams (valid frames with random bytes flipped, and plain noise)
+ * decode to the same events and error whether fed at once or in random
+ * pieces, and never make the decoder read or write out of bounds.
+ */
+START_TEST(random_chunking)
+{
+	static const uint8_t mask[4] = { 1, 2, 3, 4 };
+	uint32_t st = 12345;
+	uint8_t stream[2048], frame[600], plain[600], payload[400];
+	int iter, events = 0, errors = 0;
+
+	for (iter = 0; iter < 3000; iter++) {
+		size_t len = 0, k, flips;
+		struct ws_decoder a, b;
+		struct evlog la, lb;
+		size_t off = 0;
+
+		if (iter % 4 == 3) {
+			len = lcg(&st) % sizeof(stream);
+			for (k = 0; k < len; k++)
+				stream[k] = (uint8_t)lcg(&st);
+		} else {
+			while (len < sizeof(stream) - 600) {
+				static const enum ws_opcode ops[] = { WS_OP_TEXT,
+				    WS_OP_BINARY, WS_OP_CONT, WS_OP_PING, WS_OP_PONG,
+				    WS_OP_CLOSE };
+				enum ws_opcode op = ops[lcg(&st) % 6];
+				size_t pl = lcg(&st) % ((op & 8) ? 126 : 400);
+				size_t n = 0;
+
+				for (k = 0; k < pl; k++)
+					payload[k] = (uint8_t)('a' + lcg(&st) % 26);
+				if (op == WS_OP_CLOSE && pl >= 2) {
+					payload[0] = 0x03;
+					payload[1] = 0xe8;
+				}
+				ck_assert_int_eq(ws_encode_frame(frame, sizeof(frame), &n,
+				    op, (op & 8) || lcg(&st) % 3 != 0, payload, pl, mask),
+				    WS_OK);
+				n = unmask(frame, n, plain);
+				memcpy(stream + len, plain, n);
+				len += n;
+				if (lcg(&st) % 4 == 0)
+					break;
+			}
+			flips = lcg(&st) % 3;
+			for (k = 0; k < flips && len > 0; k++)
+				stream[lcg(&st) % len] ^= (uint8_t)(1u << (lcg(&st) % 8));
+		}
+
+		ws_decoder_init(&a, 300);
+		feed_all(&a, stream, len, len + 1, &la);
+
+		/* the same stream in random pieces */
+		ws_decoder_init(&b, 300);
+		memset(&lb, 0, sizeof(lb));
+		while (off < len) {
+			size_t chunk = 1 + lcg(&st) % 64, used = 0;
+			struct ws_event ev;
+			int rc;
+
+			if (chunk > len - off)
+				chunk = len - off;
+			rc = ws_decoder_feed(&b, stream + off, chunk, &used, &ev);
+			ck_assert_uint_le(used, chunk);
+			off += used;
+			if (rc < 0) {
+				lb.err = rc;
+				break;
+			}
+			if (rc == 0)
+				continue;
+			if (ev.type == WS_EV_MESSAGE)
+				ck_assert_uint_le(ev.len, 300);
+			else
+				ck_assert_uint_le(ev.len, 125);
+			log_event(&lb, &ev);
+		}
+		ck_assert_msg(la.err == lb.err, "iter %d: err %d vs %d", iter,
+		    la.err, lb.err);
+		ck_assert_int_eq(la.count, lb.count);
+		ck_assert_str_eq(la.text, lb.text);
+		events += la.count;
+		errors += la.err != 0;
+		ws_decoder_free(&a);
+		ws_decoder_free(&b);
+	}
+	/* both outcomes were exercised plenty */
+	ck_assert_int_gt(events, 2000);
+	ck_assert_int_gt(errors, 500);
+}
+END_TEST
+
 static Suite *
 ws_suite(void)
 {
@@ -674,6 +781,7 @@ ws_suite(void)
 	tcase_add_test(fr, decode_close);
 	tcase_add_test(fr, utf8_table);
 	tcase_add_test(fr, roundtrip);
+	tcase_add_test(fr, random_chunking);
 	suite_add_tcase(s, fr);
 	return s;
 }
