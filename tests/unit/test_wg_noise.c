@@ -1,0 +1,636 @@
+/*
+ * Unit suite for dataplane/wg_noise (with wg_cookie for the MACs): full
+ * handshake transcripts in both directions, with and without a PSK,
+ * failures for a wrong static key, wrong PSK, replayed initiation and
+ * wrong mac1, then transport round trips, replay, padding, key rotation
+ * and expiry.  Randomness is a seeded generator and time is passed in,
+ * so every run is identical.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wg_cookie.h"
+#include "wg_crypto.h"
+#include "wg_noise.h"
+
+static int
+seeded_rng(void *ctx, uint8_t *buf, size_t len)
+{
+	uint64_t *s = ctx;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		*s ^= *s << 13;
+		*s ^= *s >> 7;
+		*s ^= *s << 17;
+		buf[i] = (uint8_t)(*s >> 24);
+	}
+	return 0;
+}
+
+/* One endpoint: identity, index table, its view of the other side. */
+struct side {
+	uint64_t seed;
+	struct wg_index index;
+	struct wg_noise_local local;
+	struct wg_noise_peer peer;
+	struct wg_cookie_checker checker;
+	struct wg_cookie_maker maker;
+};
+
+static struct side A, B;
+static const uint8_t src_addr[6] = { 192, 0, 2, 1, 0x12, 0x34 };
+
+static struct wg_noise_peer *
+lookup_peer(void *ctx, const uint8_t key[WG_KEY_LEN])
+{
+	struct side *s = ctx;
+
+	return memcmp(s->peer.remote_static, key, WG_KEY_LEN) == 0 ? &s->peer : NULL;
+}
+
+static void
+side_init(struct side *s, uint64_t seed)
+{
+	struct wg_rng rng;
+
+	memset(s, 0, sizeof(*s));
+	s->seed = seed;
+	rng.fn = seeded_rng;
+	rng.ctx = &s->seed;
+	ck_assert_int_eq(wg_index_init(&s->index, 0), WG_OK);
+	ck_assert_int_eq(wg_noise_local_init(&s->local, NULL, &s->index, &rng), WG_OK);
+	ck_assert_int_eq(wg_cookie_checker_init(&s->checker, s->local.pub, 0, &rng), WG_OK);
+}
+
+/* Make x know y (with psk, may be NULL). */
+static void
+side_know(struct side *x, const struct side *y, const uint8_t *psk)
+{
+	ck_assert_int_eq(wg_noise_peer_init(&x->peer, &x->local, y->local.pub,
+	    psk, x), WG_OK);
+	ck_assert_int_eq(wg_cookie_maker_init(&x->maker, y->local.pub), WG_OK);
+}
+
+static void
+side_free(struct side *s)
+{
+	wg_noise_peer_wipe(&s->peer);
+	ck_assert_uint_eq(wg_index_count(&s->index), 0);
+	wg_index_free(&s->index);
+	wg_noise_local_wipe(&s->local);
+	wg_cookie_checker_wipe(&s->checker);
+	wg_cookie_maker_wipe(&s->maker);
+}
+
+static void
+setup(void)
+{
+	side_init(&A, 0x1111111111111111ULL);
+	side_init(&B, 0x2222222222222222ULL);
+}
+
+static void
+teardown(void)
+{
+	side_free(&A);
+	side_free(&B);
+	wg_crypto_cleanup();
+}
+
+static struct timespec
+wall(time_t sec, long nsec)
+{
+	struct timespec ts = { .tv_sec = sec, .tv_nsec = nsec };
+
+	return ts;
+}
+
+/* i initiates to r at time now; returns the result of the final step. */
+static int
+handshake(struct side *i, struct side *r, uint64_t now, time_t wsec)
+{
+	uint8_t init[WG_INITIATION_LEN], resp[WG_RESPONSE_LEN];
+	struct timespec w = wall(wsec, 0);
+	struct wg_noise_peer *got;
+	int rc;
+
+	ck_assert_int_eq(wg_noise_create_initiation(&i->peer, now, &w, init), WG_OK);
+	ck_assert_int_eq(wg_cookie_add_macs(&i->maker, init, sizeof(init), now), WG_OK);
+	ck_assert_int_eq(wg_noise_message_type(init, sizeof(init)), WG_MSG_INITIATION);
+	ck_assert_int_eq(wg_cookie_validate(&r->checker, init, sizeof(init),
+	    src_addr, sizeof(src_addr), now, false), WG_OK);
+	rc = wg_noise_consume_initiation(&r->local, init, sizeof(init), now,
+	    lookup_peer, r, &got);
+	if (rc != WG_OK)
+		return rc;
+	ck_assert_ptr_eq(got, &r->peer);
+	ck_assert_int_eq(wg_noise_create_response(&r->peer, now, resp), WG_OK);
+	ck_assert_int_eq(wg_cookie_add_macs(&r->maker, resp, sizeof(resp), now), WG_OK);
+	ck_assert_int_eq(wg_noise_message_type(resp, sizeof(resp)), WG_MSG_RESPONSE);
+	ck_assert_int_eq(wg_cookie_validate(&i->checker, resp, sizeof(resp),
+	    src_addr, sizeof(src_addr), now, false), WG_OK);
+	rc = wg_noise_consume_response(&i->local, resp, sizeof(resp), now, &got);
+	if (rc == WG_OK)
+		ck_assert_ptr_eq(got, &i->peer);
+	return rc;
+}
+
+/* from sends len bytes of pattern to to; checks the round trip. */
+static void
+transfer(struct side *from, struct side *to, size_t len, uint64_t now)
+{
+	uint8_t pt[1400], msg[1500], out[1500];
+	struct wg_noise_peer *got;
+	size_t mlen, olen, i;
+
+	for (i = 0; i < len; i++)
+		pt[i] = (uint8_t)(i * 7 + len);
+	ck_assert_int_eq(wg_noise_encrypt(&from->peer, now, pt, len, 1420, msg,
+	    sizeof(msg), &mlen), WG_OK);
+	ck_assert_int_eq(wg_noise_message_type(msg, mlen), WG_MSG_DATA);
+	ck_assert_int_eq(wg_noise_decrypt(&to->local, msg, mlen, now, out,
+	    sizeof(out), &olen, &got), WG_OK);
+	ck_assert_ptr_eq(got, &to->peer);
+	ck_assert_uint_ge(olen, len);
+	ck_assert_uint_eq(olen % 16 == 0 || olen == 1420 || olen == len, 1);
+	ck_assert_mem_eq(out, pt, len);
+	for (i = len; i < olen; i++)
+		ck_assert_uint_eq(out[i], 0);
+}
+
+static void
+full_session(const uint8_t *psk)
+{
+	side_know(&A, &B, psk);
+	side_know(&B, &A, psk);
+	ck_assert_int_eq(handshake(&A, &B, 1000, 1700000000), WG_OK);
+	/* Initiator can send at once; the responder must wait for confirmation. */
+	ck_assert(wg_noise_has_session(&A.peer, 1000));
+	ck_assert(!wg_noise_has_session(&B.peer, 1000));
+	ck_assert(B.peer.next.valid);
+	transfer(&A, &B, 0, 1001);		/* keepalive confirms */
+	ck_assert(wg_noise_has_session(&B.peer, 1001));
+	ck_assert(!B.peer.next.valid);
+	transfer(&B, &A, 60, 1002);
+	transfer(&A, &B, 1280, 1003);
+	transfer(&B, &A, 1, 1004);
+	ck_assert_mem_eq(A.peer.cur.send_key, B.peer.cur.recv_key, 32);
+	ck_assert_mem_eq(A.peer.cur.recv_key, B.peer.cur.send_key, 32);
+	ck_assert_uint_eq(A.peer.cur.remote_index, B.peer.cur.local_index);
+	ck_assert_uint_eq(B.peer.cur.remote_index, A.peer.cur.local_index);
+}
+
+START_TEST(handshake_no_psk)
+{
+	full_session(NULL);
+}
+END_TEST
+
+START_TEST(handshake_psk)
+{
+	uint8_t psk[32];
+
+	memset(psk, 0x42, sizeof(psk));
+	full_session(psk);
+}
+END_TEST
+
+START_TEST(handshake_reverse_direction)
+{
+	uint8_t psk[32];
+
+	memset(psk, 0x17, sizeof(psk));
+	side_know(&A, &B, psk);
+	side_know(&B, &A, psk);
+	ck_assert_int_eq(handshake(&B, &A, 5000, 1700000100), WG_OK);
+	transfer(&B, &A, 0, 5001);
+	transfer(&A, &B, 100, 5002);
+	transfer(&B, &A, 1300, 5003);
+}
+END_TEST
+
+START_TEST(wrong_psk_fails)
+{
+	uint8_t p1[32], p2[32];
+
+	memset(p1, 1, sizeof(p1));
+	memset(p2, 2, sizeof(p2));
+	side_know(&A, &B, p1);
+	side_know(&B, &A, p2);
+	/* The responder cannot tell; the initiator's check of the response fails. */
+	ck_assert_int_eq(handshake(&A, &B, 1000, 1700000000), WG_ERR_DECRYPT);
+	ck_assert(!wg_noise_has_session(&A.peer, 1000));
+	ck_assert(!B.peer.cur.valid);
+	/* PSK on one side only also fails. */
+	side_free(&A);
+	side_free(&B);
+	setup();
+	side_know(&A, &B, p1);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(handshake(&A, &B, 1000, 1700000000), WG_ERR_DECRYPT);
+}
+END_TEST
+
+START_TEST(wrong_static_key_fails)
+{
+	struct side C;
+	uint8_t init[WG_INITIATION_LEN];
+	struct timespec w = wall(1700000000, 0);
+	struct wg_noise_peer *got;
+
+	/* A knows B, but B is configured with C's key for its peer. */
+	side_init(&C, 0x3333333333333333ULL);
+	side_know(&A, &B, NULL);
+	side_know(&B, &C, NULL);
+	ck_assert_int_eq(handshake(&A, &B, 1000, 1700000000), WG_ERR_UNKNOWN_PEER);
+	ck_assert_int_eq(B.peer.hs.state, WG_NOISE_HS_NONE);
+
+	/* A sends to C believing it is B: C cannot decrypt the static key. */
+	side_know(&C, &A, NULL);
+	ck_assert_int_eq(wg_noise_create_initiation(&A.peer, 2000, &w, init), WG_OK);
+	ck_assert_int_eq(wg_cookie_add_macs(&A.maker, init, sizeof(init), 2000), WG_OK);
+	/* mac1 is keyed to B's public key, so C rejects it first ... */
+	ck_assert_int_eq(wg_cookie_validate(&C.checker, init, sizeof(init),
+	    src_addr, 6, 2000, false), WG_ERR_MAC1);
+	/* ... and the Noise layer on its own rejects it too. */
+	ck_assert_int_eq(wg_noise_consume_initiation(&C.local, init, sizeof(init),
+	    2000, lookup_peer, &C, &got), WG_ERR_DECRYPT);
+	ck_assert_ptr_null(got);
+	side_free(&C);
+}
+END_TEST
+
+START_TEST(replayed_initiation_rejected)
+{
+	uint8_t init[WG_INITIATION_LEN], init2[WG_INITIATION_LEN], old[WG_INITIATION_LEN];
+	struct timespec w;
+	struct wg_noise_peer *got;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	w = wall(1700000000, 0);
+	ck_assert_int_eq(wg_noise_create_initiation(&A.peer, 1000, &w, old), WG_OK);
+	w = wall(1700000001, 0);
+	ck_assert_int_eq(wg_noise_create_initiation(&A.peer, 1000, &w, init), WG_OK);
+	ck_assert_int_eq(wg_noise_consume_initiation(&B.local, init, sizeof(init),
+	    1000, lookup_peer, &B, &got), WG_OK);
+	/* Exact replay, later. */
+	ck_assert_int_eq(wg_noise_consume_initiation(&B.local, init, sizeof(init),
+	    9000, lookup_peer, &B, &got), WG_ERR_REPLAY);
+	/* An older (but never seen) initiation. */
+	ck_assert_int_eq(wg_noise_consume_initiation(&B.local, old, sizeof(old),
+	    9000, lookup_peer, &B, &got), WG_ERR_REPLAY);
+	/* Timestamps within one ~16 ms rounding step are equal: replay. */
+	w = wall(1700000001, 1000000);
+	ck_assert_int_eq(wg_noise_create_initiation(&A.peer, 1000, &w, init2), WG_OK);
+	ck_assert_int_eq(wg_noise_consume_initiation(&B.local, init2, sizeof(init2),
+	    9000, lookup_peer, &B, &got), WG_ERR_REPLAY);
+	/* Newer timestamp but too soon after the last one: flood. */
+	w = wall(1700000002, 0);
+	ck_assert_int_eq(wg_noise_create_initiation(&A.peer, 1000, &w, init2), WG_OK);
+	ck_assert_int_eq(wg_noise_consume_initiation(&B.local, init2, sizeof(init2),
+	    1005, lookup_peer, &B, &got), WG_ERR_FLOOD);
+	ck_assert_int_eq(wg_noise_consume_initiation(&B.local, init2, sizeof(init2),
+	    1020, lookup_peer, &B, &got), WG_OK);
+}
+END_TEST
+
+START_TEST(mac1_wrong_rejected)
+{
+	uint8_t init[WG_INITIATION_LEN], resp[WG_RESPONSE_LEN];
+	struct timespec w = wall(1700000000, 0);
+	struct wg_noise_peer *got;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(wg_noise_create_initiation(&A.peer, 1000, &w, init), WG_OK);
+	/* No MACs at all. */
+	ck_assert_int_eq(wg_cookie_validate(&B.checker, init, sizeof(init),
+	    src_addr, 6, 1000, false), WG_ERR_MAC1);
+	ck_assert_int_eq(wg_cookie_add_macs(&A.maker, init, sizeof(init), 1000), WG_OK);
+	init[116] ^= 1;
+	ck_assert_int_eq(wg_cookie_validate(&B.checker, init, sizeof(init),
+	    src_addr, 6, 1000, false), WG_ERR_MAC1);
+	init[116] ^= 1;
+	init[50] ^= 1;	/* body changed after MACs were computed */
+	ck_assert_int_eq(wg_cookie_validate(&B.checker, init, sizeof(init),
+	    src_addr, 6, 1000, false), WG_ERR_MAC1);
+	init[50] ^= 1;
+	ck_assert_int_eq(wg_cookie_validate(&B.checker, init, sizeof(init),
+	    src_addr, 6, 1000, false), WG_OK);
+	/* mac2 is not covered by mac1. */
+	init[140] ^= 1;
+	ck_assert_int_eq(wg_cookie_validate(&B.checker, init, sizeof(init),
+	    src_addr, 6, 1000, false), WG_OK);
+	ck_assert_int_eq(wg_noise_consume_initiation(&B.local, init, sizeof(init),
+	    1000, lookup_peer, &B, &got), WG_OK);
+	ck_assert_int_eq(wg_noise_create_response(&B.peer, 1000, resp), WG_OK);
+	ck_assert_int_eq(wg_cookie_add_macs(&B.maker, resp, sizeof(resp), 1000), WG_OK);
+	resp[60] ^= 0x80;
+	ck_assert_int_eq(wg_cookie_validate(&A.checker, resp, sizeof(resp),
+	    src_addr, 6, 1000, false), WG_ERR_MAC1);
+}
+END_TEST
+
+START_TEST(tampered_handshake)
+{
+	uint8_t init[WG_INITIATION_LEN], resp[WG_RESPONSE_LEN], bad[WG_RESPONSE_LEN];
+	struct timespec w = wall(1700000000, 0);
+	struct wg_noise_peer *got;
+	size_t off;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(wg_noise_create_initiation(&A.peer, 1000, &w, init), WG_OK);
+	/* Flipping any byte of the ephemeral, static or timestamp breaks it. */
+	for (off = 8; off < 116; off += 9) {
+		init[off] ^= 4;
+		ck_assert_int_ne(wg_noise_consume_initiation(&B.local, init,
+		    sizeof(init), 1000, lookup_peer, &B, &got), WG_OK);
+		init[off] ^= 4;
+	}
+	ck_assert_int_eq(wg_noise_consume_initiation(&B.local, init, 147,
+	    1000, lookup_peer, &B, &got), WG_ERR_INVAL);
+	ck_assert_int_eq(wg_noise_consume_initiation(&B.local, init, sizeof(init),
+	    1000, lookup_peer, &B, &got), WG_OK);
+	ck_assert_int_eq(wg_noise_create_response(&B.peer, 1000, resp), WG_OK);
+	/* Response can only be created once per initiation. */
+	ck_assert_int_eq(wg_noise_create_response(&B.peer, 1000, bad), WG_ERR_STATE);
+	for (off = 12; off < 60; off += 5) {
+		memcpy(bad, resp, sizeof(bad));
+		bad[off] ^= 0x10;
+		ck_assert_int_ne(wg_noise_consume_response(&A.local, bad,
+		    sizeof(bad), 1000, &got), WG_OK);
+	}
+	/* Unknown receiver index. */
+	memcpy(bad, resp, sizeof(bad));
+	bad[8] ^= 0xff;
+	ck_assert_int_eq(wg_noise_consume_response(&A.local, bad, sizeof(bad),
+	    1000, &got), WG_ERR_UNKNOWN_PEER);
+	ck_assert_int_eq(wg_noise_consume_response(&A.local, resp, sizeof(resp),
+	    1000, &got), WG_OK);
+	/* Replayed response: no initiation pending any more. */
+	ck_assert_int_eq(wg_noise_consume_response(&A.local, resp, sizeof(resp),
+	    1000, &got), WG_ERR_STATE);
+}
+END_TEST
+
+START_TEST(transport_replay_and_reorder)
+{
+	uint8_t msgs[40][64], out[64], pt[16] = { 0 };
+	size_t mlen[40], olen;
+	struct wg_noise_peer *got;
+	int i;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(handshake(&A, &B, 1000, 1700000000), WG_OK);
+	for (i = 0; i < 40; i++) {
+		pt[0] = (uint8_t)i;
+		ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, pt, 16, 1420,
+		    msgs[i], sizeof(msgs[i]), &mlen[i]), WG_OK);
+		ck_assert_uint_eq(mlen[i], 48);
+	}
+	/* Deliver in reverse: all accepted, each once. */
+	for (i = 39; i >= 0; i--) {
+		ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[i], mlen[i], 1001,
+		    out, sizeof(out), &olen, &got), WG_OK);
+		ck_assert_uint_eq(out[0], i);
+	}
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[i], mlen[i], 1001,
+		    out, sizeof(out), &olen, &got), WG_ERR_REPLAY);
+	/* Tampering and truncation. */
+	pt[0] = 99;
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, pt, 16, 1420, msgs[0],
+	    sizeof(msgs[0]), &mlen[0]), WG_OK);
+	msgs[0][20] ^= 1;
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], mlen[0], 1001,
+	    out, sizeof(out), &olen, &got), WG_ERR_DECRYPT);
+	msgs[0][20] ^= 1;
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], 31, 1001,
+	    out, sizeof(out), &olen, &got), WG_ERR_INVAL);
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], mlen[0], 1001,
+	    out, 8, &olen, &got), WG_ERR_FULL);
+	/* A failed attempt does not burn the counter. */
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], mlen[0], 1001,
+	    out, sizeof(out), &olen, &got), WG_OK);
+	ck_assert_uint_eq(out[0], 99);
+	/* Unknown receiver index. */
+	msgs[0][4] ^= 0x55;
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], mlen[0], 1001,
+	    out, sizeof(out), &olen, &got), WG_ERR_UNKNOWN_PEER);
+}
+END_TEST
+
+START_TEST(padding_and_in_place)
+{
+	uint8_t buf[1500], out[1500];
+	struct wg_noise_peer *got;
+	size_t mlen, olen;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(handshake(&A, &B, 1000, 1700000000), WG_OK);
+	memset(buf, 0x11, sizeof(buf));
+	/* 17 pads to 32; 1290 to 1296; 1298 to the 1300 limit; limit 0: none. */
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, buf, 17, 1300, out,
+	    sizeof(out), &mlen), WG_OK);
+	ck_assert_uint_eq(mlen, 32 + 32);
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, buf, 1290, 1300, out,
+	    sizeof(out), &mlen), WG_OK);
+	ck_assert_uint_eq(mlen, 1296 + 32);
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, buf, 1298, 1300, out,
+	    sizeof(out), &mlen), WG_OK);
+	ck_assert_uint_eq(mlen, 1300 + 32);
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, buf, 1310, 1300, out,
+	    sizeof(out), &mlen), WG_OK);
+	ck_assert_uint_eq(mlen, 1310 + 32);
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, buf, 17, 0, out,
+	    sizeof(out), &mlen), WG_OK);
+	ck_assert_uint_eq(mlen, 17 + 32);
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, buf, 17, 1300, out,
+	    40, &mlen), WG_ERR_FULL);
+	/* In place: plaintext already at buf + 16, decrypt into buf + 16. */
+	memset(buf + 16, 0xab, 100);
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, buf + 16, 100, 1300, buf,
+	    sizeof(buf), &mlen), WG_OK);
+	ck_assert_uint_eq(mlen, 112 + 32);
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, buf, mlen, 1000, buf + 16,
+	    sizeof(buf) - 16, &olen, &got), WG_OK);
+	ck_assert_uint_eq(olen, 112);
+	ck_assert_uint_eq(buf[16], 0xab);
+	ck_assert_uint_eq(buf[16 + 99], 0xab);
+	ck_assert_uint_eq(buf[16 + 100], 0);
+}
+END_TEST
+
+START_TEST(rekey_rotation_and_expiry)
+{
+	uint8_t old_msg[64], out[64], pt[16] = { 5 };
+	size_t olen, mlen;
+	struct wg_noise_peer *got;
+	uint32_t first_idx;
+	uint64_t t0 = 1000;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(handshake(&A, &B, t0, 1700000000), WG_OK);
+	transfer(&A, &B, 0, t0);
+	first_idx = B.peer.cur.local_index;
+	ck_assert(!wg_noise_should_rekey_after_send(&A.peer, t0 + 119999));
+	ck_assert(wg_noise_should_rekey_after_send(&A.peer, t0 + 120000));
+	ck_assert(!wg_noise_should_rekey_after_send(&B.peer, t0 + 120000));
+	ck_assert(!wg_noise_should_rekey_after_receive(&A.peer, t0 + 164999));
+	ck_assert(wg_noise_should_rekey_after_receive(&A.peer, t0 + 165000));
+
+	/* A message under the old keys is still in flight during a rekey. */
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, t0 + 120000, pt, 16, 0,
+	    old_msg, sizeof(old_msg), &mlen), WG_OK);
+	ck_assert_int_eq(handshake(&A, &B, t0 + 120000, 1700000120), WG_OK);
+	/* B: old keypair still current, new one pending. */
+	ck_assert_uint_eq(B.peer.cur.local_index, first_idx);
+	transfer(&A, &B, 10, t0 + 120001);
+	ck_assert_uint_eq(B.peer.prev.local_index, first_idx);
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, old_msg, mlen, t0 + 120002,
+	    out, sizeof(out), &olen, &got), WG_OK);
+	/* Each side holds exactly two keypairs now: 2 indices each. */
+	ck_assert_uint_eq(wg_index_count(&A.index), 2);
+	ck_assert_uint_eq(wg_index_count(&B.index), 2);
+
+	/* The new session expires 180 s after it was made. */
+	ck_assert(wg_noise_has_session(&A.peer, t0 + 120000 + 179999));
+	ck_assert(!wg_noise_has_session(&A.peer, t0 + 120000 + 180000));
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, t0 + 300000, pt, 16, 0,
+	    old_msg, sizeof(old_msg), &mlen), WG_ERR_EXPIRED);
+	ck_assert_int_eq(wg_noise_encrypt(&B.peer, t0 + 120001, pt, 16, 0,
+	    old_msg, sizeof(old_msg), &mlen), WG_OK);
+	ck_assert_int_eq(wg_noise_decrypt(&A.local, old_msg, mlen, t0 + 300000,
+	    out, sizeof(out), &olen, &got), WG_ERR_EXPIRED);
+	wg_noise_expire_keys(&A.peer);
+	ck_assert_uint_eq(wg_index_count(&A.index), 0);
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, t0, pt, 16, 0, old_msg,
+	    sizeof(old_msg), &mlen), WG_ERR_NO_SESSION);
+}
+END_TEST
+
+START_TEST(message_limits)
+{
+	uint8_t msg[64], out[64], pt[1] = { 0 };
+	size_t mlen, olen;
+	struct wg_noise_peer *got;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(handshake(&A, &B, 1000, 1700000000), WG_OK);
+	A.peer.cur.send_counter = WG_REKEY_AFTER_MESSAGES;
+	ck_assert(wg_noise_should_rekey_after_send(&A.peer, 1000));
+	A.peer.cur.send_counter = WG_REJECT_AFTER_MESSAGES - 1;
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, pt, 1, 0, msg,
+	    sizeof(msg), &mlen), WG_OK);
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, msg, mlen, 1000, out,
+	    sizeof(out), &olen, &got), WG_OK);
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, pt, 1, 0, msg,
+	    sizeof(msg), &mlen), WG_ERR_EXPIRED);
+}
+END_TEST
+
+START_TEST(simultaneous_initiations)
+{
+	uint8_t ia[WG_INITIATION_LEN], ib[WG_INITIATION_LEN], resp[WG_RESPONSE_LEN];
+	struct timespec w = wall(1700000000, 0);
+	struct wg_noise_peer *got;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(wg_noise_create_initiation(&A.peer, 1000, &w, ia), WG_OK);
+	ck_assert_int_eq(wg_noise_create_initiation(&B.peer, 1000, &w, ib), WG_OK);
+	ck_assert_uint_eq(wg_index_count(&B.index), 1);
+	/* B gives up its own initiation to answer A's. */
+	ck_assert_int_eq(wg_noise_consume_initiation(&B.local, ia, sizeof(ia),
+	    1000, lookup_peer, &B, &got), WG_OK);
+	ck_assert_uint_eq(wg_index_count(&B.index), 0);
+	ck_assert_int_eq(wg_noise_create_response(&B.peer, 1000, resp), WG_OK);
+	ck_assert_int_eq(wg_noise_consume_response(&A.local, resp, sizeof(resp),
+	    1000, &got), WG_OK);
+	transfer(&A, &B, 0, 1001);
+	transfer(&B, &A, 20, 1002);
+}
+END_TEST
+
+START_TEST(deterministic_transcript)
+{
+	uint8_t i1[WG_INITIATION_LEN], i2[WG_INITIATION_LEN];
+	struct timespec w = wall(1700000000, 0);
+
+	/* Same seeds, same time: byte-identical initiations. */
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(wg_noise_create_initiation(&A.peer, 1000, &w, i1), WG_OK);
+	teardown();
+	setup();
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(wg_noise_create_initiation(&A.peer, 1000, &w, i2), WG_OK);
+	ck_assert_mem_eq(i1, i2, sizeof(i1));
+	ck_assert_uint_eq(i1[0], 1);
+	ck_assert_uint_eq(i1[1] | i1[2] | i1[3], 0);
+}
+END_TEST
+
+START_TEST(local_and_peer_errors)
+{
+	struct wg_noise_peer p;
+	uint8_t low_order[32] = { 0 };
+	uint8_t msg[4] = { 9, 0, 0, 0 };
+
+	ck_assert_int_eq(wg_noise_peer_init(&p, &A.local, low_order, NULL, NULL), WG_ERR_DH);
+	ck_assert_int_eq(wg_noise_message_type(msg, 4), WG_ERR_INVAL);
+	msg[0] = 4;
+	ck_assert_int_eq(wg_noise_message_type(msg, 4), WG_ERR_INVAL);
+	ck_assert_int_eq(wg_noise_get_le32((const uint8_t *)"\x01\x02\x03\x04"), 0x04030201);
+	side_know(&A, &B, NULL);
+	ck_assert_int_eq(wg_noise_create_response(&A.peer, 1, (uint8_t[92]){ 0 }), WG_ERR_STATE);
+	ck_assert_ptr_null(wg_noise_lookup_index(&A.local, 12345));
+}
+END_TEST
+
+static Suite *
+wg_noise_suite(void)
+{
+	Suite *s = suite_create("wg_noise");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, handshake_no_psk);
+	tcase_add_test(tc, handshake_psk);
+	tcase_add_test(tc, handshake_reverse_direction);
+	tcase_add_test(tc, wrong_psk_fails);
+	tcase_add_test(tc, wrong_static_key_fails);
+	tcase_add_test(tc, replayed_initiation_rejected);
+	tcase_add_test(tc, mac1_wrong_rejected);
+	tcase_add_test(tc, tampered_handshake);
+	tcase_add_test(tc, transport_replay_and_reorder);
+	tcase_add_test(tc, padding_and_in_place);
+	tcase_add_test(tc, rekey_rotation_and_expiry);
+	tcase_add_test(tc, message_limits);
+	tcase_add_test(tc, simultaneous_initiations);
+	tcase_add_test(tc, deterministic_transcript);
+	tcase_add_test(tc, local_and_peer_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(wg_noise_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
