@@ -242,9 +242,12 @@ START_TEST(upstream_legacy_request_connection)
 	struct portal_msg_request_connection *r = &m->u.request_connection;
 	size_t i;
 
-	ck_assert(strncmp(r->ref, "SFMyNTY.g2gDbQAAAVhnMmdF", 24) == 0);
-	ck_assert(strcmp(r->ref + strlen(r->ref) - 10, "_IvzoD8") != 0 ||
-	    strlen(r->ref) > 10);
+	json_object *root = load_json("legacy_request_connection_message.json"), *pl, *ref;
+
+	json_object_object_get_ex(root, "payload", &pl);
+	json_object_object_get_ex(pl, "ref", &ref);
+	ck_assert_str_eq(r->ref, json_object_get_string(ref));
+	json_object_put(root);
 	expect_uuid(&r->client.id, "2e5c0210-3ac0-49cd-bfc9-8005046291de");
 	expect_key(r->client.public_key, "zHtdIFPDm8QQkqjbmAc1r8O1WegviA6UeUTP6rpminA=");
 	expect_key(r->client.preshared_key, "BzPiNE9qszKczZcZzGsyieLYeJ2EQfkfdibls/l3beM=");
@@ -1096,6 +1099,158 @@ START_TEST(out_roundtrip)
 }
 END_TEST
 
+/* ---- random mutations: never a crash, never a half-filled struct -------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+/* Collect containers of the tree so one can be picked at random. */
+static size_t
+containers(json_object *v, json_object **out, size_t n, size_t max)
+{
+	size_t i, len;
+
+	if (v == NULL || n >= max)
+		return n;
+	if (json_object_is_type(v, json_type_object)) {
+		out[n++] = v;
+		json_object_object_foreach(v, k, child) {
+			(void)k;
+			n = containers(child, out, n, max);
+		}
+	} else if (json_object_is_type(v, json_type_array)) {
+		out[n++] = v;
+		len = json_object_array_length(v);
+		for (i = 0; i < len; i++)
+			n = containers(json_object_array_get_idx(v, i), out, n, max);
+	}
+	return n;
+}
+
+static json_object *
+random_value(void)
+{
+	switch (rng() % 10) {
+	case 0: return NULL;
+	case 1: return json_object_new_int64(-1);
+	case 2: return json_object_new_int64(INT64_MAX);
+	case 3: return json_object_new_double(1.5);
+	case 4: return json_object_new_string("");
+	case 5: return json_object_new_string("10.0.0.0/8");
+	case 6: return json_object_new_boolean(1);
+	case 7: return json_object_new_object();
+	case 8: return json_object_new_array();
+	default: return json_object_new_string("0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58");
+	}
+}
+
+static void
+mutate(json_object *root)
+{
+	json_object *c[256];
+	size_t n = containers(root, c, 0, 256), len, k;
+	json_object *t;
+
+	if (n == 0)
+		return;
+	t = c[rng() % n];
+	if (json_object_is_type(t, json_type_object)) {
+		const char *victim = NULL;
+
+		k = rng() % (json_object_object_length(t) + 1);
+		json_object_object_foreach(t, key, val) {
+			(void)val;
+			if (k-- == 0) {
+				victim = key;
+				break;
+			}
+		}
+		if (victim == NULL)
+			json_object_object_add(t, "extra", random_value());
+		else if (rng() % 3 == 0)
+			json_object_object_del(t, victim);
+		else
+			json_object_object_add(t, victim, random_value());
+	} else {
+		len = json_object_array_length(t);
+		if (len == 0 || rng() % 4 == 0)
+			json_object_array_add(t, random_value());
+		else
+			json_object_array_put_idx(t, rng() % len, random_value());
+	}
+}
+
+START_TEST(random_mutations)
+{
+	static const char *const files[] = {
+		"spec_init.json", "spec_relays_presence.json", "spec_authorize_flow.json",
+		"spec_request_connection.json", "spec_allow_access.json", "spec_reject_access.json",
+		"spec_resource_updated.json", "spec_ice_candidates.json", "spec_disconnect.json",
+		"legacy_request_connection_message.json", "authorize_flow.json",
+	};
+	struct portal_msg *m = malloc(sizeof(*m));
+	char why[PORTAL_MSG_WHY_MAX];
+	size_t f, iter, ok = 0, bad = 0;
+
+	ck_assert_ptr_nonnull(m);
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		json_object *orig = load_json(files[f]), *ev;
+		const char *event;
+
+		json_object_object_get_ex(orig, "event", &ev);
+		event = json_object_get_string(ev);
+		for (iter = 0; iter < 300; iter++) {
+			json_object *copy = NULL, *pl = NULL;
+			const char *text;
+			char *mod;
+			size_t len, k;
+			int rc, j;
+
+			ck_assert_int_eq(json_object_deep_copy(orig, &copy, NULL), 0);
+			json_object_object_get_ex(copy, "payload", &pl);
+			for (j = 0; j < 1 + (int)(rng() % 3); j++)
+				mutate(pl);
+			rc = portal_msg_parse(event, pl, m, why, sizeof(why));
+			ck_assert_int_le(rc, 0);
+			ck_assert_int_ge(rc, PORTAL_MSG_E_STRING);
+			if (rc == 0) {
+				ok++;
+			} else {
+				bad++;
+				ck_assert(all_zero(m, sizeof(*m)));
+				ck_assert(why[0] != '\0');
+			}
+			/* Byte flips on the payload text. */
+			text = json_object_to_json_string_length(pl, JSON_C_TO_STRING_PLAIN, &len);
+			mod = malloc(len + 1);
+			ck_assert_ptr_nonnull(mod);
+			memcpy(mod, text, len + 1);
+			for (k = 0; k < 1 + rng() % 4 && len > 0; k++)
+				mod[rng() % len] = (char)(rng() & 0xff);
+			rc = portal_msg_parse_text(event, mod, rng() % (len + 1), m, why, sizeof(why));
+			ck_assert_int_le(rc, 0);
+			if (rc != 0)
+				ck_assert(all_zero(m, sizeof(*m)));
+			portal_msg_clear(m);
+			free(mod);
+			json_object_put(copy);
+		}
+		json_object_put(orig);
+	}
+	ck_assert_uint_gt(ok, 0);
+	ck_assert_uint_gt(bad, 0);
+	free(m);
+}
+END_TEST
+
 static Suite *
 portal_msg_suite(void)
 {
@@ -1131,6 +1286,7 @@ portal_msg_suite(void)
 	tcase_add_test(bad, bad_variants);
 	tcase_add_test(bad, bad_bytes);
 	tcase_add_test(bad, parse_text_ok);
+	tcase_add_test(bad, random_mutations);
 	suite_add_tcase(s, bad);
 
 	tcase_add_test(val, value_uuid);
