@@ -484,6 +484,30 @@ phoenix_result_free(struct phoenix_result *r)
 	phoenix_msg_free(&r->msg);
 }
 
+enum phoenix_reason
+phoenix_reason_parse(const char *reason)
+{
+	static const struct {
+		const char		*text;
+		enum phoenix_reason	 code;
+	} known[] = {
+		{ "unmatched topic",	PHOENIX_REASON_UNMATCHED_TOPIC },
+		{ "not_found",		PHOENIX_REASON_NOT_FOUND },
+		{ "invalid_version",	PHOENIX_REASON_INVALID_VERSION },
+		{ "offline",		PHOENIX_REASON_OFFLINE },
+		{ "disabled",		PHOENIX_REASON_DISABLED },
+		{ "token_expired",	PHOENIX_REASON_TOKEN_EXPIRED },
+	};
+	size_t i;
+
+	if (reason == NULL)
+		return PHOENIX_REASON_NONE;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(reason, known[i].text) == 0)
+			return known[i].code;
+	return PHOENIX_REASON_OTHER;
+}
+
 /* Copy a peer-supplied reason, printable ASCII only, truncated. */
 static void
 set_detail(struct phoenix_result *r, const char *s)
@@ -492,6 +516,7 @@ set_detail(struct phoenix_result *r, const char *s)
 
 	if (s == NULL)
 		return;
+	r->reason = phoenix_reason_parse(s);
 	for (i = 0; s[i] != '\0' && i + 1 < sizeof(r->detail); i++) {
 		unsigned char c = (unsigned char)s[i];
 

@@ -140,9 +140,22 @@ enum phoenix_cause {
 	PHOENIX_CAUSE_TOKEN_EXPIRED,	/* disconnect token_expired (ACT_FATAL) */
 };
 
+/* Reasons the portal gives in error replies (spec 1.7). */
+enum phoenix_reason {
+	PHOENIX_REASON_NONE = 0,	/* no reason in this result */
+	PHOENIX_REASON_UNMATCHED_TOPIC,	/* "unmatched topic" */
+	PHOENIX_REASON_NOT_FOUND,	/* "not_found" */
+	PHOENIX_REASON_INVALID_VERSION,	/* "invalid_version" */
+	PHOENIX_REASON_OFFLINE,		/* "offline" */
+	PHOENIX_REASON_DISABLED,	/* "disabled" */
+	PHOENIX_REASON_TOKEN_EXPIRED,	/* "token_expired" (disconnect) */
+	PHOENIX_REASON_OTHER,		/* anything else, e.g. "join crashed" */
+};
+
 struct phoenix_result {
 	enum phoenix_action	action;
 	enum phoenix_cause	cause;
+	enum phoenix_reason	reason;		/* classified detail, when there is one */
 	int			err;		/* phoenix_err for BAD_FRAME / BROKEN_FRAME */
 	uint64_t		ref;		/* ref of the reply, when there is one */
 	char			detail[PHOENIX_DETAIL_MAX]; /* reply/disconnect reason, printable */
@@ -233,6 +246,9 @@ size_t phoenix_session_queue_len(const struct phoenix_session *s);
 
 /* Release the message a result may hold. */
 void phoenix_result_free(struct phoenix_result *r);
+
+/* Classify a reason string (NULL gives PHOENIX_REASON_NONE). */
+enum phoenix_reason phoenix_reason_parse(const char *reason);
 
 /* Constant names for logs. */
 const char *phoenix_strerror(int err);

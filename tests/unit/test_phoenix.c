@@ -490,6 +490,7 @@ START_TEST(session_join_errors)
 	    PHOENIX_ACT_FATAL);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_JOIN_FAILED);
 	ck_assert_str_eq(r.detail, "unmatched topic");
+	ck_assert_int_eq(r.reason, PHOENIX_REASON_UNMATCHED_TOPIC);
 	ck_assert_str_eq(phoenix_cause_name(r.cause), "login failed");
 	phoenix_session_free(&s);
 
@@ -503,6 +504,14 @@ START_TEST(session_join_errors)
 	ck_assert_int_eq(in(&s, 11, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{\"reason\":\"join crashed\\n\"},\"status\":\"error\"},\"ref\":0,\"topic\":\"gateway\"}", &r),
 	    PHOENIX_ACT_FATAL);
 	ck_assert_str_eq(r.detail, "join crashed?");
+	ck_assert_int_eq(r.reason, PHOENIX_REASON_OTHER);
+	ck_assert_int_eq(phoenix_reason_parse("not_found"), PHOENIX_REASON_NOT_FOUND);
+	ck_assert_int_eq(phoenix_reason_parse("invalid_version"),
+	    PHOENIX_REASON_INVALID_VERSION);
+	ck_assert_int_eq(phoenix_reason_parse("offline"), PHOENIX_REASON_OFFLINE);
+	ck_assert_int_eq(phoenix_reason_parse("disabled"), PHOENIX_REASON_DISABLED);
+	ck_assert_int_eq(phoenix_reason_parse("Disabled"), PHOENIX_REASON_OTHER);
+	ck_assert_int_eq(phoenix_reason_parse(NULL), PHOENIX_REASON_NONE);
 	phoenix_session_free(&s);
 }
 END_TEST
@@ -564,6 +573,7 @@ START_TEST(session_control_frames)
 	ck_assert_int_eq(phoenix_session_input(&s, 201, t, len, &r), PHOENIX_ACT_FATAL);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_TOKEN_EXPIRED);
 	ck_assert_str_eq(r.detail, "token_expired");
+	ck_assert_int_eq(r.reason, PHOENIX_REASON_TOKEN_EXPIRED);
 	free(t);
 	phoenix_session_free(&s);
 }
