@@ -138,7 +138,7 @@ struct portal_msg_disconnect {
 };
 
 /*
- * One decoded inbound message.  About 40 KiB: allocate it on the heap or
+ * One decoded inbound message.  About 33 KiB: allocate it on the heap or
  * statically, not in a small stack frame.
  */
 struct portal_msg {
@@ -165,6 +165,8 @@ struct portal_msg {
  * why[whylen] (why may be NULL), and leaves *out wiped to all zero bytes
  * (type PORTAL_MSG_NONE), so nothing half-filled survives.  Unknown event
  * names give PORTAL_MSG_E_UNKNOWN_EVENT; unknown payload fields are ignored.
+ * The only thing ever logged here is a warning (log_warnx) when a relay id
+ * repeats an address family; the caller logs the failure reason itself.
  */
 int portal_msg_parse(const char *event, json_object *payload, struct portal_msg *out,
     char *why, size_t whylen);
