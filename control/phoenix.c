@@ -639,8 +639,8 @@ phoenix_session_tick(struct phoenix_session *s, uint64_t now,
 	}
 	if (now >= s->hb_next) {
 		/* Skip the ticks that were missed: the next one stays on the grid. */
-		while (s->hb_next <= now)
-			s->hb_next += PHOENIX_HEARTBEAT_INTERVAL_MS;
+		s->hb_next += ((now - s->hb_next) / PHOENIX_HEARTBEAT_INTERVAL_MS + 1) *
+		    PHOENIX_HEARTBEAT_INTERVAL_MS;
 		empty = json_object_new_object();
 		if (empty == NULL) {
 			r->err = PHOENIX_ENOMEM;

@@ -11,6 +11,19 @@
  *    deadline; it never reads a clock or touches a socket.
  *
  * Times are milliseconds on any monotonic clock the caller chooses.
+ *
+ * How the glue drives a session:
+ *   attempt starts     phoenix_session_connecting()
+ *   101 received       phoenix_session_connected(now); backoff_reset()
+ *   text message       phoenix_session_input(now, ...); act on the action
+ *   timer fires        phoenix_session_tick(now); re-arm at next_deadline()
+ *   after each call    while peek() gives a frame: write it, then pop()
+ *   ACT_RECONNECT      drop the socket, phoenix_session_disconnected(),
+ *                      wait backoff_next_ms(), start the next attempt
+ *   ACT_FATAL          log the cause and r.detail, exit 1
+ *
+ * Reference quirks kept on purpose: phx_error is only reported (no rejoin),
+ * an unwritten join stays queued across reconnects, join refs stay fatal.
  */
 #ifndef FZ_PHOENIX_H
 #define FZ_PHOENIX_H
