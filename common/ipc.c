@@ -34,6 +34,8 @@ static const struct ipc_rule ipc_rules[] = {
 	{ IPC_D2C_SHUTDOWN, "D2C_SHUTDOWN", IPC_SIDE_CONTROL,
 	    sizeof(struct ipc_shutdown), sizeof(struct ipc_shutdown), 0,
 	    PH(IPC_PH_HELLO) | PH(IPC_PH_CONFIG) | PH(IPC_PH_RUN) },
+	{ IPC_D2C_IFACE_RESULT, "D2C_IFACE_RESULT", IPC_SIDE_CONTROL,
+	    sizeof(struct ipc_d2c_iface_result), sizeof(struct ipc_d2c_iface_result), 0, PH(IPC_PH_RUN) },
 	{ IPC_C2D_HELLO, "C2D_HELLO", IPC_SIDE_DATAPLANE,
 	    sizeof(struct ipc_c2d_hello), sizeof(struct ipc_c2d_hello), 0, PH(IPC_PH_HELLO) },
 	{ IPC_C2D_UDP_SOCKET, "C2D_UDP_SOCKET", IPC_SIDE_DATAPLANE,
@@ -41,6 +43,9 @@ static const struct ipc_rule ipc_rules[] = {
 	{ IPC_C2D_SHUTDOWN, "C2D_SHUTDOWN", IPC_SIDE_DATAPLANE,
 	    sizeof(struct ipc_shutdown), sizeof(struct ipc_shutdown), 0,
 	    PH(IPC_PH_HELLO) | PH(IPC_PH_RUN) },
+	{ IPC_C2D_IFACE_CONFIG, "C2D_IFACE_CONFIG", IPC_SIDE_DATAPLANE,
+	    sizeof(struct ipc_c2d_iface_config), sizeof(struct ipc_c2d_iface_config), 0,
+	    PH(IPC_PH_RUN) },
 };
 
 struct ipc_qmsg {
@@ -205,6 +210,21 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 		struct ipc_c2d_udp_socket s;
 		memcpy(&s, p, sizeof(s));
 		return (s.family == 4 || s.family == 6) ? IPC_OK : IPC_EPAYLOAD;
+	}
+	case IPC_C2D_IFACE_CONFIG: {
+		struct ipc_c2d_iface_config ic;
+		memcpy(&ic, p, sizeof(ic));
+		if (ic.has_v4 > 1 || ic.has_v6 > 1 || (!ic.has_v4 && !ic.has_v6))
+			return IPC_EPAYLOAD;
+		return IPC_OK;
+	}
+	case IPC_D2C_IFACE_RESULT: {
+		const uint8_t *b = p;
+		size_t i;
+		for (i = 0; i < 6; i++)
+			if (b[i] > 1)
+				return IPC_EPAYLOAD;
+		return IPC_OK;
 	}
 	case IPC_D2C_SHUTDOWN:
 	case IPC_C2D_SHUTDOWN: {

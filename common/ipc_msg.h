@@ -45,10 +45,12 @@ enum ipc_type {
 	IPC_D2C_SOCKET_ACK = 0x0103,
 	IPC_D2C_UDP_RX = 0x0104,
 	IPC_D2C_SHUTDOWN = 0x0105,
+	IPC_D2C_IFACE_RESULT = 0x0106,
 	/* control -> dataplane */
 	IPC_C2D_HELLO = 0x0201,
 	IPC_C2D_UDP_SOCKET = 0x0202,
 	IPC_C2D_SHUTDOWN = 0x0203,
+	IPC_C2D_IFACE_CONFIG = 0x0204,
 };
 
 /* First message from the dataplane: version and the WireGuard public key. */
@@ -112,6 +114,31 @@ struct ipc_c2d_udp_socket {
 	uint8_t family;
 	uint8_t pad;
 	uint16_t port;
+};
+
+/*
+ * The tunnel addresses from the portal's `init` (gateway-dataplane.md
+ * §1.2-§1.3): the dataplane flushes tun-firezone's addresses, sets the MTU,
+ * adds these (/32 and /128), sets the link up, and requests the policy
+ * rules and routes.  Sent again on every later `init`.
+ */
+struct ipc_c2d_iface_config {
+	uint8_t has_v4;
+	uint8_t has_v6;
+	uint8_t pad[2];
+	uint8_t v4[4];
+	uint8_t v6[16];
+};
+
+/* What the dataplane managed to apply (1 = done, 0 = failed / not asked). */
+struct ipc_d2c_iface_result {
+	uint8_t v4_ok;
+	uint8_t v6_ok;
+	uint8_t link_up;
+	uint8_t routes_ok;
+	uint8_t rules_v4_ok;
+	uint8_t rules_v6_ok;
+	uint8_t pad[2];
 };
 
 #endif

@@ -135,6 +135,13 @@ START_TEST(roundtrip_all_types)
 	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
 	ck_assert_mem_eq(msg.payload, rxbuf, sizeof(rxbuf));
 
+	{
+		struct ipc_d2c_iface_result ir = { .v4_ok = 1, .link_up = 1, .routes_ok = 1 };
+		ck_assert_int_eq(ipc_send(&tx, IPC_D2C_IFACE_RESULT, 0, &ir, sizeof(ir), -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+		ck_assert_mem_eq(msg.payload, &ir, sizeof(ir));
+	}
+
 	ck_assert_int_eq(ipc_send(&tx, IPC_D2C_SHUTDOWN, 0, &sd, sizeof(sd), -1, 1), IPC_OK);
 	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
 	ck_assert_int_eq(rx.phase, IPC_PH_CLOSED);
@@ -146,6 +153,12 @@ START_TEST(roundtrip_all_types)
 	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
 	ck_assert_mem_eq(msg.payload, &ch, sizeof(ch));
 	ck_assert_int_eq(rx.phase, IPC_PH_RUN);
+	{
+		struct ipc_c2d_iface_config ic = { .has_v4 = 1, .has_v6 = 1, .v4 = { 100, 64, 0, 1 } };
+		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_IFACE_CONFIG, 0, &ic, sizeof(ic), -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+		ck_assert_mem_eq(msg.payload, &ic, sizeof(ic));
+	}
 	sd.reason = IPC_SHUTDOWN_FATAL;
 	ck_assert_int_eq(ipc_send(&tx, IPC_C2D_SHUTDOWN, 0, &sd, sizeof(sd), -1, 1), IPC_OK);
 	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
@@ -278,6 +291,10 @@ static const struct reject_case rejects[] = {
 	    sizeof(struct ipc_d2c_udp_rx) + 8, 0, 0, 0xFFFFFFFF, IPC_EPAYLOAD },
 	{ "udp rx too big", IPC_SIDE_CONTROL, IPC_PH_RUN, IPC_D2C_UDP_RX,
 	    sizeof(struct ipc_d2c_udp_rx) + IPC_MAX_DATAGRAM + 1, 0, 0, 0, IPC_ESIZE },
+	{ "iface config without any address", IPC_SIDE_DATAPLANE, IPC_PH_RUN, IPC_C2D_IFACE_CONFIG,
+	    sizeof(struct ipc_c2d_iface_config), 0, 0, 0, IPC_EPAYLOAD },
+	{ "iface result with bad flag", IPC_SIDE_CONTROL, IPC_PH_RUN, IPC_D2C_IFACE_RESULT,
+	    sizeof(struct ipc_d2c_iface_result), 0, 0, 0xFFFFFFFF, IPC_EPAYLOAD },
 	{ "bad shutdown reason", IPC_SIDE_DATAPLANE, IPC_PH_RUN, IPC_C2D_SHUTDOWN,
 	    sizeof(struct ipc_shutdown), 0, 0, 0xFFFFFFFF, IPC_EPAYLOAD },
 };
