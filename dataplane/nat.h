@@ -1,0 +1,115 @@
+/*
+ * nat.h - DNS-resource NAT (spec gateway-dataplane 4.3-4.6): the per-client
+ * map proxy IP -> real IP, the session table that rewrites ports/echo
+ * identifiers, NAT64/46 when the families differ, and the translation
+ * liveness timestamps that drive re-resolution.
+ *
+ * One struct nat serves every client: clients are dense slot numbers
+ * [0, max_clients) chosen by the caller's peer table, and every key carries
+ * the slot, so each client still has its own independent table.  All
+ * memory is allocated by nat_new; the packet path allocates nothing and
+ * costs a few hash lookups.  Hashes are keyed with a caller-supplied seed.
+ * Sans-IO: `now` is a monotonic time in milliseconds passed by the caller,
+ * never decreasing from one call to the next (expiry relies on that order).
+ *
+ * Deliberate differences from the reference gateway, each marked in the
+ * code: sessions are kept alive by traffic in both directions; ICMP errors
+ * from the resource side are translated back through their session; return
+ * packets that carry no port or identifier are forwarded unchanged instead
+ * of being dropped.
+ */
+#ifndef FZ_NAT_H
+#define FZ_NAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+#define NAT_SESSION_TIMEOUT_MS	60000
+#define NAT_NO_DEADLINE		UINT64_MAX
+
+struct nat_config {
+	uint32_t max_clients;		/* client slots [0, max_clients) */
+	uint32_t max_sessions;		/* sessions, all clients together */
+	uint32_t max_sessions_per_client;
+	uint32_t max_translations;	/* proxy->real entries, all clients */
+	uint64_t session_timeout_ms;	/* 0: NAT_SESSION_TIMEOUT_MS */
+	uint64_t seed;			/* hash key; pass random bytes */
+};
+
+struct nat;
+
+/* Allocate all tables.  Returns NULL on a zero size or allocation failure. */
+struct nat *nat_new(const struct nat_config *cfg);
+void nat_free(struct nat *nt);
+
+/*
+ * Activate client slot `client` with its tunnel addresses (either may be
+ * NULL; the NAT64/46 source of that family is then missing and such
+ * translations fail).  Re-setting an active slot keeps its state.
+ * Returns 0 or PKT_E_INVAL.
+ */
+int nat_client_set(struct nat *nt, uint32_t client, const struct pkt_addr *tun4,
+    const struct pkt_addr *tun6);
+
+/* Drop a client's sessions and translations and deactivate the slot. */
+void nat_client_remove(struct nat *nt, uint32_t client);
+
+/*
+ * Map proxy -> real for a client (spec 4.3 step 3): inserts, or replaces
+ * the mapping with fresh liveness timers (created = now).  Sessions bound to
+ * an older real IP are replaced on their next outgoing packet.  Returns 0,
+ * PKT_E_INVAL or PKT_E_FULL.
+ */
+int nat_xlate_set(struct nat *nt, uint32_t client, const struct pkt_addr *proxy,
+    const struct pkt_addr *real, uint64_t now);
+
+/* Current real IP of a proxy.  Returns 0 and fills *real, or PKT_E_NOTFOUND. */
+int nat_xlate_get(const struct nat *nt, uint32_t client, const struct pkt_addr *proxy,
+    struct pkt_addr *real);
+
+/* Remove one mapping (its sessions expire on their own).  0 or PKT_E_NOTFOUND. */
+int nat_xlate_remove(struct nat *nt, uint32_t client, const struct pkt_addr *proxy);
+
+/*
+ * Liveness of a mapping (spec 4.6): silent = no reply for 120 s since the
+ * last reply (or creation); expired = client sent while it was about to
+ * go silent, at least 1 s ago, and it is silent now.  Return 1 or 0 (0 for
+ * unknown mappings).
+ */
+int nat_xlate_silent(const struct nat *nt, uint32_t client, const struct pkt_addr *proxy,
+    uint64_t now);
+int nat_xlate_expired(const struct nat *nt, uint32_t client, const struct pkt_addr *proxy,
+    uint64_t now);
+
+/*
+ * client->resource, after the filter.  If the destination is a mapped
+ * proxy, rewrite buf[0..*len) in place (cap bytes available; NAT46 needs
+ * *len + 20) and update *len.  Returns 1 (translated), 0 (not a proxy:
+ * untouched) or negative (drop): PKT_E_PROTO (no port or echo identifier),
+ * PKT_E_FULL (no session or port free), a translation or parse error.
+ */
+int nat_out(struct nat *nt, uint32_t client, uint8_t *buf, size_t *len, size_t cap,
+    uint64_t now);
+
+/*
+ * resource->client, for a packet whose destination is this client's tunnel
+ * address.  A packet matching a session (directly, or an ICMP error quoting
+ * one) is rewritten back toward the proxy IP in place.  Returns 1
+ * (translated), 0 (no session: forward unchanged) or negative (drop).
+ */
+int nat_in(struct nat *nt, uint32_t client, uint8_t *buf, size_t *len, size_t cap,
+    uint64_t now);
+
+/* Remove sessions idle for the timeout or longer.  Returns how many. */
+int nat_expire(struct nat *nt, uint64_t now);
+
+/* When the oldest session will expire, or NAT_NO_DEADLINE. */
+uint64_t nat_next_deadline(const struct nat *nt);
+
+/* Live sessions of one client, and of all clients. */
+uint32_t nat_session_count(const struct nat *nt, uint32_t client);
+uint32_t nat_session_total(const struct nat *nt);
+
+#endif
