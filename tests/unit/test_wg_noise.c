@@ -3,10 +3,12 @@
  * handshake transcripts in both directions, with and without a PSK,
  * failures for a wrong static key, wrong PSK, replayed initiation and
  * wrong mac1, then transport round trips, replay, padding, key rotation
- * and expiry.  Randomness is a seeded generator and time is passed in,
+ * and expiry, plus two transcripts recorded against wireguard-go.
+ * Randomness is a seeded generator and time is passed in,
  * so every run is identical.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -597,6 +599,188 @@ START_TEST(local_and_peer_errors)
 }
 END_TEST
 
+/*
+ * Interoperability vectors recorded against wireguard-go v0.0.20220316
+ * (running in a network namespace, PSK set), using this module with the
+ * seeded generator below.  Our private key is bytes 3i+1, wireguard-go's
+ * public key is b5a8a94c...1c1b0b (private key bytes 5i+2), PSK 0xa5 x 32.
+ * m1: we initiate at wall time 1700000000.0 (seed 0x0123456789abcdef),
+ * wireguard-go responds, we send an ICMP echo request 10.9.0.1 ->
+ * 10.9.0.2 padded to 16 and it answers with an echo reply.
+ * m2: wireguard-go initiates, we respond (seed 0xfedcba9876543210), and
+ * it sends the queued UDP datagram 10.9.0.2:7777 -> 10.9.0.1:9999.
+ */
+static const char m1_init[] =
+	    "01000000563cddbf399390912bf70c80382cd286e529fd444fe82fe4dec9fc8c"
+	    "f45e34cd257a461c18ca7829eb293d16b5029c69302915034d6cfe47f0b3c8e4"
+	    "35105828ef1773d69b9d27dea79490c414f488156eca832b6037968323992aef"
+	    "f15842bcf315460f6c934503d9b6fd36e64edef04f5d9f1a2586bed8f7d18511"
+	    "7d0ff4b100000000000000000000000000000000";
+static const char m1_resp[] =
+	    "02000000413c76be563cddbf4c8069f4785c0764a6b2856205232d54feb52b3d"
+	    "2fb57391d26f5f3dfb5d45183adf7143ec5cffe7e7025b8ba13a8f8d2734a26e"
+	    "fafbd4d6cd0fc9679b76d41500000000000000000000000000000000";
+static const char m1_ourdata[] =
+	    "04000000413c76be000000000000000065a6e180059e810068cb09cd971d571f"
+	    "53ed2cdd6689c3dce6a6bdb6b93443598e81f61ecbb04052a58545b0eeb89b74"
+	    "5c349a7e5c1e732a765d6709970da084";
+static const char m1_theirdata[] =
+	    "04000000563cddbf0000000000000000f9a27da0d62a8aea1146a42233d7e242"
+	    "28c5e24b20297c16b11fc1e007862c10609812f5b7539be890f0e1490e62dd62"
+	    "197230298055d59c2f28bd5f0fa31c17";
+static const char m1_plain[] =
+	    "4500002cae8d00004001b82f0a0900020a090001000058b87777000166697265"
+	    "7a6f6e652d77672d7665632100000000";
+static const char m2_init[] =
+	    "0100000006592dcf9810261ac574ab442a8fe2060908c94b32bfbac3e12852ef"
+	    "bb4e5909085a7a3bbd9dcf2b723dab73ce66984d97017e44c6d7dacdc93ae6e2"
+	    "64d8b8a7b230c467ca6c3593d63e890ee2cc7ac2a1b472dd7098b94fdc87044d"
+	    "d17cf1c2b61d1401871091d476eefeb626fded99bc76946b6298db40bf5ac394"
+	    "2c87645f00000000000000000000000000000000";
+static const char m2_resp[] =
+	    "02000000693f1b5106592dcfb8c25c69eee36d407a8990c7c9e9f604d90f82df"
+	    "d0b6d54509fd3fff48cfe064cdf4a115e860c0d815712b548495f69056247f94"
+	    "20d8fdfffdc8f86bdfda662b00000000000000000000000000000000";
+static const char m2_theirdata[] =
+	    "04000000693f1b510000000000000000d38cd32500bb8104bd33f3b429287d1b"
+	    "6ea55f1e58e80860eddc8d56512a9665fcd030f27b2cbdbf807450ecfafdc6a9"
+	    "c1f59977253ecbe09b92e1c9c6a095df";
+static const char m2_plain[] =
+	    "4500002cbc22400040116a8a0a0900020a0900011e61270f0018766a66697265"
+	    "7a6f6e652d77672d7665632100000000";
+static const char m1_ping[] =
+	    "4500002c12340000400154890a0900010a090002080050b877770001666972657a"
+	    "6f6e652d77672d76656321";
+
+static size_t
+unhex(uint8_t *out, size_t cap, const char *hex)
+{
+	size_t n = 0;
+	unsigned int v;
+
+	while (hex[0] != '\0' && hex[1] != '\0') {
+		ck_assert_int_eq(sscanf(hex, "%2x", &v), 1);
+		ck_assert_uint_lt(n, cap);
+		out[n++] = (uint8_t)v;
+		hex += 2;
+	}
+	return n;
+}
+
+static struct wg_noise_peer vec_peer;
+
+static struct wg_noise_peer *
+vec_lookup(void *ctx, const uint8_t key[WG_KEY_LEN])
+{
+	(void)ctx;
+	return memcmp(vec_peer.remote_static, key, WG_KEY_LEN) == 0 ? &vec_peer : NULL;
+}
+
+/* Set up "us" as in the recording; returns the seeded state via *seed. */
+static void
+vec_setup(struct wg_index *idx, struct wg_noise_local *l,
+    struct wg_cookie_checker *chk, uint64_t *seed)
+{
+	uint8_t priv[32], their[32], psk[32];
+	struct wg_rng rng = { seeded_rng, seed };
+	size_t i;
+
+	for (i = 0; i < 32; i++) {
+		priv[i] = (uint8_t)(i * 3 + 1);
+		psk[i] = 0xa5;
+	}
+	unhex(their, 32, "b5a8a94cec7ee33acb0fc1501b6180f147542e2cd41ff4cdf20ebcc1521c1b0b");
+	ck_assert_int_eq(wg_index_init(idx, 0), WG_OK);
+	ck_assert_int_eq(wg_noise_local_init(l, priv, idx, &rng), WG_OK);
+	ck_assert_int_eq(wg_noise_peer_init(&vec_peer, l, their, psk, NULL), WG_OK);
+	ck_assert_int_eq(wg_cookie_checker_init(chk, l->pub, 0, &rng), WG_OK);
+}
+
+static void
+vec_teardown(struct wg_index *idx, struct wg_noise_local *l)
+{
+	wg_noise_peer_wipe(&vec_peer);
+	wg_index_free(idx);
+	wg_noise_local_wipe(l);
+	wg_crypto_cleanup();
+}
+
+START_TEST(wireguard_go_we_initiate)
+{
+	struct wg_index idx;
+	struct wg_noise_local l;
+	struct wg_cookie_checker chk;
+	struct wg_cookie_maker mk;
+	struct wg_noise_peer *got;
+	uint64_t seed = 0x0123456789abcdefULL;
+	struct timespec w = wall(1700000000, 0);
+	uint8_t init[148], exp[256], buf[256], out[256];
+	size_t n, olen;
+
+	vec_setup(&idx, &l, &chk, &seed);
+	ck_assert_int_eq(wg_cookie_maker_init(&mk, vec_peer.remote_static), WG_OK);
+	ck_assert_int_eq(wg_noise_create_initiation(&vec_peer, 1000, &w, init), WG_OK);
+	ck_assert_int_eq(wg_cookie_add_macs(&mk, init, sizeof(init), 1000), WG_OK);
+	ck_assert_uint_eq(unhex(exp, sizeof(exp), m1_init), 148);
+	ck_assert_mem_eq(init, exp, 148);
+	n = unhex(buf, sizeof(buf), m1_resp);
+	ck_assert_int_eq(wg_cookie_validate(&chk, buf, n, NULL, 0, 1000, false), WG_OK);
+	ck_assert_int_eq(wg_noise_consume_response(&l, buf, n, 1000, &got), WG_OK);
+	n = unhex(buf, sizeof(buf), m1_ping);
+	ck_assert_int_eq(wg_noise_encrypt(&vec_peer, 1001, buf, n, 1420, out,
+	    sizeof(out), &olen), WG_OK);
+	ck_assert_uint_eq(unhex(exp, sizeof(exp), m1_ourdata), olen);
+	ck_assert_mem_eq(out, exp, olen);
+	n = unhex(buf, sizeof(buf), m1_theirdata);
+	ck_assert_int_eq(wg_noise_decrypt(&l, buf, n, 1002, out, sizeof(out),
+	    &olen, &got), WG_OK);
+	ck_assert_uint_eq(unhex(exp, sizeof(exp), m1_plain), olen);
+	ck_assert_mem_eq(out, exp, olen);
+	ck_assert_uint_eq(out[20], 0);		/* ICMP echo reply */
+	wg_cookie_maker_wipe(&mk);
+	wg_cookie_checker_wipe(&chk);
+	vec_teardown(&idx, &l);
+}
+END_TEST
+
+START_TEST(wireguard_go_they_initiate)
+{
+	struct wg_index idx;
+	struct wg_noise_local l;
+	struct wg_cookie_checker chk;
+	struct wg_cookie_maker mk;
+	struct wg_noise_peer *got;
+	uint64_t seed = 0xfedcba9876543210ULL;
+	uint8_t resp[92], exp[256], buf[256], out[256];
+	size_t n, olen;
+
+	vec_setup(&idx, &l, &chk, &seed);
+	ck_assert_int_eq(wg_cookie_maker_init(&mk, vec_peer.remote_static), WG_OK);
+	n = unhex(buf, sizeof(buf), m2_init);
+	ck_assert_int_eq(wg_cookie_validate(&chk, buf, n, NULL, 0, 1000, false), WG_OK);
+	ck_assert_int_eq(wg_noise_consume_initiation(&l, buf, n, 1000, vec_lookup,
+	    NULL, &got), WG_OK);
+	ck_assert_ptr_eq(got, &vec_peer);
+	ck_assert_int_eq(wg_noise_create_response(&vec_peer, 1000, resp), WG_OK);
+	ck_assert_int_eq(wg_cookie_add_macs(&mk, resp, sizeof(resp), 1000), WG_OK);
+	ck_assert_uint_eq(unhex(exp, sizeof(exp), m2_resp), 92);
+	ck_assert_mem_eq(resp, exp, 92);
+	n = unhex(buf, sizeof(buf), m2_theirdata);
+	ck_assert_int_eq(wg_noise_decrypt(&l, buf, n, 1002, out, sizeof(out),
+	    &olen, &got), WG_OK);
+	ck_assert_uint_eq(unhex(exp, sizeof(exp), m2_plain), olen);
+	ck_assert_mem_eq(out, exp, olen);
+	ck_assert_mem_eq(out + 28, "firezone-wg-vec!", 16);
+	/* The same initiation again is a replay. */
+	n = unhex(buf, sizeof(buf), m2_init);
+	ck_assert_int_eq(wg_noise_consume_initiation(&l, buf, n, 5000, vec_lookup,
+	    NULL, &got), WG_ERR_REPLAY);
+	wg_cookie_maker_wipe(&mk);
+	wg_cookie_checker_wipe(&chk);
+	vec_teardown(&idx, &l);
+}
+END_TEST
+
 static Suite *
 wg_noise_suite(void)
 {
@@ -619,6 +803,10 @@ wg_noise_suite(void)
 	tcase_add_test(tc, simultaneous_initiations);
 	tcase_add_test(tc, deterministic_transcript);
 	tcase_add_test(tc, local_and_peer_errors);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("wireguard_go");
+	tcase_add_test(tc, wireguard_go_we_initiate);
+	tcase_add_test(tc, wireguard_go_they_initiate);
 	suite_add_tcase(s, tc);
 	return s;
 }
