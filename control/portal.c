@@ -1,0 +1,735 @@
+/*
+ * portal.c - libevent glue around the sans-IO portal cores: evdns lookup,
+ * TCP connect over every address in turn, TLS with certificate and host
+ * name verification, the WebSocket upgrade and frames, the Phoenix session
+ * and its timers, and reconnects with backoff.
+ */
+#include "portal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+
+static void attempt_start(struct portal *p);
+static void transient(struct portal *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint32_t
+rand_u32(void *ctx)
+{
+	uint32_t v = 0;
+
+	(void)ctx;
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		v = (uint32_t)now_ms() * 2654435761u;
+	return v;
+}
+
+const char *
+portal_conn_name(enum portal_conn c)
+{
+	switch (c) {
+	case PORTAL_IDLE: return "idle";
+	case PORTAL_BACKOFF: return "waiting to reconnect";
+	case PORTAL_RESOLVING: return "resolving";
+	case PORTAL_CONNECTING: return "connecting";
+	case PORTAL_HANDSHAKE: return "upgrading";
+	case PORTAL_OPEN: return "open";
+	}
+	return "?";
+}
+
+/* ---- User-Agent ----------------------------------------------------------- */
+
+static void
+os_release(char *name, size_t nlen, char *ver, size_t vlen)
+{
+	char line[256], *v, *e;
+	FILE *f = fopen("/etc/os-release", "re");
+
+	snprintf(name, nlen, "Linux");
+	snprintf(ver, vlen, "0.0.0");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *dst = NULL;
+		size_t dl = 0;
+
+		if (strncmp(line, "NAME=", 5) == 0) {
+			dst = name;
+			dl = nlen;
+			v = line + 5;
+		} else if (strncmp(line, "VERSION_ID=", 11) == 0) {
+			dst = ver;
+			dl = vlen;
+			v = line + 11;
+		} else {
+			continue;
+		}
+		v += strspn(v, "\"'");
+		e = v + strcspn(v, "\"'\n");
+		*e = '\0';
+		/* Keep the token a single word: the portal splits on spaces. */
+		for (e = v; *e != '\0'; e++)
+			if (*e == ' ' || (unsigned char)*e < 0x21 || (unsigned char)*e > 0x7e)
+				*e = '_';
+		if (*v != '\0')
+			snprintf(dst, dl, "%s", v);
+	}
+	fclose(f);
+}
+
+void
+portal_user_agent(char *buf, size_t len)
+{
+	char name[64], ver[32];
+	struct utsname u;
+
+	os_release(name, sizeof(name), ver, sizeof(ver));
+	if (uname(&u) == 0)
+		snprintf(buf, len, "%s/%s connlib/%s (%s; %s)", name, ver, PORTAL_CONNLIB_VERSION,
+		    u.machine, u.release);
+	else
+		snprintf(buf, len, "%s/%s connlib/%s", name, ver, PORTAL_CONNLIB_VERSION);
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg);
+static void timeout_cb(evutil_socket_t fd, short what, void *arg);
+static void phx_cb(evutil_socket_t fd, short what, void *arg);
+
+int
+portal_init(struct portal *p, struct event_base *base, struct evdns_base *dns,
+    const struct portal_login *login, const struct portal_callbacks *cb,
+    char *why, size_t whylen)
+{
+	char ext[PORTAL_URL_EXTERNAL_ID_LEN + 1];
+	struct portal_url_login l;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->base = base;
+	p->dns = dns;
+	p->cb = *cb;
+	if ((rc = portal_url_parse(login->api_url, &p->url)) != PORTAL_URL_OK) {
+		snprintf(why, whylen, "invalid portal URL: %s (only http(s):// and ws(s):// URLs "
+		    "with a host are allowed)", portal_url_strerror(rc));
+		return -1;
+	}
+	if (portal_url_external_id(login->firezone_id, strlen(login->firezone_id), ext) != PORTAL_URL_OK) {
+		snprintf(why, whylen, "cannot hash the gateway ID");
+		return -1;
+	}
+	l.token = login->token;
+	l.external_id = ext;
+	l.name = login->name;
+	l.public_key = login->public_key;
+	if (portal_url_request_target(&p->url, &l, &p->target) != PORTAL_URL_OK ||
+	    portal_url_string(&p->url, &l, 1, &p->url_redacted) != PORTAL_URL_OK) {
+		snprintf(why, whylen, "cannot build the portal URL");
+		return -1;
+	}
+	portal_user_agent(p->user_agent, sizeof(p->user_agent));
+
+	if (p->url.tls) {
+		/* System trust store; SSL_CERT_FILE / SSL_CERT_DIR are honoured by
+		 * OpenSSL's default paths. */
+		if ((p->ssl_ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+		    SSL_CTX_set_min_proto_version(p->ssl_ctx, TLS1_2_VERSION) != 1 ||
+		    SSL_CTX_set_default_verify_paths(p->ssl_ctx) != 1) {
+			snprintf(why, whylen, "cannot set up TLS");
+			return -1;
+		}
+		SSL_CTX_set_verify(p->ssl_ctx, SSL_VERIFY_PEER, NULL);
+	}
+	p->ev_retry = evtimer_new(base, retry_cb, p);
+	p->ev_timeout = evtimer_new(base, timeout_cb, p);
+	p->ev_phx = evtimer_new(base, phx_cb, p);
+	if (p->ev_retry == NULL || p->ev_timeout == NULL || p->ev_phx == NULL) {
+		snprintf(why, whylen, "cannot create timers");
+		return -1;
+	}
+	phoenix_session_init(&p->sess, PORTAL_QUEUE_MAX);
+	backoff_init(&p->backoff, rand_u32, NULL);
+	log_info("portal: %s, user agent \"%s\"", p->url_redacted, p->user_agent);
+	return 0;
+}
+
+/* ---- teardown of one connection ----------------------------------------- */
+
+static void
+conn_close(struct portal *p)
+{
+	if (p->dns_req != NULL) {
+		struct evdns_getaddrinfo_request *r = p->dns_req;
+		p->dns_req = NULL;
+		evdns_getaddrinfo_cancel(r);
+	}
+	if (p->addrs != NULL) {
+		evutil_freeaddrinfo(p->addrs);
+		p->addrs = p->addr_next = NULL;
+	}
+	if (p->bev != NULL) {
+		bufferevent_free(p->bev);
+		p->bev = NULL;
+	}
+	if (p->hs_live) {
+		ws_handshake_free(&p->hs);
+		p->hs_live = 0;
+	}
+	if (p->dec_live) {
+		ws_decoder_free(&p->dec);
+		p->dec_live = 0;
+	}
+	event_del(p->ev_timeout);
+	event_del(p->ev_phx);
+	if (p->joined) {
+		p->joined = 0;
+		if (p->cb.on_joined != NULL)
+			p->cb.on_joined(p->cb.arg, 0);
+	}
+}
+
+static void
+schedule(struct portal *p, uint64_t delay_ms)
+{
+	struct timeval tv;
+
+	p->conn = PORTAL_BACKOFF;
+	phoenix_session_connecting(&p->sess);
+	tv.tv_sec = (time_t)(delay_ms / 1000);
+	tv.tv_usec = (suseconds_t)((delay_ms % 1000) * 1000);
+	evtimer_add(p->ev_retry, &tv);
+}
+
+static void
+transient(struct portal *p, const char *fmt, ...)
+{
+	va_list ap;
+	uint64_t d;
+
+	va_start(ap, fmt);
+	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
+	va_end(ap);
+	conn_close(p);
+	phoenix_session_disconnected(&p->sess);
+	if (p->stopping)
+		return;
+	d = backoff_next_ms(&p->backoff);
+	p->reconnects++;
+	log_warnx("portal: %s; retrying in %llu.%03llu s", p->last_error,
+	    (unsigned long long)(d / 1000), (unsigned long long)(d % 1000));
+	schedule(p, d);
+}
+
+static void
+fatal_stop(struct portal *p, const char *reason)
+{
+	conn_close(p);
+	p->stopping = 1;
+	p->conn = PORTAL_IDLE;
+	if (p->cb.on_fatal != NULL)
+		p->cb.on_fatal(p->cb.arg, reason);
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+static int
+send_frame(struct portal *p, enum ws_opcode op, const uint8_t *data, size_t len)
+{
+	uint8_t mask[4], small[256], *buf = small;
+	size_t cap = ws_frame_size(len), n = 0;
+	int rc;
+
+	if (RAND_bytes(mask, sizeof(mask)) != 1)
+		return -1;
+	if (cap > sizeof(small) && (buf = malloc(cap)) == NULL)
+		return -1;
+	rc = ws_encode_frame(buf, cap, &n, op, 1, data, len, mask);
+	if (rc == WS_OK)
+		rc = bufferevent_write(p->bev, buf, n) == 0 ? WS_OK : -1;
+	OPENSSL_cleanse(buf, n);
+	if (buf != small)
+		free(buf);
+	return rc == WS_OK ? 0 : -1;
+}
+
+static void
+send_close(struct portal *p, uint16_t code)
+{
+	uint8_t mask[4], buf[16];
+	size_t n;
+
+	if (p->bev == NULL || RAND_bytes(mask, sizeof(mask)) != 1)
+		return;
+	if (ws_encode_close(buf, sizeof(buf), &n, code, NULL, 0, mask) == WS_OK)
+		(void)bufferevent_write(p->bev, buf, n);
+}
+
+/* Write every queued Phoenix frame; re-arm the Phoenix timer. */
+static void
+pump(struct portal *p)
+{
+	const char *f;
+	size_t len;
+	uint64_t dl, now;
+	struct timeval tv;
+
+	if (p->conn != PORTAL_OPEN)
+		return;
+	while ((f = phoenix_session_peek(&p->sess, &len)) != NULL) {
+		if (send_frame(p, WS_OP_TEXT, (const uint8_t *)f, len) < 0) {
+			transient(p, "cannot write to the portal connection");
+			return;
+		}
+		log_debug("portal: sent %.*s", (int)(len > 200 ? 200 : len), f);
+		phoenix_session_pop(&p->sess);
+	}
+	event_del(p->ev_phx);
+	dl = phoenix_session_next_deadline(&p->sess);
+	if (dl == PHOENIX_NO_DEADLINE)
+		return;
+	now = now_ms();
+	dl = dl > now ? dl - now : 0;
+	tv.tv_sec = (time_t)(dl / 1000);
+	tv.tv_usec = (suseconds_t)((dl % 1000) * 1000);
+	evtimer_add(p->ev_phx, &tv);
+}
+
+/* ---- Phoenix results ------------------------------------------------------ */
+
+static void
+act(struct portal *p, struct phoenix_result *r)
+{
+	char reason[256];
+
+	switch (r->action) {
+	case PHOENIX_ACT_EVENT:
+		if (p->cb.on_event != NULL)
+			p->cb.on_event(p->cb.arg, &r->msg);
+		break;
+	case PHOENIX_ACT_NONE:
+		switch (r->cause) {
+		case PHOENIX_CAUSE_JOINED:
+			p->joined = 1;
+			p->connects++;
+			log_info("portal: joined topic \"gateway\"");
+			if (p->cb.on_joined != NULL)
+				p->cb.on_joined(p->cb.arg, 1);
+			break;
+		case PHOENIX_CAUSE_REQUEST_FAILED:
+			log_warnx("portal: request %llu failed: %s", (unsigned long long)r->ref, r->detail);
+			break;
+		case PHOENIX_CAUSE_BAD_FRAME:
+			log_warnx("portal: ignoring a frame that does not parse: %s", phoenix_strerror(r->err));
+			break;
+		case PHOENIX_CAUSE_REPLY_NO_REF:
+			log_warnx("portal: ignoring a reply without a ref");
+			break;
+		case PHOENIX_CAUSE_CHANNEL_ERROR:
+			log_debug("portal: phx_error from the portal");
+			break;
+		default:
+			break;
+		}
+		break;
+	case PHOENIX_ACT_RECONNECT:
+		transient(p, "%s%s%s", phoenix_cause_name(r->cause), r->detail[0] ? ": " : "", r->detail);
+		break;
+	case PHOENIX_ACT_FATAL:
+		if (r->cause == PHOENIX_CAUSE_TOKEN_EXPIRED)
+			snprintf(reason, sizeof(reason), "the portal says the token expired");
+		else
+			snprintf(reason, sizeof(reason), "the portal refused to join the gateway channel: %s",
+			    r->detail[0] ? r->detail : phoenix_cause_name(r->cause));
+		fatal_stop(p, reason);
+		break;
+	}
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+static void
+on_ws_event(struct portal *p, const struct ws_event *ev)
+{
+	struct phoenix_result r;
+
+	switch (ev->type) {
+	case WS_EV_MESSAGE:
+		log_debug("portal: received %.*s", (int)(ev->len > 200 ? 200 : ev->len), (const char *)ev->data);
+		memset(&r, 0, sizeof(r));
+		phoenix_session_input(&p->sess, now_ms(), (const char *)ev->data, ev->len, &r);
+		act(p, &r);
+		phoenix_result_free(&r);
+		break;
+	case WS_EV_PING:
+		/* Answer and otherwise ignore (a quirk of the reference avoided). */
+		if (send_frame(p, WS_OP_PONG, ev->data, ev->len) < 0)
+			transient(p, "cannot answer a ping");
+		break;
+	case WS_EV_PONG:
+		break;
+	case WS_EV_CLOSE:
+		send_close(p, ev->close_code == WS_CLOSE_NO_STATUS ? 0 : ev->close_code);
+		transient(p, "the portal closed the connection (code %u%s%.*s)", (unsigned)ev->close_code,
+		    ev->reason_len ? ": " : "", (int)(ev->reason_len > 80 ? 80 : ev->reason_len), ev->reason);
+		break;
+	}
+}
+
+static void
+on_open(struct portal *p)
+{
+	p->conn = PORTAL_OPEN;
+	event_del(p->ev_timeout);
+	backoff_reset(&p->backoff);
+	ws_decoder_init(&p->dec, PORTAL_MAX_MESSAGE);
+	p->dec_live = 1;
+	if (phoenix_session_connected(&p->sess, now_ms()) != PHOENIX_OK) {
+		transient(p, "out of memory");
+		return;
+	}
+	log_info("portal: connected to %s:%u, joining", p->url.host, (unsigned)p->url.port);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct portal *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct ws_event ev;
+	unsigned char *data;
+	size_t len, used;
+	int rc;
+
+	while (p->bev == bev && (len = evbuffer_get_length(in)) > 0) {
+		data = evbuffer_pullup(in, -1);
+		if (data == NULL) {
+			transient(p, "out of memory");
+			return;
+		}
+		if (p->conn == PORTAL_HANDSHAKE) {
+			rc = ws_handshake_feed(&p->hs, data, len, &used);
+			evbuffer_drain(in, used);
+			if (rc == WS_EAGAIN)
+				return;
+			if (rc == WS_EHTTP_STATUS) {
+				int st = ws_handshake_status(&p->hs);
+				char reason[200];
+
+				if (st >= 400 && st < 500) {
+					if (st == 401)
+						snprintf(reason, sizeof(reason), "portal rejected the token (HTTP 401 %s)",
+						    ws_handshake_reason(&p->hs));
+					else
+						snprintf(reason, sizeof(reason), "portal refused the connection (HTTP %d %s)",
+						    st, ws_handshake_reason(&p->hs));
+					fatal_stop(p, reason);
+				} else {
+					transient(p, "portal answered the upgrade with HTTP %d %s", st,
+					    ws_handshake_reason(&p->hs));
+				}
+				return;
+			}
+			if (rc != WS_OK) {
+				transient(p, "bad WebSocket handshake: %s", ws_strerror(rc));
+				return;
+			}
+			ws_handshake_free(&p->hs);
+			p->hs_live = 0;
+			on_open(p);
+			pump(p);
+			continue;
+		}
+		if (p->conn != PORTAL_OPEN) {
+			evbuffer_drain(in, len);
+			return;
+		}
+		rc = ws_decoder_feed(&p->dec, data, len, &used, &ev);
+		if (rc < 0) {
+			evbuffer_drain(in, len);
+			send_close(p, ws_err_close_code(rc));
+			transient(p, "WebSocket protocol error: %s", ws_strerror(rc));
+			return;
+		}
+		if (rc == 1)
+			on_ws_event(p, &ev);
+		/* ev points into the decoder, not the buffer: safe to drain now. */
+		if (p->bev == bev)
+			evbuffer_drain(in, used);
+		if (p->bev == bev)
+			pump(p);
+		if (rc == 0 && used == len)
+			return;
+	}
+}
+
+static void try_next_address(struct portal *p);
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct portal *p = arg;
+	char *req = NULL;
+	size_t rlen = 0;
+	uint8_t key[WS_KEY_LEN];
+	unsigned long e;
+	char ebuf[160];
+
+	if (p->bev != bev)
+		return;
+	if (what & BEV_EVENT_CONNECTED) {
+		if (RAND_bytes(key, sizeof(key)) != 1 ||
+		    ws_handshake_init(&p->hs, key, 0) != WS_OK) {
+			transient(p, "cannot start the WebSocket handshake");
+			return;
+		}
+		p->hs_live = 1;
+		if (ws_handshake_request(&p->hs, p->url.host, p->url.port, p->url.tls, p->target,
+		    p->user_agent, &req, &rlen) != WS_OK) {
+			transient(p, "cannot build the upgrade request");
+			return;
+		}
+		bufferevent_write(bev, req, rlen);
+		OPENSSL_cleanse(req, rlen);
+		free(req);
+		p->conn = PORTAL_HANDSHAKE;
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		ebuf[0] = '\0';
+		if (p->url.tls && (e = bufferevent_get_openssl_error(bev)) != 0)
+			ERR_error_string_n(e, ebuf, sizeof(ebuf));
+		else if (what & BEV_EVENT_ERROR)
+			snprintf(ebuf, sizeof(ebuf), "%s",
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		if (p->conn == PORTAL_CONNECTING && p->addr_next != NULL && !(what & BEV_EVENT_EOF)) {
+			log_debug("portal: connect failed (%s), trying the next address", ebuf);
+			bufferevent_free(p->bev);
+			p->bev = NULL;
+			try_next_address(p);
+			return;
+		}
+		if (p->conn == PORTAL_OPEN || p->conn == PORTAL_HANDSHAKE)
+			transient(p, "connection lost%s%s", ebuf[0] ? ": " : "", ebuf);
+		else
+			transient(p, "cannot connect to %s:%u%s%s", p->url.host, (unsigned)p->url.port,
+			    ebuf[0] ? ": " : "", ebuf);
+	}
+}
+
+static void
+try_next_address(struct portal *p)
+{
+	struct evutil_addrinfo *ai;
+	SSL *ssl = NULL;
+
+	while ((ai = p->addr_next) != NULL) {
+		p->addr_next = ai->ai_next;
+		if (p->url.tls) {
+			if ((ssl = SSL_new(p->ssl_ctx)) == NULL)
+				break;
+			if (p->url.host_is_ipv6 || strspn(p->url.host, "0123456789.") == strlen(p->url.host)) {
+				X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), p->url.host);
+			} else {
+				SSL_set_tlsext_host_name(ssl, p->url.host);
+				SSL_set1_host(ssl, p->url.host);
+			}
+			p->bev = bufferevent_openssl_socket_new(p->base, -1, ssl,
+			    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+			if (p->bev == NULL) {
+				SSL_free(ssl);
+				break;
+			}
+			bufferevent_openssl_set_allow_dirty_shutdown(p->bev, 1);
+		} else {
+			p->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+			if (p->bev == NULL)
+				break;
+		}
+		bufferevent_setcb(p->bev, read_cb, NULL, event_cb, p);
+		p->conn = PORTAL_CONNECTING;
+		if (bufferevent_socket_connect(p->bev, ai->ai_addr, (int)ai->ai_addrlen) == 0)
+			return;
+		bufferevent_free(p->bev);
+		p->bev = NULL;
+	}
+	transient(p, "cannot connect to %s:%u (no address worked)", p->url.host, (unsigned)p->url.port);
+}
+
+static void
+dns_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct portal *p = arg;
+
+	p->dns_req = NULL;
+	if (result == EVUTIL_EAI_CANCEL)
+		return;
+	if (p->conn != PORTAL_RESOLVING) {
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	if (result != 0 || res == NULL) {
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		transient(p, "cannot resolve %s: %s", p->url.host, evutil_gai_strerror(result));
+		return;
+	}
+	p->addrs = p->addr_next = res;
+	try_next_address(p);
+}
+
+static void
+attempt_start(struct portal *p)
+{
+	struct evutil_addrinfo hints;
+	struct evdns_getaddrinfo_request *req;
+	struct timeval tv = { PORTAL_CONNECT_TIMEOUT_MS / 1000, (PORTAL_CONNECT_TIMEOUT_MS % 1000) * 1000 };
+	char port[8];
+
+	conn_close(p);
+	p->attempts++;
+	p->conn = PORTAL_RESOLVING;
+	phoenix_session_connecting(&p->sess);
+	evtimer_add(p->ev_timeout, &tv);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	snprintf(port, sizeof(port), "%u", (unsigned)p->url.port);
+	log_debug("portal: attempt %llu: resolving %s", (unsigned long long)p->attempts, p->url.host);
+	/* The callback may run before evdns_getaddrinfo returns (numeric hosts). */
+	req = evdns_getaddrinfo(p->dns, p->url.host, port, &hints, dns_cb, p);
+	if (req != NULL && p->conn == PORTAL_RESOLVING && p->addrs == NULL && p->bev == NULL)
+		p->dns_req = req;
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	attempt_start(arg);
+}
+
+static void
+timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct portal *p = arg;
+
+	(void)fd;
+	(void)what;
+	if (p->conn == PORTAL_RESOLVING || p->conn == PORTAL_CONNECTING || p->conn == PORTAL_HANDSHAKE)
+		transient(p, "no connection to the portal within %u s (%s)",
+		    PORTAL_CONNECT_TIMEOUT_MS / 1000, portal_conn_name(p->conn));
+}
+
+static void
+phx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct portal *p = arg;
+	struct phoenix_result r;
+
+	(void)fd;
+	(void)what;
+	if (p->conn != PORTAL_OPEN)
+		return;
+	memset(&r, 0, sizeof(r));
+	phoenix_session_tick(&p->sess, now_ms(), &r);
+	act(p, &r);
+	phoenix_result_free(&r);
+	pump(p);
+}
+
+/* ---- public ---------------------------------------------------------------- */
+
+void
+portal_start(struct portal *p)
+{
+	attempt_start(p);
+}
+
+void
+portal_reconnect(struct portal *p)
+{
+	if (p->stopping)
+		return;
+	/* An attempt with the same URL is already under way: nothing to do. */
+	if (p->conn == PORTAL_BACKOFF || p->conn == PORTAL_RESOLVING ||
+	    p->conn == PORTAL_CONNECTING || p->conn == PORTAL_HANDSHAKE)
+		return;
+	log_info("portal: reconnecting to get a fresh init");
+	conn_close(p);
+	phoenix_session_disconnected(&p->sess);
+	event_del(p->ev_retry);
+	backoff_reset(&p->backoff);
+	p->reconnects++;
+	attempt_start(p);
+}
+
+int
+portal_push(struct portal *p, const char *event, struct json_object *payload)
+{
+	if (phoenix_session_push(&p->sess, PHOENIX_TOPIC, event, payload, NULL) != PHOENIX_OK)
+		return -1;
+	pump(p);
+	return 0;
+}
+
+int
+portal_is_joined(const struct portal *p)
+{
+	return p->joined;
+}
+
+void
+portal_free(struct portal *p)
+{
+	p->stopping = 1;
+	conn_close(p);
+	if (p->ev_retry != NULL)
+		event_free(p->ev_retry);
+	if (p->ev_timeout != NULL)
+		event_free(p->ev_timeout);
+	if (p->ev_phx != NULL)
+		event_free(p->ev_phx);
+	phoenix_session_free(&p->sess);
+	if (p->target != NULL) {
+		OPENSSL_cleanse(p->target, strlen(p->target));
+		free(p->target);
+	}
+	free(p->url_redacted);
+	if (p->ssl_ctx != NULL)
+		SSL_CTX_free(p->ssl_ctx);
+	memset(p, 0, sizeof(*p));
+}
