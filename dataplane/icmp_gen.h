@@ -1,0 +1,37 @@
+/*
+ * icmp_gen.h - ICMP / ICMPv6 "administratively prohibited" replies for
+ * packets the filter denies.  Sans-IO: bytes in, bytes out; the caller
+ * rate-limits and sends.  The reference gateway dropped denied packets
+ * silently; answering lets the client fail fast instead of timing out.
+ */
+#ifndef FZ_ICMP_GEN_H
+#define FZ_ICMP_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+/* Upper bounds of a generated reply (RFC 1812 4.3.2.3, RFC 4443 2.4(c)). */
+#define ICMP_GEN_MAX_V4		576
+#define ICMP_GEN_MAX_V6		1280
+#define ICMP_GEN_TTL		64
+
+/*
+ * Build in out[0..outcap) (not overlapping in) the error answering the denied packet
+ * in[0..inlen): IPv4 type 3 code 13 (communication administratively
+ * prohibited), IPv6 type 1 code 1 (communication with destination
+ * administratively prohibited).  The reply goes from the packet's
+ * destination to its source, TTL/hop limit 64, TOS/traffic class 0, and
+ * quotes as much of the packet as fits the size limit above (never less
+ * than the IP header plus 8 bytes, as RFC 792 requires).
+ *
+ * Returns the reply length; 0 when no error may be sent about this packet
+ * (RFC 1122 3.2.2, RFC 4443 2.4(e): it is itself an ICMP error or a
+ * redirect, a non-first fragment, or has a multicast, broadcast, loopback
+ * or unspecified address where a unicast one is needed); or negative:
+ * a parse error, or PKT_E_NOSPACE.
+ */
+int icmp_gen_prohibited(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap);
+
+#endif
