@@ -644,7 +644,7 @@ wg_noise_encrypt(struct wg_noise_peer *p, uint64_t now_ms,
 int
 wg_noise_decrypt(struct wg_noise_local *l, const uint8_t *msg, size_t len,
     uint64_t now_ms, uint8_t *out, size_t outcap, size_t *outlen,
-    struct wg_noise_peer **peer_out)
+    struct wg_noise_peer **peer_out, bool *confirmed)
 {
 	struct wg_noise_peer *p;
 	struct wg_noise_keypair *kp;
@@ -654,6 +654,8 @@ wg_noise_decrypt(struct wg_noise_local *l, const uint8_t *msg, size_t len,
 
 	*outlen = 0;
 	*peer_out = NULL;
+	if (confirmed != NULL)
+		*confirmed = false;
 	if (wg_noise_message_type(msg, len) != WG_MSG_DATA)
 		return WG_ERR_INVAL;
 	receiver = wg_noise_get_le32(msg + DATA_RECEIVER);
@@ -685,6 +687,8 @@ wg_noise_decrypt(struct wg_noise_local *l, const uint8_t *msg, size_t len,
 		keypair_drop(p, &p->prev);
 		keypair_move(&p->prev, &p->cur);
 		keypair_move(&p->cur, &p->next);
+		if (confirmed != NULL)
+			*confirmed = true;
 	}
 	*outlen = len - WG_DATA_MIN_LEN;
 	return WG_OK;

@@ -174,14 +174,17 @@ int wg_noise_encrypt(struct wg_noise_peer *p, uint64_t now_ms,
  * Decrypt a transport-data message, finding the peer and keypair by the
  * receiver index.  Writes len - 32 bytes to out (out may be msg + 16);
  * *outlen 0 means a keepalive.  A first message on the `next` keypair
- * promotes it to current.  Errors: WG_ERR_INVAL, WG_ERR_UNKNOWN_PEER,
- * WG_ERR_NO_SESSION (index not a live keypair), WG_ERR_EXPIRED,
- * WG_ERR_REPLAY, WG_ERR_FULL, WG_ERR_DECRYPT.  *peer_out is set whenever
- * the peer was found, even on error.
+ * promotes it to current and sets *confirmed (if not NULL) to true: the
+ * responder's handshake is complete (wg_timers_handshake_complete).
+ * Errors: WG_ERR_INVAL, WG_ERR_UNKNOWN_PEER, WG_ERR_NO_SESSION (index
+ * not a live keypair), WG_ERR_EXPIRED, WG_ERR_REPLAY, WG_ERR_FULL,
+ * WG_ERR_DECRYPT.  *peer_out is set whenever the peer was found, even on
+ * error.  The plaintext is not inspected: checking that it is an IP
+ * packet and trimming padding to the IP length are the caller's job.
  */
 int wg_noise_decrypt(struct wg_noise_local *l, const uint8_t *msg, size_t len,
     uint64_t now_ms, uint8_t *out, size_t outcap, size_t *outlen,
-    struct wg_noise_peer **peer_out);
+    struct wg_noise_peer **peer_out, bool *confirmed);
 
 /*
  * Classify a datagram: returns its WireGuard message type (1..4) if the

@@ -8,6 +8,7 @@
  * so every run is identical.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,13 +140,17 @@ handshake(struct side *i, struct side *r, uint64_t now, time_t wsec)
 	return rc;
 }
 
-/* from sends len bytes of pattern to to; checks the round trip. */
-static void
+/*
+ * from sends len bytes of pattern to to; checks the round trip.  Returns
+ * whether the message confirmed the receiver's pending keypair.
+ */
+static bool
 transfer(struct side *from, struct side *to, size_t len, uint64_t now)
 {
 	uint8_t pt[1400], msg[1500], out[1500];
 	struct wg_noise_peer *got;
 	size_t mlen, olen, i;
+	bool confirmed = true;
 
 	for (i = 0; i < len; i++)
 		pt[i] = (uint8_t)(i * 7 + len);
@@ -153,13 +158,14 @@ transfer(struct side *from, struct side *to, size_t len, uint64_t now)
 	    sizeof(msg), &mlen), WG_OK);
 	ck_assert_int_eq(wg_noise_message_type(msg, mlen), WG_MSG_DATA);
 	ck_assert_int_eq(wg_noise_decrypt(&to->local, msg, mlen, now, out,
-	    sizeof(out), &olen, &got), WG_OK);
+	    sizeof(out), &olen, &got, &confirmed), WG_OK);
 	ck_assert_ptr_eq(got, &to->peer);
 	ck_assert_uint_ge(olen, len);
 	ck_assert_uint_eq(olen % 16 == 0 || olen == 1420 || olen == len, 1);
 	ck_assert_mem_eq(out, pt, len);
 	for (i = len; i < olen; i++)
 		ck_assert_uint_eq(out[i], 0);
+	return confirmed;
 }
 
 static void
@@ -172,8 +178,9 @@ full_session(const uint8_t *psk)
 	ck_assert(wg_noise_has_session(&A.peer, 1000));
 	ck_assert(!wg_noise_has_session(&B.peer, 1000));
 	ck_assert(B.peer.next.valid);
-	transfer(&A, &B, 0, 1001);		/* keepalive confirms */
+	ck_assert(transfer(&A, &B, 0, 1001));	/* keepalive confirms */
 	ck_assert(wg_noise_has_session(&B.peer, 1001));
+	ck_assert(!transfer(&A, &B, 0, 1001));
 	ck_assert(!B.peer.next.valid);
 	transfer(&B, &A, 60, 1002);
 	transfer(&A, &B, 1280, 1003);
@@ -398,32 +405,32 @@ START_TEST(transport_replay_and_reorder)
 	/* Deliver in reverse: all accepted, each once. */
 	for (i = 39; i >= 0; i--) {
 		ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[i], mlen[i], 1001,
-		    out, sizeof(out), &olen, &got), WG_OK);
+		    out, sizeof(out), &olen, &got, NULL), WG_OK);
 		ck_assert_uint_eq(out[0], i);
 	}
 	for (i = 0; i < 40; i++)
 		ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[i], mlen[i], 1001,
-		    out, sizeof(out), &olen, &got), WG_ERR_REPLAY);
+		    out, sizeof(out), &olen, &got, NULL), WG_ERR_REPLAY);
 	/* Tampering and truncation. */
 	pt[0] = 99;
 	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, pt, 16, 1420, msgs[0],
 	    sizeof(msgs[0]), &mlen[0]), WG_OK);
 	msgs[0][20] ^= 1;
 	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], mlen[0], 1001,
-	    out, sizeof(out), &olen, &got), WG_ERR_DECRYPT);
+	    out, sizeof(out), &olen, &got, NULL), WG_ERR_DECRYPT);
 	msgs[0][20] ^= 1;
 	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], 31, 1001,
-	    out, sizeof(out), &olen, &got), WG_ERR_INVAL);
+	    out, sizeof(out), &olen, &got, NULL), WG_ERR_INVAL);
 	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], mlen[0], 1001,
-	    out, 8, &olen, &got), WG_ERR_FULL);
+	    out, 8, &olen, &got, NULL), WG_ERR_FULL);
 	/* A failed attempt does not burn the counter. */
 	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], mlen[0], 1001,
-	    out, sizeof(out), &olen, &got), WG_OK);
+	    out, sizeof(out), &olen, &got, NULL), WG_OK);
 	ck_assert_uint_eq(out[0], 99);
 	/* Unknown receiver index. */
 	msgs[0][4] ^= 0x55;
 	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], mlen[0], 1001,
-	    out, sizeof(out), &olen, &got), WG_ERR_UNKNOWN_PEER);
+	    out, sizeof(out), &olen, &got, NULL), WG_ERR_UNKNOWN_PEER);
 }
 END_TEST
 
@@ -461,7 +468,7 @@ START_TEST(padding_and_in_place)
 	    sizeof(buf), &mlen), WG_OK);
 	ck_assert_uint_eq(mlen, 112 + 32);
 	ck_assert_int_eq(wg_noise_decrypt(&B.local, buf, mlen, 1000, buf + 16,
-	    sizeof(buf) - 16, &olen, &got), WG_OK);
+	    sizeof(buf) - 16, &olen, &got, NULL), WG_OK);
 	ck_assert_uint_eq(olen, 112);
 	ck_assert_uint_eq(buf[16], 0xab);
 	ck_assert_uint_eq(buf[16 + 99], 0xab);
@@ -497,7 +504,7 @@ START_TEST(rekey_rotation_and_expiry)
 	transfer(&A, &B, 10, t0 + 120001);
 	ck_assert_uint_eq(B.peer.prev.local_index, first_idx);
 	ck_assert_int_eq(wg_noise_decrypt(&B.local, old_msg, mlen, t0 + 120002,
-	    out, sizeof(out), &olen, &got), WG_OK);
+	    out, sizeof(out), &olen, &got, NULL), WG_OK);
 	/* Each side holds exactly two keypairs now: 2 indices each. */
 	ck_assert_uint_eq(wg_index_count(&A.index), 2);
 	ck_assert_uint_eq(wg_index_count(&B.index), 2);
@@ -510,7 +517,7 @@ START_TEST(rekey_rotation_and_expiry)
 	ck_assert_int_eq(wg_noise_encrypt(&B.peer, t0 + 120001, pt, 16, 0,
 	    old_msg, sizeof(old_msg), &mlen), WG_OK);
 	ck_assert_int_eq(wg_noise_decrypt(&A.local, old_msg, mlen, t0 + 300000,
-	    out, sizeof(out), &olen, &got), WG_ERR_EXPIRED);
+	    out, sizeof(out), &olen, &got, NULL), WG_ERR_EXPIRED);
 	wg_noise_expire_keys(&A.peer);
 	ck_assert_uint_eq(wg_index_count(&A.index), 0);
 	ck_assert_int_eq(wg_noise_encrypt(&A.peer, t0, pt, 16, 0, old_msg,
@@ -533,7 +540,7 @@ START_TEST(message_limits)
 	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, pt, 1, 0, msg,
 	    sizeof(msg), &mlen), WG_OK);
 	ck_assert_int_eq(wg_noise_decrypt(&B.local, msg, mlen, 1000, out,
-	    sizeof(out), &olen, &got), WG_OK);
+	    sizeof(out), &olen, &got, NULL), WG_OK);
 	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, pt, 1, 0, msg,
 	    sizeof(msg), &mlen), WG_ERR_EXPIRED);
 }
@@ -733,7 +740,7 @@ START_TEST(wireguard_go_we_initiate)
 	ck_assert_mem_eq(out, exp, olen);
 	n = unhex(buf, sizeof(buf), m1_theirdata);
 	ck_assert_int_eq(wg_noise_decrypt(&l, buf, n, 1002, out, sizeof(out),
-	    &olen, &got), WG_OK);
+	    &olen, &got, NULL), WG_OK);
 	ck_assert_uint_eq(unhex(exp, sizeof(exp), m1_plain), olen);
 	ck_assert_mem_eq(out, exp, olen);
 	ck_assert_uint_eq(out[20], 0);		/* ICMP echo reply */
@@ -767,7 +774,7 @@ START_TEST(wireguard_go_they_initiate)
 	ck_assert_mem_eq(resp, exp, 92);
 	n = unhex(buf, sizeof(buf), m2_theirdata);
 	ck_assert_int_eq(wg_noise_decrypt(&l, buf, n, 1002, out, sizeof(out),
-	    &olen, &got), WG_OK);
+	    &olen, &got, NULL), WG_OK);
 	ck_assert_uint_eq(unhex(exp, sizeof(exp), m2_plain), olen);
 	ck_assert_mem_eq(out, exp, olen);
 	ck_assert_mem_eq(out + 28, "firezone-wg-vec!", 16);
