@@ -589,6 +589,76 @@ START_TEST(deterministic_transcript)
 }
 END_TEST
 
+START_TEST(secrets_wiped)
+{
+	struct wg_noise_keypair zero_kp;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(handshake(&A, &B, 1000, 1700000000), WG_OK);
+	/* After the response the initiator's ephemeral and transcript are gone. */
+	ck_assert(wg_crypto_is_zero(&A.peer.hs, sizeof(A.peer.hs)));
+	ck_assert(wg_crypto_is_zero(&B.peer.hs, sizeof(B.peer.hs)));
+	transfer(&A, &B, 0, 1001);
+	/* Expiry leaves nothing but empty replay windows behind. */
+	wg_noise_expire_keys(&A.peer);
+	memset(&zero_kp, 0, sizeof(zero_kp));
+	wg_counter_init(&zero_kp.replay);
+	ck_assert_mem_eq(&A.peer.cur, &zero_kp, sizeof(zero_kp));
+	ck_assert_mem_eq(&A.peer.prev, &zero_kp, sizeof(zero_kp));
+	ck_assert_mem_eq(&A.peer.next, &zero_kp, sizeof(zero_kp));
+	wg_noise_peer_wipe(&B.peer);
+	ck_assert(wg_crypto_is_zero(&B.peer, sizeof(B.peer)));
+	ck_assert_uint_eq(wg_index_count(&B.index), 0);
+	wg_noise_local_wipe(&B.local);
+	ck_assert(wg_crypto_is_zero(B.local.priv, sizeof(B.local.priv)));
+}
+END_TEST
+
+START_TEST(random_input_rejected)
+{
+	uint8_t buf[200], out[200];
+	uint64_t rs = 0x5eed5eed5eed5eedULL;
+	struct wg_noise_peer *got;
+	size_t olen, len;
+	int i, rc;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(handshake(&A, &B, 1000, 1700000000), WG_OK);
+	transfer(&A, &B, 0, 1001);
+	for (i = 0; i < 3000; i++) {
+		seeded_rng(&rs, buf, sizeof(buf));
+		buf[0] = (uint8_t)(1 + i % 4);
+		buf[1] = buf[2] = buf[3] = 0;
+		len = buf[0] == 1 ? 148 : buf[0] == 2 ? 92 : buf[0] == 3 ? 64 :
+		    32 + (size_t)(i % 150);
+		/* Sometimes aim at a live index so the deeper checks run. */
+		if (i % 3 == 0 && buf[0] == 4)
+			memcpy(buf + 4, &B.peer.cur.local_index, 4);
+		if (i % 3 == 0 && buf[0] == 2)
+			memcpy(buf + 8, &B.peer.cur.local_index, 4);
+		rc = wg_noise_consume_initiation(&B.local, buf, len, 2000,
+		    lookup_peer, &B, &got);
+		if (rc == WG_OK)
+			ck_abort_msg("random initiation accepted");
+		rc = wg_noise_consume_response(&B.local, buf, len, 2000, &got);
+		if (rc == WG_OK)
+			ck_abort_msg("random response accepted");
+		rc = wg_noise_decrypt(&B.local, buf, len, 2000, out, sizeof(out),
+		    &olen, &got, NULL);
+		if (rc == WG_OK)
+			ck_abort_msg("random data accepted");
+		rc = wg_cookie_consume_reply(&B.maker, buf, len, 2000);
+		if (rc == WG_OK)
+			ck_abort_msg("random cookie reply accepted");
+	}
+	/* The real session is unaffected. */
+	transfer(&A, &B, 100, 3000);
+	transfer(&B, &A, 100, 3000);
+}
+END_TEST
+
 START_TEST(local_and_peer_errors)
 {
 	struct wg_noise_peer p;
@@ -810,6 +880,8 @@ wg_noise_suite(void)
 	tcase_add_test(tc, simultaneous_initiations);
 	tcase_add_test(tc, deterministic_transcript);
 	tcase_add_test(tc, local_and_peer_errors);
+	tcase_add_test(tc, secrets_wiped);
+	tcase_add_test(tc, random_input_rejected);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("wireguard_go");
 	tcase_add_test(tc, wireguard_go_we_initiate);
