@@ -73,10 +73,15 @@ bool wg_crypto_aead_open_nonce(uint8_t *out, const uint8_t *ct, size_t ctlen,
     const uint8_t *ad, size_t adlen, const uint8_t nonce[12],
     const uint8_t key[WG_KEY_LEN]);
 
-/* WireGuard's AEAD(key, counter, ...): nonce = 4 zero bytes || LE64(counter). */
+/*
+ * WireGuard's AEAD(key, counter, pt, ad): wg_crypto_aead_seal_nonce with
+ * nonce = 4 zero bytes || LE64(counter).  0 or WG_ERR_CRYPTO.
+ */
 int wg_crypto_aead_seal(uint8_t *out, const uint8_t *pt, size_t ptlen,
     const uint8_t *ad, size_t adlen, uint64_t counter,
     const uint8_t key[WG_KEY_LEN]);
+
+/* Open counterpart of wg_crypto_aead_seal; true only if the tag verifies. */
 bool wg_crypto_aead_open(uint8_t *out, const uint8_t *ct, size_t ctlen,
     const uint8_t *ad, size_t adlen, uint64_t counter,
     const uint8_t key[WG_KEY_LEN]);
@@ -87,10 +92,16 @@ bool wg_crypto_aead_open(uint8_t *out, const uint8_t *ct, size_t ctlen,
 void wg_crypto_hchacha20(uint8_t out[32], const uint8_t key[WG_KEY_LEN],
     const uint8_t nonce[16]);
 
-/* As the ChaCha20-Poly1305 functions, with a 24-byte nonce. */
+/*
+ * XChaCha20-Poly1305 seal: subkey = HChaCha20(key, nonce[0..16]), then
+ * ChaCha20-Poly1305 with nonce 4 zero bytes || nonce[16..24].  Writes
+ * ptlen + 16 bytes.  0 or WG_ERR_CRYPTO.
+ */
 int wg_crypto_xaead_seal(uint8_t *out, const uint8_t *pt, size_t ptlen,
     const uint8_t *ad, size_t adlen, const uint8_t nonce[WG_XNONCE_LEN],
     const uint8_t key[WG_KEY_LEN]);
+
+/* XChaCha20-Poly1305 open; true only if the tag verifies (else out wiped). */
 bool wg_crypto_xaead_open(uint8_t *out, const uint8_t *ct, size_t ctlen,
     const uint8_t *ad, size_t adlen, const uint8_t nonce[WG_XNONCE_LEN],
     const uint8_t key[WG_KEY_LEN]);

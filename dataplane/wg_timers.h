@@ -71,14 +71,36 @@ struct wg_timers {
  */
 void wg_timers_init(struct wg_timers *t, uint32_t persistent_keepalive_ms);
 
-/* Event handlers; jitter_ms is random in [0, WG_REKEY_TIMEOUT_JITTER_MAX_MS]. */
+/*
+ * Event handlers.  jitter_ms is a fresh random value in
+ * [0, WG_REKEY_TIMEOUT_JITTER_MAX_MS] (larger values are clamped).
+ */
+
+/* Sent non-empty data: arms "new handshake" at +15 s + jitter unless armed. */
 void wg_timers_data_sent(struct wg_timers *t, uint64_t now_ms, uint32_t jitter_ms);
+
+/* Received non-empty data: arms the passive keepalive at +10 s (or flags another). */
 void wg_timers_data_received(struct wg_timers *t, uint64_t now_ms);
+
+/* Sent any authenticated message: cancels a pending passive keepalive. */
 void wg_timers_any_authenticated_packet_sent(struct wg_timers *t, uint64_t now_ms);
+
+/* Received any authenticated message: cancels "new handshake". */
 void wg_timers_any_authenticated_packet_received(struct wg_timers *t, uint64_t now_ms);
+
+/* Sent or received any authenticated message: restarts the persistent keepalive. */
 void wg_timers_any_authenticated_packet_traversal(struct wg_timers *t, uint64_t now_ms);
+
+/*
+ * Sent an initiation (first or retransmitted): arms the retransmission at
+ * +5 s + jitter; the first one of an attempt starts the 90 s give-up clock.
+ */
 void wg_timers_handshake_initiated(struct wg_timers *t, uint64_t now_ms, uint32_t jitter_ms);
+
+/* Handshake finished (response consumed, or responder keys confirmed): stops retransmission. */
 void wg_timers_handshake_complete(struct wg_timers *t, uint64_t now_ms);
+
+/* New transport keys derived: key-material expiry moves to +540 s. */
 void wg_timers_session_derived(struct wg_timers *t, uint64_t now_ms);
 
 /*
