@@ -735,6 +735,15 @@ filter_is_proxy_range(const struct pkt_addr *a)
 	return pkt_addr_in_prefix(a, &p4, 11) || pkt_addr_in_prefix(a, &p6, 107);
 }
 
+int
+filter_is_client_range(const struct pkt_addr *a)
+{
+	static const struct pkt_addr c4 = { 4, { 100, 64 } };
+	static const struct pkt_addr c6 = { 6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 } };
+
+	return pkt_addr_in_prefix(a, &c4, 11) || pkt_addr_in_prefix(a, &c6, 107);
+}
+
 static int
 port_in(const struct prange *r, uint32_t n, uint16_t port)
 {

@@ -100,7 +100,10 @@ size_t filter_count(const struct filter_client *fc);
 int filter_has(const struct filter_client *fc, const uint8_t id[FILTER_ID_LEN],
     enum filter_res_type *type);
 
-/* 1 if a is inside 100.96.0.0/11 or fd00:2021:1111:8000::/107. */
+/* 1 if a is inside 100.96.0.0/11 or fd00:2021:1111:8000::/107 (DNS proxy IPs). */
 int filter_is_proxy_range(const struct pkt_addr *a);
+
+/* 1 if a is inside 100.64.0.0/11 or fd00:2021:1111::/107 (client tunnel IPs). */
+int filter_is_client_range(const struct pkt_addr *a);
 
 #endif

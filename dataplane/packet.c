@@ -328,11 +328,14 @@ pkt_fill_checksums(uint8_t *buf, const struct pkt_info *pi)
 
 	if (pi->version == 4)
 		ipv4_hdr_csum(buf, pi->l3_len);
+	if (pi->proto != PKT_PROTO_TCP && pi->proto != PKT_PROTO_UDP &&
+	    pi->proto != (pi->version == 4 ? PKT_PROTO_ICMP : PKT_PROTO_ICMPV6))
+		return PKT_OK;	/* no transport checksum this module knows */
 	if (pi->is_frag)
 		return PKT_E_FRAG;
 	off = l4_csum_off(buf, pi);
 	if (off == 0)
-		return pi->proto == PKT_PROTO_UDP && pi->l4_len >= 8 ? PKT_OK : PKT_E_PROTO;
+		return pi->proto == PKT_PROTO_UDP && pi->l4_len >= 8 ? PKT_OK : PKT_E_TRUNC;
 	if (pi->proto == PKT_PROTO_UDP) {
 		size_t ulen = pkt_get16(l4 + 4);
 		if (ulen < 8 || ulen > n)
@@ -445,4 +448,13 @@ pkt_set_echo_id(uint8_t *buf, struct pkt_info *pi, uint16_t id)
 		return PKT_E_PROTO;
 	pi->icmp_id = id;
 	return set_l4_word(buf, pi, 4, id);
+}
+
+int
+pkt_is_p2p_control(const struct pkt_info *pi)
+{
+	static const uint8_t zero[16];
+
+	return pi->version == 6 && pi->proto == PKT_P2P_CONTROL_NH && pi->l4_len >= 8 &&
+	    memcmp(pi->src.b, zero, 16) == 0 && memcmp(pi->dst.b, zero, 16) == 0;
 }

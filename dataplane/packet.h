@@ -129,8 +129,10 @@ uint16_t pkt_csum_replace(uint16_t csum, const uint8_t *old, const uint8_t *new_
 
 /*
  * Recompute from scratch the IPv4 header checksum (if IPv4) and the L4
- * checksum (TCP, UDP, ICMP, ICMPv6) of a parsed, unfragmented packet.
- * An IPv4 UDP checksum of 0 ("none") is left as 0.  Returns 0 or negative.
+ * checksum (TCP, UDP, ICMP, ICMPv6) of a parsed packet.  An IPv4 UDP
+ * checksum of 0 ("none") is left as 0; other protocols have nothing to do.
+ * Returns 0, PKT_E_FRAG (a fragment: only the IP header was done) or
+ * PKT_E_TRUNC (the L4 header is cut short).
  */
 int pkt_fill_checksums(uint8_t *buf, const struct pkt_info *pi);
 
@@ -145,6 +147,13 @@ int pkt_set_dst(uint8_t *buf, struct pkt_info *pi, const struct pkt_addr *a);
 int pkt_set_sport(uint8_t *buf, struct pkt_info *pi, uint16_t port);
 int pkt_set_dport(uint8_t *buf, struct pkt_info *pi, uint16_t port);
 int pkt_set_echo_id(uint8_t *buf, struct pkt_info *pi, uint16_t id);
+
+/*
+ * 1 if the packet is a Firezone p2p control message (spec 5.1): IPv6,
+ * next header 255, source and destination ::, payload of 8 bytes or more.
+ */
+#define PKT_P2P_CONTROL_NH	255
+int pkt_is_p2p_control(const struct pkt_info *pi);
 
 static inline uint16_t
 pkt_get16(const uint8_t *p)

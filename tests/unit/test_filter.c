@@ -549,6 +549,34 @@ START_TEST(many_prefixes)
 }
 END_TEST
 
+START_TEST(address_ranges)
+{
+	struct pkt_addr a;
+
+	a = A("ff02::16");	/* G1: MLDv2 reports are not for a client */
+	ck_assert(!filter_is_client_range(&a));
+	a = A("100.64.0.1");
+	ck_assert(filter_is_client_range(&a));
+	ck_assert(!filter_is_proxy_range(&a));
+	a = A("100.95.255.255");
+	ck_assert(filter_is_client_range(&a));
+	a = A("100.96.0.0");
+	ck_assert(!filter_is_client_range(&a));
+	ck_assert(filter_is_proxy_range(&a));
+	a = A("100.127.255.255");
+	ck_assert(filter_is_proxy_range(&a));
+	a = A("100.128.0.0");
+	ck_assert(!filter_is_proxy_range(&a));
+	a = A("fd00:2021:1111::1f:ffff");
+	ck_assert(filter_is_client_range(&a));
+	a = A("fd00:2021:1111::3a:ab1b");	/* outside the /107 (spec 11.10) */
+	ck_assert(!filter_is_client_range(&a));
+	a = A("fd00:2021:1111:8000::1");
+	ck_assert(!filter_is_client_range(&a));
+	ck_assert(filter_is_proxy_range(&a));
+}
+END_TEST
+
 static Suite *
 filter_suite(void)
 {
@@ -563,6 +591,7 @@ filter_suite(void)
 	tcase_add_test(tc, f6_f7_dns_cidr_internet);
 	tcase_add_test(tc, random_vs_model);
 	tcase_add_test(tc, many_prefixes);
+	tcase_add_test(tc, address_ranges);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -370,7 +370,51 @@ START_TEST(addr_helpers)
 	ck_assert_int_eq(pkt_addr_from_str(&a, "fd00:2021:1111::3a:ab1b"), PKT_OK);
 	ck_assert(!pkt_addr_in_prefix(&a, &net, 107));
 	ck_assert_int_eq(pkt_addr_from_str(&a, "nonsense"), PKT_E_INVAL);
+	ck_assert(pkt_addr_eq(&net, &net));
+	ck_assert(!pkt_addr_eq(&a, &net));
 	ck_assert_str_eq(pkt_strerror(PKT_E_DENIED), "denied");
+}
+END_TEST
+
+START_TEST(p2p_control_and_other_protocols)
+{
+	static const uint8_t zero[16];
+	uint8_t p[100], pl[8] = { 1 };
+	struct pkt_info pi;
+	size_t n;
+
+	n = ref_build(p, sizeof(p), 6, zero, zero, 255, 0, 0, pl, 8, 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert(pkt_is_p2p_control(&pi));
+	n = ref_build(p, sizeof(p), 6, zero, zero, 255, 0, 0, pl, 7, 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert(!pkt_is_p2p_control(&pi));
+	n = ref_build(p, sizeof(p), 6, zero, c6, 255, 0, 0, pl, 8, 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert(!pkt_is_p2p_control(&pi));
+	n = ref_build(p, sizeof(p), 6, zero, zero, 17, 1, 2, pl, 8, 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert(!pkt_is_p2p_control(&pi));
+	/* GRE: header checksum fixed, no transport checksum to touch */
+	n = ref_build(p, sizeof(p), 4, c4, r4, 47, 0, 0, pl, 8, 0);
+	p[10] ^= 0xff;
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(pkt_fill_checksums(p, &pi), PKT_OK);
+	ck_assert(ref_ip_csum_ok(p, n));
+	ck_assert_mem_eq(p + 20, pl, 8);
+	/* truncated TCP */
+	n = ref_build(p, sizeof(p), 4, c4, r4, 47, 0, 0, pl, 8, 0);
+	p[9] = 6;
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(pkt_fill_checksums(p, &pi), PKT_E_TRUNC);
+	/* fragment */
+	n = ref_build(p, sizeof(p), 4, c4, r4, 17, 1, 2, pl, 8, 0);
+	p[6] |= 0x20;
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert(pi.is_frag);
+	ck_assert(!pi.is_later_frag);
+	ck_assert_int_eq(pkt_fill_checksums(p, &pi), PKT_E_FRAG);
+	ck_assert(ref_ip_csum_ok(p, n));
 }
 END_TEST
 
@@ -388,6 +432,7 @@ packet_suite(void)
 	tcase_add_test(tc, setters_keep_checksums);
 	tcase_add_test(tc, udp_zero_checksum_v4);
 	tcase_add_test(tc, addr_helpers);
+	tcase_add_test(tc, p2p_control_and_other_protocols);
 	suite_add_tcase(s, tc);
 	return s;
 }
