@@ -434,6 +434,39 @@ START_TEST(transport_replay_and_reorder)
 }
 END_TEST
 
+START_TEST(transport_reorder_beyond_1024)
+{
+	enum { N = 8192 };
+	static uint8_t msgs[N][48];
+	uint8_t out[64], pt[16] = { 0 };
+	struct wg_noise_peer *got;
+	size_t mlen, olen;
+	int i;
+
+	side_know(&A, &B, NULL);
+	side_know(&B, &A, NULL);
+	ck_assert_int_eq(handshake(&A, &B, 1000, 1700000000), WG_OK);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, pt, 16, 0, msgs[i],
+		    sizeof(msgs[i]), &mlen), WG_OK);
+	}
+	/* The newest arrives first; every older one inside 8192 still counts. */
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[N - 1], 48, 1001, out,
+	    sizeof(out), &olen, &got, NULL), WG_OK);
+	for (i = 0; i < N - 1; i++)
+		if (wg_noise_decrypt(&B.local, msgs[i], 48, 1001, out, sizeof(out),
+		    &olen, &got, NULL) != WG_OK)
+			ck_abort_msg("message %d dropped", i);
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[5000], 48, 1001, out,
+	    sizeof(out), &olen, &got, NULL), WG_ERR_REPLAY);
+	/* One more message moves the window: counter 0 is now too old. */
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, pt, 16, 0, msgs[0],
+	    sizeof(msgs[0]), &mlen), WG_OK);
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, msgs[0], 48, 1001, out,
+	    sizeof(out), &olen, &got, NULL), WG_OK);
+}
+END_TEST
+
 START_TEST(padding_and_in_place)
 {
 	uint8_t buf[1500], out[1500];
@@ -874,6 +907,7 @@ wg_noise_suite(void)
 	tcase_add_test(tc, mac1_wrong_rejected);
 	tcase_add_test(tc, tampered_handshake);
 	tcase_add_test(tc, transport_replay_and_reorder);
+	tcase_add_test(tc, transport_reorder_beyond_1024);
 	tcase_add_test(tc, padding_and_in_place);
 	tcase_add_test(tc, rekey_rotation_and_expiry);
 	tcase_add_test(tc, message_limits);
