@@ -711,6 +711,8 @@ rewrite_quoted(uint8_t *buf, const struct pkt_info *pi, const struct pkt_addr *d
 	uint8_t proto;
 	int pseudo = 1;
 
+	if (qlen < (pi->version == 4 ? PKT_IPV4_HDR_LEN : PKT_IPV6_HDR_LEN))
+		return PKT_E_TRUNC;
 	if (pi->version == 4) {
 		ihl = (size_t)(q[0] & 0x0f) * 4;
 		alen = 4;

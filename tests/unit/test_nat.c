@@ -420,6 +420,49 @@ START_TEST(icmp_errors_back_through_sessions)
 }
 END_TEST
 
+START_TEST(fuzz_never_crashes)
+{
+	struct nat *nt = mknat(1, 64, 0);
+	struct pkt_addr P = A("100.96.0.1"), X = A("10.0.0.7"), P6 = A("fd00:2021:1111:8000::9"),
+	    X6 = A("2001:db8::9");
+	uint8_t sent[1500], e[1500], *b;
+	size_t n, ne, cut, i;
+	int k;
+
+	ck_assert_int_eq(nat_xlate_set(nt, 0, &P, &X6, 0), PKT_OK);
+	ck_assert_int_eq(nat_xlate_set(nt, 0, &P6, &X, 0), PKT_OK);
+	rng_state = 99991;
+	for (k = 0; k < 20000; k++) {
+		int v6 = rnd() & 1, r;
+		const struct pkt_addr *src = v6 ? &T6 : &T4, *dst = v6 ? &P6 : &P;
+		const struct pkt_addr *real = v6 ? &X : &X6, *me = v6 ? &T4 : &T6;
+
+		n = mk(sent, src, dst, (int[]){ 6, 17, 1 }[rnd() % 3], (int)(rnd() % 4), 53);
+		r = nat_out(nt, 0, sent, &n, sizeof(sent), (uint64_t)k);
+		ck_assert_int_eq(r, 1);
+		/* an ICMP error about it, cut and corrupted at random */
+		ne = icmp_error(e, real, me, real->af == 4 ? 3 : 1, 1, sent, n);
+		for (i = 0; i < 2; i++)
+			if (rnd() & 1)
+				e[(real->af == 4 ? 28 : 48) + rnd() % (ne - (real->af == 4 ? 28 : 48))] = (uint8_t)rnd();
+		cut = (real->af == 4 ? 28 : 48) + rnd() % (ne - (real->af == 4 ? 28 : 48) + 1);
+		if (real->af == 4)
+			pkt_put16(e + 2, (uint16_t)cut);
+		else
+			pkt_put16(e + 4, (uint16_t)(cut - 40));
+		ref_fix_csums(e, cut);
+		b = malloc(cut + 40);
+		memcpy(b, e, cut);
+		r = nat_in(nt, 0, b, &cut, cut + 40, (uint64_t)k);
+		ck_assert_int_le(r, 1);
+		if (r == 1)
+			ck_assert(ref_all_csum_ok(b, cut));
+		free(b);
+	}
+	nat_free(nt);
+}
+END_TEST
+
 /* ---- liveness (spec 9.2) ---------------------------------------------- */
 
 struct lcase {
@@ -660,6 +703,7 @@ nat_suite(void)
 	tcase_add_test(tc, capacity_limits);
 	tcase_add_test(tc, malformed_and_keyless);
 	tcase_add_test(tc, icmp_errors_back_through_sessions);
+	tcase_add_test(tc, fuzz_never_crashes);
 	tcase_add_test(tc, liveness_cases);
 	tcase_add_test(tc, random_vs_model);
 	suite_add_tcase(s, tc);
