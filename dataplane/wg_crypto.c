@@ -244,7 +244,8 @@ wg_crypto_aead_open_nonce(uint8_t *out, const uint8_t *ct, size_t ctlen,
 		goto out;
 	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, WG_TAG_LEN, tag) != 1)
 		goto out;
-	if (EVP_DecryptFinal_ex(ctx, out + ptlen, &len) != 1)
+	/* out may be NULL for an empty plaintext; Final writes nothing here. */
+	if (EVP_DecryptFinal_ex(ctx, out != NULL ? out + ptlen : tag, &len) != 1)
 		goto out;
 	ok = true;
 out:

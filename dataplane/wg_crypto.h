@@ -67,7 +67,8 @@ int wg_crypto_aead_seal_nonce(uint8_t *out, const uint8_t *pt, size_t ptlen,
 /*
  * Open ctlen bytes (ciphertext + 16-byte tag, ctlen >= 16); writes
  * ctlen - 16 bytes to out.  Returns true only if the tag verifies; on
- * false the output is wiped.  out may equal ct.
+ * false the output is wiped.  out may equal ct, and may be NULL when
+ * ctlen is 16 (empty plaintext).
  */
 bool wg_crypto_aead_open_nonce(uint8_t *out, const uint8_t *ct, size_t ctlen,
     const uint8_t *ad, size_t adlen, const uint8_t nonce[12],

@@ -626,7 +626,8 @@ wg_noise_encrypt(struct wg_noise_peer *p, uint64_t now_ms,
 	    outcap < WG_DATA_MIN_LEN + padded)
 		return WG_ERR_FULL;
 	counter = kp->send_counter++;
-	memmove(out + WG_DATA_HEADER_LEN, pt, ptlen);
+	if (ptlen > 0)
+		memmove(out + WG_DATA_HEADER_LEN, pt, ptlen);
 	memset(out + WG_DATA_HEADER_LEN + ptlen, 0, padded - ptlen);
 	out[0] = WG_MSG_DATA;
 	out[1] = out[2] = out[3] = 0;

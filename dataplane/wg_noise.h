@@ -163,7 +163,7 @@ int wg_noise_consume_response(struct wg_noise_local *l, const uint8_t *msg,
  * plaintext is zero-padded to a multiple of 16 but never beyond
  * pad_limit (pass the tunnel MTU; 0 disables padding).  Writes
  * 16 + padded + 16 bytes to out (outcap must allow it).  pt may lie at
- * out + 16.  Errors: WG_ERR_NO_SESSION, WG_ERR_EXPIRED (keypair older
+ * out + 16; pt may be NULL when ptlen is 0 (a keepalive).  Errors: WG_ERR_NO_SESSION, WG_ERR_EXPIRED (keypair older
  * than REJECT_AFTER_TIME or message limit reached), WG_ERR_FULL, WG_ERR_CRYPTO.
  */
 int wg_noise_encrypt(struct wg_noise_peer *p, uint64_t now_ms,

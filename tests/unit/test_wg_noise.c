@@ -495,6 +495,13 @@ START_TEST(padding_and_in_place)
 	ck_assert_uint_eq(mlen, 17 + 32);
 	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, buf, 17, 1300, out,
 	    40, &mlen), WG_ERR_FULL);
+	/* Keepalive: no plaintext at all, never padded. */
+	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, NULL, 0, 1300, out,
+	    sizeof(out), &mlen), WG_OK);
+	ck_assert_uint_eq(mlen, 32);
+	ck_assert_int_eq(wg_noise_decrypt(&B.local, out, mlen, 1000, NULL, 0,
+	    &olen, &got, NULL), WG_OK);
+	ck_assert_uint_eq(olen, 0);
 	/* In place: plaintext already at buf + 16, decrypt into buf + 16. */
 	memset(buf + 16, 0xab, 100);
 	ck_assert_int_eq(wg_noise_encrypt(&A.peer, 1000, buf + 16, 100, 1300, buf,
