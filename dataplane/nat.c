@@ -558,19 +558,42 @@ nat_xlate_silent(const struct nat *nt, uint32_t client, const struct pkt_addr *p
 	return xl_is_silent(&nt->x[i], now);
 }
 
+static int
+xl_is_expired(const struct xlate *x, uint64_t now)
+{
+	return x->grace != UNSET && now >= x->grace && now - x->grace >= GRACE_MS &&
+	    xl_is_silent(x, now);
+}
+
 int
 nat_xlate_expired(const struct nat *nt, uint32_t client, const struct pkt_addr *proxy,
     uint64_t now)
 {
-	const struct xlate *x;
 	uint32_t i;
 
 	if (client_get(nt, client) == NULL || proxy == NULL ||
 	    (i = xl_find(nt, client, proxy)) == NIL)
 		return 0;
-	x = &nt->x[i];
-	return x->grace != UNSET && now >= x->grace && now - x->grace >= GRACE_MS &&
-	    xl_is_silent(x, now);
+	return xl_is_expired(&nt->x[i], now);
+}
+
+size_t
+nat_xlate_list_expired(const struct nat *nt, uint32_t client, uint64_t now,
+    struct pkt_addr *out, size_t max)
+{
+	const struct ncl *c = client_get(nt, client);
+	size_t n = 0;
+	uint32_t i;
+
+	if (c == NULL)
+		return 0;
+	for (i = c->xl_head; i != NIL; i = nt->x[i].cl_next)
+		if (xl_is_expired(&nt->x[i], now)) {
+			if (n < max && out != NULL)
+				out[n] = nt->x[i].proxy;
+			n++;
+		}
+	return n;
 }
 
 void

@@ -84,6 +84,14 @@ int nat_xlate_expired(const struct nat *nt, uint32_t client, const struct pkt_ad
     uint64_t now);
 
 /*
+ * For the housekeeping tick: copy to out[0..max) the proxies of `client`
+ * whose mapping is expired at `now`; returns how many there are in total
+ * (may exceed max).  Walks only that client's mappings.
+ */
+size_t nat_xlate_list_expired(const struct nat *nt, uint32_t client, uint64_t now,
+    struct pkt_addr *out, size_t max);
+
+/*
  * client->resource, after the filter.  If the destination is a mapped
  * proxy, rewrite buf[0..*len) in place (cap bytes available; NAT46 needs
  * *len + 20) and update *len.  Returns 1 (translated), 0 (not a proxy:

@@ -497,6 +497,22 @@ START_TEST(liveness_cases)
 
 	T4 = A("100.64.0.1");
 	T6 = A("fd00:2021:1111::1");
+	{
+		struct nat_config cfg = { 1, 8, 0, 8, 0, 1 };
+		struct nat *nt = nat_new(&cfg);
+		struct pkt_addr Q = A("100.96.0.9");
+
+		ck_assert_int_eq(nat_client_set(nt, 0, &T4, NULL), PKT_OK);
+		ck_assert_int_eq(nat_xlate_set(nt, 0, &P, &X, 1000), PKT_OK);
+		ck_assert(!nat_xlate_silent(nt, 0, &P, 1000 + 119999));
+		ck_assert(nat_xlate_silent(nt, 0, &P, 1000 + 120000));
+		ck_assert(!nat_xlate_silent(nt, 0, &Q, 1000 + 120000));
+		ck_assert(!nat_xlate_expired(nt, 0, &Q, 1000 + 120000));
+		/* a remap restarts the timers */
+		ck_assert_int_eq(nat_xlate_set(nt, 0, &P, &Q, 50000), PKT_OK);
+		ck_assert(!nat_xlate_silent(nt, 0, &P, 1000 + 120000));
+		nat_free(nt);
+	}
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		/* sessions live longer than the test so replies always match */
 		struct nat_config cfg = { 1, 8, 0, 8, 10000000, 1 };
@@ -517,6 +533,13 @@ START_TEST(liveness_cases)
 		}
 		ck_assert_msg(nat_xlate_expired(nt, 0, &P, base + cases[c].check) == cases[c].expired,
 		    "liveness case L%zu", c + 1);
+		{
+			struct pkt_addr lst[2];
+			ck_assert_uint_eq(nat_xlate_list_expired(nt, 0, base + cases[c].check, lst, 2),
+			    (size_t)cases[c].expired);
+			if (cases[c].expired)
+				ck_assert(pkt_addr_eq(&lst[0], &P));
+		}
 		nat_free(nt);
 	}
 }
