@@ -16,14 +16,22 @@
  * it to its struct wg_noise_peer *.  This module allocates and removes
  * those entries itself.
  *
- * Typical glue sequence, responder:
- *   wg_cookie_validate -> wg_noise_consume_initiation -> wg_noise_create_response
- *   -> wg_cookie_add_macs -> send; first wg_noise_decrypt on the new
- *   keypair confirms it.
- * Initiator:
- *   wg_noise_create_initiation -> wg_cookie_add_macs -> send;
- *   wg_cookie_validate -> wg_noise_consume_response -> send a keepalive
- *   (wg_noise_encrypt of zero bytes) to confirm the session.
+ * Receive dispatch for the glue, by wg_noise_message_type():
+ *   1 initiation: under = wg_cookie_under_load(); wg_cookie_validate()
+ *     (WG_ERR_COOKIE_REQUIRED: send wg_cookie_create_reply() and stop);
+ *     wg_noise_consume_initiation(); wg_noise_create_response();
+ *     wg_cookie_add_macs(); send; wg_timers_session_derived().
+ *   2 response: validate as above; wg_noise_consume_response();
+ *     wg_timers_handshake_complete() + _session_derived(); send a
+ *     keepalive (wg_noise_encrypt of 0 bytes) so the responder confirms.
+ *   3 cookie reply: wg_noise_lookup_index(l, wg_noise_get_le32(msg + 4))
+ *     gives the peer; wg_cookie_consume_reply() with its maker.
+ *   4 data: wg_noise_decrypt(); if *confirmed, wg_timers_handshake_complete();
+ *     if wg_noise_should_rekey_after_receive() and wg_timers_may_initiate(),
+ *     initiate.
+ * Send: wg_noise_encrypt(); WG_ERR_NO_SESSION / WG_ERR_EXPIRED mean
+ * "initiate (if wg_timers_may_initiate) and queue"; after a successful
+ * send, wg_noise_should_rekey_after_send() may ask for a new initiation.
  */
 #ifndef FZ_WG_NOISE_H
 #define FZ_WG_NOISE_H
