@@ -897,6 +897,7 @@ nat_in(struct nat *nt, uint32_t client, uint8_t *buf, size_t *len, size_t cap, u
 		/* upstream dropped keyless return traffic even for CIDR resources; no session can match it, so pass it on */
 		return 0;
 	}
+	/* no session: unchanged, as upstream; it may be a CIDR flow to the same address */
 	if ((si = live_out(nt, client, kind, val, &pi.src, now)) == NIL)
 		return 0;
 	/* upstream refreshed sessions only on client->resource packets (a keying bug); replies keep them alive here */

@@ -227,6 +227,7 @@ int
 pkt_parse(const uint8_t *buf, size_t len, struct pkt_info *pi)
 {
 	memset(pi, 0, sizeof(*pi));
+	/* upstream trusted these length fields (and could panic); a bad one is an error here */
 	if (buf == NULL || len < 1)
 		return PKT_E_TRUNC;
 	pi->version = buf[0] >> 4;
