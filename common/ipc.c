@@ -402,7 +402,7 @@ ipc_send(struct ipc_chan *ch, uint16_t type, uint32_t peer_id,
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
 			explicit_bzero(buf, total);
-			return IPC_ESYS;
+			return (errno == EPIPE || errno == ECONNRESET) ? IPC_EOF : IPC_ESYS;
 		}
 	}
 	if (!reliable) {

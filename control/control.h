@@ -7,10 +7,14 @@
 
 #include <stdint.h>
 
+#include "authz.h"
 #include "ipc.h"
+#include "portal.h"
+#include "relays.h"
 
 struct event_base;
 struct event;
+struct evdns_base;
 
 struct ctl_udp {
 	int fd;          /* our duplicate, used for sending; -1 if absent */
@@ -31,6 +35,15 @@ struct ctl {
 	int exit_code;
 	int stopping;
 	uint64_t udp_rx_stun, udp_rx_relay;
+
+	struct evdns_base *dns;
+	char gateway_id[256];
+	int portal_live;
+	struct portal portal;
+	struct relayset relays;
+	struct authz authz;
+	struct event *ev_tick;     /* once a second: expiry */
+	uint64_t msgs_ignored;
 };
 
 /* dispatch.c: the one IPC dispatcher of control. */
@@ -42,6 +55,11 @@ void ctl_ipc_send_reliable(struct ctl *c, uint16_t type, const void *payload, si
  * to the dataplane.  Returns the number created. */
 int ctl_sockets_create(struct ctl *c);
 void ctl_sockets_close(struct ctl *c);
+
+/* session.c: the portal session and what its messages change. */
+void ctl_session_start(struct ctl *c);
+void ctl_session_stop(struct ctl *c);
+void ctl_session_iface_result(struct ctl *c, const struct ipc_d2c_iface_result *r);
 
 /* main.c: leave the event loop with an exit code. */
 void ctl_stop(struct ctl *c, int exit_code, const char *why);

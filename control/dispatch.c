@@ -31,6 +31,10 @@ ctl_ipc_send_reliable(struct ctl *c, uint16_t type, const void *payload, size_t 
 {
 	int rc = ipc_send(&c->ipc, type, 0, payload, len, fd, 1);
 
+	if (rc == IPC_EOF) {
+		ctl_stop(c, c->stopping ? c->exit_code : 1, "the dataplane has gone");
+		return;
+	}
 	if (rc != IPC_OK) {
 		log_errorx("ipc: cannot send %s: %s", ipc_type_name(type), ipc_strerror(rc));
 		ctl_stop(c, 1, "dataplane channel broken");
@@ -67,8 +71,11 @@ on_config(struct ctl *c, const struct ipc_msg *m)
 	log_setlevel((enum log_level)c->cfg.log_level);
 	log_info("config: portal %s, name \"%s\", health check %s, state directory %s",
 	    c->cfg.api_url, c->cfg.name, c->cfg.health_addr, c->cfg.state_dir);
-	if (ctl_sockets_create(c) == 0)
+	if (ctl_sockets_create(c) == 0) {
 		ctl_stop(c, 1, "cannot bind any UDP socket (neither IPv4 nor IPv6)");
+		return;
+	}
+	ctl_session_start(c);
 }
 
 static void
@@ -160,6 +167,12 @@ ctl_ipc_readable(struct ctl *c)
 		case IPC_D2C_UDP_RX:
 			on_udp_rx(c, &m);
 			break;
+		case IPC_D2C_IFACE_RESULT: {
+			struct ipc_d2c_iface_result r;
+			memcpy(&r, m.payload, sizeof(r));
+			ctl_session_iface_result(c, &r);
+			break;
+		}
 		case IPC_D2C_SHUTDOWN: {
 			struct ipc_shutdown s;
 			memcpy(&s, m.payload, sizeof(s));

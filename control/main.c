@@ -160,6 +160,7 @@ main(int argc, char **argv)
 	event_base_dispatch(ctl.base);
 
 	(void)ipc_flush(&ctl.ipc);
+	ctl_session_stop(&ctl);
 	ctl_sockets_close(&ctl);
 	ipc_chan_clear(&ctl.ipc);
 	OPENSSL_cleanse(&ctl.cfg, sizeof(ctl.cfg));

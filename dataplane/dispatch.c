@@ -31,6 +31,10 @@ dp_ipc_send_reliable(struct dp *dp, uint16_t type, const void *payload, size_t l
 {
 	int rc = ipc_send(&dp->ipc, type, 0, payload, len, -1, 1);
 
+	if (rc == IPC_EOF) {
+		dp_stop(dp, dp->stopping ? dp->exit_code : 1, "the control process has gone");
+		return;
+	}
 	if (rc != IPC_OK) {
 		log_warnx("ipc: cannot send %s: %s", ipc_type_name(type), ipc_strerror(rc));
 		dp_stop(dp, 1, "control channel broken");

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,6 +67,35 @@ keypair_generate(uint8_t priv[32], uint8_t pub[32])
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Started as root without a configured ID: make sure the state directory
+ * exists and belongs to the control user, who reads or creates gateway_id
+ * in it.  An existing directory is left as the operator set it up.
+ */
+static void
+prepare_state_dir(const struct dp_config *cfg, const struct privdrop_plan *plan)
+{
+	char tmp[sizeof(cfg->state_dir)], *p;
+	struct stat st;
+
+	if (!plan->as_root || cfg->firezone_id[0] != '\0' || cfg->state_dir[0] != '/' ||
+	    stat(cfg->state_dir, &st) == 0)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s", cfg->state_dir);
+	for (p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(tmp, 0755);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0750) < 0 || chown(tmp, plan->ctl_uid, plan->ctl_gid) < 0) {
+		log_warn("cannot create the state directory %s", tmp);
+		return;
+	}
+	log_info("created the state directory %s for the control user", tmp);
 }
 
 /* Use FIREZONE_CONTROL_BIN, else libexecdir, else next to our own binary. */
@@ -292,6 +322,7 @@ main(int argc, char **argv)
 		fatalx("cannot find the control program %s (set FIREZONE_CONTROL_BIN)",
 		    cfg.control_bin);
 
+	prepare_state_dir(&cfg, &plan);
 	memset(&dp, 0, sizeof(dp));
 	dp.control_status = -1;
 	if ((dp.tun_fd = tun_open(why, sizeof(why))) < 0)

@@ -31,7 +31,7 @@ say "Creating a throw-away network namespace $ns"
 ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || exit 1
 
 say "Starting firezone-gateway as root; it creates tun-firezone, starts control and drops privileges"
-ip netns exec "$ns" "$DP" --api-url ws://127.0.0.1:9 --firezone-name demo-gateway --log-level debug demo-token >"$log" 2>&1 &
+ip netns exec "$ns" "$DP" --api-url ws://127.0.0.1:9 --firezone-name demo-gateway --firezone-id demo-gateway-id --log-level debug demo-token >"$log" 2>&1 &
 gw=$!
 i=0
 until grep -q "ready: dataplane" "$log" 2>/dev/null; do

@@ -11,7 +11,8 @@ fz_netns privsep
 CAP_NET_ADMIN_MASK=0000000000001000
 
 start_pair() {
-	fz_start_gateway "$FZ_TMP/$1.log" -u ws://127.0.0.1:9 --log-level debug test-token-not-real
+	fz_start_gateway "$FZ_TMP/$1.log" -u ws://127.0.0.1:9 --state-dir "$FZ_TMP/state" \
+		--log-level debug test-token-not-real
 	fz_wait_log "$FZ_TMP/$1.log" "ready: dataplane" 10
 	CTL_PID=$(fz_control_pid "$GW_PID")
 	[ -n "$CTL_PID" ] || fail "no control process under $GW_PID"
@@ -49,6 +50,12 @@ done
 # Control holds no descriptor of the TUN device.
 ls -l "/proc/$CTL_PID/fd" | grep -q /dev/net/tun && fail "control holds the TUN descriptor"
 ok "uids and capabilities as designed; token not exposed"
+
+# The state directory was made for the control user, who wrote the ID.
+[ "$(stat -c %U "$FZ_TMP/state")" = firezone-control ] || fail "state directory not owned by firezone-control"
+grep -Eq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' "$FZ_TMP/state/gateway_id" ||
+	fail "no UUID in $FZ_TMP/state/gateway_id"
+ok "gateway ID created in the state directory"
 
 # 2. Datagrams reach the dataplane's demultiplexer: STUN is forwarded to
 # control, garbage is dropped, and neither process minds.
@@ -110,7 +117,7 @@ ok "dataplane killed: control exits, TUN removed"
 
 # 7. A second instance while one runs: clear error, exit 1, first unharmed.
 start_pair run5
-ip netns exec "$FZ_NETNS" "$DP" -u ws://127.0.0.1:9 tok >"$FZ_TMP/second.log" 2>&1; rc=$?
+ip netns exec "$FZ_NETNS" "$DP" -u ws://127.0.0.1:9 --firezone-id x tok >"$FZ_TMP/second.log" 2>&1; rc=$?
 [ "$rc" -eq 1 ] || fail "second instance exit status $rc"
 grep -q "tun-firezone: the device is in use" "$FZ_TMP/second.log" || fail "unclear second-instance error: $(cat "$FZ_TMP/second.log")"
 kill -0 "$GW_PID" || fail "first instance died"
@@ -148,7 +155,7 @@ EOS
 fi
 ip netns exec "$FZ_NETNS" $tunwrap setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	env FIREZONE_CONTROL_BIN="$FZ_TMP/bin/firezone-gateway-control" \
-	"$FZ_TMP/bin/firezone-gateway" -u ws://127.0.0.1:9 tok >"$FZ_TMP/setcap.log" 2>&1 &
+	"$FZ_TMP/bin/firezone-gateway" -u ws://127.0.0.1:9 --firezone-id setcap-test tok >"$FZ_TMP/setcap.log" 2>&1 &
 GW_PID=$!
 FZ_PIDS="$FZ_PIDS $GW_PID"
 fz_wait_log "$FZ_TMP/setcap.log" "ready: dataplane" 10

@@ -1,0 +1,370 @@
+/*
+ * session.c - what control does with the portal: start the connection once
+ * the dataplane has handed over its configuration, decode every event with
+ * portal_msg, and keep the state the events describe (interface addresses
+ * go to the dataplane at once; relays and authorizations are kept here for
+ * the TURN, ICE and policy work that consumes them).
+ *
+ * Nothing here answers the portal on behalf of parts the gateway does not
+ * run yet: a flow is recorded, but flow_authorized / connection_ready are
+ * only sent once ICE and WireGuard can actually carry the client.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "control.h"
+#include "gateway_id.h"
+#include "log.h"
+#include "portal_msg.h"
+
+/* One decoded message at a time; large (tens of KiB), so not on the stack. */
+static struct portal_msg msg;
+
+static void
+fmt_uuid(const struct portal_msg_uuid *u, char out[PORTAL_MSG_UUID_STRLEN])
+{
+	portal_msg_uuid_fmt(u, out);
+}
+
+static const char *
+expiry_text(int has, int64_t at, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t t = (time_t)at;
+
+	if (!has)
+		return "never";
+	if (gmtime_r(&t, &tm) == NULL)
+		return "?";
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static void
+on_init(struct ctl *c, const struct portal_msg_init *in)
+{
+	struct ipc_c2d_iface_config ic;
+	char v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+	uint32_t i;
+	int added = 0;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.has_v4 = 1;
+	ic.has_v6 = 1;
+	memcpy(ic.v4, &in->ipv4, 4);
+	memcpy(ic.v6, &in->ipv6, 16);
+	ctl_ipc_send_reliable(c, IPC_C2D_IFACE_CONFIG, &ic, sizeof(ic), -1);
+	/* init adds relays; nothing is removed here (gateway-dataplane.md §1.4). */
+	for (i = 0; i < in->relays.n; i++)
+		if (relays_upsert(&c->relays, &in->relays.relays[i]) == 1)
+			added++;
+	log_info("portal: init: tunnel addresses %s and %s, %u relay(s) offered (%d new, %zu known)",
+	    inet_ntop(AF_INET, &in->ipv4, v4, sizeof(v4)), inet_ntop(AF_INET6, &in->ipv6, v6, sizeof(v6)),
+	    (unsigned)in->relays.n, added, relays_count(&c->relays));
+}
+
+static void
+on_relays_presence(struct ctl *c, const struct portal_msg_relays_presence *rp)
+{
+	uint32_t i;
+	int gone = 0, added = 0;
+
+	for (i = 0; i < rp->n_disconnected; i++)
+		gone += relays_remove(&c->relays, &rp->disconnected_ids[i]);
+	for (i = 0; i < rp->connected.n; i++)
+		if (relays_upsert(&c->relays, &rp->connected.relays[i]) == 1)
+			added++;
+	log_info("portal: relays_presence: %d relay(s) gone, %d new; %zu known",
+	    gone, added, relays_count(&c->relays));
+}
+
+/* portal-protocol.md §4.5: a new connection needs a relay; with none left,
+ * drop the request and reconnect so that the next init brings relays. */
+static int
+need_relay(struct ctl *c, const char *what)
+{
+	if (relays_count(&c->relays) > 0)
+		return 0;
+	log_debug("portal: %s needs a relay and none is known: reconnecting", what);
+	log_info("portal: no TURN relay is left; reconnecting to the portal for a fresh init");
+	portal_reconnect(&c->portal);
+	return 1;
+}
+
+static void
+grant(struct ctl *c, const struct portal_msg_uuid *client, const struct in_addr *v4,
+    const struct in6_addr *v6, const struct portal_msg_resource *res, int has_exp, int64_t exp,
+    const char *via)
+{
+	char cid[PORTAL_MSG_UUID_STRLEN], rid[PORTAL_MSG_UUID_STRLEN], eb[32];
+	int added = 0, rc;
+
+	fmt_uuid(client, cid);
+	fmt_uuid(&res->id, rid);
+	rc = authz_grant(&c->authz, client, v4, v6, res, has_exp, exp, &added);
+	if (rc != AUTHZ_OK) {
+		log_warnx("portal: %s: cannot record the grant of resource %s to client %s (%s)", via,
+		    rid, cid, rc == AUTHZ_EFULL ? "too many resources" : "out of memory");
+		return;
+	}
+	log_info("client %s authorized for resource %s (%s, expires %s) via %s; %u filter(s)", cid, rid,
+	    res->type == PORTAL_MSG_RES_DNS ? res->address :
+	    res->type == PORTAL_MSG_RES_CIDR ? res->address : "internet",
+	    expiry_text(has_exp, exp, eb, sizeof(eb)), via, (unsigned)res->n_filters);
+}
+
+static void
+on_authorize_flow(struct ctl *c, const struct portal_msg_authorize_flow *f)
+{
+	struct authz_client *cl = authz_find(&c->authz, &f->client.id);
+	char cid[PORTAL_MSG_UUID_STRLEN];
+
+	/* Only a connection with other local ICE credentials is new (§2.3). */
+	if ((cl == NULL || !cl->has_local_ice ||
+	    strcmp(cl->local_ice.username, f->gateway_ice.username) != 0 ||
+	    strcmp(cl->local_ice.password, f->gateway_ice.password) != 0) &&
+	    need_relay(c, "authorize_flow"))
+		return;
+	if (authz_set_peer(&c->authz, &f->client, &f->client_ice, &f->gateway_ice) != AUTHZ_OK) {
+		log_warnx("portal: authorize_flow: out of memory");
+		return;
+	}
+	grant(c, &f->client.id, &f->client.ipv4, &f->client.ipv6, &f->resource, f->has_expires_at,
+	    f->expires_at, "authorize_flow");
+	fmt_uuid(&f->client.id, cid);
+	log_info("client %s: flow recorded; flow_authorized is sent once ICE and WireGuard can carry it",
+	    cid);
+}
+
+static void
+on_request_connection(struct ctl *c, const struct portal_msg_request_connection *r)
+{
+	char cid[PORTAL_MSG_UUID_STRLEN];
+
+	if (need_relay(c, "request_connection"))
+		return;
+	if (authz_set_peer(&c->authz, &r->client, &r->client_ice, NULL) != AUTHZ_OK) {
+		log_warnx("portal: request_connection: out of memory");
+		return;
+	}
+	grant(c, &r->client.id, &r->client.ipv4, &r->client.ipv6, &r->resource, r->has_expires_at,
+	    r->expires_at, "request_connection");
+	fmt_uuid(&r->client.id, cid);
+	log_info("client %s: connection request recorded; connection_ready is sent once ICE and "
+	    "WireGuard can carry it", cid);
+}
+
+static void
+on_reject_access(struct ctl *c, const struct portal_msg_reject_access *r)
+{
+	char cid[PORTAL_MSG_UUID_STRLEN], rid[PORTAL_MSG_UUID_STRLEN];
+	int gone = 0;
+
+	fmt_uuid(&r->client_id, cid);
+	fmt_uuid(&r->resource_id, rid);
+	if (authz_reject(&c->authz, &r->client_id, &r->resource_id, &gone) != AUTHZ_OK) {
+		log_debug("portal: reject_access for unknown client %s / resource %s ignored", cid, rid);
+		return;
+	}
+	log_info("client %s: access to resource %s revoked%s", cid, rid,
+	    gone ? "; no resource left, client removed" : "");
+}
+
+static void
+on_resource_updated(struct ctl *c, const struct portal_msg_resource *r)
+{
+	char rid[PORTAL_MSG_UUID_STRLEN];
+	int n = authz_resource_updated(&c->authz, r);
+
+	fmt_uuid(&r->id, rid);
+	if (n == AUTHZ_ETYPE)
+		log_errorx("portal: resource_updated changes the type of resource %s; refused", rid);
+	else
+		log_info("resource %s updated for %d client(s); %u filter(s)", rid, n, (unsigned)r->n_filters);
+}
+
+static void
+on_candidates(struct ctl *c, const struct portal_msg_ice_candidates *ic, int add)
+{
+	char cid[PORTAL_MSG_UUID_STRLEN];
+	int n;
+
+	fmt_uuid(&ic->client_id, cid);
+	n = add ? authz_add_candidates(&c->authz, &ic->client_id, ic->candidates, ic->n_candidates) :
+	    authz_remove_candidates(&c->authz, &ic->client_id, ic->candidates, ic->n_candidates);
+	if (n < 0)
+		log_debug("portal: ICE candidates for unknown client %s ignored", cid);
+	else
+		log_debug("client %s: %d remote candidate(s) %s", cid, n, add ? "added" : "invalidated");
+}
+
+static void
+on_event(void *arg, const struct phoenix_msg *m)
+{
+	struct ctl *c = arg;
+	char why[PORTAL_MSG_WHY_MAX];
+	int rc;
+
+	if (m->topic == NULL || strcmp(m->topic, PHOENIX_TOPIC) != 0) {
+		log_warnx("portal: ignoring event \"%.40s\" on topic \"%.40s\"", m->event, m->topic);
+		c->msgs_ignored++;
+		return;
+	}
+	rc = portal_msg_parse(m->event, m->payload, &msg, why, sizeof(why));
+	if (rc != PORTAL_MSG_OK) {
+		/* One line, and nothing else changes. */
+		log_warnx("portal: ignoring %s event: %s", rc == PORTAL_MSG_E_UNKNOWN_EVENT ? "an unknown" :
+		    "a malformed", why);
+		c->msgs_ignored++;
+		return;
+	}
+	switch (msg.type) {
+	case PORTAL_MSG_INIT:
+		on_init(c, &msg.u.init);
+		break;
+	case PORTAL_MSG_RELAYS_PRESENCE:
+		on_relays_presence(c, &msg.u.relays_presence);
+		break;
+	case PORTAL_MSG_AUTHORIZE_FLOW:
+		on_authorize_flow(c, &msg.u.authorize_flow);
+		break;
+	case PORTAL_MSG_REQUEST_CONNECTION:
+		on_request_connection(c, &msg.u.request_connection);
+		break;
+	case PORTAL_MSG_ALLOW_ACCESS:
+		grant(c, &msg.u.allow_access.client_id, &msg.u.allow_access.client_ipv4,
+		    &msg.u.allow_access.client_ipv6, &msg.u.allow_access.resource,
+		    msg.u.allow_access.has_expires_at, msg.u.allow_access.expires_at, "allow_access");
+		break;
+	case PORTAL_MSG_REJECT_ACCESS:
+		on_reject_access(c, &msg.u.reject_access);
+		break;
+	case PORTAL_MSG_RESOURCE_UPDATED:
+		on_resource_updated(c, &msg.u.resource_updated);
+		break;
+	case PORTAL_MSG_ICE_CANDIDATES:
+		on_candidates(c, &msg.u.ice_candidates, 1);
+		break;
+	case PORTAL_MSG_INVALIDATE_ICE_CANDIDATES:
+		on_candidates(c, &msg.u.ice_candidates, 0);
+		break;
+	case PORTAL_MSG_DISCONNECT:
+	case PORTAL_MSG_NONE:
+		break;
+	}
+	portal_msg_clear(&msg);
+}
+
+static void
+on_joined(void *arg, int joined)
+{
+	struct ctl *c = arg;
+
+	if (!joined)
+		log_info("portal: left the gateway channel (connection lost)");
+	(void)c;
+}
+
+static void
+on_fatal(void *arg, const char *reason)
+{
+	ctl_stop(arg, 1, reason);
+}
+
+static void
+on_expired(void *arg, const struct authz_client *cl, const struct authz_resource *r)
+{
+	char cid[PORTAL_MSG_UUID_STRLEN], rid[PORTAL_MSG_UUID_STRLEN];
+
+	(void)arg;
+	fmt_uuid(&cl->id, cid);
+	fmt_uuid(&r->desc.id, rid);
+	log_info("client %s: authorization for resource %s expired", cid, rid);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl *c = arg;
+
+	(void)fd;
+	(void)what;
+	authz_expire(&c->authz, (int64_t)time(NULL), on_expired, c, NULL);
+}
+
+void
+ctl_session_start(struct ctl *c)
+{
+	struct portal_login login;
+	struct portal_callbacks cb = { on_event, on_joined, on_fatal, c };
+	struct timeval one = { 1, 0 };
+	char why[512];
+
+	relays_init(&c->relays);
+	authz_init(&c->authz);
+	if (gateway_id_load(c->cfg.firezone_id, c->cfg.state_dir, c->gateway_id, why, sizeof(why)) < 0) {
+		ctl_stop(c, 1, why);
+		return;
+	}
+	if ((c->dns = evdns_base_new(c->base, EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL &&
+	    (c->dns = evdns_base_new(c->base, 0)) == NULL) {
+		ctl_stop(c, 1, "cannot set up the DNS resolver");
+		return;
+	}
+	login.api_url = c->cfg.api_url;
+	login.token = c->cfg.token;
+	login.firezone_id = c->gateway_id;
+	login.name = c->cfg.name;
+	login.public_key = c->public_key;
+	if (portal_init(&c->portal, c->base, c->dns, &login, &cb, why, sizeof(why)) < 0) {
+		ctl_stop(c, 1, why);
+		return;
+	}
+	c->portal_live = 1;
+	/* The token now lives only in the portal's request target. */
+	OPENSSL_cleanse(c->cfg.token, sizeof(c->cfg.token));
+	c->ev_tick = event_new(c->base, -1, EV_PERSIST, tick_cb, c);
+	if (c->ev_tick == NULL || event_add(c->ev_tick, &one) < 0) {
+		ctl_stop(c, 1, "cannot create the expiry timer");
+		return;
+	}
+	portal_start(&c->portal);
+}
+
+void
+ctl_session_iface_result(struct ctl *c, const struct ipc_d2c_iface_result *r)
+{
+	(void)c;
+	if (r->v4_ok || r->v6_ok)
+		log_info("dataplane: tun-firezone configured (IPv4 %s, IPv6 %s, link %s, routes %s)",
+		    r->v4_ok ? "ok" : "failed", r->v6_ok ? "ok" : "failed", r->link_up ? "up" : "down",
+		    r->routes_ok ? "ok" : "failed");
+	else
+		log_warnx("dataplane: could not add any tunnel address to tun-firezone");
+}
+
+void
+ctl_session_stop(struct ctl *c)
+{
+	if (c->ev_tick != NULL) {
+		event_free(c->ev_tick);
+		c->ev_tick = NULL;
+	}
+	if (c->portal_live) {
+		portal_free(&c->portal);
+		c->portal_live = 0;
+	}
+	if (c->dns != NULL) {
+		evdns_base_free(c->dns, 0);
+		c->dns = NULL;
+	}
+	authz_clear(&c->authz);
+	relays_clear(&c->relays);
+	portal_msg_clear(&msg);
+}
