@@ -619,9 +619,10 @@ class Emulator:
             self.issued_refs.add(payload["ref"])
         await self.send_obj(c, P.frame(event, payload, topic=topic, ref=ref))
 
-    def write_raw(self, c, data, rec):
+    def write_raw(self, c, data, extra):
         c.ws.transport.write(data)
-        rec.update({"kind": "frame", "dir": "p2g", "conn": c.n, "crafted": True})
+        rec = {"kind": "frame", "dir": "p2g", "conn": c.n, "crafted": True}
+        rec.update(extra)
         self.log.add(rec)
 
     # ------------------------------------------------------------ control
