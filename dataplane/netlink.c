@@ -410,6 +410,7 @@ netlink_parse_rule(const struct netlink_msg *m, struct netlink_rule *r)
 	struct fib_rule_hdr frh;
 	struct netlink_attr at;
 	size_t hl = NLMSG_ALIGN(sizeof(frh)), off = 0;
+	uint32_t v;
 	int rc;
 
 	if (m == NULL || m->type != RTM_NEWRULE)
@@ -448,6 +449,18 @@ netlink_parse_rule(const struct netlink_msg *m, struct netlink_rule *r)
 				return NETLINK_E_MALFORMED;
 			r->protocol = at.data[0];
 			break;
+		case FRA_SUPPRESS_IFGROUP:
+		case FRA_SUPPRESS_PREFIXLEN:
+			/* Always dumped; 0xffffffff (-1) means "not set". */
+			if ((rc = attr_u32(&at, &v)) == NETLINK_OK && v != 0xffffffffu)
+				r->has_selector = 1;
+			break;
+		case FRA_L3MDEV:
+			if (at.len != 1)
+				return NETLINK_E_MALFORMED;
+			if (at.data[0] != 0)
+				r->has_selector = 1;
+			break;
 		case FRA_DST:
 		case FRA_SRC:
 		case FRA_IIFNAME:
@@ -455,9 +468,6 @@ netlink_parse_rule(const struct netlink_msg *m, struct netlink_rule *r)
 		case FRA_GOTO:
 		case FRA_FLOW:
 		case FRA_TUN_ID:
-		case FRA_SUPPRESS_IFGROUP:
-		case FRA_SUPPRESS_PREFIXLEN:
-		case FRA_L3MDEV:
 		case FRA_UID_RANGE:
 		case FRA_IP_PROTO:
 		case FRA_SPORT_RANGE:

@@ -1,0 +1,174 @@
+/*
+ * nl_apply_main.c - test driver for dataplane/netlink.c, built by
+ * tests/integ/test_netlink.sh itself (it links dataplane/netlink.c and
+ * common/log.c, which the libc-only tests/tools rule cannot).
+ *
+ * Creates the TUN device tun-firezone (IFF_TUN | IFF_NO_PI) in the current
+ * network namespace, opens a non-blocking NETLINK_ROUTE socket like the
+ * dataplane does, then reads commands from stdin, one per line, and prints
+ * one result line per command on stdout:
+ *
+ *   apply V4|- V6|-        netlink_apply_iface; prints
+ *                          "apply rc=R v4_ok=. v6_ok=. link_up=. routes_ok=. rules_v4_ok=. rules_v6_ok=."
+ *   routes CIDR...         netlink_apply_routes with that set; prints "routes rc=R"
+ *   ifindex N              use N instead of tun-firezone's index; prints "ifindex N"
+ *
+ * The device lives until stdin closes, so the caller can inspect it with ip.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netlink.h"
+
+static int
+tun_create(void)
+{
+	struct ifreq ifr;
+	int fd;
+
+	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0)
+		fatal("open /dev/net/tun");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", "tun-firezone");
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		fatal("TUNSETIFF tun-firezone");
+	return fd;
+}
+
+static int
+nl_open(void)
+{
+	struct sockaddr_nl sa;
+	int fd;
+
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE)) < 0)
+		fatal("netlink socket");
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		fatal("netlink bind");
+	return fd;
+}
+
+static int
+parse_cidr(const char *s, struct netlink_route *r)
+{
+	char buf[64], *slash, *end;
+	long plen;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(buf, sizeof(buf), "%s", s);
+	if ((slash = strchr(buf, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	plen = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || plen < 0)
+		return -1;
+	if (inet_pton(AF_INET, buf, r->dst) == 1) {
+		r->family = AF_INET;
+		if (plen > 32)
+			return -1;
+	} else if (inet_pton(AF_INET6, buf, r->dst) == 1) {
+		r->family = AF_INET6;
+		if (plen > 128)
+			return -1;
+	} else {
+		return -1;
+	}
+	r->plen = (uint8_t)plen;
+	return 0;
+}
+
+static void
+cmd_apply(int nl, unsigned int ifindex, char *args)
+{
+	struct ipc_d2c_iface_result res;
+	uint8_t v4[4], v6[16];
+	const uint8_t *p4 = NULL, *p6 = NULL;
+	char *s4, *s6, *save = NULL;
+	int rc;
+
+	s4 = strtok_r(args, " \t", &save);
+	s6 = strtok_r(NULL, " \t", &save);
+	if (s4 == NULL || s6 == NULL) {
+		printf("error usage: apply V4|- V6|-\n");
+		return;
+	}
+	if (strcmp(s4, "-") != 0) {
+		if (inet_pton(AF_INET, s4, v4) != 1) {
+			printf("error bad IPv4 %s\n", s4);
+			return;
+		}
+		p4 = v4;
+	}
+	if (strcmp(s6, "-") != 0) {
+		if (inet_pton(AF_INET6, s6, v6) != 1) {
+			printf("error bad IPv6 %s\n", s6);
+			return;
+		}
+		p6 = v6;
+	}
+	rc = netlink_apply_iface(nl, ifindex, p4, p6, &res);
+	printf("apply rc=%d v4_ok=%u v6_ok=%u link_up=%u routes_ok=%u rules_v4_ok=%u rules_v6_ok=%u\n",
+	    rc, res.v4_ok, res.v6_ok, res.link_up, res.routes_ok, res.rules_v4_ok, res.rules_v6_ok);
+}
+
+static void
+cmd_routes(int nl, unsigned int ifindex, char *args)
+{
+	struct netlink_route set[NETLINK_ROUTES_MAX];
+	char *tok, *save = NULL;
+	size_t n = 0;
+
+	for (tok = strtok_r(args, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
+		if (n == NETLINK_ROUTES_MAX || parse_cidr(tok, &set[n]) < 0) {
+			printf("error bad route %s\n", tok);
+			return;
+		}
+		n++;
+	}
+	printf("routes rc=%d\n", netlink_apply_routes(nl, ifindex, set, n));
+}
+
+int
+main(void)
+{
+	char line[512], *nl_char;
+	unsigned int ifindex;
+	int tun, nl;
+
+	log_init("nl_apply", LOG_LVL_DEBUG, LOG_FMT_TEXT);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	tun = tun_create();
+	nl = nl_open();
+	if ((ifindex = if_nametoindex("tun-firezone")) == 0)
+		fatal("if_nametoindex tun-firezone");
+	printf("ready ifindex=%u\n", ifindex);
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		if ((nl_char = strchr(line, '\n')) != NULL)
+			*nl_char = '\0';
+		if (strncmp(line, "apply ", 6) == 0)
+			cmd_apply(nl, ifindex, line + 6);
+		else if (strncmp(line, "routes", 6) == 0)
+			cmd_routes(nl, ifindex, line + 6);
+		else if (strncmp(line, "ifindex ", 8) == 0) {
+			ifindex = (unsigned int)strtoul(line + 8, NULL, 10);
+			printf("ifindex %u\n", ifindex);
+		} else if (line[0] != '\0')
+			printf("error unknown command\n");
+	}
+	close(nl);
+	close(tun);
+	return 0;
+}
