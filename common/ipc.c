@@ -36,6 +36,8 @@ static const struct ipc_rule ipc_rules[] = {
 	    PH(IPC_PH_HELLO) | PH(IPC_PH_CONFIG) | PH(IPC_PH_RUN) },
 	{ IPC_D2C_IFACE_RESULT, "D2C_IFACE_RESULT", IPC_SIDE_CONTROL,
 	    sizeof(struct ipc_d2c_iface_result), sizeof(struct ipc_d2c_iface_result), 0, PH(IPC_PH_RUN) },
+	{ IPC_D2C_PEER_EVENT, "D2C_PEER_EVENT", IPC_SIDE_CONTROL,
+	    sizeof(struct ipc_d2c_peer_event), sizeof(struct ipc_d2c_peer_event), 0, PH(IPC_PH_RUN) },
 	{ IPC_C2D_HELLO, "C2D_HELLO", IPC_SIDE_DATAPLANE,
 	    sizeof(struct ipc_c2d_hello), sizeof(struct ipc_c2d_hello), 0, PH(IPC_PH_HELLO) },
 	{ IPC_C2D_UDP_SOCKET, "C2D_UDP_SOCKET", IPC_SIDE_DATAPLANE,
@@ -46,6 +48,16 @@ static const struct ipc_rule ipc_rules[] = {
 	{ IPC_C2D_IFACE_CONFIG, "C2D_IFACE_CONFIG", IPC_SIDE_DATAPLANE,
 	    sizeof(struct ipc_c2d_iface_config), sizeof(struct ipc_c2d_iface_config), 0,
 	    PH(IPC_PH_RUN) },
+	{ IPC_C2D_PEER_ADD, "C2D_PEER_ADD", IPC_SIDE_DATAPLANE,
+	    sizeof(struct ipc_c2d_peer_add), sizeof(struct ipc_c2d_peer_add), 0, PH(IPC_PH_RUN) },
+	{ IPC_C2D_PEER_REMOVE, "C2D_PEER_REMOVE", IPC_SIDE_DATAPLANE,
+	    sizeof(struct ipc_c2d_peer_remove), sizeof(struct ipc_c2d_peer_remove), 0, PH(IPC_PH_RUN) },
+	{ IPC_C2D_PEER_PATH, "C2D_PEER_PATH", IPC_SIDE_DATAPLANE,
+	    sizeof(struct ipc_c2d_peer_path), sizeof(struct ipc_c2d_peer_path), 0, PH(IPC_PH_RUN) },
+	{ IPC_C2D_GRANT, "C2D_GRANT", IPC_SIDE_DATAPLANE,
+	    sizeof(struct ipc_c2d_grant), sizeof(struct ipc_c2d_grant), 0, PH(IPC_PH_RUN) },
+	{ IPC_C2D_REVOKE, "C2D_REVOKE", IPC_SIDE_DATAPLANE,
+	    sizeof(struct ipc_c2d_revoke), sizeof(struct ipc_c2d_revoke), 0, PH(IPC_PH_RUN) },
 };
 
 struct ipc_qmsg {
@@ -225,6 +237,59 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 			if (b[i] > 1)
 				return IPC_EPAYLOAD;
 		return IPC_OK;
+	}
+	case IPC_C2D_PEER_ADD: {
+		struct ipc_c2d_peer_add a;
+		int ok;
+		memcpy(&a, p, sizeof(a));
+		ok = h->peer_id != 0 && a.has_psk <= 1 && a.has_v4 <= 1 && a.has_v6 <= 1 &&
+		    (a.has_v4 || a.has_v6);
+		explicit_bzero(&a, sizeof(a));
+		return ok ? IPC_OK : IPC_EPAYLOAD;
+	}
+	case IPC_C2D_PEER_REMOVE: {
+		struct ipc_c2d_peer_remove r;
+		memcpy(&r, p, sizeof(r));
+		return (h->peer_id != 0 && (r.reason == IPC_PEER_REMOVE_REVOKED ||
+		    r.reason == IPC_PEER_REMOVE_FAILED)) ? IPC_OK : IPC_EPAYLOAD;
+	}
+	case IPC_C2D_PEER_PATH: {
+		struct ipc_c2d_peer_path pp;
+		memcpy(&pp, p, sizeof(pp));
+		if (h->peer_id == 0 || pp.via_relay > 1 ||
+		    (pp.remote.family != 4 && pp.remote.family != 6) ||
+		    (pp.local.family != 0 && pp.local.family != pp.remote.family))
+			return IPC_EPAYLOAD;
+		if (pp.via_relay && ((pp.relay.family != 4 && pp.relay.family != 6) ||
+		    pp.channel < 0x4000 || pp.channel > 0x4FFF))
+			return IPC_EPAYLOAD;
+		return IPC_OK;
+	}
+	case IPC_C2D_GRANT: {
+		const struct ipc_c2d_grant *g = (const void *)p;
+		uint32_t i, n;
+		memcpy(&n, &g->n_filters, sizeof(n));
+		if (h->peer_id == 0 || g->type < IPC_RES_CIDR || g->type > IPC_RES_INTERNET ||
+		    g->has_expiry > 1 || n > IPC_GRANT_FILTERS_MAX)
+			return IPC_EPAYLOAD;
+		if (g->type == IPC_RES_CIDR && !((g->family == 4 && g->prefix <= 32) ||
+		    (g->family == 6 && g->prefix <= 128)))
+			return IPC_EPAYLOAD;
+		for (i = 0; i < n; i++) {
+			struct ipc_filter f;
+			memcpy(&f, &g->filters[i], sizeof(f));
+			if (f.proto < IPC_PROTO_TCP || f.proto > IPC_PROTO_ICMP ||
+			    f.port_start > f.port_end)
+				return IPC_EPAYLOAD;
+		}
+		return IPC_OK;
+	}
+	case IPC_C2D_REVOKE:
+		return h->peer_id != 0 ? IPC_OK : IPC_EPAYLOAD;
+	case IPC_D2C_PEER_EVENT: {
+		const uint8_t *b = p;
+		return (h->peer_id != 0 && b[0] >= IPC_PEER_EV_HANDSHAKE && b[0] <= IPC_PEER_EV_GAVE_UP) ?
+		    IPC_OK : IPC_EPAYLOAD;
 	}
 	case IPC_D2C_SHUTDOWN:
 	case IPC_C2D_SHUTDOWN: {

@@ -46,11 +46,17 @@ enum ipc_type {
 	IPC_D2C_UDP_RX = 0x0104,
 	IPC_D2C_SHUTDOWN = 0x0105,
 	IPC_D2C_IFACE_RESULT = 0x0106,
+	IPC_D2C_PEER_EVENT = 0x0107,
 	/* control -> dataplane */
 	IPC_C2D_HELLO = 0x0201,
 	IPC_C2D_UDP_SOCKET = 0x0202,
 	IPC_C2D_SHUTDOWN = 0x0203,
 	IPC_C2D_IFACE_CONFIG = 0x0204,
+	IPC_C2D_PEER_ADD = 0x0205,
+	IPC_C2D_PEER_REMOVE = 0x0206,
+	IPC_C2D_PEER_PATH = 0x0207,
+	IPC_C2D_GRANT = 0x0208,
+	IPC_C2D_REVOKE = 0x0209,
 };
 
 /* First message from the dataplane: version and the WireGuard public key. */
@@ -139,6 +145,87 @@ struct ipc_d2c_iface_result {
 	uint8_t rules_v4_ok;
 	uint8_t rules_v6_ok;
 	uint8_t pad[2];
+};
+
+/*
+ * Per-client messages carry the client's handle in ipc_hdr.peer_id
+ * (chosen by control, never 0).
+ */
+
+/* A WireGuard peer (a client).  The PSK is wiped by both sides after use. */
+struct ipc_c2d_peer_add {
+	uint8_t public_key[32];
+	uint8_t preshared_key[32];
+	uint8_t has_psk;
+	uint8_t has_v4;
+	uint8_t has_v6;
+	uint8_t pad;
+	uint8_t tun_v4[4];     /* the client's tunnel addresses: the only */
+	uint8_t tun_v6[16];    /* sources accepted from it (anti-spoofing) */
+	uint16_t keepalive_s;  /* persistent keepalive, 0 = off */
+	uint16_t pad2;
+};
+
+#define IPC_PEER_REMOVE_REVOKED 1u  /* no authorization left */
+#define IPC_PEER_REMOVE_FAILED 2u   /* ICE failed / connection closed */
+struct ipc_c2d_peer_remove {
+	uint32_t reason;
+};
+
+/*
+ * Where to send the peer's datagrams: directly to `remote` (from `local`,
+ * family 0 = let the kernel choose), or through a TURN relay: ChannelData
+ * with `channel` to `relay` (remote is then the peer's address as the
+ * relay sees it).
+ */
+struct ipc_c2d_peer_path {
+	struct ipc_addr remote;
+	struct ipc_addr local;
+	struct ipc_addr relay;
+	uint8_t via_relay;
+	uint8_t pad;
+	uint16_t channel;      /* 0x4000-0x4FFF when via_relay */
+};
+
+#define IPC_GRANT_FILTERS_MAX 64
+#define IPC_RES_CIDR 1u
+#define IPC_RES_DNS 2u
+#define IPC_RES_INTERNET 3u
+#define IPC_PROTO_TCP 1u
+#define IPC_PROTO_UDP 2u
+#define IPC_PROTO_ICMP 3u
+struct ipc_filter {
+	uint8_t proto;
+	uint8_t pad;
+	uint16_t port_start;
+	uint16_t port_end;
+};
+
+/* Grant (or re-grant: filters and expiry replaced) one resource. */
+struct ipc_c2d_grant {
+	uint8_t resource_id[16];
+	uint8_t type;          /* IPC_RES_* */
+	uint8_t family;        /* CIDR: 4 or 6 */
+	uint8_t prefix;
+	uint8_t has_expiry;
+	uint8_t net[16];
+	int64_t expires_at;    /* Unix seconds */
+	uint32_t n_filters;    /* 0 = all traffic */
+	struct ipc_filter filters[IPC_GRANT_FILTERS_MAX];
+};
+
+struct ipc_c2d_revoke {
+	uint8_t resource_id[16];
+};
+
+#define IPC_PEER_EV_HANDSHAKE 1u   /* a handshake completed */
+#define IPC_PEER_EV_EXPIRED 2u     /* session keys expired without a new handshake */
+#define IPC_PEER_EV_GAVE_UP 3u     /* our own rekey attempts timed out */
+struct ipc_d2c_peer_event {
+	uint8_t event;
+	uint8_t pad[7];
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
 };
 
 #endif

@@ -142,6 +142,13 @@ START_TEST(roundtrip_all_types)
 		ck_assert_mem_eq(msg.payload, &ir, sizeof(ir));
 	}
 
+	{
+		struct ipc_d2c_peer_event pe = { .event = IPC_PEER_EV_HANDSHAKE, .rx_bytes = 5 };
+		ck_assert_int_eq(ipc_send(&tx, IPC_D2C_PEER_EVENT, 3, &pe, sizeof(pe), -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+		ck_assert_mem_eq(msg.payload, &pe, sizeof(pe));
+	}
+
 	ck_assert_int_eq(ipc_send(&tx, IPC_D2C_SHUTDOWN, 0, &sd, sizeof(sd), -1, 1), IPC_OK);
 	ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
 	ck_assert_int_eq(rx.phase, IPC_PH_CLOSED);
@@ -158,6 +165,35 @@ START_TEST(roundtrip_all_types)
 		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_IFACE_CONFIG, 0, &ic, sizeof(ic), -1, 1), IPC_OK);
 		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
 		ck_assert_mem_eq(msg.payload, &ic, sizeof(ic));
+	}
+	{
+		struct ipc_c2d_peer_add pa = { .has_psk = 1, .has_v4 = 1 };
+		struct ipc_c2d_peer_remove pr = { .reason = IPC_PEER_REMOVE_FAILED };
+		struct ipc_c2d_peer_path pp = { .remote = { .family = 4, .port = 5 } };
+		static struct ipc_c2d_grant g = { .type = IPC_RES_CIDR, .family = 4, .prefix = 24,
+			.n_filters = 1, .filters = { { .proto = IPC_PROTO_TCP, .port_start = 1, .port_end = 2 } } };
+		struct ipc_c2d_revoke rv = { .resource_id = { 1 } };
+		memset(pa.preshared_key, 9, sizeof(pa.preshared_key));
+		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_PEER_ADD, 7, &pa, sizeof(pa), -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+		ck_assert_int_eq(msg.hdr.peer_id, 7);
+		ck_assert_mem_eq(msg.payload, &pa, sizeof(pa));
+		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_PEER_PATH, 7, &pp, sizeof(pp), -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+		ck_assert_mem_eq(msg.payload, &pp, sizeof(pp));
+		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_GRANT, 7, &g, sizeof(g), -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+		ck_assert_mem_eq(msg.payload, &g, sizeof(g));
+		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_REVOKE, 7, &rv, sizeof(rv), -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_PEER_REMOVE, 7, &pr, sizeof(pr), -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
+		/* Per-client messages need a peer id. */
+		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_PEER_REMOVE, 0, &pr, sizeof(pr), -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_EPAYLOAD);
+		g.filters[0].port_start = 3;
+		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_GRANT, 7, &g, sizeof(g), -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_EPAYLOAD);
 	}
 	sd.reason = IPC_SHUTDOWN_FATAL;
 	ck_assert_int_eq(ipc_send(&tx, IPC_C2D_SHUTDOWN, 0, &sd, sizeof(sd), -1, 1), IPC_OK);
