@@ -344,7 +344,7 @@ class Emulator:
         peer = proto.remote_address
         rec = {
             "kind": "upgrade", "conn": n,
-            "peer": "%s:%s" % (peer[0], peer[1]) if peer else None,
+            "peer": (("[%s]:%s" if ":" in peer[0] else "%s:%s") % (peer[0], peer[1])) if peer else None,
             "request_line": "GET %s HTTP/1.1" % target,
             "path": path, "query_raw": query, "query": params,
             "headers": [[k, v] for k, v in headers.raw_items()],
