@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import base64
 import binascii
-import hashlib
 import http
 import json
 import os
@@ -32,6 +31,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.legacy.handshake import check_request
 from websockets.legacy.server import WebSocketServerProtocol
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import payloads as P  # noqa: E402
 
@@ -935,6 +935,7 @@ class Emulator:
             if os.path.exists(a.control):
                 os.unlink(a.control)
             ctl = await asyncio.start_unix_server(self.control_client, a.control)
+            ctl_ino = os.stat(a.control).st_ino
         loop = asyncio.get_running_loop()
         for s in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(s, self.stop.set)
@@ -965,7 +966,9 @@ class Emulator:
         if ctl is not None:
             ctl.close()
             try:
-                os.unlink(a.control)
+                # Only our own socket: another emulator may have taken the path.
+                if os.stat(a.control).st_ino == ctl_ino:
+                    os.unlink(a.control)
             except OSError:
                 pass
         self.log.add({"kind": "stop"})
