@@ -10,6 +10,10 @@
 
 #include "config.h"
 #include "ipc.h"
+#include "peers.h"
+#include "wg_cookie.h"
+#include "wg_index.h"
+#include "wg_noise.h"
 
 struct event_base;
 struct event;
@@ -32,12 +36,24 @@ struct dp_counters {
 	uint64_t drop_oversize;
 	uint64_t drop_local;
 	uint64_t drop_garbage;
-	uint64_t drop_no_peer;
 	uint64_t drop_no_channel;
 	uint64_t stun_forwarded;
 	uint64_t stun_dropped;   /* queue toward control full */
 	uint64_t tun_rx;
 	uint64_t tun_drop_no_peer;
+	uint64_t tun_drop_malformed;
+	uint64_t tun_drop_no_session;
+	uint64_t wg_rx_data, wg_tx_data;
+	uint64_t wg_drop_decrypt;      /* authentication failed, replay, unknown index */
+	uint64_t wg_drop_mac;          /* handshake with a bad mac1 */
+	uint64_t wg_drop_handshake;    /* handshake refused (unknown key, replay, ...) */
+	uint64_t wg_drop_spoofed;      /* decrypted source is not the peer's tunnel IP */
+	uint64_t wg_drop_denied;       /* filter denied */
+	uint64_t wg_drop_malformed;    /* decrypted bytes are not an IP packet */
+	uint64_t wg_handshakes;        /* completed */
+	uint64_t wg_cookie_replies;
+	uint64_t icmp_prohibited_sent;
+	uint64_t udp_send_errors;
 };
 
 struct dp {
@@ -54,9 +70,12 @@ struct dp {
 	int stopping;         /* a clean shutdown is under way */
 	int exit_code;
 	struct event *ev_stop_timer;
-	uint8_t private_key[32];
 	uint8_t public_key[32];
 	struct dp_counters ctr;
+	struct wg_index wg_index;
+	struct wg_noise_local wg_local;
+	struct wg_cookie_checker cookie_checker;
+	struct dp_peers peers;
 };
 
 /* dispatch.c: the one IPC dispatcher of the dataplane. */
@@ -68,6 +87,19 @@ void dp_ipc_send_reliable(struct dp *dp, uint16_t type, const void *payload, siz
 /* udp.c: adopt a UDP socket received from control; read and demultiplex. */
 int dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mark);
 void dp_udp_close_all(struct dp *dp);
+
+/* udp.c: send a datagram to addr from local (family 0: kernel picks). */
+int dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
+    const uint8_t *data, size_t len);
+
+/* tunnel.c: WireGuard peers, the TUN device and the packet pipelines. */
+int dp_tunnel_init(struct dp *dp);
+void dp_tunnel_free(struct dp *dp);
+void dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
+    uint8_t *p, size_t n);
+void dp_tunnel_tun_packet(struct dp *dp, uint8_t *p, size_t n);
+/* IPC handlers of the per-client messages. */
+void dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m);
 
 /* spawn.c: fork and exec the control process on its end of the pair. */
 pid_t dp_spawn_control(const struct dp_config *cfg, const void *plan, int ctl_sock);

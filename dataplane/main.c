@@ -23,7 +23,6 @@
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "dataplane.h"
 #include "log.h"
@@ -47,26 +46,6 @@ netlink_open(void)
 		return -1;
 	}
 	return fd;
-}
-
-/* New X25519 static key pair; only the public half ever leaves us. */
-static int
-keypair_generate(uint8_t priv[32], uint8_t pub[32])
-{
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
-	size_t pl = 32, ql = 32;
-	int ok;
-
-	if (k == NULL)
-		return -1;
-	ok = EVP_PKEY_get_raw_private_key(k, priv, &pl) == 1 &&
-	    EVP_PKEY_get_raw_public_key(k, pub, &ql) == 1 && pl == 32 && ql == 32;
-	EVP_PKEY_free(k);
-	if (!ok) {
-		OPENSSL_cleanse(priv, 32);
-		return -1;
-	}
-	return 0;
 }
 
 /*
@@ -242,8 +221,7 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		dp->ctr.tun_rx++;
-		/* No client is connected through this process yet. */
-		dp->ctr.tun_drop_no_peer++;
+		dp_tunnel_tun_packet(dp, pkt, (size_t)n);
 	}
 }
 
@@ -280,14 +258,24 @@ send_hello_and_config(struct dp *dp, struct dp_config *cfg)
 static void
 log_counters(const struct dp *dp)
 {
+	const struct dp_counters *c = &dp->ctr;
+
 	log_info("counters: udp rx %llu, forwarded to control %llu (dropped %llu), "
-	    "dropped: no peer %llu, garbage %llu, oversize %llu, bad local %llu, "
-	    "no channel %llu; tun rx %llu (no peer %llu)",
-	    (unsigned long long)dp->ctr.udp_rx, (unsigned long long)dp->ctr.stun_forwarded,
-	    (unsigned long long)dp->ctr.stun_dropped, (unsigned long long)dp->ctr.drop_no_peer,
-	    (unsigned long long)dp->ctr.drop_garbage, (unsigned long long)dp->ctr.drop_oversize,
-	    (unsigned long long)dp->ctr.drop_local, (unsigned long long)dp->ctr.drop_no_channel,
-	    (unsigned long long)dp->ctr.tun_rx, (unsigned long long)dp->ctr.tun_drop_no_peer);
+	    "dropped: garbage %llu, oversize %llu, bad local %llu, no channel %llu; "
+	    "wireguard: handshakes %llu, data rx %llu tx %llu, cookie replies %llu, dropped: "
+	    "decrypt %llu, mac %llu, handshake %llu, spoofed %llu, denied %llu (icmp sent %llu), "
+	    "malformed %llu; tun rx %llu, dropped: no peer %llu, no session %llu, malformed %llu",
+	    (unsigned long long)c->udp_rx, (unsigned long long)c->stun_forwarded,
+	    (unsigned long long)c->stun_dropped, (unsigned long long)c->drop_garbage,
+	    (unsigned long long)c->drop_oversize, (unsigned long long)c->drop_local,
+	    (unsigned long long)c->drop_no_channel, (unsigned long long)c->wg_handshakes,
+	    (unsigned long long)c->wg_rx_data, (unsigned long long)c->wg_tx_data,
+	    (unsigned long long)c->wg_cookie_replies, (unsigned long long)c->wg_drop_decrypt,
+	    (unsigned long long)c->wg_drop_mac, (unsigned long long)c->wg_drop_handshake,
+	    (unsigned long long)c->wg_drop_spoofed, (unsigned long long)c->wg_drop_denied,
+	    (unsigned long long)c->icmp_prohibited_sent, (unsigned long long)c->wg_drop_malformed,
+	    (unsigned long long)c->tun_rx, (unsigned long long)c->tun_drop_no_peer,
+	    (unsigned long long)c->tun_drop_no_session, (unsigned long long)c->tun_drop_malformed);
 }
 
 int
@@ -330,8 +318,10 @@ main(int argc, char **argv)
 	log_info("tun: created %s (ifindex %u, mtu %d)", TUN_NAME, tun_ifindex(), TUN_MTU);
 	if ((dp.netlink_fd = netlink_open()) < 0)
 		fatal("cannot open a rtnetlink socket");
-	if (keypair_generate(dp.private_key, dp.public_key) < 0)
-		fatalx("cannot generate the WireGuard key pair");
+	/* The static key pair: generated here, never stored; only the public
+	 * half leaves this process. */
+	if (dp_tunnel_init(&dp) < 0)
+		fatalx("cannot set up WireGuard (key generation failed)");
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		fatal("socketpair");
@@ -377,7 +367,7 @@ main(int argc, char **argv)
 	close(dp.netlink_fd);
 	ipc_chan_clear(&dp.ipc);
 	close(dp.ipc.fd);
-	OPENSSL_cleanse(dp.private_key, sizeof(dp.private_key));
+	dp_tunnel_free(&dp);
 	if (dp.control_pid > 0) {
 		kill(dp.control_pid, SIGKILL);
 		while (waitpid(dp.control_pid, NULL, 0) < 0 && errno == EINTR)

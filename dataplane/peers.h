@@ -1,0 +1,63 @@
+/*
+ * peers.h - the dataplane's clients: each is a WireGuard peer with its
+ * timers, its network path, its tunnel addresses and its authorization
+ * table.  Found in O(1) by control's handle, by static public key (for
+ * handshake initiations) and by tunnel address (for packets read from the
+ * TUN device); receiver indices are looked up by wg_noise itself.
+ */
+#ifndef FZ_PEERS_H
+#define FZ_PEERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter.h"
+#include "ipc_msg.h"
+#include "wg_cookie.h"
+#include "wg_noise.h"
+#include "wg_timers.h"
+
+#define PEERS_BUCKETS 4096 /* power of two */
+
+struct event;
+
+struct dp_peer {
+	uint32_t id;                /* control's handle */
+	struct wg_noise_peer noise;
+	struct wg_cookie_maker cookie;
+	struct wg_timers timers;
+	struct event *ev_timer;
+	struct filter_client *filter;
+	int has_v4, has_v6;
+	uint8_t tun_v4[4], tun_v6[16];
+	int has_path;               /* control set a path (ICE nominated) */
+	struct ipc_c2d_peer_path path;
+	int has_endpoint;           /* last authenticated source, used without a path */
+	struct ipc_addr endpoint, endpoint_local;
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t icmp_window;       /* second of the last denied-packet replies */
+	uint32_t icmp_sent;         /* replies sent in that second */
+	int handshake_reported;
+	struct dp_peer *next_id, *next_key, *next_v4, *next_v6;
+};
+
+struct dp_peers {
+	struct dp_peer *by_id[PEERS_BUCKETS];
+	struct dp_peer *by_key[PEERS_BUCKETS];
+	struct dp_peer *by_v4[PEERS_BUCKETS];
+	struct dp_peer *by_v6[PEERS_BUCKETS];
+	size_t n;
+};
+
+void peers_init(struct dp_peers *t);
+/* Link a peer (id, key and tunnel addresses already set).  A peer with
+ * the same id must have been removed first. */
+void peers_link(struct dp_peers *t, struct dp_peer *p);
+/* Unlink (does not free). */
+void peers_unlink(struct dp_peers *t, struct dp_peer *p);
+struct dp_peer *peers_by_id(const struct dp_peers *t, uint32_t id);
+struct dp_peer *peers_by_key(const struct dp_peers *t, const uint8_t key[32]);
+/* family 4 or 6; addr 4 or 16 bytes.  The last linked peer wins. */
+struct dp_peer *peers_by_tun(const struct dp_peers *t, uint8_t family, const uint8_t *addr);
+
+#endif

@@ -1,0 +1,633 @@
+/*
+ * tunnel.c - the dataplane's packet work: WireGuard handshakes and
+ * transport for every client, the client -> resource pipeline (decrypt,
+ * anti-spoofing, filter, TUN) and the resource -> client pipeline (TUN,
+ * peer by tunnel address, encrypt, send on the client's path), and the
+ * per-client IPC messages from control.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "addr.h"
+#include "dataplane.h"
+#include "icmp_gen.h"
+#include "log.h"
+#include "packet.h"
+#include "wg_timers.h"
+
+/* Data messages stay within the relay's datagram limit (p2p-wire.md §6). */
+#define TUNNEL_PAD_LIMIT 1300
+#define TUNNEL_BUF 2048
+#define ICMP_REPLIES_PER_SECOND 20
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint32_t
+jitter_ms(void)
+{
+	uint32_t v = 0;
+
+	(void)RAND_bytes((unsigned char *)&v, sizeof(v));
+	return v % (WG_REKEY_TIMEOUT_JITTER_MAX_MS + 1);
+}
+
+static void
+peer_event(struct dp *dp, struct dp_peer *p, uint8_t ev)
+{
+	struct ipc_d2c_peer_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.event = ev;
+	e.rx_bytes = p->rx_bytes;
+	e.tx_bytes = p->tx_bytes;
+	if (ipc_send(&dp->ipc, IPC_D2C_PEER_EVENT, p->id, &e, sizeof(e), -1, 1) != IPC_OK)
+		dp_stop(dp, 1, "cannot report a peer event to control");
+	else if (ipc_pending(&dp->ipc))
+		dp_ipc_flush(dp);
+}
+
+/* Send bytes to the client over its path (ICE nominated) or endpoint. */
+static int
+peer_send(struct dp *dp, struct dp_peer *p, uint8_t *buf, size_t len)
+{
+	if (p->has_path && p->path.via_relay) {
+		/* ChannelData: channel number, length, then the datagram. */
+		uint8_t cd[4 + TUNNEL_BUF];
+
+		if (len > TUNNEL_BUF)
+			return -1;
+		cd[0] = (uint8_t)(p->path.channel >> 8);
+		cd[1] = (uint8_t)p->path.channel;
+		cd[2] = (uint8_t)(len >> 8);
+		cd[3] = (uint8_t)len;
+		memcpy(cd + 4, buf, len);
+		return dp_udp_send(dp, &p->path.relay, NULL, cd, len + 4);
+	}
+	if (p->has_path)
+		return dp_udp_send(dp, &p->path.remote, &p->path.local, buf, len);
+	if (p->has_endpoint)
+		return dp_udp_send(dp, &p->endpoint, &p->endpoint_local, buf, len);
+	return -1;
+}
+
+static void arm_timer(struct dp_peer *p);
+
+static void
+send_initiation(struct dp *dp, struct dp_peer *p, uint64_t now)
+{
+	uint8_t msg[WG_INITIATION_LEN];
+	struct timespec wall;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	if ((rc = wg_noise_create_initiation(&p->noise, now, &wall, msg)) != WG_OK ||
+	    (rc = wg_cookie_add_macs(&p->cookie, msg, sizeof(msg), now)) != WG_OK) {
+		log_debug("wg: peer %u: cannot create an initiation: %s", p->id, wg_strerror(rc));
+		return;
+	}
+	if (peer_send(dp, p, msg, sizeof(msg)) == 0) {
+		log_debug("wg: peer %u: handshake initiation sent", p->id);
+		wg_timers_handshake_initiated(&p->timers, now, jitter_ms());
+		wg_timers_any_authenticated_packet_sent(&p->timers, now);
+		wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	}
+	OPENSSL_cleanse(msg, sizeof(msg));
+}
+
+/* Encrypt and send pt (NULL/0 = keepalive).  Returns 0 if sent. */
+static int
+send_data(struct dp *dp, struct dp_peer *p, const uint8_t *pt, size_t len, uint64_t now)
+{
+	uint8_t out[TUNNEL_BUF];
+	size_t olen = 0;
+	int rc;
+
+	rc = wg_noise_encrypt(&p->noise, now, pt, len, TUNNEL_PAD_LIMIT, out, sizeof(out), &olen);
+	if (rc == WG_ERR_NO_SESSION || rc == WG_ERR_EXPIRED) {
+		if (wg_timers_may_initiate(&p->timers, now))
+			send_initiation(dp, p, now);
+		arm_timer(p);
+		return -1;
+	}
+	if (rc != WG_OK)
+		return -1;
+	if (peer_send(dp, p, out, olen) < 0)
+		return -1;
+	if (len > 0) {
+		p->tx_bytes += len;
+		dp->ctr.wg_tx_data++;
+		wg_timers_data_sent(&p->timers, now, jitter_ms());
+	}
+	wg_timers_any_authenticated_packet_sent(&p->timers, now);
+	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	if (wg_noise_should_rekey_after_send(&p->noise, now) && wg_timers_may_initiate(&p->timers, now))
+		send_initiation(dp, p, now);
+	arm_timer(p);
+	return 0;
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dp_peer *p = arg;
+	struct dp *dp = p->noise.local == NULL ? NULL : (struct dp *)p->noise.user;
+	uint64_t now = mono_ms();
+	unsigned int act;
+
+	(void)fd;
+	(void)what;
+	if (dp == NULL)
+		return;
+	act = wg_timers_tick(&p->timers, now, NULL);
+	if (act & WG_TIMERS_EXPIRE_SESSION) {
+		wg_noise_expire_keys(&p->noise);
+		log_info("wg: peer %u: session keys expired", p->id);
+		peer_event(dp, p, IPC_PEER_EV_EXPIRED);
+		p->handshake_reported = 0;
+	}
+	if (act & WG_TIMERS_GIVE_UP) {
+		log_info("wg: peer %u: no answer to handshakes for %d s; giving up", p->id,
+		    WG_REKEY_ATTEMPT_TIME_MS / 1000);
+		wg_timers_stop(&p->timers);
+		wg_noise_clear_handshake(&p->noise);
+		peer_event(dp, p, IPC_PEER_EV_GAVE_UP);
+	} else if (act & WG_TIMERS_INITIATE_HANDSHAKE) {
+		send_initiation(dp, p, now);
+	}
+	if (act & WG_TIMERS_SEND_KEEPALIVE)
+		(void)send_data(dp, p, NULL, 0, now);
+	arm_timer(p);
+}
+
+static void
+arm_timer(struct dp_peer *p)
+{
+	uint64_t dl = wg_timers_next_deadline(&p->timers), now;
+	struct timeval tv;
+
+	if (p->ev_timer == NULL)
+		return;
+	if (dl == WG_TIMERS_NEVER) {
+		event_del(p->ev_timer);
+		return;
+	}
+	now = mono_ms();
+	dl = dl > now ? dl - now : 0;
+	tv.tv_sec = (time_t)(dl / 1000);
+	tv.tv_usec = (suseconds_t)((dl % 1000) * 1000);
+	evtimer_add(p->ev_timer, &tv);
+}
+
+static struct wg_noise_peer *
+lookup_static(void *ctx, const uint8_t key[WG_KEY_LEN])
+{
+	struct dp *dp = ctx;
+	struct dp_peer *p = peers_by_key(&dp->peers, key);
+
+	return p != NULL ? &p->noise : NULL;
+}
+
+static struct dp_peer *
+peer_of(struct wg_noise_peer *np)
+{
+	return (struct dp_peer *)((char *)np - offsetof(struct dp_peer, noise));
+}
+
+static void
+learn_endpoint(struct dp_peer *p, const struct ipc_addr *local, const struct ipc_addr *from)
+{
+	p->has_endpoint = 1;
+	p->endpoint = *from;
+	p->endpoint_local = *local;
+}
+
+static void
+handshake_done(struct dp *dp, struct dp_peer *p)
+{
+	dp->ctr.wg_handshakes++;
+	if (!p->handshake_reported) {
+		log_info("wg: peer %u: handshake done", p->id);
+		p->handshake_reported = 1;
+	} else {
+		log_debug("wg: peer %u: new session", p->id);
+	}
+	peer_event(dp, p, IPC_PEER_EV_HANDSHAKE);
+}
+
+/* Verify mac1 (and mac2 under load); answer with a cookie reply if needed.
+ * Returns 0 if the message may be processed. */
+static int
+check_macs(struct dp *dp, const uint8_t *msg, size_t n, const struct ipc_addr *local,
+    const struct ipc_addr *from, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	uint8_t src[WG_COOKIE_ADDR_MAX], reply[WG_COOKIE_REPLY_LEN];
+	size_t sl;
+	bool under;
+	int rc;
+
+	if (addr_to_sockaddr(from, &ss) == 0 ||
+	    (sl = wg_cookie_addr_bytes(src, (struct sockaddr *)&ss)) == 0)
+		return -1;
+	under = wg_cookie_under_load(&dp->cookie_checker, now);
+	rc = wg_cookie_validate(&dp->cookie_checker, msg, n, src, sl, now, under);
+	if (rc == WG_OK)
+		return 0;
+	if (rc == WG_ERR_COOKIE_REQUIRED &&
+	    wg_cookie_create_reply(&dp->cookie_checker, msg, n, src, sl, now, reply) == WG_OK) {
+		/* Under load: prove the source address before any DH work. */
+		if (dp_udp_send(dp, from, local, reply, sizeof(reply)) == 0)
+			dp->ctr.wg_cookie_replies++;
+		return -1;
+	}
+	dp->ctr.wg_drop_mac++;
+	return -1;
+}
+
+static void
+on_initiation(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
+    uint8_t *msg, size_t n, uint64_t now)
+{
+	struct wg_noise_peer *np = NULL;
+	struct dp_peer *p;
+	uint8_t resp[WG_RESPONSE_LEN];
+	int rc;
+
+	if (check_macs(dp, msg, n, local, from, now) < 0)
+		return;
+	rc = wg_noise_consume_initiation(&dp->wg_local, msg, n, now, lookup_static, dp, &np);
+	if (rc != WG_OK || np == NULL) {
+		dp->ctr.wg_drop_handshake++;
+		log_debug("wg: initiation refused: %s", wg_strerror(rc));
+		return;
+	}
+	p = peer_of(np);
+	if ((rc = wg_noise_create_response(np, now, resp)) != WG_OK ||
+	    (rc = wg_cookie_add_macs(&p->cookie, resp, sizeof(resp), now)) != WG_OK) {
+		log_debug("wg: peer %u: cannot answer: %s", p->id, wg_strerror(rc));
+		return;
+	}
+	learn_endpoint(p, local, from);
+	wg_timers_any_authenticated_packet_received(&p->timers, now);
+	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	/* Answer where the initiation came from unless a relayed path is set. */
+	if ((p->has_path && p->path.via_relay ? peer_send(dp, p, resp, sizeof(resp)) :
+	    dp_udp_send(dp, from, local, resp, sizeof(resp))) == 0) {
+		wg_timers_session_derived(&p->timers, now);
+		wg_timers_any_authenticated_packet_sent(&p->timers, now);
+		wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+		log_debug("wg: peer %u: handshake response sent", p->id);
+	}
+	OPENSSL_cleanse(resp, sizeof(resp));
+	arm_timer(p);
+}
+
+static void
+on_response(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
+    uint8_t *msg, size_t n, uint64_t now)
+{
+	struct wg_noise_peer *np = NULL;
+	struct dp_peer *p;
+	int rc;
+
+	if (check_macs(dp, msg, n, local, from, now) < 0)
+		return;
+	rc = wg_noise_consume_response(&dp->wg_local, msg, n, now, &np);
+	if (rc != WG_OK || np == NULL) {
+		dp->ctr.wg_drop_handshake++;
+		log_debug("wg: response refused: %s", wg_strerror(rc));
+		return;
+	}
+	p = peer_of(np);
+	learn_endpoint(p, local, from);
+	wg_timers_any_authenticated_packet_received(&p->timers, now);
+	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	wg_timers_handshake_complete(&p->timers, now);
+	wg_timers_session_derived(&p->timers, now);
+	handshake_done(dp, p);
+	/* A keepalive lets the responder confirm its new keys at once. */
+	(void)send_data(dp, p, NULL, 0, now);
+	arm_timer(p);
+}
+
+static void
+on_cookie_reply(struct dp *dp, const uint8_t *msg, size_t n, uint64_t now)
+{
+	struct wg_noise_peer *np = wg_noise_lookup_index(&dp->wg_local, wg_noise_get_le32(msg + 4));
+
+	if (np == NULL || wg_cookie_consume_reply(&peer_of(np)->cookie, msg, n, now) != WG_OK)
+		dp->ctr.wg_drop_handshake++;
+}
+
+/* Reply to a denied packet with "administratively prohibited", bounded. */
+static void
+send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	uint8_t out[1400];
+	int n;
+
+	if (p->icmp_window != now / 1000) {
+		p->icmp_window = now / 1000;
+		p->icmp_sent = 0;
+	}
+	if (p->icmp_sent >= ICMP_REPLIES_PER_SECOND)
+		return;
+	n = icmp_gen_prohibited(pkt, len, out, sizeof(out));
+	if (n <= 0)
+		return;
+	p->icmp_sent++;
+	if (send_data(dp, p, out, (size_t)n, now) == 0)
+		dp->ctr.icmp_prohibited_sent++;
+}
+
+static void
+on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
+    uint8_t *msg, size_t n, uint64_t now)
+{
+	struct wg_noise_peer *np = NULL;
+	struct dp_peer *p;
+	struct pkt_info pi;
+	uint8_t *pt = msg + WG_DATA_HEADER_LEN;
+	size_t ptlen = 0;
+	bool confirmed = false;
+	ssize_t w;
+	int rc;
+
+	rc = wg_noise_decrypt(&dp->wg_local, msg, n, now, pt, n - WG_DATA_HEADER_LEN, &ptlen, &np,
+	    &confirmed);
+	if (rc != WG_OK || np == NULL) {
+		dp->ctr.wg_drop_decrypt++;
+		return;
+	}
+	p = peer_of(np);
+	learn_endpoint(p, local, from);
+	wg_timers_any_authenticated_packet_received(&p->timers, now);
+	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
+	if (confirmed) {
+		wg_timers_handshake_complete(&p->timers, now);
+		handshake_done(dp, p);
+	}
+	if (wg_noise_should_rekey_after_receive(&p->noise, now) && wg_timers_may_initiate(&p->timers, now))
+		send_initiation(dp, p, now);
+	if (ptlen == 0) {
+		arm_timer(p);
+		return; /* keepalive */
+	}
+	wg_timers_data_received(&p->timers, now);
+	arm_timer(p);
+	dp->ctr.wg_rx_data++;
+	if (pkt_parse(pt, ptlen, &pi) != PKT_OK) {
+		dp->ctr.wg_drop_malformed++;
+		return;
+	}
+	rc = filter_check(p->filter, &pi, (int64_t)time(NULL));
+	if (rc == PKT_E_SPOOF) {
+		dp->ctr.wg_drop_spoofed++;
+		return;
+	}
+	if (rc != PKT_OK) {
+		dp->ctr.wg_drop_denied++;
+		send_prohibited(dp, p, pt, pi.tot_len, now);
+		return;
+	}
+	p->rx_bytes += pi.tot_len;
+	w = write(dp->tun_fd, pt, pi.tot_len);
+	if (w < 0)
+		log_debug("tun: write: %s", strerror(errno));
+}
+
+void
+dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
+    uint8_t *p, size_t n)
+{
+	uint64_t now = mono_ms();
+
+	switch (wg_noise_message_type(p, n)) {
+	case WG_MSG_INITIATION:
+		on_initiation(dp, local, from, p, n, now);
+		break;
+	case WG_MSG_RESPONSE:
+		on_response(dp, local, from, p, n, now);
+		break;
+	case WG_MSG_COOKIE_REPLY:
+		on_cookie_reply(dp, p, n, now);
+		break;
+	case WG_MSG_DATA:
+		on_data(dp, local, from, p, n, now);
+		break;
+	default:
+		dp->ctr.drop_garbage++;
+		break;
+	}
+}
+
+void
+dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n)
+{
+	struct pkt_info pi;
+	struct dp_peer *p;
+
+	if (pkt_parse(pkt, n, &pi) != PKT_OK) {
+		dp->ctr.tun_drop_malformed++;
+		return;
+	}
+	p = peers_by_tun(&dp->peers, pi.version, pi.dst.b);
+	if (p == NULL) {
+		dp->ctr.tun_drop_no_peer++;
+		return;
+	}
+	if (send_data(dp, p, pkt, pi.tot_len, mono_ms()) < 0)
+		dp->ctr.tun_drop_no_session++;
+}
+
+/* ---- per-client IPC ------------------------------------------------------ */
+
+static void
+peer_free(struct dp *dp, struct dp_peer *p)
+{
+	peers_unlink(&dp->peers, p);
+	if (p->ev_timer != NULL)
+		event_free(p->ev_timer);
+	wg_timers_stop(&p->timers);
+	wg_noise_peer_wipe(&p->noise);
+	wg_cookie_maker_wipe(&p->cookie);
+	filter_client_free(p->filter);
+	OPENSSL_cleanse(p, sizeof(*p));
+	free(p);
+}
+
+static void
+on_peer_add(struct dp *dp, uint32_t id, const struct ipc_c2d_peer_add *a)
+{
+	struct pkt_addr t4, t6;
+	struct dp_peer *p, *old;
+
+	if ((old = peers_by_id(&dp->peers, id)) != NULL) {
+		log_debug("wg: peer %u replaced", id);
+		peer_free(dp, old);
+	}
+	if ((old = peers_by_key(&dp->peers, a->public_key)) != NULL) {
+		log_warnx("wg: peer %u has the key of peer %u, which is removed", id, old->id);
+		peer_free(dp, old);
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		dp_stop(dp, 1, "out of memory adding a peer");
+		return;
+	}
+	p->id = id;
+	p->has_v4 = a->has_v4;
+	p->has_v6 = a->has_v6;
+	memcpy(p->tun_v4, a->tun_v4, 4);
+	memcpy(p->tun_v6, a->tun_v6, 16);
+	pkt_addr_v4(&t4, a->tun_v4);
+	pkt_addr_v6(&t6, a->tun_v6);
+	p->filter = filter_client_new(a->has_v4 ? &t4 : NULL, a->has_v6 ? &t6 : NULL);
+	p->ev_timer = evtimer_new(dp->base, timer_cb, p);
+	if (p->filter == NULL || p->ev_timer == NULL ||
+	    wg_noise_peer_init(&p->noise, &dp->wg_local, a->public_key,
+	    a->has_psk ? a->preshared_key : NULL, dp) != WG_OK ||
+	    wg_cookie_maker_init(&p->cookie, a->public_key) != WG_OK) {
+		if (p->ev_timer != NULL)
+			event_free(p->ev_timer);
+		filter_client_free(p->filter);
+		OPENSSL_cleanse(p, sizeof(*p));
+		free(p);
+		dp_stop(dp, 1, "cannot set up a peer");
+		return;
+	}
+	wg_timers_init(&p->timers, a->keepalive_s ? (uint32_t)a->keepalive_s * 1000u / WG_TIME_SCALE : 0);
+	peers_link(&dp->peers, p);
+	log_info("wg: peer %u added%s", id, a->has_psk ? " (with preshared key)" : "");
+}
+
+static void
+on_peer_path(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_peer_path *pp)
+{
+	char r[ADDR_STRLEN], rl[ADDR_STRLEN];
+
+	(void)dp;
+	p->path = *pp;
+	p->has_path = 1;
+	if (pp->via_relay)
+		log_info("wg: peer %u: path via relay %s channel 0x%04x to %s", p->id,
+		    addr_fmt(&pp->relay, rl, sizeof(rl)), pp->channel, addr_fmt(&pp->remote, r, sizeof(r)));
+	else
+		log_info("wg: peer %u: direct path to %s", p->id, addr_fmt(&pp->remote, r, sizeof(r)));
+}
+
+static void
+on_grant(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_grant *g)
+{
+	struct filter_spec specs[IPC_GRANT_FILTERS_MAX];
+	struct pkt_addr net;
+	uint32_t i, n;
+	int rc;
+
+	(void)dp;
+	memcpy(&n, &g->n_filters, sizeof(n));
+	for (i = 0; i < n; i++) {
+		specs[i].proto = g->filters[i].proto;
+		specs[i].port_start = g->filters[i].port_start;
+		specs[i].port_end = g->filters[i].port_end;
+	}
+	memset(&net, 0, sizeof(net));
+	if (g->type == IPC_RES_CIDR) {
+		if (g->family == 4)
+			pkt_addr_v4(&net, g->net);
+		else
+			pkt_addr_v6(&net, g->net);
+	}
+	rc = filter_grant(p->filter, g->resource_id, (enum filter_res_type)g->type, &net, g->prefix,
+	    specs, n, g->has_expiry ? g->expires_at : FILTER_NO_EXPIRY);
+	if (rc != PKT_OK)
+		log_warnx("filter: peer %u: grant refused: %s", p->id, pkt_strerror(rc));
+	else
+		log_debug("filter: peer %u: resource granted (%u filter(s))", p->id, (unsigned)n);
+}
+
+void
+dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m)
+{
+	struct dp_peer *p;
+	uint32_t id = m->hdr.peer_id;
+
+	if (m->hdr.type == IPC_C2D_PEER_ADD) {
+		struct ipc_c2d_peer_add a;
+		memcpy(&a, m->payload, sizeof(a));
+		on_peer_add(dp, id, &a);
+		OPENSSL_cleanse(&a, sizeof(a));
+		return;
+	}
+	if ((p = peers_by_id(&dp->peers, id)) == NULL) {
+		log_warnx("ipc: %s for unknown peer %u ignored", ipc_type_name(m->hdr.type), id);
+		return;
+	}
+	switch (m->hdr.type) {
+	case IPC_C2D_PEER_REMOVE:
+		log_info("wg: peer %u removed", id);
+		peer_free(dp, p);
+		break;
+	case IPC_C2D_PEER_PATH: {
+		struct ipc_c2d_peer_path pp;
+		memcpy(&pp, m->payload, sizeof(pp));
+		on_peer_path(dp, p, &pp);
+		break;
+	}
+	case IPC_C2D_GRANT: {
+		static struct ipc_c2d_grant g;
+		memcpy(&g, m->payload, sizeof(g));
+		on_grant(dp, p, &g);
+		break;
+	}
+	case IPC_C2D_REVOKE: {
+		struct ipc_c2d_revoke r;
+		memcpy(&r, m->payload, sizeof(r));
+		if (filter_revoke(p->filter, r.resource_id) != PKT_OK)
+			log_debug("filter: peer %u: revoke of an unknown resource", id);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+int
+dp_tunnel_init(struct dp *dp)
+{
+	peers_init(&dp->peers);
+	if (wg_index_init(&dp->wg_index, 1024) != WG_OK ||
+	    wg_noise_local_init(&dp->wg_local, NULL, &dp->wg_index, NULL) != WG_OK ||
+	    wg_cookie_checker_init(&dp->cookie_checker, dp->wg_local.pub, 0, NULL) != WG_OK)
+		return -1;
+	memcpy(dp->public_key, dp->wg_local.pub, sizeof(dp->public_key));
+	return 0;
+}
+
+void
+dp_tunnel_free(struct dp *dp)
+{
+	size_t i;
+	struct dp_peer *p;
+
+	for (i = 0; i < PEERS_BUCKETS; i++)
+		while ((p = dp->peers.by_id[i]) != NULL)
+			peer_free(dp, p);
+	wg_cookie_checker_wipe(&dp->cookie_checker);
+	wg_noise_local_wipe(&dp->wg_local);
+	wg_index_free(&dp->wg_index);
+}
