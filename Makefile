@@ -5,6 +5,7 @@
 #   make demo       install missing packages, build, run the local demo (root)
 #   make install    PREFIX=/usr/local DESTDIR= LIBEXECDIR=$(PREFIX)/libexec
 #   make SANITIZE=1 ASan + UBSan build (in build-san/)
+#   make WG_SHORT=1 test-only build with WireGuard timers / 10 (build-shorttimers/)
 #   make V=1        show the commands
 
 VERSION     := 0.1.0
@@ -25,6 +26,12 @@ PKG_CONFIG ?= pkg-config
 ifeq ($(SANITIZE),1)
 B        := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(WG_SHORT),1)
+# Test-only build with every WireGuard timer divided by 10 (rekey tests);
+# never installed.
+B        := build-shorttimers
+SANFLAGS :=
+CPPFLAGS += -DWG_TEST_SHORT_TIMERS
 else
 B        := build
 SANFLAGS :=
@@ -128,6 +135,7 @@ deps-test:
 
 check: deps-test
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory WG_SHORT=1 all
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integ
 
@@ -149,7 +157,7 @@ install: all
 	fi
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-shorttimers
 
 .SECONDARY:
 
