@@ -14,9 +14,16 @@
  *   ifindex N              use N instead of tun-firezone's index; prints "ifindex N"
  *
  * The device lives until stdin closes, so the caller can inspect it with ip.
+ *
+ * With NL_APPLY_UID=N in the environment, the driver does what the
+ * dataplane does after start-up: once the device and the socket are open,
+ * it switches to uid and gid N keeping only CAP_NET_ADMIN, and prints
+ * "dropped uid=N capeff=HEX" before "ready".
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <net/if.h>
@@ -24,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -59,6 +68,40 @@ nl_open(void)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		fatal("netlink bind");
 	return fd;
+}
+
+/* Become uid/gid id with CAP_NET_ADMIN only (effective and permitted). */
+static void
+drop_to(const char *s)
+{
+	struct __user_cap_header_struct h;
+	struct __user_cap_data_struct d[2];
+	char line[128], eff[32] = "?";
+	unsigned long id;
+	char *end;
+	FILE *f;
+
+	id = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || id == 0 || id > 0x7fffffffUL)
+		fatalx("NL_APPLY_UID: not a non-root uid: %s", s);
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		fatal("PR_SET_KEEPCAPS");
+	if (setgroups(0, NULL) < 0 || setresgid((gid_t)id, (gid_t)id, (gid_t)id) < 0 ||
+	    setresuid((uid_t)id, (uid_t)id, (uid_t)id) < 0)
+		fatal("switching to uid %lu", id);
+	memset(&h, 0, sizeof(h));
+	memset(d, 0, sizeof(d));
+	h.version = _LINUX_CAPABILITY_VERSION_3;
+	d[0].effective = d[0].permitted = 1u << CAP_NET_ADMIN;
+	if (syscall(SYS_capset, &h, d) < 0)
+		fatal("capset CAP_NET_ADMIN");
+	if ((f = fopen("/proc/self/status", "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "CapEff: %31s", eff) == 1)
+				break;
+		fclose(f);
+	}
+	printf("dropped uid=%u capeff=%s\n", (unsigned int)getuid(), eff);
 }
 
 static int
@@ -144,7 +187,7 @@ cmd_routes(int nl, unsigned int ifindex, char *args)
 int
 main(void)
 {
-	char line[512], *nl_char;
+	char line[512], *nl_char, *uid;
 	unsigned int ifindex;
 	int tun, nl;
 
@@ -154,6 +197,8 @@ main(void)
 	nl = nl_open();
 	if ((ifindex = if_nametoindex("tun-firezone")) == 0)
 		fatal("if_nametoindex tun-firezone");
+	if ((uid = getenv("NL_APPLY_UID")) != NULL)
+		drop_to(uid);
 	printf("ready ifindex=%u\n", ifindex);
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		if ((nl_char = strchr(line, '\n')) != NULL)

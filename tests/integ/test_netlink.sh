@@ -14,8 +14,13 @@ fz_need_root
 command -v cc >/dev/null 2>&1 || fail "cc not found"
 
 TOOL="$FZ_TMP/nl_apply"
+# Under make SANITIZE=1 (FZ_BUILD=build-san) the driver gets ASan and UBSan too.
+SAN=""
+case "$FZ_BUILD" in
+*san*) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" ;;
+esac
 (cd "$FZ_TOP" && cc -std=c11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
-	-Wstrict-prototypes -Wformat=2 -D_GNU_SOURCE -O2 -Icommon -Idataplane \
+	-Wstrict-prototypes -Wformat=2 -D_GNU_SOURCE -O2 $SAN -Icommon -Idataplane \
 	tests/integ/nl_apply_main.c dataplane/netlink.c common/log.c -o "$TOOL") ||
 	fail "cannot build nl_apply"
 ok "built nl_apply"
@@ -193,6 +198,17 @@ grep -q 'cannot set the MTU: No such device' "$FZ_TMP/bogus" ||
 [ -z "$(ns ip route show table $TABLE)" ] || fail "routes appeared for a bogus link"
 check_rules
 ok "bogus ifindex: rc=-1, nothing applied, reasons logged, ${took}s"
+
+# ---- as the dataplane runs: another user, CAP_NET_ADMIN only -------------------
+printf 'apply 100.64.0.5 fd00:2021:1111::5\napply 100.64.0.6 fd00:2021:1111::6\n' |
+	NL_APPLY_UID=65534 timeout 30 ip netns exec "$FZ_NETNS" "$TOOL" >"$FZ_TMP/drop" 2>&1 ||
+	{ cat "$FZ_TMP/drop"; fail "CAP_NET_ADMIN only: nl_apply failed"; }
+grep -qx 'dropped uid=65534 capeff=0000000000001000' "$FZ_TMP/drop" ||
+	{ cat "$FZ_TMP/drop"; fail "CAP_NET_ADMIN only: the driver did not drop as asked"; }
+[ "$(grep -c -x "apply $ALL_OK" "$FZ_TMP/drop")" -eq 2 ] ||
+	{ cat "$FZ_TMP/drop"; fail "CAP_NET_ADMIN only: unexpected results"; }
+check_rules
+ok "uid 65534 with only CAP_NET_ADMIN (socket opened before the drop): applied twice"
 
 # ---- IPv6 disabled in the namespace: IPv4 still applied -------------------------
 ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
