@@ -144,6 +144,7 @@ demo: deps-test
 	$(Q)FZ_BUILD=$(B) sh tests/demo.sh
 
 install: all
+	$(Q)if [ "$(WG_SHORT)" = 1 ] || [ "$(SANITIZE)" = 1 ]; then echo "refusing to install a test build"; exit 1; fi
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(DP_BIN) $(DESTDIR)$(BINDIR)/firezone-gateway
 	install -m 0755 $(CTL_BIN) $(DESTDIR)$(LIBEXECDIR)/firezone-gateway-control

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "authz.h"
+#include "health.h"
 #include "ipc.h"
 #include "portal.h"
 #include "relays.h"
@@ -44,6 +45,8 @@ struct ctl {
 	struct authz authz;
 	struct event *ev_tick;     /* once a second: expiry */
 	uint64_t msgs_ignored;
+	int dataplane_ready;       /* every UDP socket acknowledged */
+	struct health health;
 };
 
 /* dispatch.c: the one IPC dispatcher of control. */
@@ -60,6 +63,7 @@ void ctl_sockets_close(struct ctl *c);
 void ctl_session_start(struct ctl *c);
 void ctl_session_stop(struct ctl *c);
 void ctl_session_iface_result(struct ctl *c, const struct ipc_d2c_iface_result *r);
+void ctl_session_dataplane_ready(struct ctl *c);
 
 /* main.c: leave the event loop with an exit code. */
 void ctl_stop(struct ctl *c, int exit_code, const char *why);

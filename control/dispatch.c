@@ -109,11 +109,14 @@ on_socket_ack(struct ctl *c, const struct ipc_msg *m)
 		ctl_stop(c, 1, "no UDP socket is usable");
 		return;
 	}
+	if (c->dataplane_ready)
+		return;
 	log_info("ready: dataplane %u reads UDP %s%u%s%s%u",
 	    (unsigned)c->dataplane_pid,
 	    c->udp[0].fd >= 0 ? "IPv4 port " : "", c->udp[0].fd >= 0 ? c->udp[0].port : 0,
 	    c->udp[0].fd >= 0 && c->udp[1].fd >= 0 ? ", " : "",
 	    c->udp[1].fd >= 0 ? "IPv6 port " : "", c->udp[1].fd >= 0 ? c->udp[1].port : 0);
+	ctl_session_dataplane_ready(c);
 }
 
 static void

@@ -81,10 +81,10 @@ os_release(char *name, size_t nlen, char *ver, size_t vlen)
 		char *dst = NULL;
 		size_t dl = 0;
 
-		if (strncmp(line, "NAME=", 5) == 0) {
+		if (strncmp(line, "ID=", 3) == 0) {
 			dst = name;
 			dl = nlen;
-			v = line + 5;
+			v = line + 3;
 		} else if (strncmp(line, "VERSION_ID=", 11) == 0) {
 			dst = ver;
 			dl = vlen;
@@ -101,6 +101,9 @@ os_release(char *name, size_t nlen, char *ver, size_t vlen)
 				*e = '_';
 		if (*v != '\0')
 			snprintf(dst, dl, "%s", v);
+		/* "debian" -> "Debian", the way the reference names systems. */
+		if (dst == name && name[0] >= 'a' && name[0] <= 'z')
+			name[0] = (char)(name[0] - 'a' + 'A');
 	}
 	fclose(f);
 }

@@ -21,7 +21,10 @@
 #include "control.h"
 #include "gateway_id.h"
 #include "log.h"
+#include "notify.h"
 #include "portal_msg.h"
+
+static void status_update(struct ctl *c);
 
 /* One decoded message at a time; large (tens of KiB), so not on the stack. */
 static struct portal_msg msg;
@@ -227,9 +230,11 @@ on_event(void *arg, const struct phoenix_msg *m)
 	switch (msg.type) {
 	case PORTAL_MSG_INIT:
 		on_init(c, &msg.u.init);
+		status_update(c);
 		break;
 	case PORTAL_MSG_RELAYS_PRESENCE:
 		on_relays_presence(c, &msg.u.relays_presence);
+		status_update(c);
 		break;
 	case PORTAL_MSG_AUTHORIZE_FLOW:
 		on_authorize_flow(c, &msg.u.authorize_flow);
@@ -262,13 +267,44 @@ on_event(void *arg, const struct phoenix_msg *m)
 }
 
 static void
+status_update(struct ctl *c)
+{
+	char st[160];
+
+	snprintf(st, sizeof(st), "STATUS=%s; dataplane %s; %zu relay(s); %zu client(s)",
+	    c->portal_live && portal_is_joined(&c->portal) ? "joined to the portal" :
+	    "connecting to the portal", c->dataplane_ready ? "up" : "starting",
+	    relays_count(&c->relays), c->authz.n_clients);
+	(void)notify_send(st);
+}
+
+static void
 on_joined(void *arg, int joined)
 {
 	struct ctl *c = arg;
 
 	if (!joined)
 		log_info("portal: left the gateway channel (connection lost)");
-	(void)c;
+	status_update(c);
+}
+
+static void
+health_state(void *arg, struct health_state *st)
+{
+	struct ctl *c = arg;
+
+	st->portal_joined = c->portal_live && portal_is_joined(&c->portal);
+	st->dataplane_ready = c->dataplane_ready;
+	st->relays = relays_count(&c->relays);
+}
+
+void
+ctl_session_dataplane_ready(struct ctl *c)
+{
+	c->dataplane_ready = 1;
+	/* systemd: started (serving readiness is /readyz). */
+	(void)notify_send("READY=1");
+	status_update(c);
 }
 
 static void
@@ -308,6 +344,8 @@ ctl_session_start(struct ctl *c)
 
 	relays_init(&c->relays);
 	authz_init(&c->authz);
+	(void)notify_init(c->base);
+	(void)health_start(&c->health, c->base, c->cfg.health_addr, health_state, c);
 	if (gateway_id_load(c->cfg.firezone_id, c->cfg.state_dir, c->gateway_id, why, sizeof(why)) < 0) {
 		ctl_stop(c, 1, why);
 		return;
@@ -352,6 +390,9 @@ ctl_session_iface_result(struct ctl *c, const struct ipc_d2c_iface_result *r)
 void
 ctl_session_stop(struct ctl *c)
 {
+	(void)notify_send("STOPPING=1");
+	notify_stop();
+	health_stop(&c->health);
 	if (c->ev_tick != NULL) {
 		event_free(c->ev_tick);
 		c->ev_tick = NULL;
