@@ -377,6 +377,7 @@ class Emulator:
         rec["status"] = status
         rec["body"] = body
         self.last_upgrade = rec
+        proto.fz_upgrade = rec
         self.log.add(rec)
         if status == "hang":
             self.hanging.add(proto)
@@ -400,8 +401,7 @@ class Emulator:
 
     async def handler(self, ws):
         n = ws.fz_conn
-        c = Conn(n, ws, self.last_upgrade if self.last_upgrade and self.last_upgrade["conn"] == n
-                 else {})
+        c = Conn(n, ws, getattr(ws, "fz_upgrade", None) or {})
         self.conns[n] = c
         self.opened += 1
         self.log.add({"kind": "open", "conn": n})
@@ -905,6 +905,8 @@ class Emulator:
                     ans = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
                 except ConnectionClosed as e:
                     ans = {"ok": False, "error": "connection closed: %s" % e}
+                except Exception as e:  # keep serving; say what went wrong
+                    ans = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
                 writer.write((json.dumps(ans, separators=(",", ":")) + "\n").encode())
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
