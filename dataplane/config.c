@@ -39,6 +39,7 @@ static const struct option long_opts[] = {
 	{ "control-user", required_argument, NULL, OPT_CTL_USER },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "debug", no_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -72,6 +73,7 @@ config_usage(const char *prog, void *fp)
 "      --log-level LEVEL      error, warn, info, debug or trace (default: from RUST_LOG,\n"
 "                             else info)\n"
 "      --log-format FORMAT    text or json (env LOG_FORMAT; default text)\n"
+"  -d, --debug                foreground debugging: same as --log-level debug\n"
 "  -h, --help                 show this help and exit\n"
 "  -V, --version              show the version and exit\n"
 "\n"
@@ -247,7 +249,7 @@ config_parse(struct dp_config *c, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":u:i:n:hV", long_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":u:i:n:dhV", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u':
 			if (set_field(c->api_url, sizeof(c->api_url), optarg, "--api-url"))
@@ -285,6 +287,9 @@ config_parse(struct dp_config *c, int argc, char **argv)
 			break;
 		case OPT_LOG_FORMAT:
 			format_arg = optarg;
+			break;
+		case 'd':
+			level_arg = "debug";
 			break;
 		case 'h':
 			config_usage(prog, stdout);
