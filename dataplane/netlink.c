@@ -590,6 +590,13 @@ static union {
 
 static uint32_t nl_seq;
 
+/*
+ * Set when the kernel did not answer within the bound during the current
+ * netlink_apply_iface / netlink_apply_routes call: the remaining requests of
+ * that call are skipped, so one call waits at most NETLINK_TIMEOUT_MS.
+ */
+static int nl_gave_up;
+
 /* Routes this module added (or found present) on an earlier call. */
 static struct {
 	struct netlink_route r[NETLINK_ROUTES_MAX];
@@ -726,9 +733,15 @@ log_fail(int rc, const char *what, uint32_t ifindex)
 static int
 send_built(int fd, const uint8_t *req, int len, uint32_t seq, int dump, netlink_msg_cb cb, void *arg)
 {
+	int rc;
+
 	if (len < 0)
 		return len;
-	return netlink_request(fd, req, (size_t)len, seq, dump, cb, arg);
+	if (nl_gave_up)
+		return NETLINK_E_TIMEOUT;
+	if ((rc = netlink_request(fd, req, (size_t)len, seq, dump, cb, arg)) == NETLINK_E_TIMEOUT)
+		nl_gave_up = 1;
+	return rc;
 }
 
 struct flush_ctx {
@@ -950,8 +963,8 @@ remember(struct netlink_route *r, uint32_t *idx, size_t *n, const struct netlink
 	return 0;
 }
 
-int
-netlink_apply_routes(int fd, uint32_t ifindex, const struct netlink_route *set, size_t n)
+static int
+apply_routes(int fd, uint32_t ifindex, const struct netlink_route *set, size_t n)
 {
 	struct netlink_route keep[NETLINK_ROUTES_MAX];
 	uint32_t keep_idx[NETLINK_ROUTES_MAX];
@@ -1011,6 +1024,13 @@ netlink_apply_routes(int fd, uint32_t ifindex, const struct netlink_route *set, 
 }
 
 int
+netlink_apply_routes(int fd, uint32_t ifindex, const struct netlink_route *set, size_t n)
+{
+	nl_gave_up = 0;
+	return apply_routes(fd, ifindex, set, n);
+}
+
+int
 netlink_apply_iface(int nl_fd, unsigned int ifindex, const uint8_t *v4, const uint8_t *v6,
     struct ipc_d2c_iface_result *res)
 {
@@ -1034,6 +1054,7 @@ netlink_apply_iface(int nl_fd, unsigned int ifindex, const uint8_t *v4, const ui
 	if (v6 != NULL)
 		addr_str(AF_INET6, v6, s6, sizeof(s6));
 
+	nl_gave_up = 0;
 	flushed = flush_link(nl_fd, ifindex) == 0;
 	if (flushed) {
 		(void)set_link(nl_fd, ifindex, NETLINK_FZ_MTU, -1);
@@ -1051,7 +1072,7 @@ netlink_apply_iface(int nl_fd, unsigned int ifindex, const uint8_t *v4, const ui
 		    ifindex);
 	}
 	/* §1.3: the routes are set whether or not the addresses were applied. */
-	res->routes_ok = netlink_apply_routes(nl_fd, ifindex, fz_routes, 2) == 0;
+	res->routes_ok = apply_routes(nl_fd, ifindex, fz_routes, 2) == 0;
 
 	if (!flushed || ((v4 != NULL || v6 != NULL) && !res->v4_ok && !res->v6_ok))
 		rc = -1;

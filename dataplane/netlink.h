@@ -221,7 +221,9 @@ uint32_t netlink_next_seq(void);
  * Make the routes of the Firezone table through link ifindex exactly set[n]
  * (§1.3): routes this module added earlier that are not in the set are
  * deleted (ENOENT/ESRCH ignored), the set is (re)added (EEXIST ignored).
- * Returns 0 if every route of the set is present, -1 otherwise.
+ * Returns 0 if every route of the set is present, -1 otherwise.  Each
+ * request waits at most NETLINK_TIMEOUT_MS; once one gets no answer in that
+ * time, the remaining requests of the call are skipped and count as failed.
  */
 int netlink_apply_routes(int fd, uint32_t ifindex, const struct netlink_route *set, size_t n);
 
@@ -232,7 +234,9 @@ int netlink_apply_routes(int fd, uint32_t ifindex, const struct netlink_route *s
  * was added (not duplicated), then the routes 100.64.0.0/11 and
  * fd00:2021:1111::/107.  res is always filled (1 = done).  Returns 0, or -1
  * when the flush failed or no requested address could be added.  Failures
- * are logged; the caller keeps running.
+ * are logged; the caller keeps running.  Synchronous: each request waits at
+ * most NETLINK_TIMEOUT_MS for its answer, and after one timeout the rest of
+ * the call is skipped, so a silent kernel costs one timeout, not one each.
  */
 int netlink_apply_iface(int nl_fd, unsigned int ifindex, const uint8_t *v4, const uint8_t *v6,
     struct ipc_d2c_iface_result *res);

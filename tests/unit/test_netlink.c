@@ -1278,6 +1278,47 @@ START_TEST(glue_timeout_and_foreign_sender)
 }
 END_TEST
 
+/*
+ * A kernel endpoint that never answers: NETLINK_CONNECTOR drops requests it
+ * has no callback for without an ack.  The whole apply gives up after one
+ * timeout instead of waiting once per step, and reports nothing done.
+ */
+START_TEST(glue_silent_kernel)
+{
+	struct ipc_d2c_iface_result res;
+	struct netlink_route r;
+	struct timespec t0;
+	uint8_t v4[4] = { 100, 64, 0, 5 }, v6[16] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 };
+	long took;
+	int fd;
+
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR)) < 0)
+		return;	/* no connector in this kernel: nothing to test against */
+	v6[15] = 5;
+	memset(&res, 0xff, sizeof(res));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(netlink_apply_iface(fd, 1, v4, v6, &res), -1);
+	took = ms_since(&t0);
+	ck_assert(res.v4_ok == 0 && res.v6_ok == 0 && res.link_up == 0 && res.routes_ok == 0 &&
+	    res.rules_v4_ok == 0 && res.rules_v6_ok == 0);
+	ck_assert_int_ge(took, NETLINK_TIMEOUT_MS - 100);
+	ck_assert_int_lt(took, NETLINK_TIMEOUT_MS + 900);
+
+	/* The next call starts afresh: it waits again, once. */
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.plen = 11;
+	r.dst[0] = 100;
+	r.dst[1] = 64;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(netlink_apply_routes(fd, 1, &r, 1), -1);
+	took = ms_since(&t0);
+	ck_assert_int_ge(took, NETLINK_TIMEOUT_MS - 100);
+	ck_assert_int_lt(took, NETLINK_TIMEOUT_MS + 900);
+	close(fd);
+}
+END_TEST
+
 static Suite *
 netlink_suite(void)
 {
@@ -1311,6 +1352,7 @@ netlink_suite(void)
 
 	tcase_add_test(tg, glue_bad_arguments);
 	tcase_add_test(tg, glue_timeout_and_foreign_sender);
+	tcase_add_test(tg, glue_silent_kernel);
 	suite_add_tcase(s, tg);
 	return s;
 }
