@@ -593,9 +593,12 @@ static uint32_t nl_seq;
 /*
  * Set when the kernel did not answer within the bound during the current
  * netlink_apply_iface / netlink_apply_routes call: the remaining requests of
- * that call are skipped, so one call waits at most NETLINK_TIMEOUT_MS.
+ * that call are skipped, so a silent kernel costs one timeout per call.
  */
 static int nl_gave_up;
+
+/* errno of the last NETLINK_E_IO, kept for the log line. */
+static int nl_io_errno;
 
 /* Routes this module added (or found present) on an earlier call. */
 static struct {
@@ -723,6 +726,7 @@ log_fail(int rc, const char *what, uint32_t ifindex)
 		errno = rc;
 		log_warn("netlink: link %u: %s", ifindex, what);
 	} else if (rc == NETLINK_E_IO) {
+		errno = nl_io_errno;
 		log_warn("netlink: link %u: %s", ifindex, what);
 	} else {
 		log_warnx("netlink: link %u: %s: %s", ifindex, what, netlink_strerror(rc));
@@ -739,8 +743,11 @@ send_built(int fd, const uint8_t *req, int len, uint32_t seq, int dump, netlink_
 		return len;
 	if (nl_gave_up)
 		return NETLINK_E_TIMEOUT;
-	if ((rc = netlink_request(fd, req, (size_t)len, seq, dump, cb, arg)) == NETLINK_E_TIMEOUT)
+	rc = netlink_request(fd, req, (size_t)len, seq, dump, cb, arg);
+	if (rc == NETLINK_E_TIMEOUT)
 		nl_gave_up = 1;
+	else if (rc == NETLINK_E_IO)
+		nl_io_errno = errno;
 	return rc;
 }
 
@@ -779,7 +786,7 @@ flush_link(int fd, uint32_t ifindex)
 {
 	static struct flush_ctx c;
 	uint8_t req[NL_REQ_MAX];
-	char s[INET6_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN], what[96];
 	uint32_t seq;
 	size_t i;
 	int round, rc;
@@ -810,13 +817,8 @@ flush_link(int fd, uint32_t ifindex)
 				log_debug("netlink: link %u: deleted %s/%u", ifindex, s, a->plen);
 				continue;
 			}
-			if (rc > 0) {
-				errno = rc;
-				log_warn("netlink: link %u: cannot delete %s/%u", ifindex, s, a->plen);
-			} else {
-				log_warnx("netlink: link %u: cannot delete %s/%u: %s", ifindex, s,
-				    a->plen, netlink_strerror(rc));
-			}
+			snprintf(what, sizeof(what), "cannot delete %s/%u", s, (unsigned int)a->plen);
+			log_fail(rc, what, ifindex);
 			return -1;
 		}
 	}

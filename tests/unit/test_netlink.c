@@ -1350,6 +1350,8 @@ netlink_suite(void)
 	tcase_add_test(tp, seq_never_zero);
 	suite_add_tcase(s, tp);
 
+	/* The silent-kernel test waits out two full timeouts. */
+	tcase_set_timeout(tg, 30);
 	tcase_add_test(tg, glue_bad_arguments);
 	tcase_add_test(tg, glue_timeout_and_foreign_sender);
 	tcase_add_test(tg, glue_silent_kernel);
