@@ -176,7 +176,11 @@ int netlink_parse_addr(const struct netlink_msg *m, struct netlink_addr *a);
 /* An RTM_NEWRULE message (from a dump); returns as netlink_parse_addr. */
 int netlink_parse_rule(const struct netlink_msg *m, struct netlink_rule *r);
 
-/* 1 if r already does what netlink_build_fz_rule asks for, else 0. */
+/*
+ * 1 if r already does what netlink_build_fz_rule asks for (same family,
+ * inverted fwmark 0xfd002021/0xffffffff, lookup 539098368, no other
+ * selector), else 0.  The protocol, only a label, is not compared.
+ */
 int netlink_rule_is_fz(const struct netlink_rule *r, uint8_t family);
 
 /* Start waiting for the answer to request seq (dump: 1 for a dump). */
@@ -208,8 +212,10 @@ int netlink_wait_reply(int fd, struct netlink_wait *w, netlink_msg_cb cb, void *
 
 /*
  * Send the request req[0..len) (its nlmsg_seq already set to seq) to the
- * kernel and wait for its ack or the end of its dump.  Returns 0, the
- * kernel's positive errno, or a negative netlink_err.
+ * kernel and wait up to NETLINK_TIMEOUT_MS for its ack or the end of its
+ * dump (dump parts go to cb).  Returns 0, the kernel's positive errno
+ * (EAGAIN for a dump the kernel flagged inconsistent: list again), or a
+ * negative netlink_err.
  */
 int netlink_request(int fd, const uint8_t *req, size_t len, uint32_t seq, int dump,
     netlink_msg_cb cb, void *arg);
