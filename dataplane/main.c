@@ -32,7 +32,7 @@
 #define STOP_GRACE_SECONDS 3
 
 static int
-netlink_open(void)
+rtnetlink_socket(void)
 {
 	struct sockaddr_nl sa;
 	int fd;
@@ -316,7 +316,7 @@ main(int argc, char **argv)
 	if ((dp.tun_fd = tun_open(why, sizeof(why))) < 0)
 		fatalx("%s", why);
 	log_info("tun: created %s (ifindex %u, mtu %d)", TUN_NAME, tun_ifindex(), TUN_MTU);
-	if ((dp.netlink_fd = netlink_open()) < 0)
+	if ((dp.netlink_fd = rtnetlink_socket()) < 0)
 		fatal("cannot open a rtnetlink socket");
 	/* The static key pair: generated here, never stored; only the public
 	 * half leaves this process. */
