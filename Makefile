@@ -5,6 +5,7 @@
 #   make demo       install missing packages, build, run the local demo (root)
 #   make install    PREFIX=/usr/local DESTDIR= LIBEXECDIR=$(PREFIX)/libexec
 #   make SANITIZE=1 ASan + UBSan build (in build-san/)
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make WG_SHORT=1 test-only build with WireGuard timers / 10 (build-shorttimers/)
 #   make V=1        show the commands
 
@@ -124,6 +125,36 @@ unit: $(UNIT_BINS)
 		if CK_DEFAULT_TIMEOUT=60 FZ_BUILD=$(B) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAIL: $$t"; fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
+# ---- fuzz targets (clang libFuzzer) ------------------------------------------
+# Each target is described by tests/fuzz/<name>.mk:
+#   FUZZ_TARGETS += name
+#   fuzz_name_SRCS := tests/fuzz/fuzz_name.c control/ws_codec.c ...
+#   fuzz_name_PKGS := libcrypto json-c
+# Seeds live in tests/fuzz/corpus/<name>/; crashes found are kept in
+# tests/fuzz/regress/<name>/ and replayed by every run.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 5
+FB           := build-fuzz
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS :=
+include $(sort $(wildcard tests/fuzz/*.mk))
+
+define fuzz_rule
+$(FB)/fuzz_$(1): $$(fuzz_$(1)_SRCS)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  FUZZ-LD $$@")
+	$$(Q)$$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DFZ_VERSION='"$(VERSION)"' -DFZ_LIBEXECDIR='"$(LIBEXECDIR)"' \
+		-DFZ_FUZZING -Icommon -Icontrol -Idataplane $$(FUZZ_FLAGS) \
+		$$(call pc_cflags,$$(fuzz_$(1)_PKGS)) -o $$@ $$^ $$(call pc_libs,$$(fuzz_$(1)_PKGS))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+FUZZ_BINS := $(foreach t,$(FUZZ_TARGETS),$(FB)/fuzz_$(t))
+
+# make fuzz: every target for FUZZ_SECONDS each (make fuzz FUZZ_SECONDS=600).
+fuzz: $(FUZZ_BINS)
+	$(Q)FZ_FUZZ_SECONDS=$(FUZZ_SECONDS) FB=$(FB) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
 # ---- integration suites (root, network namespaces) ------------------------
 integ: all $(TOOL_BINS)
 	$(Q)FZ_BUILD=$(B) sh tests/integ/run-all.sh
@@ -137,6 +168,8 @@ check: deps-test
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
 	$(Q)$(MAKE) --no-print-directory WG_SHORT=1 all
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(Q)$(MAKE) --no-print-directory integ
 
 demo: deps-test
@@ -158,7 +191,7 @@ install: all
 	fi
 
 clean:
-	rm -rf build build-san build-shorttimers
+	rm -rf build build-san build-shorttimers build-fuzz
 
 .SECONDARY:
 
