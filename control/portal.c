@@ -187,6 +187,46 @@ portal_init(struct portal *p, struct event_base *base, struct evdns_base *dns,
 
 /* ---- teardown of one connection ----------------------------------------- */
 
+/*
+ * A connection dropped while it still has output queued (typically the
+ * close frame just written in answer to the portal's close or to a
+ * protocol error): stop reading and free it once the output is written, or
+ * after a second, so that the close frame really goes out instead of
+ * dying in the buffer.
+ */
+static void
+linger_write_cb(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_free(bev);
+}
+
+static void
+linger_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	bufferevent_free(bev);
+}
+
+static void
+bev_release(struct portal *p)
+{
+	struct bufferevent *bev = p->bev;
+	struct timeval tv = { 1, 0 };
+
+	p->bev = NULL;
+	if (!p->stopping && evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setcb(bev, NULL, linger_write_cb, linger_event_cb, NULL);
+		bufferevent_set_timeouts(bev, NULL, &tv);
+		bufferevent_enable(bev, EV_WRITE);
+	} else {
+		bufferevent_free(bev);
+	}
+}
+
 static void
 conn_close(struct portal *p)
 {
@@ -199,10 +239,8 @@ conn_close(struct portal *p)
 		evutil_freeaddrinfo(p->addrs);
 		p->addrs = p->addr_next = NULL;
 	}
-	if (p->bev != NULL) {
-		bufferevent_free(p->bev);
-		p->bev = NULL;
-	}
+	if (p->bev != NULL)
+		bev_release(p);
 	if (p->hs_live) {
 		ws_handshake_free(&p->hs);
 		p->hs_live = 0;
