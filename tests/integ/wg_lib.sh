@@ -13,6 +13,7 @@
 # The client reaches 10.99.0.0/24 and fd00:99::/64 only through $WG_IF; the
 # resource's default routes point at the gateway, which forwards.
 
+[ -n "$FZ_TMP" ] && [ -d "$FZ_TMP" ] || { echo "FAIL: wg_lib.sh needs lib.sh sourced first"; exit 1; }
 WG_DRIVER="$B/tests/tools/wg_driver"
 WG_CL="fz-wgcl-$$"
 WG_RES="fz-wgres-$$"
@@ -211,12 +212,13 @@ wg_field() {
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
-# wg_wait_port NS PORT [tcp|udp]: wait until something listens there.
+# wg_wait_port NS PORT: wait until a TCP socket listens on PORT in NS (read
+# from /proc/net/tcp{,6}: ss needs sock_diag, which not every kernel has).
 wg_wait_port() {
 	_n=50
-	_o="-Hltn"
-	[ "${3:-tcp}" = udp ] && _o="-Hlun"
-	until [ -n "$(in_ns "$1" ss $_o "sport = :$2" 2>/dev/null)" ]; do
+	_hex=$(printf '%04X' "$2")
+	until in_ns "$1" cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		awk -v p=":$_hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'; do
 		_n=$((_n - 1))
 		[ "$_n" -gt 0 ] || return 1
 		sleep 0.1
