@@ -92,9 +92,24 @@ gw_alive() { kill -0 "$WG_GW_PID" 2>/dev/null; }
 drv() { grep -q "^wg_driver: $1" "$WG_GW_LOG"; }
 # gw_udp_rx: datagrams the dataplane counted (from its last counters line).
 gw_udp_rx() { sed -n 's/.*counters: udp rx \([0-9]*\),.*/\1/p' "$WG_GW_LOG" | tail -n 1; }
+# stop_clean RUN [control]: SIGTERM to the gateway (or to wg_driver, which
+# then sends C2D_SHUTDOWN); both must end with status 0 and no error line.
 stop_clean() {
-	wg_gw_stop
-	check "$1: gateway stopped cleanly on SIGTERM (exit $WG_GW_RC)" [ "$WG_GW_RC" -eq 0 ]
+	if [ "${2:-}" = control ]; then
+		_cp=$(pgrep -P "$WG_GW_PID" | head -n 1)
+		[ -n "$_cp" ] && kill -TERM "$_cp"
+		fz_wait_gone "$WG_GW_PID" 10
+		wg_gw_stop
+		check "$1: SIGTERM to wg_driver: C2D_SHUTDOWN, gateway exit $WG_GW_RC" \
+			sh -c "[ $WG_GW_RC -eq 0 ] && grep -q '^wg_driver: sent shutdown' '$WG_GW_LOG'"
+	else
+		wg_gw_stop
+		check "$1: gateway stopped cleanly on SIGTERM (exit $WG_GW_RC)" [ "$WG_GW_RC" -eq 0 ]
+	fi
+	if grep -q '^wg_driver: error\|control process exited with status' "$WG_GW_LOG"; then
+		bad "$1: wg_driver reported an error or exited non-zero"
+		grep '^wg_driver: error\|control process exited with status' "$WG_GW_LOG"
+	fi
 }
 
 # tcp_xfer DIR HOST PORT SIZE_KB: a file through the tunnel, SHA-256 compared.
@@ -161,6 +176,7 @@ check "ipc: tun-firezone has 100.64.0.1 and fd00:2021:1111::1" \
 wg_client_peer "$WG_GWPUB" "$GW_EP" "$WGD/psk" 25
 check "(a) ping 10.99.0.2 through the tunnel (psk)" ping_ok "$WG_CL" 10.99.0.2
 check "(a) ping fd00:99::2 through the tunnel (psk)" ping_ok "$WG_CL" fd00:99::2
+check "(c) the gateway's peer has the preshared key" drv "sent peer-add 1 (psk yes"
 check "(c) handshake with a preshared key: driver got 'peer 1 event handshake'" hs_seen
 check "(g) the gateway logs the handshake" sh -c "grep -v '^wg_driver:' '$WG_GW_LOG' | grep -q 'wg: peer 1: handshake done'"
 check "(b) TCP client->resource 4 MiB, SHA-256 equal" tcp_xfer up 10.99.0.2 5301 4096
@@ -213,7 +229,7 @@ wg_gw_start v6 "$DP" "$PEER" "psk=$PSK" "endpoint=[$WG_CL_ADDR6]:$WG_CL_PORT" "$
 wg_client_peer "$WG_GWPUB" "[$WG_GW_ADDR6]:$WG_GWPORT6" "$WGD/psk" 25
 check "(i) IPv6 underlay: ping 10.99.0.2" ping_ok "$WG_CL" 10.99.0.2
 check "(i) IPv6 underlay: ping fd00:99::2" ping_ok "$WG_CL" fd00:99::2
-stop_clean v6
+stop_clean v6 control
 
 # ------------------------------------------------------ run 6: filters and revoke
 echo "== run filters: port filters, revoke, re-grant, peer removal (t=$(( $(date +%s) - T0 )) s)"
