@@ -1101,7 +1101,7 @@ handle_response(struct ice_agent *a, uint64_t now, const struct ice_rx *rx)
 	if (((uint32_t)rx->data[8] << 24 | (uint32_t)rx->data[9] << 16 |
 	    (uint32_t)rx->data[10] << 8 | rx->data[11]) != a->tag)
 		return ICE_ENOMATCH;
-	if ((ti = txn_find(a, rx->data + 8)) < 0)
+	if ((ti = txn_find(a, rx->data + STUN_MESSAGE_TRANS_ID_POS)) < 0)
 		return ICE_ENOMATCH;
 	if (stun_attr(rx->data, rx->len, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, &alen) == NULL)
 		return ICE_ENOTSTUN;
@@ -1314,7 +1314,7 @@ build_check(struct ice_agent *a, struct pair *p, uint16_t pi, uint64_t now,
 	a->txns[ti].pair = pi;
 	a->txns[ti].pair_gen = p->gen;
 	a->txns[ti].sent_ms = now;
-	memcpy(a->txns[ti].id, tx->data + 8, sizeof(StunTransactionId));
+	memcpy(a->txns[ti].id, tx->data + STUN_MESSAGE_TRANS_ID_POS, sizeof(StunTransactionId));
 	p->txn[p->ntxn++] = ti;
 
 	if (p->unanswered == 0)
