@@ -19,6 +19,9 @@
 # Each prints ok/FAIL lines; one summary line at the end; exit 1 if any FAIL.
 #
 # Run by hand (root):  FZ_TOP=/work/main FZ_BUILD=build sh tests/integ/wip_wg_interop.sh
+# (named wip_ so run-all.sh skips it until it becomes test_wg_interop.sh).
+# Needs build/firezone-gateway and build/tests/tools/wg_driver; logs of every
+# run are kept in $FZ_BUILD/integ/wg_interop/.
 # Environment: FZ_WG_SHORT_BIN (rekey binary), FZ_WG_REKEY_HANDSHAKES
 # (handshakes to see in (h), default 2: the first and one rekey 12 s later;
 # 3 adds a second rekey and 12 s).
