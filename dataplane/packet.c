@@ -369,6 +369,15 @@ l4_csum_update(uint8_t *buf, const struct pkt_info *pi, const uint8_t *old,
 	c = pkt_csum_replace(pkt_get16(buf + off), old, new_, len);
 	if (c == 0 && pi->proto == PKT_PROTO_UDP)
 		c = 0xffff;
+	/*
+	 * Eqn. 3 gives 0x0000 where the message now sums to +0, which needs
+	 * 0xffff: an ICMPv4 message (no pseudo-header) of all zero bytes,
+	 * e.g. an echo reply rewritten to identifier 0.  Rare: recompute.
+	 */
+	if (c == 0 && pi->proto == PKT_PROTO_ICMP && !pi->is_frag) {
+		pkt_put16(buf + off, 0);
+		c = pkt_csum(buf + pi->l3_len, pi->l4_len);
+	}
 	pkt_put16(buf + off, c);
 }
 

@@ -376,6 +376,27 @@ START_TEST(addr_helpers)
 }
 END_TEST
 
+START_TEST(icmp4_all_zero_checksum)
+{
+	/* echo reply, identifier 0xffff, sequence 0, no data: checksum 0x0000 */
+	uint8_t p[28] = { 0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+	    0, 0, 0x00, 0x00, 0xff, 0xff, 0, 0 };
+	struct pkt_info pi;
+
+	ck_assert_int_eq(pkt_parse(p, sizeof(p), &pi), PKT_OK);
+	ck_assert_int_eq(pkt_fill_checksums(p, &pi), PKT_OK);
+	ck_assert_uint_eq(pkt_get16(p + 22), 0x0000);
+	ck_assert(ref_all_csum_ok(p, sizeof(p)));
+	/* identifier 0 leaves a message of zero bytes, whose checksum is 0xffff */
+	ck_assert_int_eq(pkt_set_echo_id(p, &pi, 0), PKT_OK);
+	ck_assert_uint_eq(pkt_get16(p + 22), 0xffff);
+	ck_assert(ref_all_csum_ok(p, sizeof(p)));
+	ck_assert_int_eq(pkt_set_echo_id(p, &pi, 0xffff), PKT_OK);
+	ck_assert_uint_eq(pkt_get16(p + 22), 0x0000);
+	ck_assert(ref_all_csum_ok(p, sizeof(p)));
+}
+END_TEST
+
 START_TEST(p2p_control_and_other_protocols)
 {
 	static const uint8_t zero[16];
@@ -433,6 +454,7 @@ packet_suite(void)
 	tcase_add_test(tc, udp_zero_checksum_v4);
 	tcase_add_test(tc, addr_helpers);
 	tcase_add_test(tc, p2p_control_and_other_protocols);
+	tcase_add_test(tc, icmp4_all_zero_checksum);
 	suite_add_tcase(s, tc);
 	return s;
 }
