@@ -534,6 +534,55 @@ read_cb(struct bufferevent *bev, void *arg)
 
 static void try_next_address(struct portal *p);
 
+/*
+ * What went wrong on a connection, for the log: the OpenSSL error when TLS
+ * failed (with the certificate verification result), else the socket
+ * error.  Returns 1 when TLS itself failed, that is the TCP connection was
+ * up.  libevent queues SSL_get_error() codes (SSL_ERROR_SYSCALL is 5) next
+ * to the real OpenSSL errors; only the latter name a library.
+ */
+static int
+conn_error(struct portal *p, struct bufferevent *bev, short what, int err, int tcp_failed,
+    char *buf, size_t len)
+{
+	unsigned long e, last = 0;
+	long vr;
+	size_t n;
+	SSL *ssl;
+
+	buf[0] = '\0';
+	if (p->url.tls) {
+		while ((e = bufferevent_get_openssl_error(bev)) != 0)
+			if (ERR_GET_LIB(e) != 0)
+				last = e;
+		if (last != 0) {
+			ERR_error_string_n(last, buf, len);
+			if (ERR_GET_LIB(last) == ERR_LIB_SYS)
+				return 0;
+			ssl = bufferevent_openssl_get_ssl(bev);
+			if (ssl != NULL && (vr = SSL_get_verify_result(ssl)) != X509_V_OK) {
+				n = strlen(buf);
+				snprintf(buf + n, len - n, " (%s)", X509_verify_cert_error_string(vr));
+			}
+			return 1;
+		}
+	}
+	if (((what & BEV_EVENT_ERROR) || tcp_failed) && err != 0)
+		snprintf(buf, len, "%s", evutil_socket_error_to_string(err));
+	return 0;
+}
+
+/* 1 if the TCP connection under bev is established. */
+static int
+tcp_up(struct bufferevent *bev)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	evutil_socket_t fd = bufferevent_getfd(bev);
+
+	return fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0;
+}
+
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -541,8 +590,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	char *req = NULL;
 	size_t rlen = 0;
 	uint8_t key[WS_KEY_LEN];
-	unsigned long e;
-	char ebuf[160];
+	int err = EVUTIL_SOCKET_ERROR(), tls_failed, tcp_failed;
+	char ebuf[256];
 
 	if (p->bev != bev)
 		return;
@@ -566,13 +615,15 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
-		ebuf[0] = '\0';
-		if (p->url.tls && (e = bufferevent_get_openssl_error(bev)) != 0)
-			ERR_error_string_n(e, ebuf, sizeof(ebuf));
-		else if (what & BEV_EVENT_ERROR)
-			snprintf(ebuf, sizeof(ebuf), "%s",
-			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-		if (p->conn == PORTAL_CONNECTING && p->addr_next != NULL && !(what & BEV_EVENT_EOF)) {
+		/*
+		 * The next address only when TCP failed (spec 1.4); a TLS
+		 * failure ends the attempt with its own reason.  Over TLS a
+		 * refused connect shows up as EOF (dirty shutdown allowed),
+		 * so ask the socket whether it ever connected.
+		 */
+		tcp_failed = p->conn == PORTAL_CONNECTING && !tcp_up(bev);
+		tls_failed = conn_error(p, bev, what, err, tcp_failed, ebuf, sizeof(ebuf));
+		if (tcp_failed && !tls_failed && p->addr_next != NULL) {
 			log_debug("portal: connect failed (%s), trying the next address", ebuf);
 			bufferevent_free(p->bev);
 			p->bev = NULL;
@@ -581,6 +632,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		if (p->conn == PORTAL_OPEN || p->conn == PORTAL_HANDSHAKE)
 			transient(p, "connection lost%s%s", ebuf[0] ? ": " : "", ebuf);
+		else if (tls_failed)
+			transient(p, "TLS with %s:%u failed: %s", p->url.host, (unsigned)p->url.port, ebuf);
 		else
 			transient(p, "cannot connect to %s:%u%s%s", p->url.host, (unsigned)p->url.port,
 			    ebuf[0] ? ": " : "", ebuf);
