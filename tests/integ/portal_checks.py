@@ -656,7 +656,10 @@ class Main(Scenario):
 
     def setup(self):
         self.ns = self.netns()
-        self.e = self.emu(self.ns, "portal", "--token", TOKEN, "--gateway-id", FZ_ID, "--name", NAME)
+        # Over TLS the emulator listens on ::1 only: portal.test resolves to
+        # 127.0.0.1 first (refused), then ::1.
+        self.e = self.emu(self.ns, "portal", "--token", TOKEN, "--gateway-id", FZ_ID, "--name", NAME,
+                          host="::1" if self.tls else "127.0.0.1")
 
     def addr_check(self, key, want, what):
         got = wait_addrs(self.ns, want)
@@ -703,6 +706,8 @@ class Main(Scenario):
         if self.tls:
             R.check("tls", True, "joined over TLS to wss://portal.test:%d (netns hosts file, test CA "
                     "through SSL_CERT_FILE)" % e.port)
+            R.check("tls", gw.grep(r"connect failed \(Connection refused\), trying the next address"),
+                    "portal.test is 127.0.0.1 (refused) and ::1: the next address is tried", gw.tail(8))
         A = {"100.64.0.7/32", "fd00:2021:1111::7/128"}
         self.addr_check(20, A, "init 100.64.0.7 / fd00:2021:1111::7")
         rt = routes(ns)
