@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -266,18 +267,27 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 		return IPC_OK;
 	}
 	case IPC_C2D_GRANT: {
-		const struct ipc_c2d_grant *g = (const void *)p;
+		/*
+		 * p is only 4-byte aligned (ipc_msg.buf + 16) and the grant
+		 * needs 8 (expires_at): read it by offset, never through a
+		 * struct ipc_c2d_grant pointer.
+		 */
+		uint8_t type = p[offsetof(struct ipc_c2d_grant, type)];
+		uint8_t family = p[offsetof(struct ipc_c2d_grant, family)];
+		uint8_t prefix = p[offsetof(struct ipc_c2d_grant, prefix)];
+		uint8_t has_expiry = p[offsetof(struct ipc_c2d_grant, has_expiry)];
 		uint32_t i, n;
-		memcpy(&n, &g->n_filters, sizeof(n));
-		if (h->peer_id == 0 || g->type < IPC_RES_CIDR || g->type > IPC_RES_INTERNET ||
-		    g->has_expiry > 1 || n > IPC_GRANT_FILTERS_MAX)
+		memcpy(&n, p + offsetof(struct ipc_c2d_grant, n_filters), sizeof(n));
+		if (h->peer_id == 0 || type < IPC_RES_CIDR || type > IPC_RES_INTERNET ||
+		    has_expiry > 1 || n > IPC_GRANT_FILTERS_MAX)
 			return IPC_EPAYLOAD;
-		if (g->type == IPC_RES_CIDR && !((g->family == 4 && g->prefix <= 32) ||
-		    (g->family == 6 && g->prefix <= 128)))
+		if (type == IPC_RES_CIDR && !((family == 4 && prefix <= 32) ||
+		    (family == 6 && prefix <= 128)))
 			return IPC_EPAYLOAD;
 		for (i = 0; i < n; i++) {
 			struct ipc_filter f;
-			memcpy(&f, &g->filters[i], sizeof(f));
+			memcpy(&f, p + offsetof(struct ipc_c2d_grant, filters) + i * sizeof(f),
+			    sizeof(f));
 			if (f.proto < IPC_PROTO_TCP || f.proto > IPC_PROTO_ICMP ||
 			    f.port_start > f.port_end)
 				return IPC_EPAYLOAD;
