@@ -53,8 +53,8 @@ LDFLAGS  += $(SANFLAGS) -pie -Wl,-z,relro,-z,now
 
 # Each binary has its own libraries: the privileged dataplane never links
 # the control process's libraries (json-c, libnice/GLib, libevent_openssl).
-DP_PKGS  := libcrypto libcap-ng libevent_core
-CTL_PKGS := libevent libevent_openssl openssl json-c nice
+DP_PKGS  := libcrypto libcap-ng libevent_core libseccomp
+CTL_PKGS := libevent libevent_openssl openssl json-c nice libseccomp
 TEST_PKGS := check
 
 pc_cflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null))

@@ -148,26 +148,53 @@ log_level_from_rust_log(const char *directives, enum log_level *out)
 	return 0;
 }
 
+/* Append JSON-escaped s to buf at *off (bounded). */
 static void
-json_escape(FILE *f, const char *s)
+json_escape(char *buf, size_t cap, size_t *off, const char *s)
 {
-	for (; *s != '\0'; s++) {
+	int n;
+
+	for (; *s != '\0' && *off + 8 < cap; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+		if (c == '"' || c == '\\') {
+			buf[(*off)++] = '\\';
+			buf[(*off)++] = (char)c;
+		} else if (c < 0x20) {
+			n = snprintf(buf + *off, cap - *off, "\\u%04x", c);
+			if (n > 0)
+				*off += (size_t)n;
+		} else {
+			buf[(*off)++] = (char)c;
+		}
 	}
+	buf[*off] = '\0';
+}
+
+static void
+append(char *buf, size_t cap, size_t *off, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+append(char *buf, size_t cap, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, cap - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off = (size_t)n < cap - *off ? *off + (size_t)n : cap - 1;
 }
 
 static void
 vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char msg[2048], line[4400];
 	int saved = errno;
-	size_t len;
+	size_t len, off = 0;
+	ssize_t w;
 
 	if (level > log_lvl)
 		return;
@@ -189,19 +216,19 @@ vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
-		flockfile(stderr);
-		fprintf(stderr, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"process\":\"",
+		append(line, sizeof(line), &off, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"process\":\"",
 		    tbuf, ts.tv_nsec / 1000000, level_names[level]);
-		json_escape(stderr, log_proc);
-		fprintf(stderr, "\",\"pid\":%d,\"msg\":\"", (int)getpid());
-		json_escape(stderr, msg);
-		fputs("\"}\n", stderr);
-		funlockfile(stderr);
+		json_escape(line, sizeof(line) - 4, &off, log_proc);
+		append(line, sizeof(line), &off, "\",\"pid\":%d,\"msg\":\"", (int)getpid());
+		json_escape(line, sizeof(line) - 4, &off, msg);
+		append(line, sizeof(line), &off, "\"}\n");
 	} else {
-		fprintf(stderr, "%s[%d]: %s: %s\n", log_proc, (int)getpid(),
+		append(line, sizeof(line), &off, "%s[%d]: %s: %s\n", log_proc, (int)getpid(),
 		    level_names[level], msg);
 	}
-	fflush(stderr);
+	/* One write per line: both processes share stderr, lines never interleave. */
+	w = write(2, line, off);
+	(void)w;
 	errno = saved;
 }
 

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "notify.h"
 #include "portal_msg.h"
+#include "sandbox.h"
 
 static void status_update(struct ctl *c);
 
@@ -373,6 +374,18 @@ ctl_session_start(struct ctl *c)
 		return;
 	}
 	portal_start(&c->portal);
+	/* Everything is acquired: from here on only the allowlisted calls. */
+	switch (sandbox_apply(SANDBOX_CONTROL, why, sizeof(why))) {
+	case 0:
+		log_info("sandbox: seccomp allowlist active");
+		break;
+	case 1:
+		break;
+	default:
+		ctl_stop(c, 1, why);
+		return;
+	}
+	sandbox_probe();
 }
 
 void

@@ -61,6 +61,7 @@ struct dp {
 	struct ipc_chan ipc;
 	struct event *ev_ipc_read, *ev_ipc_write;
 	int tun_fd;
+	unsigned int tun_ifindex;  /* looked up once: no ioctl in the sandbox */
 	struct event *ev_tun;
 	int netlink_fd;
 	struct dp_udp udp[DP_UDP_MAX];

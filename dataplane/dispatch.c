@@ -73,7 +73,7 @@ on_iface_config(struct dp *dp, const struct ipc_msg *m)
 {
 	struct ipc_c2d_iface_config ic;
 	struct ipc_d2c_iface_result res;
-	unsigned int ifindex = tun_ifindex();
+	unsigned int ifindex = dp->tun_ifindex;
 
 	memcpy(&ic, m->payload, sizeof(ic));
 	memset(&res, 0, sizeof(res));

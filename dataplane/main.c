@@ -27,6 +27,7 @@
 #include "dataplane.h"
 #include "log.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "tun.h"
 
 #define STOP_GRACE_SECONDS 3
@@ -315,7 +316,8 @@ main(int argc, char **argv)
 	dp.control_status = -1;
 	if ((dp.tun_fd = tun_open(why, sizeof(why))) < 0)
 		fatalx("%s", why);
-	log_info("tun: created %s (ifindex %u, mtu %d)", TUN_NAME, tun_ifindex(), TUN_MTU);
+	dp.tun_ifindex = tun_ifindex();
+	log_info("tun: created %s (ifindex %u, mtu %d)", TUN_NAME, dp.tun_ifindex, TUN_MTU);
 	if ((dp.netlink_fd = rtnetlink_socket()) < 0)
 		fatal("cannot open a rtnetlink socket");
 	/* The static key pair: generated here, never stored; only the public
@@ -356,6 +358,18 @@ main(int argc, char **argv)
 	reap_control(&dp);
 
 	send_hello_and_config(&dp, &cfg);
+	/* Everything is acquired: from here on only the allowlisted calls. */
+	switch (sandbox_apply(SANDBOX_DATAPLANE, why, sizeof(why))) {
+	case 0:
+		log_info("sandbox: seccomp allowlist active");
+		break;
+	case 1:
+		break;
+	default:
+		kill(dp.control_pid, SIGTERM);
+		fatalx("cannot install the seccomp filter: %s", why);
+	}
+	sandbox_probe();
 	log_info("started: control process %d", (int)dp.control_pid);
 
 	if (!dp.stopping || dp.control_pid > 0)
