@@ -352,8 +352,17 @@ nat64_6to4(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap,
 	if (pi.proto == PKT_PROTO_TCP || pi.proto == PKT_PROTO_UDP)
 		adjust_tcpudp(out + PKT_IPV4_HDR_LEN, pi.l4_len, pi.proto, old_ps,
 		    pkt_csum_pseudo(&m->src, &m->dst, pi.proto, pi.l4_len));
-	else if (pi.proto == PKT_PROTO_ICMPV6)
+	else if (pi.proto == PKT_PROTO_ICMPV6) {
 		adjust_echo(out + PKT_IPV4_HDR_LEN, pi.l4_len, type4, old_ps, 0);
+		/*
+		 * Eqn. 3 gives 0x0000 where the ICMPv4 message (no
+		 * pseudo-header) is all zero bytes and needs 0xffff: an echo
+		 * reply with identifier, sequence and data 0.  Recompute.
+		 */
+		if (pkt_get16(out + PKT_IPV4_HDR_LEN + 2) == 0)
+			pkt_put16(out + PKT_IPV4_HDR_LEN + 2,
+			    pkt_csum(out + PKT_IPV4_HDR_LEN, pi.l4_len));
+	}
 	return (int)outlen;
 }
 

@@ -433,6 +433,31 @@ START_TEST(icmp6_error_size_limit)
 }
 END_TEST
 
+START_TEST(echo_reply_all_zero_6to4)
+{
+	/* ICMPv6 echo reply, identifier, sequence and data 0 */
+	uint8_t p[48] = { 0x60, 0, 0, 0, 0, 8, 58, 64,
+	    0x20, 0x01, 0x0d, 0xb8, [23] = 1, [24] = 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
+	    129, 0, 0, 0, 0, 0, 0, 0 };
+	uint8_t o[64];
+	struct nat64_addrs m;
+	struct pkt_info pi;
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(pkt_addr_from_str(&m.src, "192.0.2.1"), 0);
+	ck_assert_int_eq(pkt_addr_from_str(&m.dst, "198.51.100.2"), 0);
+	ck_assert_int_eq(pkt_parse(p, sizeof(p), &pi), PKT_OK);
+	ck_assert_int_eq(pkt_fill_checksums(p, &pi), PKT_OK);
+	ck_assert(ref_all_csum_ok(p, sizeof(p)));
+	n = nat64_6to4(p, sizeof(p), o, sizeof(o), &m);
+	ck_assert_int_eq(n, 28);
+	/* the ICMPv4 message is all zero bytes: its checksum is 0xffff */
+	ck_assert_uint_eq(pkt_get16(o + 22), 0xffff);
+	ck_assert(ref_all_csum_ok(o, (size_t)n));
+}
+END_TEST
+
 START_TEST(fuzz_never_crashes)
 {
 	struct nat64_addrs m6 = addrs("fd00::1", "fd00::2"), m4 = addrs("10.0.0.1", "10.0.0.2");
@@ -485,6 +510,7 @@ nat64_suite(void)
 	tcase_add_test(tc, icmp_errors_4to6_and_back);
 	tcase_add_test(tc, icmp6_error_size_limit);
 	tcase_add_test(tc, fuzz_never_crashes);
+	tcase_add_test(tc, echo_reply_all_zero_6to4);
 	suite_add_tcase(s, tc);
 	return s;
 }
