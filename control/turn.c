@@ -1212,7 +1212,7 @@ on_allocate_success(struct turn_client *c, uint64_t now_ms, StunMessage *msg)
 	uint32_t bandwidth = 0, lifetime = 0;
 	StunUsageTurnReturn r;
 	struct turn_event *e;
-	char b4[ADDR_BUF], b6[ADDR_BUF];
+	char bs[ADDR_BUF], b4[ADDR_BUF], b6[ADDR_BUF];
 
 	memset(&mapped, 0, sizeof(mapped));
 	r = stun_usage_turn_process(msg, &relay, &rlen, &mapped, &mlen, &alt, &alen,
@@ -1237,7 +1237,7 @@ on_allocate_success(struct turn_client *c, uint64_t now_ms, StunMessage *msg)
 	c->expires_ms = now_ms + (uint64_t)lifetime * 1000u;
 	c->refresh_ms = now_ms + (uint64_t)lifetime * 500u;
 	log_info("turn: allocated on %s: relayed %s %s, lifetime %u s",
-	    srv_str(c, c->active, b4, sizeof(b4)),
+	    srv_str(c, c->active, bs, sizeof(bs)),
 	    c->has_relayed4 ? fmt_addr(&c->relayed4, b4, sizeof(b4)) : "-",
 	    c->has_relayed6 ? fmt_addr(&c->relayed6, b6, sizeof(b6)) : "-", lifetime);
 	e = ev_push(c, TURN_EV_ALLOCATED);
