@@ -109,6 +109,7 @@ struct ice_agent {
 	bool		any_tx;
 	uint32_t	pair_gen;
 	uint16_t	selected;		/* NO_IDX: no send path */
+	uint32_t	selected_gen;		/* generation of that pair */
 	uint32_t	local_pref_next[4][2];	/* per type, per family (0 = v4) */
 
 	char		local_ufrag[ICE_UFRAG_MAX + 1];
@@ -380,7 +381,8 @@ reselect(struct ice_agent *a)
 		    (best == NO_IDX || p->prio > a->pairs[best].prio))
 			best = i;
 	}
-	if (best == a->selected)
+	if (best == a->selected &&
+	    (best == NO_IDX || a->pairs[best].gen == a->selected_gen))
 		return;
 	memset(&ev, 0, sizeof(ev));
 	if (best == NO_IDX) {
@@ -393,6 +395,7 @@ reselect(struct ice_agent *a)
 	if (a->selected == NO_IDX && a->now > a->last_traffic_ms)
 		a->last_traffic_ms = a->now;	/* Connected starts the idle timer */
 	a->selected = best;
+	a->selected_gen = a->pairs[best].gen;
 	ev.type = ICE_EV_NOMINATED;
 	event_path(&ev, a, &a->pairs[best]);
 	push_event(a, &ev);
@@ -600,7 +603,10 @@ ice_agent_add_local(struct ice_agent *a, enum ice_cand_type type,
 		return ICE_EINVAL;
 	if (type != ICE_CAND_HOST && type != ICE_CAND_SRFLX && type != ICE_CAND_RELAY)
 		return ICE_EINVAL;
-	if (!addr_usable(addr))
+	/* Section 1.2 step 0: no unspecified, multicast, broadcast or IPv4
+	 * link-local local candidates. */
+	if (!addr_usable(addr) || (addr->family == 4 && addr->addr[0] == 169 &&
+	    addr->addr[1] == 254))
 		return ICE_EINVAL;
 	touch(a, now_ms);
 	if (local_find(a, type, addr) >= 0)

@@ -826,6 +826,121 @@ START_TEST(invalidated_remote)
 }
 END_TEST
 
+
+/* Attribute types in order, from a raw message. */
+static int
+attr_types(const uint8_t *b, size_t len, uint16_t *out, int max)
+{
+	size_t off = 20;
+	int n = 0;
+
+	while (off + 4 <= len && n < max) {
+		size_t l = ((size_t)b[off + 2] << 8) | b[off + 3];
+
+		out[n++] = (uint16_t)((b[off] << 8) | b[off + 1]);
+		off += 4 + ((l + 3) & ~(size_t)3);
+	}
+	return n;
+}
+
+START_TEST(wire_layout)
+{
+	uint8_t buf[1024], noint[256];
+	struct ice_tx tx, reply;
+	struct ice_rx rx;
+	uint16_t t[16];
+	size_t n;
+	int k;
+	StunMessage msg;
+	struct peer p;
+
+	ice_agent_add_local(ag, ICE_CAND_HOST, &gw_host, 1000);
+	add_remote_host();
+	/* Section 2.5 order: USERNAME, ICE-CONTROLLED, PRIORITY, MI, FINGERPRINT. */
+	ck_assert_int_eq(ice_agent_poll_transmit(ag, 1000, &tx), 1);
+	k = attr_types(tx.data, tx.len, t, 16);
+	ck_assert_int_eq(k, 5);
+	ck_assert_uint_eq(t[0], 0x0006);
+	ck_assert_uint_eq(t[1], 0x8029);
+	ck_assert_uint_eq(t[2], 0x0024);
+	ck_assert_uint_eq(t[3], 0x0008);
+	ck_assert_uint_eq(t[4], 0x8028);
+	ck_assert_uint_eq(tx.data[0], 0x00);
+	ck_assert_uint_eq(tx.data[1], 0x01);
+	/* USERNAME "clUf:gwUf" is 9 bytes padded to 12. */
+	ck_assert_uint_eq((tx.data[22] << 8) | tx.data[23], 9);
+	ck_assert_uint_eq(tx.len, 20 + 16 + 12 + 8 + 24 + 8);
+	/* Success response: XOR-MAPPED-ADDRESS first, MI, FINGERPRINT last. */
+	n = peer_request(&cl, buf, sizeof(buf), false, 1);
+	rx = rx_of(buf, n, gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1000, &rx, &reply), ICE_OK);
+	k = attr_types(reply.data, reply.len, t, 16);
+	ck_assert_int_ge(k, 3);
+	ck_assert_uint_eq(t[0], 0x0020);
+	ck_assert_uint_eq(t[k - 2], 0x0008);
+	ck_assert_uint_eq(t[k - 1], 0x8028);
+	ck_assert_uint_eq(reply.data[0], 0x01);
+	ck_assert_uint_eq(reply.data[1], 0x01);
+	ck_assert_int_eq(memcmp(reply.data + 4, buf + 4, 16), 0);	/* same transaction */
+
+	/* Checklist 6: no MESSAGE-INTEGRITY, never answered. */
+	peer_init(&p);
+	ck_assert(stun_agent_init_request(&p.stun, &msg, noint, sizeof(noint), STUN_BINDING));
+	stun_message_append_bytes(&msg, STUN_ATTRIBUTE_USERNAME, GW_UFRAG ":" CL_UFRAG, 9);
+	stun_message_append32(&msg, STUN_ATTRIBUTE_PRIORITY, 1);
+	n = stun_message_length(&msg);
+	rx = rx_of(noint, n, gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1000, &rx, &reply), ICE_ENOTSTUN);
+	ck_assert_uint_eq(reply.len, 0);
+	/* WireGuard handshake initiation shape. */
+	memset(noint, 0, 148);
+	noint[0] = 1;
+	rx = rx_of(noint, 148, gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1000, &rx, &reply), ICE_ENOTSTUN);
+	rx = rx_of(noint, 0, gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1000, &rx, &reply), ICE_ENOTSTUN);
+}
+END_TEST
+
+START_TEST(path_switch_after_invalidation)
+{
+	uint8_t buf[1024];
+	struct ice_tx reply;
+	struct ice_rx rx;
+	struct ice_event evs[8];
+	const struct ice_event *e;
+	struct ipc_addr ll = mkaddr("169.254.1.1", 5), other = mkaddr("198.51.100.21", 50000);
+	char s[200];
+	struct ice_cand c;
+	size_t n;
+	int ne;
+
+	ck_assert_int_eq(ice_agent_add_local(ag, ICE_CAND_HOST, &ll, 1000), ICE_EINVAL);
+	connect_direct(1000);
+	drain(evs, 8);
+	ice_cand_make_local(&c, ICE_CAND_HOST, &cl_host);
+	ice_cand_format(&c, s, sizeof(s));
+	ck_assert_int_eq(ice_agent_remove_remote(ag, s, strlen(s), 1100), ICE_OK);
+	ne = drain(evs, 8);
+	ck_assert_ptr_nonnull(find_ev(evs, ne, ICE_EV_PATH_LOST));
+	/* A new candidate gets the freed slots; its nomination is a new path. */
+	ice_cand_make_local(&c, ICE_CAND_HOST, &other);
+	ice_cand_format(&c, s, sizeof(s));
+	ck_assert_int_eq(ice_agent_add_remote(ag, s, strlen(s), 1200), ICE_OK);
+	n = peer_request(&cl, buf, sizeof(buf), true, 1862270719u);
+	rx = rx_of(buf, n, gw_host, other, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1200, &rx, &reply), ICE_OK);
+	ne = drain(evs, 8);
+	e = find_ev(evs, ne, ICE_EV_NOMINATED);
+	ck_assert_ptr_nonnull(e);
+	ck_assert(ice_addr_equal(&e->remote, &other));
+	/* Not failed: a nominated pair exists. */
+	ice_agent_tick(ag, 1300);
+	ne = drain(evs, 8);
+	ck_assert_ptr_null(find_ev(evs, ne, ICE_EV_FAILED));
+}
+END_TEST
+
 START_TEST(candidate_timeout)
 {
 	struct ice_event evs[8];
@@ -1094,6 +1209,8 @@ ice_suite(void)
 	tcase_add_test(tc, consent_lost);
 	tcase_add_test(tc, idle_timings);
 	tcase_add_test(tc, invalidated_remote);
+	tcase_add_test(tc, wire_layout);
+	tcase_add_test(tc, path_switch_after_invalidation);
 	tcase_add_test(tc, candidate_timeout);
 	tcase_add_test(tc, match_helpers);
 	tcase_add_test(tc, gen_credentials);
