@@ -114,6 +114,7 @@ EXTRA = {
     "id-override": "FIREZONE_ID overrides the persisted ID",
     "timeout": "connect timeout 5 s (hang) is transient",
     "lifecycle": "the gateway survives all of it and exits 0 on SIGTERM",
+    "codec": "WebSocket framing: fragments with a ping inside; protocol errors close 1002/1007 and reconnect",
 }
 
 
@@ -896,6 +897,35 @@ class Main(Scenario):
         self.reconnect("incomplete", "incomplete JSON frame", lambda: e.c("send", text='{"event":"init","payload":{'))
         self.reconnect("oversize", "2 MB message", lambda: e.c("send", big=2000000), close_code=1009)
         self.addr_check("reinit", D, "init applied after each reconnect")
+
+        # ---- WebSocket framing errors (RFC 6455): fail with 1002/1007, reconnect
+        def b64(b):
+            return base64.b64encode(b).decode()
+        conn = e.status()["conn"]
+        s = e.seq()
+        text = P.encode(P.frame("init", P.init("100.64.0.98", "fd00:2021:1111::98"))).encode()
+        for f in (dict(opcode=1, b64=b64(text[:20]), fin=False), dict(opcode=9, b64=b64(b"mid")),
+                  dict(opcode=0, b64=b64(text[20:]), fin=True)):
+            e.c("frame", **f)
+        pong = e.wait(kind="frame", opcode="pong", after=s, timeout=5)
+        R.check("codec", pong is not None and base64.b64decode(pong["data_b64"]) == b"mid",
+                "a ping between two fragments of a message is answered at once")
+        self.addr_check("codec", {"100.64.0.98/32", "fd00:2021:1111::98/128"}, "and the fragmented init applied")
+        same_connection(e, conn, s, "fragments with a ping in between", "codec")
+        for what, frames, code in (
+                ("masked frame from the portal", [dict(opcode=1, b64=b64(b"{}"), mask=True)], 1002),
+                ("reserved bit set", [dict(opcode=1, b64=b64(b"{}"), rsv=4)], 1002),
+                ("reserved opcode 3", [dict(opcode=3, b64=b64(b"x"))], 1002),
+                ("continuation without a message", [dict(opcode=0, b64=b64(b"x"))], 1002),
+                ("new message inside a fragmented one", [dict(opcode=1, b64=b64(b'{"a"'), fin=False),
+                                                         dict(opcode=1, b64=b64(b"x"))], 1002),
+                ("fragmented ping", [dict(opcode=9, b64=b64(b"x"), fin=False)], 1002),
+                ("ping of 126 bytes", [dict(opcode=9, b64=b64(b"x" * 126))], 1002),
+                ("text frame with invalid UTF-8", [dict(opcode=1, b64=b64(b'{"a":"\xff"}'))], 1007),
+                ("close code 999", [dict(opcode=8, b64=b64((999).to_bytes(2, "big")))], 1002),
+                ("close frame of one byte", [dict(opcode=8, b64=b64(b"\x03"))], 1002),
+                ("close reason with invalid UTF-8", [dict(opcode=8, b64=b64(b"\x03\xe8\xff"))], 1007)):
+            self.reconnect("codec", what, lambda: [e.c("frame", **f) for f in frames], close_code=code)
 
         # ---- the whole log of this process
         check_frames(e, "one process, %d connections" % e.status()["connections"])
