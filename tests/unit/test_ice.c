@@ -941,6 +941,81 @@ START_TEST(path_switch_after_invalidation)
 }
 END_TEST
 
+
+/* RFC 5769 section 2.1: sample request with short-term credentials. */
+static const uint8_t rfc5769_req[] = {
+	0x00, 0x01, 0x00, 0x58, 0x21, 0x12, 0xa4, 0x42,
+	0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae,
+	0x80, 0x22, 0x00, 0x10, 0x53, 0x54, 0x55, 0x4e, 0x20, 0x74, 0x65, 0x73,
+	0x74, 0x20, 0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74,
+	0x00, 0x24, 0x00, 0x04, 0x6e, 0x00, 0x01, 0xff,
+	0x80, 0x29, 0x00, 0x08, 0x93, 0x2f, 0xf9, 0xb1, 0x51, 0x26, 0x3b, 0x36,
+	0x00, 0x06, 0x00, 0x09, 0x65, 0x76, 0x74, 0x6a, 0x3a, 0x68, 0x36, 0x76,
+	0x59, 0x20, 0x20, 0x20,
+	0x00, 0x08, 0x00, 0x14, 0x9a, 0xea, 0xa7, 0x0c, 0xbf, 0xd8, 0xcb, 0x56,
+	0x78, 0x1e, 0xf2, 0xb5, 0xb2, 0xd3, 0xf2, 0x49, 0xc1, 0xb5, 0x71, 0xa2,
+	0x80, 0x28, 0x00, 0x04, 0xe5, 0x7a, 0x3b, 0xcf,
+};
+
+/* RFC 5769 section 2.2: sample IPv4 response (transaction of 2.1). */
+static const uint8_t rfc5769_resp4[] = {
+	0x01, 0x01, 0x00, 0x3c, 0x21, 0x12, 0xa4, 0x42,
+	0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae,
+	0x80, 0x22, 0x00, 0x0b, 0x74, 0x65, 0x73, 0x74, 0x20, 0x76, 0x65, 0x63,
+	0x74, 0x6f, 0x72, 0x20,
+	0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43,
+	0x00, 0x08, 0x00, 0x14, 0x2b, 0x91, 0xf5, 0x99, 0xfd, 0x9e, 0x90, 0xc3,
+	0x8c, 0x74, 0x89, 0xf9, 0x2a, 0xf9, 0xba, 0x53, 0xf0, 0x6b, 0xe7, 0xd7,
+	0x80, 0x28, 0x00, 0x04, 0xc0, 0x7d, 0x4c, 0x96,
+};
+
+START_TEST(rfc5769_vectors)
+{
+	struct ice_agent *x;
+	struct ice_tx reply;
+	struct ice_rx rx;
+	uint8_t bad[sizeof(rfc5769_req)];
+	char lu[ICE_UFRAG_MAX + 1], ru[ICE_UFRAG_MAX + 1];
+	uint32_t tag;
+	/* Our tie-breaker is below the vector's: we stay controlled, answer 487. */
+	struct ice_config cfg = { .tag = 1, .tie_breaker = 1 };
+
+	ck_assert_int_eq(ice_match_username(rfc5769_req, sizeof(rfc5769_req), lu, ru), 4);
+	ck_assert_str_eq(lu, "evtj");
+	ck_assert_str_eq(ru, "h6vY");
+	ck_assert_int_eq(ice_match_txid(rfc5769_resp4, sizeof(rfc5769_resp4), &tag), ICE_OK);
+	ck_assert_uint_eq(tag, 0xb7e7a701u);
+
+	x = ice_agent_new("evtj", "VOkJxbRl1RmTxUk/WvJxBt", "h6vY", "remotepassword00000000", &cfg, 0);
+	ck_assert_ptr_nonnull(x);
+	ice_agent_add_local(x, ICE_CAND_HOST, &gw_host, 0);
+	rx = rx_of(rfc5769_req, sizeof(rfc5769_req), gw_host, cl_host, 0);
+	/* MESSAGE-INTEGRITY and FINGERPRINT of the vector verify. */
+	ck_assert_int_eq(ice_agent_receive(x, 0, &rx, &reply), ICE_OK);
+	ck_assert_uint_gt(reply.len, 0);
+	ck_assert_uint_eq(reply.data[0], 0x01);
+	ck_assert_uint_eq(reply.data[1], 0x11);	/* Binding error response: 487 */
+	ck_assert(!ice_agent_is_controlling(x));
+	/* One bit off in the HMAC: rejected (FINGERPRINT catches it first). */
+	memcpy(bad, rfc5769_req, sizeof(bad));
+	bad[sizeof(bad) - 9] ^= 0x01;
+	rx.data = bad;
+	ck_assert_int_lt(ice_agent_receive(x, 0, &rx, &reply), 0);
+	ck_assert_uint_eq(reply.len, 0);
+	ice_agent_free(x);
+
+	/* Tie-breaker above the vector's: we switch to controlling and answer. */
+	cfg.tie_breaker = 0xffffffffffffffffull;
+	x = ice_agent_new("evtj", "VOkJxbRl1RmTxUk/WvJxBt", "h6vY", "remotepassword00000000", &cfg, 0);
+	ice_agent_add_local(x, ICE_CAND_HOST, &gw_host, 0);
+	rx = rx_of(rfc5769_req, sizeof(rfc5769_req), gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(x, 0, &rx, &reply), ICE_OK);
+	ck_assert_uint_eq(reply.data[1], 0x01);	/* success */
+	ck_assert(ice_agent_is_controlling(x));
+	ice_agent_free(x);
+}
+END_TEST
+
 START_TEST(candidate_timeout)
 {
 	struct ice_event evs[8];
@@ -1211,6 +1286,7 @@ ice_suite(void)
 	tcase_add_test(tc, invalidated_remote);
 	tcase_add_test(tc, wire_layout);
 	tcase_add_test(tc, path_switch_after_invalidation);
+	tcase_add_test(tc, rfc5769_vectors);
 	tcase_add_test(tc, candidate_timeout);
 	tcase_add_test(tc, match_helpers);
 	tcase_add_test(tc, gen_credentials);
