@@ -4,8 +4,9 @@
 # NiceAgent in tests/tools/ice_nice_peer.c (controlling, trickle).
 # Scenarios: IPv4 and IPv6 loopback with aggressive and regular nomination
 # (both sides must nominate the same path and exchange a datagram on it),
-# and a client holding a wrong gateway password (nothing nominated, every
-# check rejected).  No root needed; only 127.0.0.1 and ::1 are used.
+# a peer that also starts controlled (role conflict, resolved by the
+# tie-breakers), and a client holding a wrong gateway password (nothing
+# nominated, every check rejected).  No root needed; only 127.0.0.1 and ::1 are used.
 set -u
 . "$(dirname "$0")/lib.sh"
 trap fz_cleanup EXIT INT TERM
@@ -164,6 +165,8 @@ main(int argc, char **argv)
 		args[n++] = "--timeout"; args[n++] = "20";
 		if (strcmp(mode, "regular") == 0)
 			args[n++] = "--regular";
+		if (strcmp(mode, "conflict") == 0)
+			args[n++] = "--controlled";
 		args[n] = NULL;
 		execv(peer, (char *const *)args);
 		_exit(127);
@@ -173,6 +176,8 @@ main(int argc, char **argv)
 	pin = fdopen(to_peer[1], "w");
 	pout = fdopen(from_peer[0], "r");
 	setvbuf(pin, NULL, _IOLBF, 0);
+	/* unbuffered: poll() must see every line still in the pipe */
+	setvbuf(pout, NULL, _IONBF, 0);
 
 	start = now_ms();
 	limit = start + (bad ? 5000 : 15000);
@@ -296,6 +301,7 @@ main(int argc, char **argv)
 			} else if (n == 5 && memcmp(buf, "hello", 5) == 0 && gw_nominated &&
 			    ice_addr_equal(&rx.from, &nominated)) {
 				got_hello = 1;
+				ice_agent_traffic(ag, now_ms());
 				sl = to_ss(&nominated, &ss);
 				sendto(fd, "world", 5, 0, (struct sockaddr *)&ss, sl);
 			} else {
@@ -309,8 +315,8 @@ main(int argc, char **argv)
 	while (fgets(line, sizeof(line), pout) != NULL)
 		printf("peer: %s", line);
 	waitpid(pid, NULL, 0);
-	printf("gw: answered %d checks, %d responses to ours, %d rejected (credentials)\n",
-	    answered, responses, eauth);
+	printf("gw: answered %d checks, %d responses to ours, %d rejected (credentials), %s\n",
+	    answered, responses, eauth, ice_agent_is_controlling(ag) ? "controlling" : "controlled");
 	ice_agent_free(ag);
 	if (bad)
 		return (!gw_nominated && answered == 0 && eauth > 0) ? 0 : 1;
@@ -342,5 +348,10 @@ if ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
 else
 	echo "skip: no ::1 on lo"
 fi
+# Both sides start controlled: the tie-breakers decide who switches
+# (RFC 8445 7.3.1.1 / 7.2.5.1); either way both ends nominate one path.
+for i in 1 2 3 4; do
+	run role-conflict-$i 4 conflict
+done
 run wrong-password 4 badpwd
 echo "all ICE interop scenarios passed"
