@@ -584,7 +584,7 @@ local_find(const struct ice_agent *a, enum ice_cand_type type, const struct ipc_
 
 	for (i = 0; i < ICE_MAX_LOCAL; i++)
 		if (a->local[i].in_use && a->local[i].type == type &&
-		    ice_addr_equal(&a->local[i].addr, addr))
+		    ice_cand_addr_equal(&a->local[i].addr, addr))
 			return i;
 	return -1;
 }
@@ -675,7 +675,7 @@ remote_find_addr(const struct ice_agent *a, const struct ipc_addr *addr, bool di
 
 	for (i = 0; i < ICE_MAX_REMOTE; i++)
 		if (a->remote[i].in_use && (a->remote[i].discarded != 0) == discarded &&
-		    ice_addr_equal(&a->remote[i].addr, addr))
+		    ice_cand_addr_equal(&a->remote[i].addr, addr))
 			return i;
 	return -1;
 }
@@ -1119,8 +1119,8 @@ handle_response(struct ice_agent *a, uint64_t now, const struct ice_rx *rx)
 	}
 	l = &a->local[p->local];
 	/* RFC 8445 7.2.5.2.1: the response must come back on the same path. */
-	if (!ice_addr_equal(&rx->from, &a->remote[p->remote].addr) ||
-	    !ice_addr_equal(&rx->local, &l->addr) ||
+	if (!ice_cand_addr_equal(&rx->from, &a->remote[p->remote].addr) ||
+	    !ice_cand_addr_equal(&rx->local, &l->addr) ||
 	    (rx->via_relay != 0) != (l->type == ICE_CAND_RELAY))
 		return ICE_EDROPPED;
 

@@ -56,7 +56,7 @@ ice_cand_priority(enum ice_cand_type type, int family)
 }
 
 int
-ice_addr_equal(const struct ipc_addr *a, const struct ipc_addr *b)
+ice_cand_addr_equal(const struct ipc_addr *a, const struct ipc_addr *b)
 {
 	size_t n;
 
@@ -122,11 +122,11 @@ ice_cand_make_local(struct ice_cand *c, enum ice_cand_type type,
 int
 ice_cand_same(const struct ice_cand *a, const struct ice_cand *b)
 {
-	if (a->type != b->type || !ice_addr_equal(&a->addr, &b->addr))
+	if (a->type != b->type || !ice_cand_addr_equal(&a->addr, &b->addr))
 		return 0;
 	if (a->has_raddr != b->has_raddr)
 		return 0;
-	if (a->has_raddr && !ice_addr_equal(&a->raddr, &b->raddr))
+	if (a->has_raddr && !ice_cand_addr_equal(&a->raddr, &b->raddr))
 		return 0;
 	return 1;
 }

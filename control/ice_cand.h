@@ -125,7 +125,7 @@ int ice_cand_make_local(struct ice_cand *c, enum ice_cand_type type,
 const char *ice_cand_type_name(enum ice_cand_type type);
 
 /* Same family, IP and port (pad byte ignored).  Returns 1 or 0. */
-int ice_addr_equal(const struct ipc_addr *a, const struct ipc_addr *b);
+int ice_cand_addr_equal(const struct ipc_addr *a, const struct ipc_addr *b);
 
 /*
  * Same candidate for invalidation (section 2.4): type, address and related

@@ -299,7 +299,7 @@ main(int argc, char **argv)
 				if (tag == cfg.tag && ice_agent_receive(ag, now_ms(), &rx, NULL) == ICE_OK)
 					responses++;
 			} else if (n == 5 && memcmp(buf, "hello", 5) == 0 && gw_nominated &&
-			    ice_addr_equal(&rx.from, &nominated)) {
+			    ice_cand_addr_equal(&rx.from, &nominated)) {
 				got_hello = 1;
 				ice_agent_traffic(ag, now_ms());
 				sl = to_ss(&nominated, &ss);

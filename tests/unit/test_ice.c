@@ -302,8 +302,8 @@ START_TEST(answer_nominate_direct)
 	rx = rx_of(buf, n, gw_host, cl_host, 0);
 	ck_assert_int_eq(ice_agent_receive(ag, 1100, &rx, &reply), ICE_OK);
 	ck_assert_uint_gt(reply.len, 0);
-	ck_assert(ice_addr_equal(&reply.from, &gw_host));
-	ck_assert(ice_addr_equal(&reply.to, &cl_host));
+	ck_assert(ice_cand_addr_equal(&reply.from, &gw_host));
+	ck_assert(ice_cand_addr_equal(&reply.to, &cl_host));
 	ck_assert_int_eq(reply.via_relay, 0);
 	/* Success response: integrity with the gateway's password, XOR-MAPPED = source. */
 	ck_assert_int_eq(stun_agent_validate(&cl.stun, &resp, reply.data, reply.len, NULL, NULL),
@@ -319,15 +319,15 @@ START_TEST(answer_nominate_direct)
 	ck_assert_ptr_nonnull(find_ev(evs, ne, ICE_EV_REMOTE_SOURCE));
 	e = find_ev(evs, ne, ICE_EV_NOMINATED);
 	ck_assert_ptr_nonnull(e);
-	ck_assert(ice_addr_equal(&e->local, &gw_host));
-	ck_assert(ice_addr_equal(&e->remote, &cl_host));
+	ck_assert(ice_cand_addr_equal(&e->local, &gw_host));
+	ck_assert(ice_cand_addr_equal(&e->remote, &cl_host));
 	ck_assert_int_eq(e->via_relay, 0);
 
 	/* An immediate check on that pair. */
 	ck_assert_uint_le(ice_agent_next_deadline(ag), 1100);
 	ck_assert_int_eq(ice_agent_poll_transmit(ag, 1100, &tx), 1);
-	ck_assert(ice_addr_equal(&tx.to, &cl_host));
-	ck_assert(ice_addr_equal(&tx.from, &gw_host));
+	ck_assert(ice_cand_addr_equal(&tx.to, &cl_host));
+	ck_assert(ice_cand_addr_equal(&tx.from, &gw_host));
 	/* Our request: USERNAME "cl:gw", MI with the client's pwd, ICE-CONTROLLED,
 	 * PRIORITY from the prflx type preference, no USE-CANDIDATE, FINGERPRINT. */
 	n = peer_answer(&cl, &tx, &gw_host, buf, sizeof(buf), &req);
@@ -385,20 +385,20 @@ START_TEST(nominate_relayed)
 	/* Our first check goes out through the relay. */
 	ck_assert_int_eq(ice_agent_poll_transmit(ag, 1000, &tx), 1);
 	ck_assert_int_eq(tx.via_relay, 1);
-	ck_assert(ice_addr_equal(&tx.from, &relay_addr));
-	ck_assert(ice_addr_equal(&tx.to, &cl_srflx));
+	ck_assert(ice_cand_addr_equal(&tx.from, &relay_addr));
+	ck_assert(ice_cand_addr_equal(&tx.to, &cl_srflx));
 
 	n = peer_request(&cl, buf, sizeof(buf), true, 100);
 	rx = rx_of(buf, n, relay_addr, cl_srflx, 1);
 	ck_assert_int_eq(ice_agent_receive(ag, 1200, &rx, &reply), ICE_OK);
 	ck_assert_int_eq(reply.via_relay, 1);
-	ck_assert(ice_addr_equal(&reply.from, &relay_addr));
+	ck_assert(ice_cand_addr_equal(&reply.from, &relay_addr));
 	ne = drain(evs, 8);
 	e = find_ev(evs, ne, ICE_EV_NOMINATED);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(e->via_relay, 1);
-	ck_assert(ice_addr_equal(&e->local, &relay_addr));
-	ck_assert(ice_addr_equal(&e->remote, &cl_srflx));
+	ck_assert(ice_cand_addr_equal(&e->local, &relay_addr));
+	ck_assert(ice_cand_addr_equal(&e->remote, &cl_srflx));
 	/* A request on our relayed address that did not come through the relay
 	 * has no local candidate. */
 	n = peer_request(&cl, buf, sizeof(buf), false, 100);
@@ -438,12 +438,12 @@ START_TEST(prflx_and_renomination)
 	ne = drain(evs, 8);
 	e = find_ev(evs, ne, ICE_EV_REMOTE_SOURCE);
 	ck_assert_ptr_nonnull(e);
-	ck_assert(ice_addr_equal(&e->remote, &prflx));
+	ck_assert(ice_cand_addr_equal(&e->remote, &prflx));
 	/* Higher-priority nominated pair takes over the send path. */
 	e = find_ev(evs, ne, ICE_EV_NOMINATED);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(e->via_relay, 0);
-	ck_assert(ice_addr_equal(&e->remote, &prflx));
+	ck_assert(ice_cand_addr_equal(&e->remote, &prflx));
 	/* Re-nomination of the same pair is silent. */
 	n = peer_request(&cl, buf, sizeof(buf), true, 1862270719u);
 	rx = rx_of(buf, n, gw_host, prflx, 0);
@@ -933,7 +933,7 @@ START_TEST(path_switch_after_invalidation)
 	ne = drain(evs, 8);
 	e = find_ev(evs, ne, ICE_EV_NOMINATED);
 	ck_assert_ptr_nonnull(e);
-	ck_assert(ice_addr_equal(&e->remote, &other));
+	ck_assert(ice_cand_addr_equal(&e->remote, &other));
 	/* Not failed: a nominated pair exists. */
 	ice_agent_tick(ag, 1300);
 	ne = drain(evs, 8);

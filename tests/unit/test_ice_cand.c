@@ -135,7 +135,7 @@ START_TEST(parse_fields)
 	ck_assert_int_eq(parse_str("candidate:1 1 udp 2130706431 2001:db8::1 60000 typ host", &c), ICE_OK);
 	ck_assert_int_eq(c.type, ICE_CAND_HOST);
 	ck_assert_int_eq(c.priority, 2130706431u);
-	ck_assert(ice_addr_equal(&c.addr, &want));
+	ck_assert(ice_cand_addr_equal(&c.addr, &want));
 	ck_assert_str_eq(c.foundation, "1");
 	/* str0m's trailing fields in order, upper-case UDP, a= prefix */
 	ck_assert_int_eq(parse_str("a=candidate:1 1 UDP 2130706431 2001:db8::1 60000 typ host "
