@@ -57,6 +57,8 @@ static const char *const sys_control[] = {
 	"connect", "bind", "accept4", "accept", "listen",
 	/* the User-Agent reads the kernel's release */
 	"uname",
+	/* OpenSSL's certificate store lists the CA directory on a miss */
+	"getdents64", "getdents",
 };
 
 /* Control rules with argument checks. */
