@@ -798,12 +798,13 @@ fail(struct turn_client *c, uint64_t now_ms, enum turn_reason r, int code)
 	drop_pending(c, now_ms, r, code);
 	txns_cancel(c);
 	c->state = TURN_S_FAILED;
-	c->active = -1;
 	e = ev_push(c, TURN_EV_FAILED);
 	if (e != NULL) {
 		e->reason = r;
 		e->error_code = (uint16_t)code;
 	}
+	/* section 3.9: the active server is cleared, the relay is to be removed */
+	c->active = -1;
 	wipe_credentials(c);
 }
 
@@ -829,6 +830,9 @@ start_bindings(struct turn_client *c, uint64_t now_ms)
 {
 	c->state = TURN_S_BINDING;
 	c->active = -1;
+	for (size_t i = 0; i < TURN_TXN_MAX; i++)
+		if (c->txn[i].used && c->txn[i].kind == TX_BINDING)
+			txn_free(c, &c->txn[i]);
 	for (int i = 0; i < c->n_server; i++) {
 		c->server_dead[i] = 0;
 		if (txn_start(c, now_ms, TX_BINDING, i, 0, 0) == NULL)

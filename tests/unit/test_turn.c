@@ -1416,6 +1416,164 @@ START_TEST(random_answers)
 }
 END_TEST
 
+START_TEST(stop_while_allocating)
+{
+	uint32_t v;
+
+	start(1);
+	take();
+	answer_binding(&LOCAL4);
+	event(TURN_EV_SRFLX);
+	take();
+	answer_error(401, true);
+	take();
+	expect_req(STUN_ALLOCATE, true);
+	/* the signed Allocate may have been taken: delete anyway */
+	turn_client_stop(C, NOW);
+	ck_assert_int_eq(turn_client_state(C), TURN_S_STOPPING);
+	no_event();
+	take();
+	expect_req(STUN_REFRESH, true);
+	ck_assert_int_eq(stun_message_find32(&F.req, STUN_ATTRIBUTE_LIFETIME, &v),
+	    STUN_MESSAGE_RETURN_SUCCESS);
+	ck_assert_uint_eq(v, 0);
+	answer_error(437, false);
+	event(TURN_EV_STOPPED);
+	no_tx();
+	/* the delete is not retried forever: a silent server also ends it */
+	teardown();
+	setup();
+	up(false, false);
+	turn_client_stop(C, NOW);
+	event(TURN_EV_ALLOCATION_LOST);
+	take();
+	advance(NOW + 1000);
+	advance(NOW + 1500);
+	advance(NOW + 2250);
+	advance(NOW + 3375);
+	event(TURN_EV_STOPPED);
+}
+END_TEST
+
+START_TEST(bounded_mismatch_cycles)
+{
+	struct turn_event ev;
+
+	start(1);
+	take();
+	answer_binding(&LOCAL4);
+	event(TURN_EV_SRFLX);
+	take();
+	answer_error(401, true);
+	for (int k = 0; k < 2; k++) {
+		take();
+		expect_req(STUN_ALLOCATE, true);
+		answer_error(437, false);
+		take();
+		expect_req(STUN_REFRESH, true);
+		answer_error(437, false);	/* nothing to delete: fine */
+	}
+	take();
+	expect_req(STUN_ALLOCATE, true);
+	answer_error(437, false);
+	ev = event(TURN_EV_ALLOCATE_FAILED);
+	ck_assert_int_eq(ev.reason, TURN_REASON_MISMATCH);
+	no_tx();
+}
+END_TEST
+
+START_TEST(channel_release_while_binding_and_rebind_error)
+{
+	struct turn_event ev;
+	uint64_t t0;
+
+	up(false, false);
+	/* released before the answer: no CHANNEL_BOUND, not usable */
+	ck_assert_int_eq(turn_client_bind_channel(C, NOW, &PEER1), 0x4000);
+	take();
+	ck_assert_int_eq(turn_client_release_channel(C, NOW, &PEER1), TURN_OK);
+	begin_ok();
+	ck_assert_int_eq(deliver(), TURN_OK);
+	no_event();
+	ck_assert_uint_eq(turn_client_channel_of(C, &PEER1), 0);
+	/* the re-bind of a bound channel fails: reported, number reserved */
+	t0 = NOW;
+	bind_ok(&PEER2, 0x4001);
+	advance(t0 + TURN_CHANNEL_REBIND_MS);
+	take();
+	expect_req(STUN_CHANNELBIND, true);
+	answer_error(403, false);
+	ev = event(TURN_EV_CHANNEL_FAILED);
+	ck_assert_int_eq(ev.reason, TURN_REASON_FORBIDDEN);
+	ck_assert_uint_eq(ev.channel, 0x4001);
+	ck_assert_uint_eq(turn_client_channel_of(C, &PEER2), 0);
+	/* a new peer does not get 0x4000 or 0x4001 (reserved for 15 min) */
+	{
+		struct ipc_addr p3 = mkaddr(4, "198.51.100.3", 5003);
+
+		ck_assert_int_eq(turn_client_bind_channel(C, NOW, &p3), 0x4002);
+	}
+}
+END_TEST
+
+START_TEST(refresh_answer_without_lifetime)
+{
+	uint64_t t0;
+
+	up(false, false);
+	t0 = NOW;
+	ck_assert_int_eq(turn_client_refresh(C, NOW), TURN_OK);
+	take();
+	begin_ok();
+	ck_assert_int_eq(deliver(), TURN_OK);
+	no_event();
+	/* not taken: tried again 10 s later, the allocation still expires at 600 s */
+	ck_assert_uint_eq(turn_client_next_deadline(C), t0 + TURN_REFRESH_RETRY_MS);
+	advance(t0 + TURN_REFRESH_RETRY_MS);
+	take();
+	expect_req(STUN_REFRESH, true);
+	begin_ok();
+	put32(STUN_ATTRIBUTE_LIFETIME, 3600);
+	ck_assert_int_eq(deliver(), TURN_OK);
+	ck_assert_uint_eq(turn_client_next_deadline(C), t0 + TURN_REFRESH_RETRY_MS + 1800000);
+}
+END_TEST
+
+START_TEST(binding_errors)
+{
+	struct turn_event ev;
+	struct ipc_addr got;
+
+	/* one server: a Binding error fails the relay, with the server in the event */
+	start(1);
+	take();
+	answer_error(400, false);
+	ev = event(TURN_EV_FAILED);
+	ck_assert_int_eq(ev.reason, TURN_REASON_BAD_REQUEST);
+
+	/* two servers: IPv4 errors, IPv6 answers and becomes active */
+	teardown();
+	setup();
+	start(2);
+	take();
+	save_req(&S4);
+	take();
+	save_req(&SA);
+	restore_req(&S4);
+	answer_error(500, false);
+	no_event();
+	ck_assert_int_eq(turn_client_state(C), TURN_S_BINDING);
+	restore_req(&SA);
+	answer_binding(&(struct ipc_addr){ .family = 6, .port = 7, .addr = { 0x20, 1, [15] = 2 } });
+	event(TURN_EV_SRFLX);
+	ck_assert(turn_client_active_server(C, &got));
+	ck_assert_uint_eq(got.family, 6);
+	take();
+	expect_req(STUN_ALLOCATE, false);
+	ck_assert(!memcmp(&F.req_dst, &SRV6, sizeof(SRV6)));
+}
+END_TEST
+
 /* ---- ChannelData ------------------------------------------------------------ */
 
 START_TEST(channel_data_framing)
@@ -1550,6 +1708,11 @@ turn_suite(void)
 	tcase_add_test(t, malformed_answers);
 	tcase_add_test(t, random_answers);
 	tcase_add_test(t, start_arguments);
+	tcase_add_test(t, stop_while_allocating);
+	tcase_add_test(t, bounded_mismatch_cycles);
+	tcase_add_test(t, channel_release_while_binding_and_rebind_error);
+	tcase_add_test(t, refresh_answer_without_lifetime);
+	tcase_add_test(t, binding_errors);
 	suite_add_tcase(s, t);
 
 	tcase_add_test(d, channel_data_framing);
