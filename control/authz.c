@@ -35,10 +35,6 @@ authz_init(struct authz *a)
 static void
 client_free(struct authz_client *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->n_cand; i++)
-		free(c->cand[i]);
 	free(c->res);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
@@ -231,54 +227,6 @@ authz_resource_updated(struct authz *a, const struct portal_msg_resource *res)
 		}
 	}
 	return type_mismatch ? AUTHZ_ETYPE : changed;
-}
-
-int
-authz_add_candidates(struct authz *a, const struct portal_msg_uuid *client,
-    const char (*cand)[PORTAL_MSG_CANDIDATE_MAX + 1], size_t n)
-{
-	struct authz_client *c = authz_find(a, client);
-	size_t i, k;
-	int changed = 0;
-
-	if (c == NULL)
-		return AUTHZ_ENOENT;
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < c->n_cand; k++)
-			if (strcmp(c->cand[k], cand[i]) == 0)
-				break;
-		if (k < c->n_cand || c->n_cand >= AUTHZ_CANDIDATES_MAX)
-			continue;
-		if ((c->cand[c->n_cand] = strdup(cand[i])) == NULL)
-			return AUTHZ_ENOMEM;
-		c->n_cand++;
-		changed++;
-	}
-	return changed;
-}
-
-int
-authz_remove_candidates(struct authz *a, const struct portal_msg_uuid *client,
-    const char (*cand)[PORTAL_MSG_CANDIDATE_MAX + 1], size_t n)
-{
-	struct authz_client *c = authz_find(a, client);
-	size_t i, k;
-	int changed = 0;
-
-	if (c == NULL)
-		return AUTHZ_ENOENT;
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < c->n_cand; k++) {
-			if (strcmp(c->cand[k], cand[i]) != 0)
-				continue;
-			free(c->cand[k]);
-			c->cand[k] = c->cand[--c->n_cand];
-			c->cand[c->n_cand] = NULL;
-			changed++;
-			break;
-		}
-	}
-	return changed;
 }
 
 size_t

@@ -1,8 +1,7 @@
 /*
  * authz.h - what the portal has authorized, per client, as control keeps it
  * (gateway-dataplane.md §2): the client's WireGuard peer and ICE
- * credentials, its tunnel addresses, its resources with expiry, and the
- * remote ICE candidates signalled for it.  Sans-IO: the caller passes the
+ * credentials, its tunnel addresses and its resources with expiry.  Sans-IO: the caller passes the
  * time; nothing here logs secrets or exits.
  *
  * Where this store differs from the reference on purpose:
@@ -20,7 +19,6 @@
 
 #define AUTHZ_BUCKETS 4096          /* power of two; sized for ~10k clients */
 #define AUTHZ_RESOURCES_MAX 1024    /* per client */
-#define AUTHZ_CANDIDATES_MAX 64     /* remote ICE candidates kept per client */
 
 enum authz_err {
 	AUTHZ_OK = 0,
@@ -48,8 +46,6 @@ struct authz_client {
 	struct portal_msg_ice_creds local_ice;        /* password secret */
 	size_t n_res, cap_res;
 	struct authz_resource *res;
-	size_t n_cand;
-	char *cand[AUTHZ_CANDIDATES_MAX];
 	struct authz_client *next;   /* hash chain */
 };
 
@@ -91,14 +87,6 @@ int authz_reject(struct authz *a, const struct portal_msg_uuid *client,
  * Returns the number of clients changed, or AUTHZ_ETYPE if any held it
  * with another type (those are left as they were). */
 int authz_resource_updated(struct authz *a, const struct portal_msg_resource *res);
-
-/* Remember remote ICE candidates (duplicates ignored, at most
- * AUTHZ_CANDIDATES_MAX), or forget them (invalidate).  Returns how many
- * changed, or AUTHZ_ENOENT for an unknown client. */
-int authz_add_candidates(struct authz *a, const struct portal_msg_uuid *client,
-    const char (*cand)[PORTAL_MSG_CANDIDATE_MAX + 1], size_t n);
-int authz_remove_candidates(struct authz *a, const struct portal_msg_uuid *client,
-    const char (*cand)[PORTAL_MSG_CANDIDATE_MAX + 1], size_t n);
 
 /* Callback for each expired resource (the record may go right after). */
 typedef void (*authz_expired_fn)(void *arg, const struct authz_client *c,

@@ -10,6 +10,7 @@
 #include "authz.h"
 #include "health.h"
 #include "ipc.h"
+#include "p2p.h"
 #include "portal.h"
 #include "relays.h"
 
@@ -47,12 +48,15 @@ struct ctl {
 	uint64_t msgs_ignored;
 	int dataplane_ready;       /* every UDP socket acknowledged */
 	struct health health;
+	struct p2p p2p;
 };
 
 /* dispatch.c: the one IPC dispatcher of control. */
 void ctl_ipc_readable(struct ctl *c);
 void ctl_ipc_flush(struct ctl *c);
 void ctl_ipc_send_reliable(struct ctl *c, uint16_t type, const void *payload, size_t len, int fd);
+/* A per-client message (peer_id in the header); failures end the process. */
+void ctl_ipc_send_peer(struct ctl *c, uint16_t type, uint32_t peer_id, const void *payload, size_t len);
 
 /* sockets.c: create the two UDP sockets (p2p-wire.md §1.1) and hand them
  * to the dataplane.  Returns the number created. */

@@ -13,6 +13,8 @@
 #include "control.h"
 #include "log.h"
 
+static void ctl_ipc_sent(struct ctl *c, uint16_t type, int rc);
+
 void
 ctl_ipc_flush(struct ctl *c)
 {
@@ -31,6 +33,18 @@ ctl_ipc_send_reliable(struct ctl *c, uint16_t type, const void *payload, size_t 
 {
 	int rc = ipc_send(&c->ipc, type, 0, payload, len, fd, 1);
 
+	ctl_ipc_sent(c, type, rc);
+}
+
+void
+ctl_ipc_send_peer(struct ctl *c, uint16_t type, uint32_t peer_id, const void *payload, size_t len)
+{
+	ctl_ipc_sent(c, type, ipc_send(&c->ipc, type, peer_id, payload, len, -1, 1));
+}
+
+static void
+ctl_ipc_sent(struct ctl *c, uint16_t type, int rc)
+{
 	if (rc == IPC_EOF) {
 		ctl_stop(c, c->stopping ? c->exit_code : 1, "the dataplane has gone");
 		return;
@@ -126,13 +140,17 @@ on_udp_rx(struct ctl *c, const struct ipc_msg *m)
 	char from[ADDR_STRLEN];
 
 	memcpy(&rx, m->payload, sizeof(rx));
-	if (rx.kind == IPC_UDP_KIND_RELAY)
+	if (rx.kind == IPC_UDP_KIND_RELAY) {
 		c->udp_rx_relay++;
-	else
-		c->udp_rx_stun++;
-	/* ICE and TURN are not part of this build; the datagram is counted. */
-	log_debug("udp: %u-byte STUN datagram from %s, no ICE agent to take it",
-	    (unsigned)rx.len, addr_fmt(&rx.from, from, sizeof(from)));
+		log_debug("udp: %u-byte datagram from relay %s: no TURN client in this build",
+		    (unsigned)rx.len, addr_fmt(&rx.from, from, sizeof(from)));
+		return;
+	}
+	c->udp_rx_stun++;
+	log_debug("udp: %u-byte STUN datagram from %s", (unsigned)rx.len,
+	    addr_fmt(&rx.from, from, sizeof(from)));
+	if (c->portal_live)
+		p2p_stun_rx(&c->p2p, &rx, m->payload + sizeof(rx));
 }
 
 void
@@ -170,6 +188,13 @@ ctl_ipc_readable(struct ctl *c)
 		case IPC_D2C_UDP_RX:
 			on_udp_rx(c, &m);
 			break;
+		case IPC_D2C_PEER_EVENT: {
+			struct ipc_d2c_peer_event e;
+			memcpy(&e, m.payload, sizeof(e));
+			if (c->portal_live)
+				p2p_peer_event(&c->p2p, m.hdr.peer_id, &e);
+			break;
+		}
 		case IPC_D2C_IFACE_RESULT: {
 			struct ipc_d2c_iface_result r;
 			memcpy(&r, m.payload, sizeof(r));

@@ -5,9 +5,8 @@
  * go to the dataplane at once; relays and authorizations are kept here for
  * the TURN, ICE and policy work that consumes them).
  *
- * Nothing here answers the portal on behalf of parts the gateway does not
- * run yet: a flow is recorded, but flow_authorized / connection_ready are
- * only sent once ICE and WireGuard can actually carry the client.
+ * A flow is answered (flow_authorized / connection_ready) once its ICE
+ * agent and WireGuard peer exist; the path follows when ICE nominates one.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <json-c/json.h>
 #include <openssl/crypto.h>
 
 #include "control.h"
@@ -117,6 +117,7 @@ grant(struct ctl *c, const struct portal_msg_uuid *client, const struct in_addr 
 		    rid, cid, rc == AUTHZ_EFULL ? "too many resources" : "out of memory");
 		return;
 	}
+	p2p_grant(&c->p2p, client, res, has_exp, exp);
 	log_info("client %s authorized for resource %s (%s, expires %s) via %s; %u filter(s)", cid, rid,
 	    res->type == PORTAL_MSG_RES_DNS ? res->address :
 	    res->type == PORTAL_MSG_RES_CIDR ? res->address : "internet",
@@ -124,44 +125,61 @@ grant(struct ctl *c, const struct portal_msg_uuid *client, const struct in_addr 
 }
 
 static void
+reply(struct ctl *c, const char *event, json_object *payload)
+{
+	if (payload == NULL || portal_push(&c->portal, event, payload) < 0)
+		log_warnx("portal: cannot queue %s", event);
+	if (payload != NULL)
+		json_object_put(payload);
+}
+
+static void
 on_authorize_flow(struct ctl *c, const struct portal_msg_authorize_flow *f)
 {
-	struct authz_client *cl = authz_find(&c->authz, &f->client.id);
+	struct p2p_conn *conn = p2p_find(&c->p2p, &f->client.id);
 	char cid[PORTAL_MSG_UUID_STRLEN];
+	json_object *o = NULL;
+	int created = 0;
 
+	fmt_uuid(&f->client.id, cid);
 	/* Only a connection with other local ICE credentials is new (§2.3). */
-	if ((cl == NULL || !cl->has_local_ice ||
-	    strcmp(cl->local_ice.username, f->gateway_ice.username) != 0 ||
-	    strcmp(cl->local_ice.password, f->gateway_ice.password) != 0) &&
+	if ((conn == NULL || strcmp(conn->local.username, f->gateway_ice.username) != 0 ||
+	    strcmp(conn->local.password, f->gateway_ice.password) != 0) &&
 	    need_relay(c, "authorize_flow"))
 		return;
-	if (authz_set_peer(&c->authz, &f->client, &f->client_ice, &f->gateway_ice) != AUTHZ_OK) {
-		log_warnx("portal: authorize_flow: out of memory");
+	if (authz_set_peer(&c->authz, &f->client, &f->client_ice, &f->gateway_ice) != AUTHZ_OK ||
+	    (conn = p2p_connect(&c->p2p, &f->client, &f->client_ice, &f->gateway_ice, &created)) == NULL) {
+		log_warnx("client %s: cannot set up the connection; no flow_authorized", cid);
 		return;
 	}
 	grant(c, &f->client.id, &f->client.ipv4, &f->client.ipv6, &f->resource, f->has_expires_at,
 	    f->expires_at, "authorize_flow");
-	fmt_uuid(&f->client.id, cid);
-	log_info("client %s: flow recorded; flow_authorized is sent once ICE and WireGuard can carry it",
-	    cid);
+	if (portal_msg_build_flow_authorized(f->ref, &o) == 0)
+		reply(c, "flow_authorized", o);
+	log_info("client %s: flow authorized (%s connection)", cid, created ? "new" : "existing");
 }
 
 static void
 on_request_connection(struct ctl *c, const struct portal_msg_request_connection *r)
 {
+	struct p2p_conn *conn;
 	char cid[PORTAL_MSG_UUID_STRLEN];
+	json_object *o = NULL;
+	int created = 0;
 
+	fmt_uuid(&r->client.id, cid);
 	if (need_relay(c, "request_connection"))
 		return;
-	if (authz_set_peer(&c->authz, &r->client, &r->client_ice, NULL) != AUTHZ_OK) {
-		log_warnx("portal: request_connection: out of memory");
+	if (authz_set_peer(&c->authz, &r->client, &r->client_ice, NULL) != AUTHZ_OK ||
+	    (conn = p2p_connect(&c->p2p, &r->client, &r->client_ice, NULL, &created)) == NULL) {
+		log_warnx("client %s: cannot set up the connection; no connection_ready", cid);
 		return;
 	}
 	grant(c, &r->client.id, &r->client.ipv4, &r->client.ipv6, &r->resource, r->has_expires_at,
 	    r->expires_at, "request_connection");
-	fmt_uuid(&r->client.id, cid);
-	log_info("client %s: connection request recorded; connection_ready is sent once ICE and "
-	    "WireGuard can carry it", cid);
+	if (portal_msg_build_connection_ready(r->ref, &conn->local, &o) == 0)
+		reply(c, "connection_ready", o);
+	log_info("client %s: connection accepted (legacy flow)", cid);
 }
 
 static void
@@ -172,6 +190,7 @@ on_reject_access(struct ctl *c, const struct portal_msg_reject_access *r)
 
 	fmt_uuid(&r->client_id, cid);
 	fmt_uuid(&r->resource_id, rid);
+	p2p_revoke(&c->p2p, &r->client_id, &r->resource_id);
 	if (authz_reject(&c->authz, &r->client_id, &r->resource_id, &gone) != AUTHZ_OK) {
 		log_debug("portal: reject_access for unknown client %s / resource %s ignored", cid, rid);
 		return;
@@ -187,6 +206,16 @@ on_resource_updated(struct ctl *c, const struct portal_msg_resource *r)
 	int n = authz_resource_updated(&c->authz, r);
 
 	fmt_uuid(&r->id, rid);
+	if (n > 0) {
+		struct authz_client *cl;
+		size_t b, k;
+		for (b = 0; b < AUTHZ_BUCKETS; b++)
+			for (cl = c->authz.b[b]; cl != NULL; cl = cl->next)
+				for (k = 0; k < cl->n_res; k++)
+					if (memcmp(cl->res[k].desc.id.b, r->id.b, 16) == 0)
+						p2p_grant(&c->p2p, &cl->id, &cl->res[k].desc,
+						    cl->res[k].has_expiry, cl->res[k].expires_at);
+	}
 	if (n == AUTHZ_ETYPE)
 		log_errorx("portal: resource_updated changes the type of resource %s; refused", rid);
 	else
@@ -196,16 +225,7 @@ on_resource_updated(struct ctl *c, const struct portal_msg_resource *r)
 static void
 on_candidates(struct ctl *c, const struct portal_msg_ice_candidates *ic, int add)
 {
-	char cid[PORTAL_MSG_UUID_STRLEN];
-	int n;
-
-	fmt_uuid(&ic->client_id, cid);
-	n = add ? authz_add_candidates(&c->authz, &ic->client_id, ic->candidates, ic->n_candidates) :
-	    authz_remove_candidates(&c->authz, &ic->client_id, ic->candidates, ic->n_candidates);
-	if (n < 0)
-		log_debug("portal: ICE candidates for unknown client %s ignored", cid);
-	else
-		log_debug("client %s: %d remote candidate(s) %s", cid, n, add ? "added" : "invalidated");
+	p2p_remote_candidates(&c->p2p, &ic->client_id, ic->candidates, ic->n_candidates, add);
 }
 
 static void
@@ -366,6 +386,7 @@ ctl_session_start(struct ctl *c)
 		return;
 	}
 	c->portal_live = 1;
+	p2p_init(&c->p2p, c);
 	/* The token now lives only in the portal's request target. */
 	OPENSSL_cleanse(c->cfg.token, sizeof(c->cfg.token));
 	c->ev_tick = event_new(c->base, -1, EV_PERSIST, tick_cb, c);
@@ -411,6 +432,7 @@ ctl_session_stop(struct ctl *c)
 		c->ev_tick = NULL;
 	}
 	if (c->portal_live) {
+		p2p_free(&c->p2p);
 		portal_free(&c->portal);
 		c->portal_live = 0;
 	}

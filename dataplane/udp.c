@@ -15,6 +15,7 @@
 #include "dataplane.h"
 #include "demux.h"
 #include "log.h"
+#include "udpsend.h"
 
 #define UDP_BATCH 32
 #define UDP_BUF 65535
@@ -122,57 +123,12 @@ int
 dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
     const uint8_t *data, size_t len)
 {
-	union {
-		struct cmsghdr align;
-		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	} cbuf;
-	struct sockaddr_storage ss;
-	struct msghdr mh;
-	struct iovec iov;
-	struct cmsghdr *c;
-	socklen_t sl;
-	int i, fd = -1;
+	int i;
 
 	for (i = 0; i < dp->nudp; i++)
 		if (dp->udp[i].family == to->family)
-			fd = dp->udp[i].fd;
-	if (fd < 0 || (sl = addr_to_sockaddr(to, &ss)) == 0) {
-		dp->ctr.udp_send_errors++;
-		return -1;
-	}
-	iov.iov_base = (void *)(uintptr_t)data;
-	iov.iov_len = len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &ss;
-	mh.msg_namelen = sl;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (local != NULL && local->family == to->family) {
-		/* Answer from the address the peer used (host candidates). */
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.b;
-		c = (struct cmsghdr *)cbuf.b;
-		if (to->family == 4) {
-			struct in_pktinfo pi;
-			memset(&pi, 0, sizeof(pi));
-			memcpy(&pi.ipi_spec_dst, local->addr, 4);
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		} else {
-			struct in6_pktinfo pi6;
-			memset(&pi6, 0, sizeof(pi6));
-			memcpy(&pi6.ipi6_addr, local->addr, 16);
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi6));
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi6));
-			memcpy(CMSG_DATA(c), &pi6, sizeof(pi6));
-		}
-	}
-	if (sendmsg(fd, &mh, MSG_DONTWAIT) < 0) {
+			break;
+	if (i == dp->nudp || udp_send_from(dp->udp[i].fd, to, local, data, len) < 0) {
 		dp->ctr.udp_send_errors++;
 		return -1;
 	}

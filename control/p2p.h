@@ -1,0 +1,91 @@
+/*
+ * p2p.h - one ICE connection per client (p2p-wire.md §2): the controlled
+ * ICE agent, the WireGuard peer it carries in the dataplane, and the
+ * signalling through the portal (candidates, flow_authorized,
+ * connection_ready).  Glue around control/ice.c; STUN arrives from the
+ * dataplane over IPC and leaves through control's duplicate sockets.
+ */
+#ifndef FZ_P2P_H
+#define FZ_P2P_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipc_msg.h"
+#include "portal_types.h"
+
+struct ctl;
+struct ice_agent;
+struct event;
+
+#define P2P_BUCKETS 4096     /* power of two */
+#define P2P_HOSTS_MAX 16     /* shared host candidates */
+#define P2P_PENDING_MAX 16   /* candidate changes batched per step */
+
+struct p2p;
+
+struct p2p_conn {
+	struct p2p *owner;
+	struct portal_msg_uuid client_id;
+	uint32_t peer_id;           /* the dataplane's handle */
+	uint32_t tag;               /* ICE transaction tag */
+	struct ice_agent *agent;
+	struct event *ev;
+	int nominated;
+	struct portal_msg_ice_creds local;   /* password secret */
+	size_t n_add, n_del;        /* candidate strings to signal */
+	char add[P2P_PENDING_MAX][128];
+	char del[P2P_PENDING_MAX][128];
+	struct p2p_conn *next_client, *next_tag, *next_ufrag, *next_peer;
+};
+
+struct p2p {
+	struct ctl *ctl;
+	struct p2p_conn *by_client[P2P_BUCKETS];
+	struct p2p_conn *by_tag[P2P_BUCKETS];
+	struct p2p_conn *by_ufrag[P2P_BUCKETS];
+	struct p2p_conn *by_peer[P2P_BUCKETS];
+	size_t n;
+	uint32_t next_peer_id, next_tag;
+	size_t n_hosts;
+	struct ipc_addr hosts[P2P_HOSTS_MAX];   /* shared host candidates */
+	uint64_t stun_unmatched;
+};
+
+/* Set up; seeds host candidates from the interface addresses (before the
+ * sandbox: getifaddrs needs a netlink socket). */
+void p2p_init(struct p2p *p, struct ctl *c);
+void p2p_free(struct p2p *p);
+
+/*
+ * A new flow (authorize_flow) or a legacy connection request: create or
+ * keep the client's connection.  local == NULL (legacy) makes the gateway
+ * pick its own credentials, returned in *used.  Returns the connection or
+ * NULL on failure.
+ */
+struct p2p_conn *p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
+    const struct portal_msg_ice_creds *remote, const struct portal_msg_ice_creds *local,
+    int *created);
+
+struct p2p_conn *p2p_find(const struct p2p *p, const struct portal_msg_uuid *client);
+
+/* Tell the dataplane about a grant or a revocation for a connected client. */
+void p2p_grant(struct p2p *p, const struct portal_msg_uuid *client,
+    const struct portal_msg_resource *res, int has_expiry, int64_t expires_at);
+void p2p_revoke(struct p2p *p, const struct portal_msg_uuid *client,
+    const struct portal_msg_uuid *resource);
+
+/* Remote candidates from the portal. */
+void p2p_remote_candidates(struct p2p *p, const struct portal_msg_uuid *client,
+    const char (*cand)[PORTAL_MSG_CANDIDATE_MAX + 1], size_t n, int add);
+
+/* A STUN datagram the dataplane received (not from a relay). */
+void p2p_stun_rx(struct p2p *p, const struct ipc_d2c_udp_rx *rx, const uint8_t *data);
+
+/* The dataplane's report about a peer. */
+void p2p_peer_event(struct p2p *p, uint32_t peer_id, const struct ipc_d2c_peer_event *ev);
+
+/* Unit-testable: can this address be a host candidate? */
+int p2p_host_ok(const struct ipc_addr *a);
+
+#endif
