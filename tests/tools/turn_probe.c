@@ -14,6 +14,9 @@
  *   --mode ok        allocate, bind two channels, ChannelData both ways,
  *                    release + re-bind, Refresh, stop (delete)      [default]
  *   --mode badpass   expect TURN_EV_FAILED with "credentials"
+ *   --dump FILE      write every datagram to FILE, one per line: "> hex" sent to
+ *                    the server, "< hex" received from it (the transcript in
+ *                    tests/fixtures/turn/ was recorded this way)
  *   --mode loss      allocate, print "allocated", wait for SIGUSR1 (the
  *                    server has been killed), Refresh, expect TURN_EV_FAILED
  *                    with "timeout" within 10 s
@@ -58,6 +61,19 @@ static struct turn_client *C;
 static volatile sig_atomic_t got_usr1;
 static struct turn_event last_ev;
 static int n_ok_inputs;
+static FILE *dump;
+
+static void
+dump_dgram(char dir, const uint8_t *p, size_t n)
+{
+	if (dump == NULL)
+		return;
+	fprintf(dump, "%c ", dir);
+	for (size_t i = 0; i < n; i++)
+		fprintf(dump, "%02x", p[i]);
+	fprintf(dump, "\n");
+	fflush(dump);
+}
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -224,6 +240,7 @@ flush(void)
 			die("no socket for %s", fmt(&tx.dst));
 		if (sendto(fd, tx.data, tx.len, 0, (struct sockaddr *)&ss, sl) < 0)
 			die("sendto %s: %s", fmt(&tx.dst), strerror(errno));
+		dump_dgram('>', tx.data, tx.len);
 	}
 }
 
@@ -285,6 +302,8 @@ run_until(int want, uint64_t limit_ms)
 			if (r < 0)
 				continue;
 			from_ss(&from, &ss);
+			if (turn_client_is_server(C, &from))
+				dump_dgram('<', buf, (size_t)r);
 			if (r > 0 && buf[0] >= 0x40 && buf[0] <= 0x4F && turn_client_is_server(C, &from)) {
 				memcpy(cd_buf, buf, (size_t)r);
 				cd_len = (int)r;
@@ -311,6 +330,7 @@ send_channel_data(uint16_t ch, const char *msg)
 	sl = to_ss(&srv, &ss);
 	if (sendto(sock[srv.family == 4 ? 0 : 1], buf, (size_t)n, 0, (struct sockaddr *)&ss, sl) != n)
 		die("sendto: %s", strerror(errno));
+	dump_dgram('>', buf, (size_t)n);
 }
 
 /* Data from the client through channel ch must reach peer k from the relayed address. */
@@ -395,6 +415,10 @@ main(int argc, char **argv)
 			cfg.password = argv[i + 1];
 		} else if (strcmp(argv[i], "--realm") == 0) {
 			cfg.realm = argv[i + 1];
+		} else if (strcmp(argv[i], "--dump") == 0) {
+			dump = fopen(argv[i + 1], "w");
+			if (dump == NULL)
+				die("cannot write %s", argv[i + 1]);
 		} else if (strcmp(argv[i], "--mode") == 0) {
 			mode = argv[i + 1];
 		} else {

@@ -12,6 +12,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1574,6 +1575,198 @@ START_TEST(binding_errors)
 }
 END_TEST
 
+/* ---- a recorded coturn session -------------------------------------------- */
+
+#define COTURN_FIXTURE "tests/fixtures/turn/coturn-4.6.1-session.txt"
+#define COTURN_USER "gwuser"
+#define COTURN_PASS "s3cretPW-gw"
+
+struct dgram {
+	char dir;
+	size_t n;
+	uint8_t b[1200];
+};
+
+static size_t
+load_transcript(struct dgram *d, size_t max)
+{
+	char path[512], line[4096];
+	const char *top = getenv("FZ_TOP");
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", top != NULL ? top : ".", COTURN_FIXTURE);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	while (fgets(line, sizeof(line), f) != NULL && n < max) {
+		size_t len = strcspn(line, "\r\n");
+
+		if (len < 4 || (line[0] != '>' && line[0] != '<') || line[1] != ' ')
+			continue;
+		d[n].dir = line[0];
+		d[n].n = (len - 2) / 2;
+		ck_assert_uint_le(d[n].n, sizeof(d[n].b));
+		for (size_t i = 0; i < d[n].n; i++) {
+			unsigned v;
+
+			ck_assert_int_eq(sscanf(line + 2 + 2 * i, "%2x", &v), 1);
+			d[n].b[i] = (uint8_t)v;
+		}
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Offset of the first attribute of `type`, or 0. */
+static size_t
+attr_offset(const uint8_t *b, size_t n, uint16_t type)
+{
+	size_t off = 20;
+
+	while (off + 4 <= n) {
+		uint16_t t = (uint16_t)(b[off] << 8 | b[off + 1]);
+		size_t alen = (size_t)(b[off + 2] << 8 | b[off + 3]);
+
+		if (t == type)
+			return off;
+		off += 4 + ((alen + 3) & ~(size_t)3);
+	}
+	return 0;
+}
+
+/*
+ * Make the agent expect an answer to this recorded request: strip its
+ * MESSAGE-INTEGRITY/FINGERPRINT and sign it again (the bytes must come out
+ * identical, which also re-checks our request against the key).
+ */
+static void
+resign_request(StunAgent *a, const struct dgram *req)
+{
+	static uint8_t buf[1200];
+	StunMessage m;
+	size_t cut = attr_offset(req->b, req->n, STUN_ATTRIBUTE_MESSAGE_INTEGRITY);
+	bool had_mi = cut != 0;
+
+	if (!had_mi)
+		cut = attr_offset(req->b, req->n, STUN_ATTRIBUTE_FINGERPRINT);
+	ck_assert_uint_gt(cut, 0);
+	memcpy(buf, req->b, req->n);
+	buf[2] = (uint8_t)((cut - 20) >> 8);
+	buf[3] = (uint8_t)(cut - 20);
+	memset(&m, 0, sizeof(m));
+	m.agent = a;
+	m.buffer = buf;
+	m.buffer_len = sizeof(buf);
+	a->usage_flags = STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT;
+	ck_assert_uint_eq(stun_agent_finish_message(a, &m,
+	    had_mi ? (const uint8_t *)COTURN_PASS : NULL, had_mi ? strlen(COTURN_PASS) : 0),
+	    req->n);
+	ck_assert_mem_eq(buf, req->b, req->n);
+}
+
+START_TEST(coturn_recorded_session)
+{
+	static struct dgram d[64];
+	static const uint16_t known[] = {
+		/* as turn.c: comprehension-required attributes it accepts */
+		0x0001, 0x0006, 0x0008, 0x0009, 0x000A, 0x000C, 0x000D, 0x0012, 0x0013,
+		0x0014, 0x0015, 0x0016, 0x0017, 0x0018, 0x0019, 0x001A, 0x0020, 0x0022, 0
+	};
+	size_t n = load_transcript(d, 64);
+	int responses = 0, signed_ = 0, channel_data = 0, saw401 = 0, saw_alloc = 0;
+
+	ck_assert_uint_ge(n, 16);
+	for (size_t i = 0; i < n; i++) {
+		StunAgent a;
+		StunMessage m = { 0 };
+		const struct dgram *r = &d[i], *q = NULL;
+		bool has_mi, has_fp;
+		int code;
+		uint32_t lifetime;
+
+		if (r->dir != '<')
+			continue;
+		if (r->b[0] >= 0x40) {
+			uint16_t ch;
+			const uint8_t *pl;
+			int len = turn_channel_data_decode(r->b, r->n, &ch, &pl);
+
+			ck_assert_int_gt(len, 0);
+			ck_assert(ch == 0x4000 || ch == 0x4001);
+			ck_assert(len == 16 && memcmp(pl, ch == 0x4000 ? "peer-0-to-client" :
+			    "peer-1-to-client", 16) == 0);
+			channel_data++;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (d[j].dir == '>' && d[j].n >= 20 && memcmp(d[j].b + 4, r->b + 4, 16) == 0)
+				q = &d[j];
+		ck_assert_msg(q != NULL, "answer %zu matches no request", i);
+		ck_assert_int_eq(stun_message_validate_buffer_length(r->b, r->n, true), (int)r->n);
+
+		stun_agent_init(&a, known, STUN_COMPATIBILITY_RFC5389,
+		    STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS);
+		resign_request(&a, q);
+		m.buffer = (uint8_t *)r->b;
+		m.buffer_len = r->n;
+		has_mi = stun_message_has_attribute(&m, STUN_ATTRIBUTE_MESSAGE_INTEGRITY);
+		has_fp = stun_message_has_attribute(&m, STUN_ATTRIBUTE_FINGERPRINT);
+		/* the flags turn.c uses for this answer */
+		a.usage_flags = STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS |
+		    (has_fp ? STUN_AGENT_USAGE_USE_FINGERPRINT : 0) |
+		    (has_mi && attr_offset(q->b, q->n, STUN_ATTRIBUTE_MESSAGE_INTEGRITY) ? 0 :
+		    STUN_AGENT_USAGE_IGNORE_CREDENTIALS);
+		ck_assert_int_eq(stun_agent_validate(&a, &m, r->b, r->n, NULL, NULL),
+		    STUN_VALIDATION_SUCCESS);
+		responses++;
+		if (has_mi && !(a.usage_flags & STUN_AGENT_USAGE_IGNORE_CREDENTIALS)) {
+			/* coturn signed it with MD5(user:realm:pass): a changed byte fails */
+			uint8_t bad[1200];
+			StunAgentUsageFlags fl = a.usage_flags;
+			StunMessage mb = { 0 };
+			size_t mi = attr_offset(r->b, r->n, STUN_ATTRIBUTE_MESSAGE_INTEGRITY);
+			size_t blen = mi + 24;	/* up to the end of MESSAGE-INTEGRITY */
+
+			signed_++;
+			memcpy(bad, r->b, blen);
+			bad[mi + 10] ^= 0x01;
+			bad[2] = (uint8_t)((blen - 20) >> 8);
+			bad[3] = (uint8_t)(blen - 20);
+			resign_request(&a, q);
+			a.usage_flags = fl & ~STUN_AGENT_USAGE_USE_FINGERPRINT;
+			ck_assert_int_eq(stun_agent_validate(&a, &mb, bad, blen, NULL, NULL),
+			    STUN_VALIDATION_UNAUTHORIZED);
+		}
+		if (stun_message_get_class(&m) == STUN_ERROR) {
+			char realm[64];
+
+			ck_assert_int_eq(stun_message_find_error(&m, &code), STUN_MESSAGE_RETURN_SUCCESS);
+			ck_assert_int_eq(code, 401);
+			ck_assert(stun_message_has_attribute(&m, STUN_ATTRIBUTE_NONCE));
+			ck_assert_int_eq(stun_message_find_string(&m, STUN_ATTRIBUTE_REALM, realm,
+			    sizeof(realm)), STUN_MESSAGE_RETURN_SUCCESS);
+			ck_assert_str_eq(realm, "firezone");
+			saw401++;
+		} else if (stun_message_get_method(&m) == STUN_ALLOCATE) {
+			ck_assert(stun_message_has_attribute(&m, STUN_ATTRIBUTE_XOR_RELAYED_ADDRESS));
+			ck_assert_int_eq(stun_message_find32(&m, STUN_ATTRIBUTE_LIFETIME, &lifetime),
+			    STUN_MESSAGE_RETURN_SUCCESS);
+			ck_assert_uint_eq(lifetime, 600);
+			saw_alloc++;
+		} else if (stun_message_get_method(&m) == STUN_REFRESH) {
+			ck_assert_int_eq(stun_message_find32(&m, STUN_ATTRIBUTE_LIFETIME, &lifetime),
+			    STUN_MESSAGE_RETURN_SUCCESS);
+		}
+	}
+	ck_assert_int_eq(responses, 8);
+	ck_assert_int_eq(saw401, 1);
+	ck_assert_int_eq(saw_alloc, 1);
+	ck_assert_int_ge(signed_, 5);
+	ck_assert_int_eq(channel_data, 2);
+}
+END_TEST
+
 /* ---- ChannelData ------------------------------------------------------------ */
 
 START_TEST(channel_data_framing)
@@ -1693,6 +1886,7 @@ turn_suite(void)
 	tcase_add_test(v, rfc5769_request_short_term);
 	tcase_add_test(v, rfc5769_request_long_term);
 	tcase_add_test(v, rfc5769_responses);
+	tcase_add_test(v, coturn_recorded_session);
 	suite_add_tcase(s, v);
 
 	tcase_add_checked_fixture(t, setup, teardown);
