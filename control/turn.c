@@ -479,7 +479,12 @@ chans_reset(struct turn_client *c)
 	c->n_pending = 0;
 }
 
-/* The channel leaves use: its number is reserved if the server saw it. */
+/*
+ * The channel leaves use.  If the server may have seen it, the number stays
+ * reserved for TURN_CHANNEL_REUSE_MS and stays attached to its peer: a
+ * server refuses to bind that peer to another number meanwhile (400), so
+ * the same peer asking again gets the same number back.
+ */
 static void
 chan_forget(struct turn_client *c, uint16_t i, uint64_t now_ms)
 {
@@ -487,12 +492,12 @@ chan_forget(struct turn_client *c, uint16_t i, uint64_t now_ms)
 
 	if (ch->state == CH_PENDING && c->n_pending > 0)
 		c->n_pending--;
-	hash_remove(c, i);
 	if (ch->used) {
 		ch->state = CH_COOLING;
 		ch->due_ms = now_ms + TURN_CHANNEL_REUSE_MS;
 		list_append(c, LS_COOL, i);
 	} else {
+		hash_remove(c, i);
 		ch->state = CH_FREE;
 		list_append(c, LS_FREE, i);
 	}
@@ -1122,10 +1127,8 @@ turn_client_release_channel(struct turn_client *c, uint64_t now_ms, const struct
 		chan_forget(c, (uint16_t)i, now_ms);
 		break;
 	default:
-		/* keep it findable for the same peer while it cools down */
-		c->chan[i].state = CH_COOLING;
-		c->chan[i].due_ms = now_ms + TURN_CHANNEL_REUSE_MS;
-		list_append(c, LS_COOL, (uint16_t)i);
+		c->chan[i].used = 1;
+		chan_forget(c, (uint16_t)i, now_ms);
 		break;
 	}
 	return TURN_OK;

@@ -135,8 +135,9 @@ enum turn_event_type {
 	TURN_EV_ALLOCATE_FAILED,
 	/* channel is now usable towards addr (the peer). */
 	TURN_EV_CHANNEL_BOUND,
-	/* The channel towards addr failed or was dropped; its number is no
-	 * longer usable (reason, error_code). */
+	/* The channel towards addr failed or was dropped; it is not usable
+	 * (reason, error_code).  Asking for the same peer again within
+	 * TURN_CHANNEL_REUSE_MS gets the same number back. */
 	TURN_EV_CHANNEL_FAILED,
 	/* Terminal: remove this relay (reason; TURN_REASON_CREDENTIALS when the
 	 * credentials expired or were refused: fresh ones come from the

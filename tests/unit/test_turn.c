@@ -1513,7 +1513,19 @@ START_TEST(channel_release_while_binding_and_rebind_error)
 		struct ipc_addr p3 = mkaddr(4, "198.51.100.3", 5003);
 
 		ck_assert_int_eq(turn_client_bind_channel(C, NOW, &p3), 0x4002);
+		take();
+		begin_ok();
+		ck_assert_int_eq(deliver(), TURN_OK);
+		event(TURN_EV_CHANNEL_BOUND);
 	}
+	/* the failed peer asks again: the same number (a server would refuse
+	 * another one while it may still hold the old binding) */
+	ck_assert_int_eq(turn_client_bind_channel(C, NOW, &PEER2), 0x4001);
+	take();
+	expect_req(STUN_CHANNELBIND, true);
+	begin_ok();
+	ck_assert_int_eq(deliver(), TURN_OK);
+	ck_assert_uint_eq(turn_client_channel_of(C, &PEER2), 0x4001);
 }
 END_TEST
 
