@@ -1295,6 +1295,18 @@ on_channel_success(struct turn_client *c, uint64_t now_ms, uint16_t i)
 	list_append(c, LS_REBIND, i);
 }
 
+/* A challenge that cannot be answered: the relay fails (or, while
+ * stopping, the stop ends). */
+static void
+challenge_failed(struct turn_client *c, uint64_t now_ms, uint8_t kind, enum turn_reason r,
+    int code)
+{
+	if (kind == TX_STOP)
+		stopped(c);
+	else
+		fail(c, now_ms, r, code);
+}
+
 /* 401 (request without NONCE) or 438: take the nonce, re-send. */
 static void
 on_challenge(struct turn_client *c, uint64_t now_ms, struct turn_txn *t, StunMessage *msg,
@@ -1310,16 +1322,16 @@ on_challenge(struct turn_client *c, uint64_t now_ms, struct turn_txn *t, StunMes
 	realm = stun_message_find(msg, STUN_ATTRIBUTE_REALM, &rlen);
 	txn_free(c, t);
 	if (nonce == NULL || nlen == 0 || nlen > TURN_NONCE_MAX) {
-		fail(c, now_ms, TURN_REASON_BAD_RESPONSE, code);
+		challenge_failed(c, now_ms, kind, TURN_REASON_BAD_RESPONSE, code);
 		return;
 	}
 	if (realm != NULL && (rlen != c->realm_len || memcmp(realm, c->realm, rlen) != 0)) {
 		/* section 3.3: never answer another realm with our credentials */
-		fail(c, now_ms, TURN_REASON_REALM, code);
+		challenge_failed(c, now_ms, kind, TURN_REASON_REALM, code);
 		return;
 	}
 	if (challenges + 1 > CHALLENGES_MAX) {
-		fail(c, now_ms, TURN_REASON_CHALLENGE_LOOP, code);
+		challenge_failed(c, now_ms, kind, TURN_REASON_CHALLENGE_LOOP, code);
 		return;
 	}
 	memcpy(c->nonce, nonce, nlen);
@@ -1340,7 +1352,7 @@ on_challenge(struct turn_client *c, uint64_t now_ms, struct turn_txn *t, StunMes
 		    c->realm_len) != STUN_MESSAGE_RETURN_SUCCESS ||
 		    stun_message_append_bytes(&c->chal, STUN_ATTRIBUTE_NONCE, c->nonce,
 		    c->nonce_len) != STUN_MESSAGE_RETURN_SUCCESS) {
-			fail(c, now_ms, TURN_REASON_ERROR, code);
+			challenge_failed(c, now_ms, kind, TURN_REASON_ERROR, code);
 			return;
 		}
 	}
@@ -1352,7 +1364,7 @@ on_challenge(struct turn_client *c, uint64_t now_ms, struct turn_txn *t, StunMes
 		if (kind == TX_CHANNEL)
 			chan_failed(c, chan, now_ms, TURN_REASON_ERROR, 0);
 		else
-			fail(c, now_ms, TURN_REASON_ERROR, 0);
+			challenge_failed(c, now_ms, kind, TURN_REASON_ERROR, 0);
 	}
 }
 
@@ -1403,7 +1415,8 @@ on_error(struct turn_client *c, uint64_t now_ms, struct turn_txn *t, StunMessage
 	enum turn_reason r = reason_of_code(code);
 	char b[ADDR_BUF];
 
-	if (kind == TX_STOP) {
+	if (kind == TX_STOP && code != 438 && (code != 401 || t->authed)) {
+		/* deleted, already gone, or refused: we are done either way */
 		txn_free(c, t);
 		stopped(c);
 		return;

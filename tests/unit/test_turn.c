@@ -1453,6 +1453,23 @@ START_TEST(stop_while_allocating)
 	advance(NOW + 2250);
 	advance(NOW + 3375);
 	event(TURN_EV_STOPPED);
+
+	/* a stale nonce on the delete: re-sent with the new one */
+	teardown();
+	setup();
+	up(false, false);
+	turn_client_stop(C, NOW);
+	event(TURN_EV_ALLOCATION_LOST);
+	take();
+	strcpy(F.nonce, "3e4c1a2b-0000-4000-8000-0000000000ff");
+	answer_error(438, true);
+	no_event();
+	take();
+	expect_req(STUN_REFRESH, true);
+	begin_ok();
+	put32(STUN_ATTRIBUTE_LIFETIME, 0);
+	ck_assert_int_eq(deliver(), TURN_OK);
+	event(TURN_EV_STOPPED);
 }
 END_TEST
 
