@@ -82,17 +82,17 @@ TITLES = {
     20: "init: tun-firezone has exactly A/32 and B/128, peer routes",
     21: "broken init ignored, init without relays accepted",
     22: "unknown event ignored, connection kept",
-    23: "authorize_flow with a relay: flow_authorized (not sent by this build)",
-    24: "broadcast_ice_candidates after authorize_flow (no ICE in this build)",
-    25: "second authorize_flow reuses the connection (no ICE in this build)",
+    23: "authorize_flow with a relay: one flow_authorized with the same ref",
+    24: "broadcast_ice_candidates for [client.id], sorted unique candidate: strings",
+    25: "second authorize_flow, same ICE credentials, no relay left: flow_authorized again",
     26: "authorize_flow without relays: immediate reconnect, same URL, join",
     27: "request_connection without relays: immediate reconnect",
     28: "after that reconnect and an init with a relay, authorize_flow is accepted",
     29: "requests while reconnecting cause no extra attempt",
-    30: "request_connection with a relay: connection_ready (not sent by this build)",
+    30: "request_connection with a relay: connection_ready with ref and ice_parameters",
     31: "allow_access: no outbound message",
     32: "reject_access, resource_updated, ice_candidates, ... : no reply",
-    33: "relay removed: broadcast_invalidated_ice_candidates (no ICE in this build)",
+    33: "relay removed: broadcast_invalidated_ice_candidates of its relay candidates",
     34: "error replies from the portal: no reconnect, no exit",
     35: "heartbeat reply with a string ref is ignored: reconnect after 5 s",
     36: "public_key/external_id kept across reconnects; new key after restart",
@@ -109,7 +109,6 @@ EXTRA = {
     "oversize": "oversize message: close 1009 and reconnect",
     "ping": "WebSocket ping answered with a pong, otherwise ignored",
     "garbage": "garbage text and binary frames ignored and logged",
-    "quiet": "no flow_authorized / connection_ready sent; the flow is logged as recorded",
     "fatal-line": "fatal conditions log a one-line reason",
     "id-override": "FIREZONE_ID overrides the persisted ID",
     "timeout": "connect timeout 5 s (hang) is transient",
@@ -665,6 +664,13 @@ class Main(Scenario):
 
     def setup(self):
         self.ns = self.netns()
+        # An interface besides lo, so that the gateway has host candidates.
+        for cmd in (["ip", "link", "add", "lan0", "type", "veth", "peer", "name", "lan1"],
+                    ["ip", "addr", "add", "192.0.2.10/24", "dev", "lan0"],
+                    ["ip", "addr", "add", "2001:db8::10/64", "dev", "lan0", "nodad"],
+                    ["ip", "link", "set", "lan1", "up"],
+                    ["ip", "link", "set", "lan0", "up"]):
+            run(["ip", "netns", "exec", self.ns.name] + cmd)
         # Over TLS the emulator listens on ::1 only: portal.test resolves to
         # 127.0.0.1 first (refused), then ::1.
         self.e = self.emu(self.ns, "portal", "--token", TOKEN, "--gateway-id", FZ_ID, "--name", NAME,
@@ -831,6 +837,8 @@ class Main(Scenario):
         # ---- section 4.5: no relay known
         X = "0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58"
         Y = "3b7e1c2d-9f8a-4e6b-a5c4-d3e2f1a0b9c8"
+        Z = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+        W = "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2918"
         s = e.seq()
         up, init = self.reconnect(26, "authorize_flow with no relay known",
                                   lambda: e.c("push", event="authorize_flow", build="authorize_flow",
@@ -868,43 +876,81 @@ class Main(Scenario):
         self.addr_check("reinit", D, "init of the new connection (new addresses) applied")
         R.check("reinit", gw.wait_log(r"init: tunnel addresses 100\.64\.0\.99 .*1 relay\(s\) offered \(1 new", 5),
                 "the new init's relay is known", gw.tail(3))
+        # A flow with a relay known: flow_authorized with the ref unchanged,
+        # then candidates for that client.
         conn = e.status()["conn"]
         s = e.seq()
-        n = len(gw.grep(r"flow recorded"))
-        e.c("push", event="authorize_flow", build="authorize_flow", args={"client_id": X, "resource": res})
-        R.check(28, self._count_eventually(r"client %s: flow recorded" % X, n + 1),
-                "authorize_flow with a relay known: accepted and logged as recorded", gw.tail(3))
-        n = len(gw.grep(r"connection request recorded"))
-        e.c("push", event="request_connection", build="request_connection",
-            args={"client_id": Y, "resource": res, "ice_parameters": ICE_OFFER})
-        R.check("quiet", self._count_eventually(r"client %s: connection request recorded" % Y, n + 1),
-                "request_connection with a relay known: logged as recorded", gw.tail(3))
-        quiet_outbound(e, s, 1.5, "authorize_flow and request_connection with a relay: no flow_authorized, "
-                       "connection_ready or candidates (deferred until ICE)", "quiet")
-        same_connection(e, conn, s, "authorize_flow with a relay known", 28)
-        # The relay goes away: no reconnect by itself (4.5 rule 5); the
-        # existing connection of X (same ICE credentials) needs no relay;
-        # a new client does.
-        s = e.seq()
+        af1 = P.authorize_flow(client_id=X, resource=res)
+        e.push("authorize_flow", af1)
+        fa = e.wait("flow_authorized", 5, after=s)
+        R.check(23, fa is not None and fa["json"]["topic"] == "gateway" and fa["json"]["payload"] == {"ref": af1["ref"]}
+                and '"ref":%s' % json.dumps(af1["ref"]) in fa["raw"],
+                "authorize_flow with a relay known: flow_authorized with payload {\"ref\": <the ref sent>}",
+                "got %s" % (fa and fa["raw"]))
+        if fa is not None:
+            rep = e.wait("phx_reply", 5, dir="p2g", match={"json.ref": fa["json"]["ref"]})
+            R.check(23, rep is not None and rep["json"]["payload"]["status"] == "ok",
+                    "the emulator recognised the ref (ok reply)", "reply %s" % (rep and rep["raw"]))
+        R.check(23, bool(gw.wait_log(r"client %s: flow authorized \(new connection\)" % X, 3)),
+                "logged: flow authorized (new connection)", gw.tail(3))
+        bc = e.wait("broadcast_ice_candidates", 5, after=s)
+        cands = bc["json"]["payload"].get("candidates") if bc else None
+        R.check(24, bc is not None and bc["json"]["payload"].get("client_ids") == [X] and isinstance(cands, list)
+                and cands and all(isinstance(c, str) and c.startswith("candidate:") for c in cands)
+                and cands == sorted(set(cands)),
+                "broadcast_ice_candidates for [client.id] with sorted, unique candidate: strings (%d)"
+                % len(cands or []), "got %s" % (bc and bc["raw"][:300]))
+        # Every relay gone, then the same client again with the same ICE
+        # credentials and another resource, before ICE gives up (10 s):
+        # the connection is reused, no relay needed, no reconnect.
         e.push("relays_presence", P.relays_presence(disconnected_ids=[relay["id"]]))
-        R.check(26, gw.wait_log(r"relays_presence: 1 relay\(s\) gone", 5), "relays_presence removes the relay",
+        R.check(25, gw.wait_log(r"relays_presence: 1 relay\(s\) gone", 5), "relays_presence removes the relay",
                 gw.tail(3))
+        af2 = P.authorize_flow(client_id=X, resource=P.cidr_resource(address="10.2.0.0/16"))
+        e.push("authorize_flow", af2)
+        fa2 = e.wait("flow_authorized", 5, after=s, match={"json.payload.ref": af2["ref"]})
+        R.check(25, fa2 is not None and gw.wait_log(r"client %s: flow authorized \(existing connection\)" % X, 3),
+                "second authorize_flow, same client and ICE credentials, no relay left: flow_authorized, "
+                "existing connection", gw.tail(4))
         time.sleep(0.5)
-        same_connection(e, conn, s, "last relay removed by relays_presence", 26)
-        n = len(gw.grep(r"flow recorded"))
-        e.c("push", event="authorize_flow", build="authorize_flow",
-            args={"client_id": X, "resource": P.cidr_resource(address="10.2.0.0/16")})
-        R.check(25, self._count_eventually(r"client %s: flow recorded" % X, n + 1),
-                "second authorize_flow for the same client and ICE credentials, no relay left: "
-                "accepted (existing connection reused)", gw.tail(3))
-        time.sleep(0.5)
-        same_connection(e, conn, s, "authorize_flow reusing the connection", 25)
+        R.check(23, len(e.records("flow_authorized", after=s)) == 2, "exactly one flow_authorized per authorize_flow")
+        same_connection(e, conn, s, "last relay removed by relays_presence, connection reused", 25)
+        # A new client now needs a relay: reconnect at once (4.5), no answer.
+        s = e.seq()
         self.reconnect(26, "authorize_flow for a new client after relays_presence removed the last relay",
-                       lambda: e.c("push", event="authorize_flow", build="authorize_flow",
-                                   args={"client_id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
-                                         "resource": res}), window=(0, 0.25))
+                       lambda: e.push("authorize_flow", P.authorize_flow(client_id=Y, resource=res)),
+                       window=(0, 0.25))
+        R.check(26, not e.records("flow_authorized", after=s), "no flow_authorized for it")
         R.check(28, gw.wait_log(r"init: tunnel addresses 100\.64\.0\.99 .*1 relay\(s\) offered \(1 new", 5),
                 "the init after that reconnect brings the relay back", gw.tail(3))
+        conn = e.status()["conn"]
+        s = e.seq()
+        af3 = P.authorize_flow(client_id=Y, resource=res)
+        e.push("authorize_flow", af3)
+        R.check(28, e.wait("flow_authorized", 5, after=s, match={"json.payload.ref": af3["ref"]}) is not None,
+                "then authorize_flow for that client succeeds (flow_authorized)", gw.tail(3))
+        # Legacy request_connection: connection_ready with the ref and our
+        # ICE credentials.
+        rc = P.request_connection(client_id=Z, resource=res, ice_parameters=ICE_OFFER)
+        e.push("request_connection", rc)
+        cr = e.wait("connection_ready", 5, after=s)
+        ice = ((cr or {}).get("json") or {}).get("payload", {}).get("gateway_payload", {}).get(
+            "ConnectionAccepted", {}).get("ice_parameters", {})
+        R.check(30, cr is not None and cr["json"]["payload"].get("ref") == rc["ref"]
+                and isinstance(ice.get("username"), str) and ice["username"]
+                and isinstance(ice.get("password"), str) and ice["password"],
+                "request_connection: connection_ready with the ref and ConnectionAccepted.ice_parameters "
+                "%s" % ice, "got %s" % (cr and cr["raw"][:300]))
+        # An error reply to flow_authorized is only logged.
+        e.c("reply", event="flow_authorized", mode="error", reason="invalid_ref")
+        af4 = P.authorize_flow(client_id=W, resource=res)
+        e.push("authorize_flow", af4)
+        fa4 = e.wait("flow_authorized", 5, after=s, match={"json.payload.ref": af4["ref"]})
+        R.check(34, fa4 is not None and gw.wait_log(r"request %d failed: invalid_ref" % fa4["json"]["ref"], 5),
+                "error reply invalid_ref to flow_authorized: logged", gw.tail(3))
+        e.c("reply", event="flow_authorized", mode="check")
+        time.sleep(0.5)
+        same_connection(e, conn, s, "flows answered, an error reply", 34)
 
         # ---- every kind of connection loss: reconnect with backoff
         self.reconnect(19, "close 1012 from the portal", lambda: e.c("close", code=1012, reason="draining"),
@@ -1405,12 +1451,9 @@ def main():
             R.skip("id-override", "transport-independent: checked in the ws run")
         else:
             R.skip("tls", "the wss run")
-        for n, why in ((23, "this build sends no flow_authorized until ICE and WireGuard can carry the client; "
-                            "asserted that none is sent and the flow is logged as recorded"),
-                       (24, "no ICE in this build: no candidates (asserted: nothing sent)"),
-                       (25, "partly: the reuse (no relay needed, no reconnect) is checked; no flow_authorized"),
-                       (30, "no connection_ready until ICE exists; asserted that none is sent"),
-                       (33, "no ICE in this build, so no candidates to invalidate"),
+        for n, why in ((24, "the part 'at least one typ relay' needs a reachable TURN relay (not in this suite)"),
+                       (33, "needs relay candidates, i.e. a reachable TURN server and allocations "
+                            "(not in this suite)"),
                        (11, "observed for about a minute (two heartbeats, past the 37 s idle timeout), not 5 min"
                             if a.transport == "ws" else "checked in the ws run (heartbeat timing)")):
             R.skip(n, why)
