@@ -575,6 +575,7 @@ advance(uint64_t to)
 }
 
 static uint16_t RELAY_PORT = 50000;
+static uint32_t ALLOC_LIFETIME = 600;
 
 /* Allocate request -> challenge -> signed Allocate -> success. */
 static void
@@ -613,7 +614,7 @@ allocate_flow(bool dual)
 		if (dual)
 			put_xor(STUN_ATTRIBUTE_XOR_RELAYED_ADDRESS, &r6);
 		put_xor(STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, &LOCAL4);
-		put32(STUN_ATTRIBUTE_LIFETIME, 600);
+		put32(STUN_ATTRIBUTE_LIFETIME, ALLOC_LIFETIME);
 		ck_assert_int_eq(deliver(), TURN_OK);
 		ev = event(TURN_EV_ALLOCATED);
 		ck_assert(ev.has_relayed4);
@@ -621,7 +622,7 @@ allocate_flow(bool dual)
 		ck_assert_int_eq(ev.has_relayed6, dual);
 		if (dual)
 			ck_assert(!memcmp(&ev.relayed6, &r6, sizeof(r6)));
-		ck_assert_uint_eq(ev.lifetime_s, 600);
+		ck_assert_uint_eq(ev.lifetime_s, ALLOC_LIFETIME);
 	}
 	ck_assert_int_eq(turn_client_state(C), TURN_S_ALLOCATED);
 }
@@ -1214,6 +1215,57 @@ START_TEST(channel_numbers)
 		ck_assert_int_eq(ev.reason, TURN_REASON_TIMEOUT);
 	}
 	ck_assert_int_eq(turn_client_state(C), TURN_S_ALLOCATED);
+}
+END_TEST
+
+START_TEST(channel_numbers_run_out_and_recycle)
+{
+	struct turn_transmit tx;
+	struct turn_event ev;
+	struct ipc_addr p;
+	uint64_t t0;
+	int k;
+
+	ALLOC_LIFETIME = 3600;
+	up(false, false);
+	ALLOC_LIFETIME = 600;
+	t0 = NOW;
+	/* every number, in order; binds beyond the in-flight limit wait */
+	for (k = 0; k < (int)TURN_CHANNELS; k++) {
+		p = mkaddr(4, "10.0.0.0", (uint16_t)(1 + k % 60000));
+		p.addr[2] = (uint8_t)(k >> 8);
+		p.addr[3] = (uint8_t)k;
+		ck_assert_int_eq(turn_client_bind_channel(C, NOW, &p), 0x4000 + k);
+		while (turn_client_poll_transmit(C, &tx) == 1)
+			;
+	}
+	p = mkaddr(4, "10.1.0.1", 1);
+	ck_assert_int_eq(turn_client_bind_channel(C, NOW, &p), TURN_ERR_FULL);
+	/* a waiting request released: never sent, so its number is free now */
+	{
+		struct ipc_addr w = mkaddr(4, "10.0.15.255", (uint16_t)(1 + 4095));
+
+		ck_assert_int_eq(turn_client_release_channel(C, NOW, &w), TURN_OK);
+		ck_assert_int_eq(turn_client_bind_channel(C, NOW, &p), 0x4FFF);
+	}
+	/* the binds in flight time out: their numbers are reserved 15 min */
+	advance(t0 + 1000);
+	advance(t0 + 2500);
+	advance(t0 + 4750);
+	advance(t0 + 8125);
+	for (k = 0; k < TURN_TXN_MAX - 4; k++) {
+		ev = event(TURN_EV_CHANNEL_FAILED);
+		ck_assert_uint_eq(ev.channel, 0x4000 + k);
+	}
+	while (turn_client_poll_transmit(C, &tx) == 1)
+		;
+	p = mkaddr(4, "10.1.0.2", 2);
+	ck_assert_int_eq(turn_client_bind_channel(C, NOW, &p), TURN_ERR_FULL);
+	/* after the reservation the oldest reserved number goes to a new peer */
+	NOW = t0 + 8125 + TURN_CHANNEL_REUSE_MS;
+	ck_assert_int_eq(turn_client_bind_channel(C, NOW, &p), 0x4000);
+	p = mkaddr(4, "10.1.0.3", 3);
+	ck_assert_int_eq(turn_client_bind_channel(C, NOW, &p), 0x4001);
 }
 END_TEST
 
@@ -1928,6 +1980,7 @@ turn_suite(void)
 	tcase_add_test(t, refresh_deleted_and_local_expiry);
 	tcase_add_test(t, channel_numbers);
 	tcase_add_test(t, channel_release_and_reuse);
+	tcase_add_test(t, channel_numbers_run_out_and_recycle);
 	tcase_add_test(t, malformed_answers);
 	tcase_add_test(t, random_answers);
 	tcase_add_test(t, start_arguments);
