@@ -22,6 +22,17 @@
  * points into the client and stays valid until the next call that is not
  * a poll or a query.
  *
+ * Glue (control process):
+ *   - input: IPC_D2C_UDP_RX with kind IPC_UDP_KIND_RELAY, to the client
+ *     for which turn_client_is_server(from) holds (STUN from a relay
+ *     address; ChannelData stays in the dataplane);
+ *   - transmit: sendto() on control's duplicate of the UDP socket of
+ *     tx.dst's family, no source address (section 1.1);
+ *   - events: SRFLX -> srflx candidate (base = local); ALLOCATED -> relay
+ *     candidates; ALLOCATION_LOST -> withdraw them, tell the dataplane the
+ *     channels are gone; CHANNEL_BOUND -> the dataplane may use (server,
+ *     channel) for that peer; FAILED -> remove the relay (section 3.9).
+ *
  * Interop choices (section 9.3: work with the Firezone relay and coturn):
  *   - the first Allocate carries no MESSAGE-INTEGRITY (no USERNAME, REALM,
  *     NONCE): both servers answer it with 401 + REALM + NONCE;
