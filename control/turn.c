@@ -152,7 +152,6 @@ struct turn_client {
 	struct ipc_addr server[2];
 	uint8_t n_server;
 	int8_t active;			/* server index, -1 if none */
-	uint8_t server_dead[2];		/* its Binding failed */
 
 	char username[TURN_USERNAME_MAX + 1];
 	size_t username_len;
@@ -830,6 +829,21 @@ start_allocate(struct turn_client *c, uint64_t now_ms, uint8_t challenges)
 		fail(c, now_ms, TURN_REASON_ERROR, 0);
 }
 
+/*
+ * A Binding ended without an answer we can use: if no server answered and
+ * no Binding is left in flight, the relay is unreachable (section 3.9).
+ */
+static void
+binding_done(struct turn_client *c, uint64_t now_ms, enum turn_reason r, int code)
+{
+	if (c->state != TURN_S_BINDING || c->active >= 0)
+		return;
+	for (size_t i = 0; i < TURN_TXN_MAX; i++)
+		if (c->txn[i].used && c->txn[i].kind == TX_BINDING)
+			return;
+	fail(c, now_ms, r, code);
+}
+
 static void
 start_bindings(struct turn_client *c, uint64_t now_ms)
 {
@@ -838,11 +852,9 @@ start_bindings(struct turn_client *c, uint64_t now_ms)
 	for (size_t i = 0; i < TURN_TXN_MAX; i++)
 		if (c->txn[i].used && c->txn[i].kind == TX_BINDING)
 			txn_free(c, &c->txn[i]);
-	for (int i = 0; i < c->n_server; i++) {
-		c->server_dead[i] = 0;
-		if (txn_start(c, now_ms, TX_BINDING, i, 0, 0) == NULL)
-			c->server_dead[i] = 1;
-	}
+	for (int i = 0; i < c->n_server; i++)
+		(void)txn_start(c, now_ms, TX_BINDING, i, 0, 0);
+	binding_done(c, now_ms, TURN_REASON_ERROR, 0);
 }
 
 static void
@@ -1380,17 +1392,8 @@ on_give_up(struct turn_client *c, uint64_t now_ms, struct turn_txn *t)
 	txn_free(c, t);
 	switch (kind) {
 	case TX_BINDING:
-		c->server_dead[srv] = 1;
 		log_info("turn: no Binding answer from %s", srv_str(c, srv, b, sizeof(b)));
-		if (c->state == TURN_S_BINDING && c->active < 0) {
-			bool left = false;
-
-			for (size_t i = 0; i < TURN_TXN_MAX; i++)
-				if (c->txn[i].used && c->txn[i].kind == TX_BINDING)
-					left = true;
-			if (!left)
-				fail(c, now_ms, TURN_REASON_TIMEOUT, 0);
-		}
+		binding_done(c, now_ms, TURN_REASON_TIMEOUT, 0);
 		break;
 	case TX_CHANNEL:
 		chan_failed(c, chan, now_ms, TURN_REASON_TIMEOUT, 0);
@@ -1423,14 +1426,8 @@ on_error(struct turn_client *c, uint64_t now_ms, struct turn_txn *t, StunMessage
 	}
 	if (kind == TX_BINDING) {
 		txn_free(c, t);
-		c->server_dead[srv] = 1;
 		log_info("turn: Binding error %d from %s", code, srv_str(c, srv, b, sizeof(b)));
-		if (c->state == TURN_S_BINDING && c->active < 0) {
-			for (size_t i = 0; i < TURN_TXN_MAX; i++)
-				if (c->txn[i].used && c->txn[i].kind == TX_BINDING)
-					return;
-			fail(c, now_ms, r, code);
-		}
+		binding_done(c, now_ms, r, code);
 		return;
 	}
 	if (code == 401 && t->authed) {
@@ -1514,7 +1511,7 @@ on_success(struct turn_client *c, uint64_t now_ms, struct turn_txn *t, StunMessa
 
 		if (stun_usage_bind_process(msg, (struct sockaddr *)&ss, &sl, NULL, NULL) !=
 		    STUN_USAGE_BIND_RETURN_SUCCESS || !addr_from_ss(&mapped, &ss)) {
-			c->server_dead[srv] = 1;
+			binding_done(c, now_ms, TURN_REASON_BAD_RESPONSE, 0);
 			break;
 		}
 		log_debug("turn: %s sees us as %s", srv_str(c, srv, b, sizeof(b)),

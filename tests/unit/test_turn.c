@@ -1633,6 +1633,15 @@ START_TEST(binding_errors)
 	ev = event(TURN_EV_FAILED);
 	ck_assert_int_eq(ev.reason, TURN_REASON_BAD_REQUEST);
 
+	/* a Binding success without a mapped address is no answer */
+	teardown();
+	setup();
+	start(1);
+	take();
+	begin_ok();
+	ck_assert_int_eq(deliver(), TURN_OK);
+	ck_assert_int_eq(event(TURN_EV_FAILED).reason, TURN_REASON_BAD_RESPONSE);
+
 	/* two servers: IPv4 errors, IPv6 answers and becomes active */
 	teardown();
 	setup();
