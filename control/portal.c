@@ -65,6 +65,23 @@ portal_conn_name(enum portal_conn c)
 	return "?";
 }
 
+/*
+ * Up to cap - 1 bytes of a frame for a log line: printable ASCII only, so a
+ * binary message, a UTF-8 sequence cut by the limit or a terminal escape
+ * from the peer never reaches the log (JSON lines must stay valid UTF-8).
+ */
+static const char *
+log_text(const void *data, size_t len, char *buf, size_t cap)
+{
+	const unsigned char *s = data;
+	size_t i, n = len < cap - 1 ? len : cap - 1;
+
+	for (i = 0; i < n; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '?';
+	buf[n] = '\0';
+	return buf;
+}
+
 /* ---- User-Agent ----------------------------------------------------------- */
 
 static void
@@ -339,6 +356,7 @@ static void
 pump(struct portal *p)
 {
 	const char *f;
+	char lbuf[201];
 	size_t len;
 	uint64_t dl, now;
 	struct timeval tv;
@@ -350,7 +368,7 @@ pump(struct portal *p)
 			transient(p, "cannot write to the portal connection");
 			return;
 		}
-		log_debug("portal: sent %.*s", (int)(len > 200 ? 200 : len), f);
+		log_debug("portal: sent %s", log_text(f, len, lbuf, sizeof(lbuf)));
 		phoenix_session_pop(&p->sess);
 	}
 	event_del(p->ev_phx);
@@ -421,10 +439,12 @@ static void
 on_ws_event(struct portal *p, const struct ws_event *ev)
 {
 	struct phoenix_result r;
+	char lbuf[201];
 
 	switch (ev->type) {
 	case WS_EV_MESSAGE:
-		log_debug("portal: received %.*s", (int)(ev->len > 200 ? 200 : ev->len), (const char *)ev->data);
+		log_debug("portal: received %s%s", ev->opcode == WS_OP_BINARY ? "(binary) " : "",
+		    log_text(ev->data, ev->len, lbuf, sizeof(lbuf)));
 		memset(&r, 0, sizeof(r));
 		phoenix_session_input(&p->sess, now_ms(), (const char *)ev->data, ev->len, &r);
 		act(p, &r);
@@ -439,8 +459,8 @@ on_ws_event(struct portal *p, const struct ws_event *ev)
 		break;
 	case WS_EV_CLOSE:
 		send_close(p, ev->close_code == WS_CLOSE_NO_STATUS ? 0 : ev->close_code);
-		transient(p, "the portal closed the connection (code %u%s%.*s)", (unsigned)ev->close_code,
-		    ev->reason_len ? ": " : "", (int)(ev->reason_len > 80 ? 80 : ev->reason_len), ev->reason);
+		transient(p, "the portal closed the connection (code %u%s%s)", (unsigned)ev->close_code,
+		    ev->reason_len ? ": " : "", log_text(ev->reason, ev->reason_len, lbuf, 81));
 		break;
 	}
 }
