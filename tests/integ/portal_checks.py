@@ -998,6 +998,17 @@ class Main(Scenario):
         R.check(36, len(set(u["query_raw"] for u in ups)) == 1 and all(u["status"] == 101 for u in ups),
                 "%d upgrades of one process: identical query (public_key, external_id), all 101" % len(ups))
         R.check(1, all(u["problems"] == [] for u in ups), "no conformance problem in any of the %d upgrades" % len(ups))
+        bad = []
+        with open(gw.log_path, "rb") as f:
+            for line in f:
+                try:
+                    o = json.loads(line.decode("utf-8"))
+                    if not isinstance(o, dict) or set(o) != {"ts", "level", "process", "pid", "msg"}:
+                        bad.append(line[:120])
+                except ValueError:
+                    bad.append(line[:120])
+        R.check("garbage", not bad, "every gateway log line is a JSON object in valid UTF-8, whatever the "
+                "portal sent (binary, invalid UTF-8, 2 MB)", "bad lines %s" % bad[:2])
         R.check("lifecycle", gw.alive(), "gateway still running after everything")
         rc = gw.stop()
         R.check("lifecycle", rc == 0, "SIGTERM: exit status 0", "status %s" % rc)
