@@ -1306,7 +1306,7 @@ class Ident(Scenario):
     def setup(self):
         import pwd
         self.ns = self.netns()
-        self.e = self.emu(self.ns, "portal", "--name", "idgw")
+        self.e = self.emu(self.ns, "portal")
         self.state = os.path.join(TMP, "state-id")
         os.makedirs(self.state)
         pw = pwd.getpwnam("firezone-control")
@@ -1317,7 +1317,7 @@ class Ident(Scenario):
         e = self.e
         e.c("set", reset_refs=True)
         s = e.seq()
-        gw = Gw(self.ns, ["--state-dir", self.state, "-n", "idgw", "--health-check-addr", "127.0.0.1:18082"],
+        gw = Gw(self.ns, ["--state-dir", self.state, "--health-check-addr", "127.0.0.1:18082"],
                 env=self.env(FIREZONE_API_URL=self.url(e), FIREZONE_TOKEN="id-token", **env))
         j = e.wait("phx_join", 15, after=s)
         need(37, j is not None, "gateway joined", gw.tail())
@@ -1325,6 +1325,8 @@ class Ident(Scenario):
                 "a new process joins first with ref 0 and payload null", j["raw"])
         up = e.upgrades(after=s)[0]
         R.check(37, up["status"] == 101 and up["problems"] == [], "upgrade without problems", up["problems"])
+        name = dict(up["query"]).get("name")
+        R.check(1, name == socket.gethostname(), "no FIREZONE_NAME: name is the host name %r" % name)
         rc = gw.stop()
         R.check(37, rc == 0, "stopped with SIGTERM: status 0", "status %s" % rc)
         return up
@@ -1342,6 +1344,8 @@ class Ident(Scenario):
                 "second start reuses the file (same external_id, file unchanged)")
         R.check(36, up2["public_key"] != up1["public_key"] and up2["external_id"] == up1["external_id"],
                 "restart: a new public_key, the same external_id")
+        up2b = self.start(FIREZONE_ID="")
+        R.check(37, up2b["external_id"] == up1["external_id"], "an empty FIREZONE_ID counts as not set (file used)")
         up3 = self.start(FIREZONE_ID="override-id")
         R.check("id-override", up3["external_id"] == sha256hex("override-id") and open(path, "rb").read() == content,
                 "FIREZONE_ID overrides the file (external_id = sha256('override-id'), file untouched)")
