@@ -59,6 +59,10 @@ static const struct ipc_rule ipc_rules[] = {
 	    sizeof(struct ipc_c2d_grant), sizeof(struct ipc_c2d_grant), 0, PH(IPC_PH_RUN) },
 	{ IPC_C2D_REVOKE, "C2D_REVOKE", IPC_SIDE_DATAPLANE,
 	    sizeof(struct ipc_c2d_revoke), sizeof(struct ipc_c2d_revoke), 0, PH(IPC_PH_RUN) },
+	{ IPC_C2D_RELAY, "C2D_RELAY", IPC_SIDE_DATAPLANE,
+	    sizeof(struct ipc_c2d_relay), sizeof(struct ipc_c2d_relay), 0, PH(IPC_PH_RUN) },
+	{ IPC_C2D_CHANNEL, "C2D_CHANNEL", IPC_SIDE_DATAPLANE,
+	    sizeof(struct ipc_c2d_channel), sizeof(struct ipc_c2d_channel), 0, PH(IPC_PH_RUN) },
 };
 
 struct ipc_qmsg {
@@ -215,7 +219,8 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 		if ((u.from.family != 4 && u.from.family != 6) ||
 		    (u.local.family != 4 && u.local.family != 6))
 			return IPC_EPAYLOAD;
-		if (u.kind != IPC_UDP_KIND_STUN && u.kind != IPC_UDP_KIND_RELAY)
+		if (u.kind != IPC_UDP_KIND_STUN && u.kind != IPC_UDP_KIND_RELAY &&
+		    u.kind != IPC_UDP_KIND_STUN_RELAYED)
 			return IPC_EPAYLOAD;
 		return IPC_OK;
 	}
@@ -296,6 +301,21 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 	}
 	case IPC_C2D_REVOKE:
 		return h->peer_id != 0 ? IPC_OK : IPC_EPAYLOAD;
+	case IPC_C2D_RELAY: {
+		struct ipc_c2d_relay r;
+		memcpy(&r, p, sizeof(r));
+		return ((r.server.family == 4 || r.server.family == 6) && r.add <= 1 &&
+		    r.server.port != 0) ? IPC_OK : IPC_EPAYLOAD;
+	}
+	case IPC_C2D_CHANNEL: {
+		struct ipc_c2d_channel ch;
+		memcpy(&ch, p, sizeof(ch));
+		return ((ch.server.family == 4 || ch.server.family == 6) &&
+		    (ch.peer.family == 4 || ch.peer.family == 6) &&
+		    (ch.relayed.family == 4 || ch.relayed.family == 6) &&
+		    ch.peer.family == ch.relayed.family && ch.bound <= 1 &&
+		    ch.channel >= 0x4000 && ch.channel <= 0x4FFF) ? IPC_OK : IPC_EPAYLOAD;
+	}
 	case IPC_D2C_PEER_EVENT: {
 		const uint8_t *b = p;
 		return (h->peer_id != 0 && b[0] >= IPC_PEER_EV_HANDSHAKE && b[0] <= IPC_PEER_EV_GAVE_UP) ?

@@ -57,6 +57,8 @@ enum ipc_type {
 	IPC_C2D_PEER_PATH = 0x0207,
 	IPC_C2D_GRANT = 0x0208,
 	IPC_C2D_REVOKE = 0x0209,
+	IPC_C2D_RELAY = 0x020a,
+	IPC_C2D_CHANNEL = 0x020b,
 };
 
 /* First message from the dataplane: version and the WireGuard public key. */
@@ -95,6 +97,9 @@ struct ipc_d2c_socket_ack {
 /* A STUN/TURN datagram the dataplane received and hands to control. */
 #define IPC_UDP_KIND_STUN 1u    /* ICE STUN (checks, responses) */
 #define IPC_UDP_KIND_RELAY 2u   /* STUN/TURN control from a relay address */
+#define IPC_UDP_KIND_STUN_RELAYED 3u /* ICE STUN unwrapped from ChannelData:
+                                      * local = our relayed address, from =
+                                      * the peer as the relay sees it */
 struct ipc_d2c_udp_rx {
 	struct ipc_addr local; /* our address the datagram was sent to */
 	struct ipc_addr from;
@@ -216,6 +221,28 @@ struct ipc_c2d_grant {
 
 struct ipc_c2d_revoke {
 	uint8_t resource_id[16];
+};
+
+/* A relay server the dataplane must recognise as the source of TURN
+ * traffic (p2p-wire.md §1.2 steps 1-2).  add 0 removes it (and its channels). */
+struct ipc_c2d_relay {
+	struct ipc_addr server;
+	uint8_t add;
+	uint8_t pad[3];
+};
+
+/*
+ * A TURN channel bound (bound 1) or gone (bound 0) on `server`: ChannelData
+ * with `channel` from that server carries datagrams of `peer`, which reach
+ * us on our relayed address `relayed`.
+ */
+struct ipc_c2d_channel {
+	struct ipc_addr server;
+	struct ipc_addr peer;
+	struct ipc_addr relayed;
+	uint16_t channel;
+	uint8_t bound;
+	uint8_t pad;
 };
 
 #define IPC_PEER_EV_HANDSHAKE 1u   /* a handshake completed */

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "ipc.h"
 #include "peers.h"
+#include "relaytab.h"
 #include "wg_cookie.h"
 #include "wg_index.h"
 #include "wg_noise.h"
@@ -77,6 +78,13 @@ struct dp {
 	struct wg_noise_local wg_local;
 	struct wg_cookie_checker cookie_checker;
 	struct dp_peers peers;
+	struct relaytab relays;
+};
+
+/* How a datagram came: directly, or as ChannelData from a relay. */
+struct dp_via {
+	struct ipc_addr server;
+	uint16_t channel;
 };
 
 /* dispatch.c: the one IPC dispatcher of the dataplane. */
@@ -97,7 +105,7 @@ int dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr 
 int dp_tunnel_init(struct dp *dp);
 void dp_tunnel_free(struct dp *dp);
 void dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
-    uint8_t *p, size_t n);
+    const struct dp_via *via, uint8_t *p, size_t n);
 void dp_tunnel_tun_packet(struct dp *dp, uint8_t *p, size_t n);
 /* IPC handlers of the per-client messages. */
 void dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m);

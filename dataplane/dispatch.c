@@ -127,6 +127,8 @@ dp_ipc_readable(struct dp *dp)
 		case IPC_C2D_PEER_PATH:
 		case IPC_C2D_GRANT:
 		case IPC_C2D_REVOKE:
+		case IPC_C2D_RELAY:
+		case IPC_C2D_CHANNEL:
 			dp_tunnel_ipc(dp, &m);
 			break;
 		case IPC_C2D_SHUTDOWN: {

@@ -34,6 +34,9 @@ struct dp_peer {
 	struct ipc_c2d_peer_path path;
 	int has_endpoint;           /* last authenticated source, used without a path */
 	struct ipc_addr endpoint, endpoint_local;
+	int endpoint_relayed;       /* the endpoint was reached through a TURN channel */
+	struct ipc_addr endpoint_server;
+	uint16_t endpoint_channel;
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t icmp_window;       /* second of the last denied-packet replies */
 	uint32_t icmp_sent;         /* replies sent in that second */

@@ -61,25 +61,43 @@ peer_event(struct dp *dp, struct dp_peer *p, uint8_t ev)
 		dp_ipc_flush(dp);
 }
 
+/* Send bytes as ChannelData on a relay's channel. */
+static int
+send_channel(struct dp *dp, const struct ipc_addr *server, uint16_t channel, const uint8_t *buf,
+    size_t len)
+{
+	uint8_t cd[4 + TUNNEL_BUF];
+
+	if (len > TUNNEL_BUF)
+		return -1;
+	cd[0] = (uint8_t)(channel >> 8);
+	cd[1] = (uint8_t)channel;
+	cd[2] = (uint8_t)(len >> 8);
+	cd[3] = (uint8_t)len;
+	memcpy(cd + 4, buf, len);
+	return dp_udp_send(dp, server, NULL, cd, len + 4);
+}
+
+/* Answer on the way a datagram came. */
+static int
+send_back(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
+    const struct dp_via *via, const uint8_t *buf, size_t len)
+{
+	if (via != NULL)
+		return send_channel(dp, &via->server, via->channel, buf, len);
+	return dp_udp_send(dp, to, local, buf, len);
+}
+
 /* Send bytes to the client over its path (ICE nominated) or endpoint. */
 static int
 peer_send(struct dp *dp, struct dp_peer *p, uint8_t *buf, size_t len)
 {
-	if (p->has_path && p->path.via_relay) {
-		/* ChannelData: channel number, length, then the datagram. */
-		uint8_t cd[4 + TUNNEL_BUF];
-
-		if (len > TUNNEL_BUF)
-			return -1;
-		cd[0] = (uint8_t)(p->path.channel >> 8);
-		cd[1] = (uint8_t)p->path.channel;
-		cd[2] = (uint8_t)(len >> 8);
-		cd[3] = (uint8_t)len;
-		memcpy(cd + 4, buf, len);
-		return dp_udp_send(dp, &p->path.relay, NULL, cd, len + 4);
-	}
+	if (p->has_path && p->path.via_relay)
+		return send_channel(dp, &p->path.relay, p->path.channel, buf, len);
 	if (p->has_path)
 		return dp_udp_send(dp, &p->path.remote, &p->path.local, buf, len);
+	if (p->has_endpoint && p->endpoint_relayed)
+		return send_channel(dp, &p->endpoint_server, p->endpoint_channel, buf, len);
 	if (p->has_endpoint)
 		return dp_udp_send(dp, &p->endpoint, &p->endpoint_local, buf, len);
 	return -1;
@@ -209,11 +227,17 @@ peer_of(struct wg_noise_peer *np)
 }
 
 static void
-learn_endpoint(struct dp_peer *p, const struct ipc_addr *local, const struct ipc_addr *from)
+learn_endpoint(struct dp_peer *p, const struct ipc_addr *local, const struct ipc_addr *from,
+    const struct dp_via *via)
 {
 	p->has_endpoint = 1;
 	p->endpoint = *from;
 	p->endpoint_local = *local;
+	p->endpoint_relayed = via != NULL;
+	if (via != NULL) {
+		p->endpoint_server = via->server;
+		p->endpoint_channel = via->channel;
+	}
 }
 
 static void
@@ -233,7 +257,7 @@ handshake_done(struct dp *dp, struct dp_peer *p)
  * Returns 0 if the message may be processed. */
 static int
 check_macs(struct dp *dp, const uint8_t *msg, size_t n, const struct ipc_addr *local,
-    const struct ipc_addr *from, uint64_t now)
+    const struct ipc_addr *from, const struct dp_via *via, uint64_t now)
 {
 	struct sockaddr_storage ss;
 	uint8_t src[WG_COOKIE_ADDR_MAX], reply[WG_COOKIE_REPLY_LEN];
@@ -251,7 +275,7 @@ check_macs(struct dp *dp, const uint8_t *msg, size_t n, const struct ipc_addr *l
 	if (rc == WG_ERR_COOKIE_REQUIRED &&
 	    wg_cookie_create_reply(&dp->cookie_checker, msg, n, src, sl, now, reply) == WG_OK) {
 		/* Under load: prove the source address before any DH work. */
-		if (dp_udp_send(dp, from, local, reply, sizeof(reply)) == 0)
+		if (send_back(dp, from, local, via, reply, sizeof(reply)) == 0)
 			dp->ctr.wg_cookie_replies++;
 		return -1;
 	}
@@ -261,14 +285,14 @@ check_macs(struct dp *dp, const uint8_t *msg, size_t n, const struct ipc_addr *l
 
 static void
 on_initiation(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
-    uint8_t *msg, size_t n, uint64_t now)
+    const struct dp_via *via, uint8_t *msg, size_t n, uint64_t now)
 {
 	struct wg_noise_peer *np = NULL;
 	struct dp_peer *p;
 	uint8_t resp[WG_RESPONSE_LEN];
 	int rc;
 
-	if (check_macs(dp, msg, n, local, from, now) < 0)
+	if (check_macs(dp, msg, n, local, from, via, now) < 0)
 		return;
 	rc = wg_noise_consume_initiation(&dp->wg_local, msg, n, now, lookup_static, dp, &np);
 	if (rc != WG_OK || np == NULL) {
@@ -282,12 +306,11 @@ on_initiation(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr
 		log_debug("wg: peer %u: cannot answer: %s", p->id, wg_strerror(rc));
 		return;
 	}
-	learn_endpoint(p, local, from);
+	learn_endpoint(p, local, from, via);
 	wg_timers_any_authenticated_packet_received(&p->timers, now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
-	/* Answer where the initiation came from unless a relayed path is set. */
-	if ((p->has_path && p->path.via_relay ? peer_send(dp, p, resp, sizeof(resp)) :
-	    dp_udp_send(dp, from, local, resp, sizeof(resp))) == 0) {
+	/* Answer on the way the initiation came. */
+	if (send_back(dp, from, local, via, resp, sizeof(resp)) == 0) {
 		wg_timers_session_derived(&p->timers, now);
 		wg_timers_any_authenticated_packet_sent(&p->timers, now);
 		wg_timers_any_authenticated_packet_traversal(&p->timers, now);
@@ -299,13 +322,13 @@ on_initiation(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr
 
 static void
 on_response(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
-    uint8_t *msg, size_t n, uint64_t now)
+    const struct dp_via *via, uint8_t *msg, size_t n, uint64_t now)
 {
 	struct wg_noise_peer *np = NULL;
 	struct dp_peer *p;
 	int rc;
 
-	if (check_macs(dp, msg, n, local, from, now) < 0)
+	if (check_macs(dp, msg, n, local, from, via, now) < 0)
 		return;
 	rc = wg_noise_consume_response(&dp->wg_local, msg, n, now, &np);
 	if (rc != WG_OK || np == NULL) {
@@ -314,7 +337,7 @@ on_response(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *
 		return;
 	}
 	p = peer_of(np);
-	learn_endpoint(p, local, from);
+	learn_endpoint(p, local, from, via);
 	wg_timers_any_authenticated_packet_received(&p->timers, now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
 	wg_timers_handshake_complete(&p->timers, now);
@@ -357,7 +380,7 @@ send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len
 
 static void
 on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
-    uint8_t *msg, size_t n, uint64_t now)
+    const struct dp_via *via, uint8_t *msg, size_t n, uint64_t now)
 {
 	struct wg_noise_peer *np = NULL;
 	struct dp_peer *p;
@@ -375,7 +398,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 		return;
 	}
 	p = peer_of(np);
-	learn_endpoint(p, local, from);
+	learn_endpoint(p, local, from, via);
 	wg_timers_any_authenticated_packet_received(&p->timers, now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
 	if (confirmed) {
@@ -413,22 +436,22 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 
 void
 dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
-    uint8_t *p, size_t n)
+    const struct dp_via *via, uint8_t *p, size_t n)
 {
 	uint64_t now = mono_ms();
 
 	switch (wg_noise_message_type(p, n)) {
 	case WG_MSG_INITIATION:
-		on_initiation(dp, local, from, p, n, now);
+		on_initiation(dp, local, from, via, p, n, now);
 		break;
 	case WG_MSG_RESPONSE:
-		on_response(dp, local, from, p, n, now);
+		on_response(dp, local, from, via, p, n, now);
 		break;
 	case WG_MSG_COOKIE_REPLY:
 		on_cookie_reply(dp, p, n, now);
 		break;
 	case WG_MSG_DATA:
-		on_data(dp, local, from, p, n, now);
+		on_data(dp, local, from, via, p, n, now);
 		break;
 	default:
 		dp->ctr.drop_garbage++;
@@ -565,6 +588,26 @@ dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m)
 {
 	struct dp_peer *p;
 	uint32_t id = m->hdr.peer_id;
+	char b1[ADDR_STRLEN];
+
+	if (m->hdr.type == IPC_C2D_RELAY) {
+		struct ipc_c2d_relay r;
+		memcpy(&r, m->payload, sizeof(r));
+		if (relaytab_server(&dp->relays, &r.server, r.add) < 0)
+			log_warnx("turn: too many relays; %s ignored", addr_fmt(&r.server, b1, sizeof(b1)));
+		else
+			log_debug("turn: relay %s %s", addr_fmt(&r.server, b1, sizeof(b1)),
+			    r.add ? "added" : "removed");
+		return;
+	}
+	if (m->hdr.type == IPC_C2D_CHANNEL) {
+		struct ipc_c2d_channel ch;
+		memcpy(&ch, m->payload, sizeof(ch));
+		if (relaytab_channel(&dp->relays, &ch) < 0)
+			log_warnx("turn: channel 0x%04x on %s refused", ch.channel,
+			    addr_fmt(&ch.server, b1, sizeof(b1)));
+		return;
+	}
 
 	if (m->hdr.type == IPC_C2D_PEER_ADD) {
 		struct ipc_c2d_peer_add a;
@@ -610,6 +653,7 @@ int
 dp_tunnel_init(struct dp *dp)
 {
 	peers_init(&dp->peers);
+	relaytab_init(&dp->relays);
 	if (wg_index_init(&dp->wg_index, 1024) != WG_OK ||
 	    wg_noise_local_init(&dp->wg_local, NULL, &dp->wg_index, NULL) != WG_OK ||
 	    wg_cookie_checker_init(&dp->cookie_checker, dp->wg_local.pub, 0, NULL) != WG_OK)
@@ -627,6 +671,7 @@ dp_tunnel_free(struct dp *dp)
 	for (i = 0; i < PEERS_BUCKETS; i++)
 		while ((p = dp->peers.by_id[i]) != NULL)
 			peer_free(dp, p);
+	relaytab_free(&dp->relays);
 	wg_cookie_checker_wipe(&dp->cookie_checker);
 	wg_noise_local_wipe(&dp->wg_local);
 	wg_index_free(&dp->wg_index);

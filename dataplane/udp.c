@@ -77,6 +77,43 @@ forward_to_control(struct dp *dp, const struct ipc_addr *local, const struct ipc
 		dp_stop(dp, 1, "cannot forward a datagram to control");
 }
 
+/* ChannelData from a relay: unwrap and handle the inner datagram as if it
+ * came from the peer to our relayed address (p2p-wire.md §1.2 step 2). */
+static void
+handle_channel_data(struct dp *dp, const struct ipc_addr *from, const uint8_t *p, size_t n)
+{
+	const struct relay_chan *ch;
+	const uint8_t *inner;
+	struct dp_via via;
+	size_t len;
+	uint16_t num;
+
+	if (relaytab_decode(p, n, &num, &inner, &len) < 0) {
+		dp->ctr.drop_garbage++;
+		return;
+	}
+	if ((ch = relaytab_lookup(&dp->relays, from, num)) == NULL) {
+		dp->ctr.drop_no_channel++;
+		return;
+	}
+	switch (demux_classify(inner, len, 0)) {
+	case DEMUX_STUN:
+		forward_to_control(dp, &ch->relayed, &ch->peer, IPC_UDP_KIND_STUN_RELAYED, inner, len);
+		break;
+	case DEMUX_WG_INITIATION:
+	case DEMUX_WG_RESPONSE:
+	case DEMUX_WG_COOKIE:
+	case DEMUX_WG_DATA:
+		via.server = *from;
+		via.channel = num;
+		dp_tunnel_udp(dp, &ch->relayed, &ch->peer, &via, (uint8_t *)(uintptr_t)inner, len);
+		break;
+	default:
+		dp->ctr.drop_garbage++;
+		break;
+	}
+}
+
 static void
 handle_datagram(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
     const uint8_t *p, size_t n)
@@ -88,8 +125,7 @@ handle_datagram(struct dp *dp, const struct ipc_addr *local, const struct ipc_ad
 		dp->ctr.drop_local++;
 		return;
 	}
-	/* The relay set arrives with the TURN client; none is known yet. */
-	k = demux_classify(p, n, 0);
+	k = demux_classify(p, n, relaytab_is_server(&dp->relays, from));
 	switch (k) {
 	case DEMUX_DROP_OVERSIZE:
 		dp->ctr.drop_oversize++;
@@ -107,14 +143,14 @@ handle_datagram(struct dp *dp, const struct ipc_addr *local, const struct ipc_ad
 		forward_to_control(dp, local, from, IPC_UDP_KIND_STUN, p, n);
 		break;
 	case DEMUX_CHANNEL_DATA:
-		dp->ctr.drop_no_channel++;
+		handle_channel_data(dp, from, p, n);
 		break;
 	case DEMUX_WG_INITIATION:
 	case DEMUX_WG_RESPONSE:
 	case DEMUX_WG_COOKIE:
 	case DEMUX_WG_DATA:
 		/* Decrypted in place: the buffer is ours until the next read. */
-		dp_tunnel_udp(dp, local, from, (uint8_t *)(uintptr_t)p, n);
+		dp_tunnel_udp(dp, local, from, NULL, (uint8_t *)(uintptr_t)p, n);
 		break;
 	}
 }

@@ -1,0 +1,50 @@
+/*
+ * relaytab.h - the relays the dataplane recognises as TURN servers and the
+ * channels bound on them (p2p-wire.md §1.2 steps 1-2, §3.7).  Sans-IO.
+ * A channel is found in O(1) by (server address, channel number).
+ */
+#ifndef FZ_RELAYTAB_H
+#define FZ_RELAYTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipc_msg.h"
+
+#define RELAYTAB_SERVERS_MAX 64
+#define RELAYTAB_BUCKETS 4096 /* power of two */
+
+struct relay_chan {
+	struct ipc_addr server;
+	uint16_t channel;
+	struct ipc_addr peer;     /* the remote as the relay sees it */
+	struct ipc_addr relayed;  /* our relayed address it reaches */
+	struct relay_chan *next;
+};
+
+struct relaytab {
+	size_t n_servers;
+	struct ipc_addr servers[RELAYTAB_SERVERS_MAX];
+	struct relay_chan *b[RELAYTAB_BUCKETS];
+	size_t n_channels;
+};
+
+void relaytab_init(struct relaytab *t);
+void relaytab_free(struct relaytab *t);
+/* Add (add 1) or remove a server; removing drops its channels.  0 or -1 (full). */
+int relaytab_server(struct relaytab *t, const struct ipc_addr *server, int add);
+int relaytab_is_server(const struct relaytab *t, const struct ipc_addr *a);
+/* Bind (bound 1, replacing) or unbind a channel.  0, or -1 (unknown server
+ * or out of memory). */
+int relaytab_channel(struct relaytab *t, const struct ipc_c2d_channel *ch);
+const struct relay_chan *relaytab_lookup(const struct relaytab *t, const struct ipc_addr *server,
+    uint16_t channel);
+
+/*
+ * Split a ChannelData message: channel number and payload (length field
+ * checked against the datagram; UDP padding after it ignored).  0 or -1.
+ */
+int relaytab_decode(const uint8_t *p, size_t n, uint16_t *channel, const uint8_t **payload,
+    size_t *len);
+
+#endif
