@@ -656,6 +656,27 @@ bind_ok(const struct ipc_addr *peer, uint16_t want)
 	ck_assert_int_eq(stun_message_find32(&F.req, STUN_ATTRIBUTE_CHANNEL_NUMBER, &v),
 	    STUN_MESSAGE_RETURN_SUCCESS);
 	ck_assert_uint_eq(v, (uint32_t)want << 16);
+	{
+		/* libnice decodes the peer we asked for (IPv6 XORs with the id too) */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		ck_assert_int_eq(stun_message_find_xor_addr(&F.req, STUN_ATTRIBUTE_XOR_PEER_ADDRESS,
+		    &ss, &sl), STUN_MESSAGE_RETURN_SUCCESS);
+		if (peer->family == 4) {
+			const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+
+			ck_assert_int_eq(s4->sin_family, AF_INET);
+			ck_assert_uint_eq(ntohs(s4->sin_port), peer->port);
+			ck_assert_mem_eq(&s4->sin_addr, peer->addr, 4);
+		} else {
+			const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+
+			ck_assert_int_eq(s6->sin6_family, AF_INET6);
+			ck_assert_uint_eq(ntohs(s6->sin6_port), peer->port);
+			ck_assert_mem_eq(&s6->sin6_addr, peer->addr, 16);
+		}
+	}
 	begin_ok();
 	ck_assert_int_eq(deliver(), TURN_OK);
 	ev = event(TURN_EV_CHANNEL_BOUND);
