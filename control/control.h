@@ -13,6 +13,7 @@
 #include "p2p.h"
 #include "portal.h"
 #include "relays.h"
+#include "turnmgr.h"
 
 struct event_base;
 struct event;
@@ -49,6 +50,7 @@ struct ctl {
 	int dataplane_ready;       /* every UDP socket acknowledged */
 	struct health health;
 	struct p2p p2p;
+	struct turnmgr turn;
 };
 
 /* dispatch.c: the one IPC dispatcher of control. */
@@ -68,6 +70,8 @@ void ctl_session_start(struct ctl *c);
 void ctl_session_stop(struct ctl *c);
 void ctl_session_iface_result(struct ctl *c, const struct ipc_d2c_iface_result *r);
 void ctl_session_dataplane_ready(struct ctl *c);
+/* Tell systemd (STATUS=) how things stand. */
+void ctl_session_status(struct ctl *c);
 
 /* main.c: leave the event loop with an exit code. */
 void ctl_stop(struct ctl *c, int exit_code, const char *why);

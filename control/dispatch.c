@@ -142,8 +142,8 @@ on_udp_rx(struct ctl *c, const struct ipc_msg *m)
 	memcpy(&rx, m->payload, sizeof(rx));
 	if (rx.kind == IPC_UDP_KIND_RELAY) {
 		c->udp_rx_relay++;
-		log_debug("udp: %u-byte datagram from relay %s: no TURN client in this build",
-		    (unsigned)rx.len, addr_fmt(&rx.from, from, sizeof(from)));
+		if (c->portal_live)
+			turnmgr_input(c, &rx, m->payload + sizeof(rx));
 		return;
 	}
 	c->udp_rx_stun++;

@@ -20,6 +20,7 @@
 #include "ice.h"
 #include "log.h"
 #include "portal_msg.h"
+#include "turnmgr.h"
 #include "udpsend.h"
 
 #define P2P_KEEPALIVE_S 25
@@ -127,8 +128,10 @@ send_tx(struct p2p *p, const struct ice_tx *tx)
 	struct ctl_udp *u;
 
 	if (tx->via_relay) {
-		/* Relayed checks go as ChannelData through the TURN client. */
-		log_debug("p2p: relayed check dropped: no TURN allocation in this build");
+		/* ChannelData through the relay that owns our relayed address;
+		 * the first check to a peer only asks for the channel. */
+		if (turnmgr_send(p->ctl, &tx->from, &tx->to, tx->data, tx->len) < 0)
+			log_debug("p2p: relayed check waits for a TURN channel");
 		return;
 	}
 	u = &p->ctl->udp[tx->to.family == 4 ? 0 : 1];
@@ -166,6 +169,55 @@ flush_candidates(struct p2p *p, struct p2p_conn *c)
 }
 
 static void conn_remove(struct p2p *p, struct p2p_conn *c, const char *why);
+static int drain(struct p2p *p, struct p2p_conn *c);
+
+/* A path through a relay needs its channel; until then the old path stays. */
+static void
+set_relay_path(struct p2p *p, struct p2p_conn *c)
+{
+	struct ipc_c2d_peer_path pp;
+	char id[PORTAL_MSG_UUID_STRLEN], a1[ADDR_STRLEN], a2[ADDR_STRLEN];
+
+	memset(&pp, 0, sizeof(pp));
+	if (turnmgr_channel(p->ctl, &c->pending_local, &c->pending_remote, &pp.relay, &pp.channel) < 0)
+		return;
+	pp.remote = c->pending_remote;
+	pp.via_relay = 1;
+	c->pending_relay = 0;
+	ctl_ipc_send_peer(p->ctl, IPC_C2D_PEER_PATH, c->peer_id, &pp, sizeof(pp));
+	fmt_id(&c->client_id, id);
+	log_info("client %s: path chosen: relayed via %s channel 0x%04x to %s", id,
+	    addr_fmt(&pp.relay, a1, sizeof(a1)), pp.channel, addr_fmt(&pp.remote, a2, sizeof(a2)));
+}
+
+void
+p2p_channel_bound(struct p2p *p)
+{
+	struct p2p_conn *c;
+	size_t i;
+
+	for (i = 0; i < P2P_BUCKETS; i++)
+		for (c = p->by_client[i]; c != NULL; c = c->next_client)
+			if (c->pending_relay)
+				set_relay_path(p, c);
+}
+
+void
+p2p_local_candidate(struct p2p *p, int type, const struct ipc_addr *a, int add)
+{
+	struct p2p_conn *c;
+	size_t i;
+	uint64_t now = now_ms();
+
+	for (i = 0; i < P2P_BUCKETS; i++)
+		for (c = p->by_client[i]; c != NULL; c = c->next_client) {
+			if (add)
+				(void)ice_agent_add_local(c->agent, (enum ice_cand_type)type, a, now);
+			else
+				(void)ice_agent_remove_local(c->agent, (enum ice_cand_type)type, a, now);
+			(void)drain(p, c);
+		}
+}
 
 static void
 arm(struct p2p_conn *c)
@@ -204,9 +256,12 @@ drain(struct p2p *p, struct p2p_conn *c)
 				snprintf(c->del[c->n_del++], sizeof(c->del[0]), "%s", ev.cand);
 			break;
 		case ICE_EV_NOMINATED:
+			c->nominated = 1;
 			if (ev.via_relay) {
-				log_warnx("client %s: relayed path nominated but no TURN channel is "
-				    "available in this build", id);
+				c->pending_relay = 1;
+				c->pending_local = ev.local;
+				c->pending_remote = ev.remote;
+				set_relay_path(p, c);
 				break;
 			} else {
 				struct ipc_c2d_peer_path pp;
@@ -214,9 +269,9 @@ drain(struct p2p *p, struct p2p_conn *c)
 				pp.remote = ev.remote;
 				pp.local = ev.local;
 				pp.local.port = 0;
+				c->pending_relay = 0;
 				ctl_ipc_send_peer(p->ctl, IPC_C2D_PEER_PATH, c->peer_id, &pp, sizeof(pp));
 			}
-			c->nominated = 1;
 			log_info("client %s: path chosen: direct, %s -> %s", id,
 			    addr_fmt(&ev.local, a1, sizeof(a1)), addr_fmt(&ev.remote, a2, sizeof(a2)));
 			break;
@@ -351,6 +406,13 @@ p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
 	}
 	for (i = 0; i < p->n_hosts; i++)
 		(void)ice_agent_add_local(c->agent, ICE_CAND_HOST, &p->hosts[i], now);
+	{
+		/* One relay per connection (p2p-wire.md §2.3), picked by its tag. */
+		struct ipc_addr rel[2];
+		size_t k, n = turnmgr_candidates(&p->ctl->turn, c->tag, rel);
+		for (k = 0; k < n; k++)
+			(void)ice_agent_add_local(c->agent, ICE_CAND_RELAY, &rel[k], now);
+	}
 	c->next_client = p->by_client[hash_bytes(c->client_id.b, 16)];
 	p->by_client[hash_bytes(c->client_id.b, 16)] = c;
 	c->next_tag = p->by_tag[hash_bytes(&c->tag, 4)];
@@ -459,7 +521,7 @@ p2p_stun_rx(struct p2p *p, const struct ipc_d2c_udp_rx *rx, const uint8_t *data)
 	uint32_t tag;
 	uint64_t now = now_ms();
 
-	if (add_host(p, &rx->local)) {
+	if (rx->kind == IPC_UDP_KIND_STUN && add_host(p, &rx->local)) {
 		char b[ADDR_STRLEN];
 		log_debug("p2p: host candidate %s learned", addr_fmt(&rx->local, b, sizeof(b)));
 	}
@@ -468,6 +530,7 @@ p2p_stun_rx(struct p2p *p, const struct ipc_d2c_udp_rx *rx, const uint8_t *data)
 	in.len = rx->len;
 	in.local = rx->local;
 	in.from = rx->from;
+	in.via_relay = rx->kind == IPC_UDP_KIND_STUN_RELAYED;
 	/* Responses carry our tag; requests name our ufrag. */
 	if (ice_match_txid(data, rx->len, &tag) == 0) {
 		for (c = p->by_tag[hash_bytes(&tag, 4)]; c != NULL; c = c->next_tag) {

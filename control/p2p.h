@@ -32,6 +32,8 @@ struct p2p_conn {
 	struct ice_agent *agent;
 	struct event *ev;
 	int nominated;
+	int pending_relay;          /* nominated via a relay, channel not bound yet */
+	struct ipc_addr pending_local, pending_remote;
 	struct portal_msg_ice_creds local;   /* password secret */
 	size_t n_add, n_del;        /* candidate strings to signal */
 	char add[P2P_PENDING_MAX][128];
@@ -79,8 +81,16 @@ void p2p_revoke(struct p2p *p, const struct portal_msg_uuid *client,
 void p2p_remote_candidates(struct p2p *p, const struct portal_msg_uuid *client,
     const char (*cand)[PORTAL_MSG_CANDIDATE_MAX + 1], size_t n, int add);
 
-/* A STUN datagram the dataplane received (not from a relay). */
+/* A STUN datagram the dataplane received (directly, or unwrapped from a
+ * TURN channel: kind IPC_UDP_KIND_STUN_RELAYED). */
 void p2p_stun_rx(struct p2p *p, const struct ipc_d2c_udp_rx *rx, const uint8_t *data);
+
+/* A shared local candidate appeared (add 1) or went away: type 1 srflx
+ * (signalled only), 3 relay (the TURN client's allocation). */
+void p2p_local_candidate(struct p2p *p, int type, const struct ipc_addr *a, int add);
+
+/* A TURN channel was bound: finish relayed paths waiting for it. */
+void p2p_channel_bound(struct p2p *p);
 
 /* The dataplane's report about a peer. */
 void p2p_peer_event(struct p2p *p, uint32_t peer_id, const struct ipc_d2c_peer_event *ev);

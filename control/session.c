@@ -25,7 +25,6 @@
 #include "portal_msg.h"
 #include "sandbox.h"
 
-static void status_update(struct ctl *c);
 
 /* One decoded message at a time; large (tens of KiB), so not on the stack. */
 static struct portal_msg msg;
@@ -251,11 +250,13 @@ on_event(void *arg, const struct phoenix_msg *m)
 	switch (msg.type) {
 	case PORTAL_MSG_INIT:
 		on_init(c, &msg.u.init);
-		status_update(c);
+		turnmgr_sync(c);
+		ctl_session_status(c);
 		break;
 	case PORTAL_MSG_RELAYS_PRESENCE:
 		on_relays_presence(c, &msg.u.relays_presence);
-		status_update(c);
+		turnmgr_sync(c);
+		ctl_session_status(c);
 		break;
 	case PORTAL_MSG_AUTHORIZE_FLOW:
 		on_authorize_flow(c, &msg.u.authorize_flow);
@@ -287,15 +288,15 @@ on_event(void *arg, const struct phoenix_msg *m)
 	portal_msg_clear(&msg);
 }
 
-static void
-status_update(struct ctl *c)
+void
+ctl_session_status(struct ctl *c)
 {
-	char st[160];
+	char st[192];
 
-	snprintf(st, sizeof(st), "STATUS=%s; dataplane %s; %zu relay(s); %zu client(s)",
+	snprintf(st, sizeof(st), "STATUS=%s; dataplane %s; %zu relay(s), %zu allocated; %zu client(s)",
 	    c->portal_live && portal_is_joined(&c->portal) ? "joined to the portal" :
 	    "connecting to the portal", c->dataplane_ready ? "up" : "starting",
-	    relays_count(&c->relays), c->authz.n_clients);
+	    relays_count(&c->relays), turnmgr_allocated(&c->turn), c->authz.n_clients);
 	(void)notify_send(st);
 }
 
@@ -306,7 +307,7 @@ on_joined(void *arg, int joined)
 
 	if (!joined)
 		log_info("portal: left the gateway channel (connection lost)");
-	status_update(c);
+	ctl_session_status(c);
 }
 
 static void
@@ -316,7 +317,7 @@ health_state(void *arg, struct health_state *st)
 
 	st->portal_joined = c->portal_live && portal_is_joined(&c->portal);
 	st->dataplane_ready = c->dataplane_ready;
-	st->relays = relays_count(&c->relays);
+	st->relays = turnmgr_allocated(&c->turn);
 }
 
 void
@@ -325,7 +326,7 @@ ctl_session_dataplane_ready(struct ctl *c)
 	c->dataplane_ready = 1;
 	/* systemd: started (serving readiness is /readyz). */
 	(void)notify_send("READY=1");
-	status_update(c);
+	ctl_session_status(c);
 }
 
 static void
@@ -386,6 +387,7 @@ ctl_session_start(struct ctl *c)
 		return;
 	}
 	c->portal_live = 1;
+	turnmgr_init(&c->turn);
 	p2p_init(&c->p2p, c);
 	/* The token now lives only in the portal's request target. */
 	OPENSSL_cleanse(c->cfg.token, sizeof(c->cfg.token));
@@ -432,6 +434,7 @@ ctl_session_stop(struct ctl *c)
 		c->ev_tick = NULL;
 	}
 	if (c->portal_live) {
+		turnmgr_free(c);
 		p2p_free(&c->p2p);
 		portal_free(&c->portal);
 		c->portal_live = 0;

@@ -40,3 +40,34 @@ except Exception as e:
     print("error", e)
 PY
 }
+
+# coturn_start [IP]: a coturn in $FZ_NETNS listening on IP (127.0.0.1),
+# long-term credentials TURN_USER / TURN_PASS, realm firezone; sets
+# TURN_PORT and TURN_PID.
+TURN_USER=gwuser
+TURN_PASS=s3cretPW-gw
+coturn_start() {
+	_ip=${1:-127.0.0.1}
+	TURN_PORT=$(( 20000 + ($$ % 20000) ))
+	ip netns exec "$FZ_NETNS" turnserver -n --no-tls --no-dtls --no-cli --no-tcp-relay \
+		--listening-ip="$_ip" --relay-ip="$_ip" --listening-port="$TURN_PORT" \
+		--min-port=49152 --max-port=65535 --lt-cred-mech --user="$TURN_USER:$TURN_PASS" \
+		--realm=firezone --allow-loopback-peers --userdb="$FZ_TMP/turndb" \
+		--pidfile="$FZ_TMP/turnserver.pid" --log-file=stdout --simple-log \
+		>"$FZ_TMP/coturn.log" 2>&1 &
+	TURN_PID=$!
+	FZ_PIDS="$FZ_PIDS $TURN_PID"
+	_n=50
+	while [ $_n -gt 0 ]; do
+		grep -q "UDP listener opened\|Total UDP servers" "$FZ_TMP/coturn.log" 2>/dev/null && break
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	sleep 0.3
+	kill -0 "$TURN_PID" 2>/dev/null || { cat "$FZ_TMP/coturn.log"; fail "coturn did not start"; }
+}
+
+# relay_json IP:PORT: a portal relay entry for that coturn.
+relay_json() {
+	payload turn_relay addr="$1" username="$TURN_USER" password="$TURN_PASS"
+}

@@ -38,14 +38,24 @@ ok "systemd notification: READY=1 and watchdog"
 [ "$(http_code "http://$HC/readyz")" = 503 ] || fail "/readyz should be 503 without init and relays"
 ok "joined, no relay: /healthz 200, /readyz 503"
 
-emu push init "$(payload init relays="[$(payload turn_relay addr=127.0.0.1:3478)]")" >/dev/null ||
+# A relay that does not answer: offered, never allocated, still not ready.
+emu push init "$(payload init relays="[$(payload turn_relay addr=127.0.0.1:9)]")" >/dev/null ||
+	fail "cannot push init"
+sleep 1
+[ "$(http_code "http://$HC/readyz")" = 503 ] || fail "/readyz 200 with no relay allocated"
+ok "relay offered but unreachable: /readyz 503"
+
+# A real relay (coturn): allocated, ready.
+coturn_start 127.0.0.1
+emu push init "$(payload init relays="[$(relay_json 127.0.0.1:$TURN_PORT)]")" >/dev/null ||
 	fail "cannot push init"
 i=0
 until [ "$(http_code "http://$HC/readyz")" = 200 ]; do
-	i=$((i + 1)); [ $i -gt 50 ] && fail "/readyz not 200 after init with a relay"; sleep 0.1
+	i=$((i + 1)); [ $i -gt 100 ] && { grep -i 'turn\|relay' "$FZ_TMP/gw.log" | tail -5; fail "/readyz not 200 after a relay was allocated"; }; sleep 0.1
 done
-fz_wait_log "$FZ_TMP/notify.log" "STATUS=joined to the portal; dataplane up; 1 relay" 5
-ok "init with a relay: /readyz 200, STATUS updated"
+fz_wait_log "$FZ_TMP/gw.log" "relay allocated" 5
+fz_wait_log "$FZ_TMP/notify.log" "allocated" 5
+ok "relay allocated on coturn: /readyz 200, STATUS updated"
 
 # Portal gone: not ready, still alive.
 emu reject 503 >/dev/null

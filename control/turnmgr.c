@@ -1,0 +1,396 @@
+/*
+ * turnmgr.c - TURN clients per relay, glued to IPC, ICE and the portal's
+ * relay set.
+ */
+#include "turnmgr.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "addr.h"
+#include "control.h"
+#include "log.h"
+#include "portal_msg.h"
+#include "turn.h"
+#include "udpsend.h"
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void
+turnmgr_init(struct turnmgr *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+tell_dataplane_server(struct ctl *c, const struct ipc_addr *server, int add)
+{
+	struct ipc_c2d_relay r;
+
+	memset(&r, 0, sizeof(r));
+	r.server = *server;
+	r.add = (uint8_t)add;
+	ctl_ipc_send_reliable(c, IPC_C2D_RELAY, &r, sizeof(r), -1);
+}
+
+static void
+tell_dataplane_channel(struct ctl *c, struct turn_slot *s, const struct ipc_addr *server,
+    const struct ipc_addr *peer, uint16_t channel, int bound)
+{
+	struct ipc_c2d_channel ch;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.server = *server;
+	ch.peer = *peer;
+	ch.relayed = peer->family == 4 ? s->relayed4 : s->relayed6;
+	ch.channel = channel;
+	ch.bound = (uint8_t)bound;
+	if ((peer->family == 4 && !s->has4) || (peer->family == 6 && !s->has6))
+		return;
+	ctl_ipc_send_reliable(c, IPC_C2D_CHANNEL, &ch, sizeof(ch), -1);
+}
+
+static void arm(struct turn_slot *s);
+
+static void
+withdraw(struct ctl *c, struct turn_slot *s)
+{
+	size_t i;
+
+	if (!s->allocated)
+		return;
+	if (s->has4)
+		p2p_local_candidate(&c->p2p, 3, &s->relayed4, 0);
+	if (s->has6)
+		p2p_local_candidate(&c->p2p, 3, &s->relayed6, 0);
+	s->allocated = s->has4 = s->has6 = 0;
+	/* Re-registering the servers drops their channels in the dataplane. */
+	for (i = 0; i < s->n_servers; i++) {
+		tell_dataplane_server(c, &s->servers[i], 0);
+		tell_dataplane_server(c, &s->servers[i], 1);
+	}
+}
+
+static void
+drive(struct turn_slot *s)
+{
+	struct ctl *c = s->ctl;
+	struct turn_transmit tx;
+	struct turn_event ev;
+	char id[PORTAL_MSG_UUID_STRLEN], a1[ADDR_STRLEN], a2[ADDR_STRLEN];
+	struct ctl_udp *u;
+
+	portal_msg_uuid_fmt(&s->id, id);
+	while (turn_client_poll_transmit(s->tc, &tx) > 0) {
+		u = &c->udp[tx.dst.family == 4 ? 0 : 1];
+		if (u->fd < 0 || udp_send_from(u->fd, &tx.dst, NULL, tx.data, tx.len) < 0)
+			log_debug("turn: relay %s: cannot send to %s", id, addr_fmt(&tx.dst, a1, sizeof(a1)));
+	}
+	while (turn_client_poll_event(s->tc, &ev) > 0) {
+		switch (ev.type) {
+		case TURN_EV_SRFLX:
+			p2p_local_candidate(&c->p2p, 1, &ev.addr, 1);
+			log_debug("turn: relay %s: server-reflexive address %s", id,
+			    addr_fmt(&ev.addr, a1, sizeof(a1)));
+			break;
+		case TURN_EV_ALLOCATED:
+			withdraw(c, s);
+			s->allocated = 1;
+			s->has4 = ev.has_relayed4;
+			s->has6 = ev.has_relayed6;
+			s->relayed4 = ev.relayed4;
+			s->relayed6 = ev.relayed6;
+			log_info("relay allocated: %s on %s (%s%s%s)", id, addr_fmt(&ev.server, a1, sizeof(a1)),
+			    s->has4 ? addr_fmt(&s->relayed4, a2, sizeof(a2)) : "",
+			    s->has4 && s->has6 ? ", " : "", s->has6 ? "IPv6 too" : "");
+			if (s->has4)
+				p2p_local_candidate(&c->p2p, 3, &s->relayed4, 1);
+			if (s->has6)
+				p2p_local_candidate(&c->p2p, 3, &s->relayed6, 1);
+			ctl_session_status(c);
+			break;
+		case TURN_EV_ALLOCATION_LOST:
+			log_info("turn: relay %s: allocation lost (%s)", id, turn_reason_str(ev.reason));
+			withdraw(c, s);
+			ctl_session_status(c);
+			break;
+		case TURN_EV_ALLOCATE_FAILED:
+			log_warnx("turn: relay %s: allocation failed (%s, %u)", id, turn_reason_str(ev.reason),
+			    (unsigned)ev.error_code);
+			break;
+		case TURN_EV_CHANNEL_BOUND:
+			tell_dataplane_channel(c, s, &ev.server, &ev.addr, ev.channel, 1);
+			p2p_channel_bound(&c->p2p);
+			break;
+		case TURN_EV_CHANNEL_FAILED:
+			tell_dataplane_channel(c, s, &ev.server, &ev.addr, ev.channel, 0);
+			break;
+		case TURN_EV_FAILED:
+			log_warnx("turn: relay %s failed (%s); removed", id, turn_reason_str(ev.reason));
+			withdraw(c, s);
+			relays_remove(&c->relays, &s->id);
+			s->dead = 1;
+			ctl_session_status(c);
+			break;
+		case TURN_EV_STOPPED:
+			s->dead = 1;
+			break;
+		}
+	}
+	if (!s->dead)
+		arm(s);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct turn_slot *s = arg;
+
+	(void)fd;
+	(void)what;
+	turn_client_timeout(s->tc, now_ms());
+	drive(s);
+	if (s->dead)
+		turnmgr_sync(s->ctl);
+}
+
+static void
+arm(struct turn_slot *s)
+{
+	uint64_t dl = turn_client_next_deadline(s->tc), now = now_ms();
+	struct timeval tv;
+
+	if (dl == UINT64_MAX) {
+		event_del(s->ev);
+		return;
+	}
+	dl = dl > now ? dl - now : 0;
+	tv.tv_sec = (time_t)(dl / 1000);
+	tv.tv_usec = (suseconds_t)((dl % 1000) * 1000);
+	evtimer_add(s->ev, &tv);
+}
+
+static void
+slot_free(struct ctl *c, struct turn_slot *s)
+{
+	size_t i;
+
+	withdraw(c, s);
+	for (i = 0; i < s->n_servers; i++)
+		tell_dataplane_server(c, &s->servers[i], 0);
+	if (s->ev != NULL)
+		event_free(s->ev);
+	turn_client_free(s->tc);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+to_ipc(struct ipc_addr *a, const struct portal_msg_sockaddr *sa)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = sa->ip.family == AF_INET ? 4 : 6;
+	memcpy(a->addr, sa->ip.u.bytes, a->family == 4 ? 4 : 16);
+	a->port = sa->port;
+}
+
+static void
+slot_start(struct ctl *c, struct turn_slot *s, const struct portal_msg_relay *r)
+{
+	struct turn_config cfg;
+	char id[PORTAL_MSG_UUID_STRLEN];
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->in_use = 1;
+	s->id = r->id;
+	s->ctl = c;
+	memset(&cfg, 0, sizeof(cfg));
+	if (r->has_v4 && c->udp[0].fd >= 0)
+		to_ipc(&cfg.server[cfg.n_server++], &r->v4);
+	if (r->has_v6 && c->udp[1].fd >= 0)
+		to_ipc(&cfg.server[cfg.n_server++], &r->v6);
+	cfg.username = r->username;
+	cfg.password = r->password;
+	portal_msg_uuid_fmt(&r->id, id);
+	s->tc = turn_client_new();
+	s->ev = evtimer_new(c->base, timer_cb, s);
+	if (cfg.n_server == 0 || s->tc == NULL || s->ev == NULL ||
+	    turn_client_start(s->tc, now_ms(), &cfg) != TURN_OK) {
+		log_warnx("turn: cannot start a client for relay %s", id);
+		s->dead = 1;
+		return;
+	}
+	s->n_servers = cfg.n_server;
+	for (i = 0; i < cfg.n_server; i++) {
+		s->servers[i] = cfg.server[i];
+		tell_dataplane_server(c, &cfg.server[i], 1);
+	}
+	log_debug("turn: relay %s: client started", id);
+	drive(s);
+}
+
+void
+turnmgr_sync(struct ctl *c)
+{
+	struct turnmgr *m = &c->turn;
+	size_t i, k;
+
+	for (k = 0; k < RELAYS_MAX; k++) {
+		struct turn_slot *s = &m->s[k];
+		if (!s->in_use)
+			continue;
+		if (s->dead) {
+			slot_free(c, s);
+			continue;
+		}
+		if (relays_find(&c->relays, &s->id) == NULL) {
+			/* The portal withdrew it: release the allocation. */
+			turn_client_stop(s->tc, now_ms());
+			drive(s);
+			slot_free(c, s);
+		}
+	}
+	for (i = 0; i < c->relays.n; i++) {
+		const struct portal_msg_relay *r = &c->relays.v[i];
+		struct turn_slot *free_slot = NULL;
+		for (k = 0; k < RELAYS_MAX; k++) {
+			if (m->s[k].in_use && memcmp(m->s[k].id.b, r->id.b, 16) == 0)
+				break;
+			if (!m->s[k].in_use && free_slot == NULL)
+				free_slot = &m->s[k];
+		}
+		if (k == RELAYS_MAX && free_slot != NULL)
+			slot_start(c, free_slot, r);
+	}
+}
+
+void
+turnmgr_input(struct ctl *c, const struct ipc_d2c_udp_rx *rx, const uint8_t *data)
+{
+	size_t k;
+
+	for (k = 0; k < RELAYS_MAX; k++) {
+		struct turn_slot *s = &c->turn.s[k];
+		if (!s->in_use || s->dead || !turn_client_is_server(s->tc, &rx->from))
+			continue;
+		(void)turn_client_input(s->tc, now_ms(), &rx->from, &rx->local, data, rx->len);
+		drive(s);
+		if (s->dead)
+			turnmgr_sync(c);
+		return;
+	}
+}
+
+size_t
+turnmgr_allocated(const struct turnmgr *m)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < RELAYS_MAX; k++)
+		n += (size_t)(m->s[k].in_use && m->s[k].allocated);
+	return n;
+}
+
+static struct turn_slot *
+slot_of_relayed(struct ctl *c, const struct ipc_addr *relayed)
+{
+	size_t k;
+
+	for (k = 0; k < RELAYS_MAX; k++) {
+		struct turn_slot *s = &c->turn.s[k];
+		if (!s->in_use || !s->allocated)
+			continue;
+		if ((s->has4 && addr_equal(&s->relayed4, relayed)) ||
+		    (s->has6 && addr_equal(&s->relayed6, relayed)))
+			return s;
+	}
+	return NULL;
+}
+
+int
+turnmgr_channel(struct ctl *c, const struct ipc_addr *relayed, const struct ipc_addr *peer,
+    struct ipc_addr *server, uint16_t *channel)
+{
+	struct turn_slot *s = slot_of_relayed(c, relayed);
+	uint16_t ch;
+
+	if (s == NULL)
+		return -1;
+	ch = turn_client_channel_of(s->tc, peer);
+	if (ch != 0 && turn_client_active_server(s->tc, server) == 0) {
+		*channel = ch;
+		return 0;
+	}
+	(void)turn_client_bind_channel(s->tc, now_ms(), peer);
+	drive(s);
+	return -1;
+}
+
+int
+turnmgr_send(struct ctl *c, const struct ipc_addr *relayed, const struct ipc_addr *peer,
+    const uint8_t *data, size_t len)
+{
+	uint8_t buf[TURN_CHANNEL_HDR + IPC_MAX_DATAGRAM];
+	struct ipc_addr server;
+	struct ctl_udp *u;
+	uint16_t ch;
+	int n;
+
+	if (turnmgr_channel(c, relayed, peer, &server, &ch) < 0)
+		return -1;
+	if ((n = turn_channel_data_encode(buf, sizeof(buf), ch, data, len)) < 0)
+		return -1;
+	u = &c->udp[server.family == 4 ? 0 : 1];
+	if (u->fd < 0)
+		return -1;
+	return udp_send_from(u->fd, &server, NULL, buf, (size_t)n);
+}
+
+size_t
+turnmgr_candidates(const struct turnmgr *m, uint32_t seed, struct ipc_addr out[2])
+{
+	size_t k, n = 0, pick, seen = 0;
+
+	for (k = 0; k < RELAYS_MAX; k++)
+		n += (size_t)(m->s[k].in_use && m->s[k].allocated);
+	if (n == 0)
+		return 0;
+	pick = seed % n;
+	for (k = 0; k < RELAYS_MAX; k++) {
+		const struct turn_slot *s = &m->s[k];
+		size_t c = 0;
+		if (!s->in_use || !s->allocated || seen++ != pick)
+			continue;
+		if (s->has4)
+			out[c++] = s->relayed4;
+		if (s->has6)
+			out[c++] = s->relayed6;
+		return c;
+	}
+	return 0;
+}
+
+void
+turnmgr_free(struct ctl *c)
+{
+	size_t k;
+
+	for (k = 0; k < RELAYS_MAX; k++)
+		if (c->turn.s[k].in_use) {
+			if (c->turn.s[k].ev != NULL)
+				event_free(c->turn.s[k].ev);
+			turn_client_free(c->turn.s[k].tc);
+			memset(&c->turn.s[k], 0, sizeof(c->turn.s[k]));
+		}
+}
