@@ -310,8 +310,8 @@ transient(struct portal *p, const char *fmt, ...)
 static void
 fatal_stop(struct portal *p, const char *reason)
 {
+	p->stopping = 1;	/* first: nothing lingers on the way out */
 	conn_close(p);
-	p->stopping = 1;
 	p->conn = PORTAL_IDLE;
 	if (p->cb.on_fatal != NULL)
 		p->cb.on_fatal(p->cb.arg, reason);
