@@ -173,6 +173,14 @@ print("    %d gateway candidate(s) checked" % n)
 sys.exit(0 if n and not bad else 1)
 PY
 fi
+check "every frame the gateway sent passed the emulator's conformance checks" "$PY" - "$EMU_LOG" <<'PY'
+import json, sys
+bad = [r for r in map(json.loads, open(sys.argv[1]))
+       if r.get("kind") == "frame" and r.get("dir") == "g2p" and r.get("problems")]
+for r in bad:
+    print("    %s: %s" % (r.get("event"), r["problems"]))
+sys.exit(1 if bad else 0)
+PY
 scenario_end
 if [ "$FLOW_OK" != 1 ]; then
 	dump_on_fail
@@ -251,7 +259,8 @@ sys.exit(not (a["client_ice_credentials"] == b["client_ice_credentials"] and
               a["gateway_ice_credentials"] == b["gateway_ice_credentials"] and
               a["client"]["preshared_key"] != b["client"]["preshared_key"]))' "$FZ_TMP/flow1.json" "$FZ_TMP/flow2.json"
 emu push authorize_flow "@$FZ_TMP/flow2.json" >/dev/null || bad "push authorize_flow"
-check "flow_authorized with the second ref" emu wait flow_authorized 10 --match "json.payload.ref=$REF2"
+flow_answered() { emu wait flow_authorized 10 --match "json.payload.ref=$1" >/dev/null; }
+check "flow_authorized with the second ref" flow_answered "$REF2"
 check "the gateway kept the connection" e2e_wait_file "$E2E_GW_LOG" "client $CLIENT_ID: flow authorized (existing connection)" 3
 check "ping 10.99.0.2 still answered" e2e_ping_ok 10.99.0.2
 check "no new handshake was needed (the old PSK stays)" \
