@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,23 +149,63 @@ log_level_from_rust_log(const char *directives, enum log_level *out)
 	return 0;
 }
 
-/* Append JSON-escaped s to buf at *off (bounded). */
-static void
-json_escape(char *buf, size_t cap, size_t *off, const char *s)
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+static size_t
+utf8_len(const unsigned char *s)
 {
-	int n;
+	size_t n, i;
+	uint32_t cp;
 
-	for (; *s != '\0' && *off + 8 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Append JSON-escaped s to buf at *off (bounded); bytes that are not
+ * UTF-8 become U+FFFD so every line stays valid JSON. */
+static void
+json_escape(char *buf, size_t cap, size_t *off, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+	int w;
+
+	while (*s != '\0' && *off + 8 < cap) {
+		if (*s == '"' || *s == '\\') {
 			buf[(*off)++] = '\\';
-			buf[(*off)++] = (char)c;
-		} else if (c < 0x20) {
-			n = snprintf(buf + *off, cap - *off, "\\u%04x", c);
-			if (n > 0)
-				*off += (size_t)n;
+			buf[(*off)++] = (char)*s++;
+		} else if (*s < 0x20) {
+			w = snprintf(buf + *off, cap - *off, "\\u%04x", *s++);
+			if (w > 0)
+				*off += (size_t)w;
+		} else if ((n = utf8_len(s)) == 0) {
+			memcpy(buf + *off, "\\ufffd", 6);
+			*off += 6;
+			s++;
 		} else {
-			buf[(*off)++] = (char)c;
+			memcpy(buf + *off, s, n);
+			*off += n;
+			s += n;
 		}
 	}
 	buf[*off] = '\0';

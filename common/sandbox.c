@@ -46,6 +46,11 @@ static const char *const sys_common[] = {
 	"exit", "exit_group",
 };
 
+#if defined(__SANITIZE_ADDRESS__)
+/* Sanitizer builds only: LeakSanitizer's exit-time check uses prctl. */
+static const char *const sys_sanitizer[] = { "prctl", "sched_getaffinity", "readlink", "openat" };
+#endif
+
 static const char *const sys_dataplane[] = {
 	/* reap and, on a stuck stop, kill the control process */
 	"wait4", "kill",
@@ -101,8 +106,13 @@ sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	(void)ctx;
 	if (trapped++)
 		_exit(1);
-	n = snprintf(msg, sizeof(msg), "%s[%d]: error: sandbox: forbidden system call %d; stopping\n",
-	    log_procname(), (int)getpid(), si->si_syscall);
+	if (log_getformat() == LOG_FMT_JSON)
+		n = snprintf(msg, sizeof(msg), "{\"level\":\"error\",\"process\":\"%s\",\"pid\":%d,"
+		    "\"msg\":\"sandbox: forbidden system call %d; stopping\"}\n", log_procname(),
+		    (int)getpid(), si->si_syscall);
+	else
+		n = snprintf(msg, sizeof(msg), "%s[%d]: error: sandbox: forbidden system call %d; "
+		    "stopping\n", log_procname(), (int)getpid(), si->si_syscall);
 	if (n > 0) {
 		ssize_t w = write(2, msg, (size_t)n);
 		(void)w;
@@ -158,6 +168,10 @@ sandbox_apply(enum sandbox_role role, char *why, size_t whylen)
 	}
 	if (allow(ctx, sys_common, sizeof(sys_common) / sizeof(sys_common[0]), why, whylen) < 0)
 		goto out;
+#if defined(__SANITIZE_ADDRESS__)
+	if (allow(ctx, sys_sanitizer, sizeof(sys_sanitizer) / sizeof(sys_sanitizer[0]), why, whylen) < 0)
+		goto out;
+#endif
 	if (role == SANDBOX_DATAPLANE) {
 		if (allow(ctx, sys_dataplane, sizeof(sys_dataplane) / sizeof(sys_dataplane[0]), why,
 		    whylen) < 0)

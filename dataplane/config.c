@@ -326,8 +326,10 @@ config_parse(struct dp_config *c, int argc, char **argv)
 		return CONFIG_USAGE;
 	}
 	if (check_url(c->api_url) < 0) {
-		fprintf(stderr, "firezone-gateway: the API URL must be ws://, wss://, http:// or https:// followed by a host\n");
-		return CONFIG_USAGE;
+		/* A startup error (exit 1), as portal-protocol.md §1.1 says. */
+		fprintf(stderr, "firezone-gateway: invalid API URL: only http(s):// and ws(s):// URLs "
+		    "with a host are allowed\n");
+		return CONFIG_FATAL;
 	}
 
 	/* Token: argument, FIREZONE_TOKEN, FIREZONE_TOKEN_FILE, credential. */

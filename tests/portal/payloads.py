@@ -229,8 +229,10 @@ def request_connection(client_id=CLIENT_ID, client_public_key=CLIENT_PUBLIC_KEY,
     or None (key left out).  expires_at defaults to now + 1 day: the portal
     always sends an integer here."""
     if ice_parameters is None:
-        ice_parameters = {"username": _b64url(os.urandom(3))[:4],
-                          "password": _b64url(os.urandom(18))[:22]}
+        # The client's str0m alphabet: a-z A-Z 0-9 without w/W (ice-chars).
+        alpha = "abcdefghijklmnopqrstuvxyzABCDEFGHIJKLMNOPQRSTUVXYZ0123456789"
+        pick = lambda n: "".join(alpha[b % len(alpha)] for b in os.urandom(n))
+        ice_parameters = {"username": pick(4), "password": pick(22)}
     payload = {"ice_parameters": ice_parameters}
     if domain is not None:
         payload["domain"] = domain

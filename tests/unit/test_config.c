@@ -128,8 +128,8 @@ START_TEST(usage_errors)
 	ck_assert_int_eq(run("fg", "t", "extra", NULL), CONFIG_USAGE);
 	ck_assert_int_eq(run("fg", "--log-level", "loud", "t", NULL), CONFIG_USAGE);
 	ck_assert_int_eq(run("fg", "--log-format", "xml", "t", NULL), CONFIG_USAGE);
-	ck_assert_int_eq(run("fg", "-u", "ftp://x", "t", NULL), CONFIG_USAGE);
-	ck_assert_int_eq(run("fg", "-u", "wss://", "t", NULL), CONFIG_USAGE);
+	ck_assert_int_eq(run("fg", "-u", "ftp://x", "t", NULL), CONFIG_FATAL);
+	ck_assert_int_eq(run("fg", "-u", "wss://", "t", NULL), CONFIG_FATAL);
 	setenv("FIREZONE_NO_TELEMETRY", "maybe", 1);
 	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_USAGE);
 	unsetenv("FIREZONE_NO_TELEMETRY");

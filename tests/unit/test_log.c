@@ -1,6 +1,8 @@
 /* Unit suite for common/log: level names and RUST_LOG directive parsing. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -36,6 +38,28 @@ START_TEST(rust_log)
 }
 END_TEST
 
+/* JSON lines stay valid: quotes, control characters and bytes that are
+ * not UTF-8 are escaped; valid UTF-8 passes through. */
+START_TEST(json_lines)
+{
+	char buf[1024];
+	int p[2];
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_ge(dup2(p[1], 2), 0);
+	log_init("test", LOG_LVL_INFO, LOG_FMT_JSON);
+	log_info("a\"b\\c\td \xff\xc3( \xc3\xa9");
+	n = read(p[0], buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(buf, "\"msg\":\"a\\\"b\\\\c\\u0009d \\ufffd\\ufffd( \xc3\xa9\"}\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "\"process\":\"test\""));
+	ck_assert_int_eq(buf[n - 1], '\n');
+	ck_assert_ptr_eq(strchr(buf, '\n'), buf + n - 1);
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -44,6 +68,7 @@ log_suite(void)
 
 	tcase_add_test(tc, level_names);
 	tcase_add_test(tc, rust_log);
+	tcase_add_test(tc, json_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
