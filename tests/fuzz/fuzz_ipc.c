@@ -142,6 +142,8 @@ write_seeds(const char *dir)
 	struct ipc_shutdown sd = { IPC_SHUTDOWN_SIGNAL };
 	struct ipc_d2c_peer_event pe = { IPC_PEER_EV_HANDSHAKE, { 0 }, 100, 200 };
 	struct ipc_d2c_socket_ack ack = { 6, 1, 51820, 0 };
+	struct ipc_c2d_relay rl;
+	struct ipc_c2d_channel cn;
 	uint8_t rx[sizeof(struct ipc_d2c_udp_rx) + 20];
 	struct ipc_d2c_udp_rx *u = (struct ipc_d2c_udp_rx *)rx;
 
@@ -187,6 +189,21 @@ write_seeds(const char *dir)
 	seed(dir, "d2c_udp_rx", TO_CTL(IPC_PH_RUN), IPC_D2C_UDP_RX, 0, rx, sizeof(rx), -1);
 	seed(dir, "d2c_peer_event", TO_CTL(IPC_PH_RUN), IPC_D2C_PEER_EVENT, 7, &pe, sizeof(pe), -1);
 	seed(dir, "d2c_socket_ack", TO_CTL(IPC_PH_RUN), IPC_D2C_SOCKET_ACK, 0, &ack, sizeof(ack), -1);
+	memset(&rl, 0, sizeof(rl));
+	rl.server.family = 4;
+	rl.server.port = 3478;
+	rl.server.addr[0] = 203;
+	rl.add = 1;
+	seed(dir, "c2d_relay", TO_DP(IPC_PH_RUN), IPC_C2D_RELAY, 0, &rl, sizeof(rl), -1);
+	memset(&cn, 0, sizeof(cn));
+	cn.server = rl.server;
+	cn.peer.family = 4;
+	cn.peer.port = 40000;
+	cn.relayed.family = 4;
+	cn.relayed.port = 50000;
+	cn.channel = 0x4001;
+	cn.bound = 1;
+	seed(dir, "c2d_channel", TO_DP(IPC_PH_RUN), IPC_C2D_CHANNEL, 7, &cn, sizeof(cn), -1);
 }
 
 int
