@@ -18,7 +18,7 @@
 #include "gateway_id.h"
 #include "log.h"
 
-static char dir[] = "/tmp/fz-fuzz-gwid.XXXXXX";
+static char dir[] = "/tmp/fz-fuzz-gwid.??????";	/* mkdtemp template, see below */
 static char path[sizeof(dir) + 32];
 
 static void
@@ -34,6 +34,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	log_init("fuzz", LOG_LVL_ERROR, LOG_FMT_TEXT);
+	/* mkdtemp wants six capital X at the end of its template */
+	memset(dir + sizeof(dir) - 7, 'X', 6);
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/%s", dir, GATEWAY_ID_FILE);
