@@ -24,9 +24,10 @@ enum sandbox_role {
 int sandbox_apply(enum sandbox_role role, char *why, size_t whylen);
 
 /*
- * Test hook: when FZ_SECCOMP_PROBE is set in the environment, make one
- * system call that no allowlist contains, so tests can see the trap.
+ * Test hook: when FZ_TEST_MODE is "seccomp-probe-dataplane" or
+ * "seccomp-probe-control" (for this role), make one system call that no
+ * allowlist contains, so tests can see the trap.
  */
-void sandbox_probe(void);
+void sandbox_probe(enum sandbox_role role);
 
 #endif

@@ -408,7 +408,7 @@ ctl_session_start(struct ctl *c)
 		ctl_stop(c, 1, why);
 		return;
 	}
-	sandbox_probe();
+	sandbox_probe(SANDBOX_CONTROL);
 }
 
 void

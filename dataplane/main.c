@@ -369,7 +369,7 @@ main(int argc, char **argv)
 		kill(dp.control_pid, SIGTERM);
 		fatalx("cannot install the seccomp filter: %s", why);
 	}
-	sandbox_probe();
+	sandbox_probe(SANDBOX_DATAPLANE);
 	log_info("started: control process %d", (int)dp.control_pid);
 
 	if (!dp.stopping || dp.control_pid > 0)
