@@ -318,7 +318,7 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 	}
 	case IPC_D2C_PEER_EVENT: {
 		const uint8_t *b = p;
-		return (h->peer_id != 0 && b[0] >= IPC_PEER_EV_HANDSHAKE && b[0] <= IPC_PEER_EV_GAVE_UP) ?
+		return (h->peer_id != 0 && b[0] >= IPC_PEER_EV_HANDSHAKE && b[0] <= IPC_PEER_EV_TRAFFIC) ?
 		    IPC_OK : IPC_EPAYLOAD;
 	}
 	case IPC_D2C_SHUTDOWN:

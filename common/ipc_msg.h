@@ -248,6 +248,7 @@ struct ipc_c2d_channel {
 #define IPC_PEER_EV_HANDSHAKE 1u   /* a handshake completed */
 #define IPC_PEER_EV_EXPIRED 2u     /* session keys expired without a new handshake */
 #define IPC_PEER_EV_GAVE_UP 3u     /* our own rekey attempts timed out */
+#define IPC_PEER_EV_TRAFFIC 4u     /* data flowed (at most once a second per peer) */
 struct ipc_d2c_peer_event {
 	uint8_t event;
 	uint8_t pad[7];

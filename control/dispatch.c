@@ -142,8 +142,10 @@ on_udp_rx(struct ctl *c, const struct ipc_msg *m)
 	memcpy(&rx, m->payload, sizeof(rx));
 	if (rx.kind == IPC_UDP_KIND_RELAY) {
 		c->udp_rx_relay++;
-		if (c->portal_live)
+		if (c->portal_live) {
+			p2p_learn_host(&c->p2p, &rx.local);
 			turnmgr_input(c, &rx, m->payload + sizeof(rx));
+		}
 		return;
 	}
 	c->udp_rx_stun++;

@@ -5,8 +5,6 @@
 #include "p2p.h"
 
 #include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,30 +86,13 @@ add_host(struct p2p *p, const struct ipc_addr *a)
 	return 1;
 }
 
-static void
-seed_hosts(struct p2p *p)
+void
+p2p_learn_host(struct p2p *p, const struct ipc_addr *local)
 {
-	struct ifaddrs *ifa, *i;
-	struct ipc_addr a;
-	char buf[ADDR_STRLEN];
+	char b[ADDR_STRLEN];
 
-	if (getifaddrs(&ifa) < 0) {
-		log_warn("p2p: getifaddrs");
-		return;
-	}
-	for (i = ifa; i != NULL; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
-			continue;
-		if (addr_from_sockaddr(&a, i->ifa_addr, i->ifa_addr->sa_family == AF_INET6 ?
-		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0)
-			continue;
-		a.port = p->ctl->udp[a.family == 4 ? 0 : 1].port;
-		if (p->ctl->udp[a.family == 4 ? 0 : 1].fd < 0)
-			continue;
-		if (add_host(p, &a))
-			log_debug("p2p: host candidate %s (%s)", addr_fmt(&a, buf, sizeof(buf)), i->ifa_name);
-	}
-	freeifaddrs(ifa);
+	if (add_host(p, local))
+		log_debug("p2p: host candidate %s learned", addr_fmt(local, b, sizeof(b)));
 }
 
 void
@@ -119,7 +100,6 @@ p2p_init(struct p2p *p, struct ctl *c)
 {
 	memset(p, 0, sizeof(*p));
 	p->ctl = c;
-	seed_hosts(p);
 }
 
 static void
@@ -521,10 +501,8 @@ p2p_stun_rx(struct p2p *p, const struct ipc_d2c_udp_rx *rx, const uint8_t *data)
 	uint32_t tag;
 	uint64_t now = now_ms();
 
-	if (rx->kind == IPC_UDP_KIND_STUN && add_host(p, &rx->local)) {
-		char b[ADDR_STRLEN];
-		log_debug("p2p: host candidate %s learned", addr_fmt(&rx->local, b, sizeof(b)));
-	}
+	if (rx->kind == IPC_UDP_KIND_STUN)
+		p2p_learn_host(p, &rx->local);
 	memset(&in, 0, sizeof(in));
 	in.data = data;
 	in.len = rx->len;
@@ -545,7 +523,8 @@ p2p_stun_rx(struct p2p *p, const struct ipc_d2c_udp_rx *rx, const uint8_t *data)
 			}
 		}
 	}
-	if (ice_match_username(data, rx->len, lufrag, rufrag) == 0) {
+	/* Returns the length of our ufrag when the USERNAME is well formed. */
+	if (ice_match_username(data, rx->len, lufrag, rufrag) > 0) {
 		for (c = p->by_ufrag[hash_bytes(lufrag, strlen(lufrag))]; c != NULL; c = c->next_ufrag) {
 			if (strcmp(c->local.username, lufrag) != 0)
 				continue;
@@ -576,13 +555,17 @@ p2p_peer_event(struct p2p *p, uint32_t peer_id, const struct ipc_d2c_peer_event 
 	switch (ev->event) {
 	case IPC_PEER_EV_HANDSHAKE:
 		log_info("client %s: WireGuard handshake done", id);
-		ice_agent_traffic(c->agent, now_ms());
 		break;
 	case IPC_PEER_EV_EXPIRED:
 		log_info("client %s: WireGuard session expired", id);
 		break;
 	case IPC_PEER_EV_GAVE_UP:
 		log_info("client %s: WireGuard handshakes unanswered", id);
+		break;
+	case IPC_PEER_EV_TRAFFIC:
+		/* Application packets keep the connection out of idle (§2.8). */
+		ice_agent_traffic(c->agent, now_ms());
+		(void)drain(p, c);
 		break;
 	default:
 		break;

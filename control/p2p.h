@@ -54,9 +54,12 @@ struct p2p {
 	uint64_t stun_unmatched;
 };
 
-/* Set up; seeds host candidates from the interface addresses (before the
- * sandbox: getifaddrs needs a netlink socket). */
+/* Set up.  Host candidates are learned from the local addresses of the
+ * datagrams the dataplane forwards (p2p-wire.md §2.3): in practice the
+ * relays' answers, so internal addresses are never offered. */
 void p2p_init(struct p2p *p, struct ctl *c);
+/* A datagram arrived on this local address: a host candidate. */
+void p2p_learn_host(struct p2p *p, const struct ipc_addr *local);
 void p2p_free(struct p2p *p);
 
 /*

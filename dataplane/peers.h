@@ -41,6 +41,7 @@ struct dp_peer {
 	uint64_t icmp_window;       /* second of the last denied-packet replies */
 	uint32_t icmp_sent;         /* replies sent in that second */
 	int handshake_reported;
+	uint64_t traffic_reported_ms; /* last IPC_PEER_EV_TRAFFIC */
 	struct dp_peer *next_id, *next_key, *next_v4, *next_v6;
 };
 

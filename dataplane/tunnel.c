@@ -105,6 +105,16 @@ peer_send(struct dp *dp, struct dp_peer *p, uint8_t *buf, size_t len)
 
 static void arm_timer(struct dp_peer *p);
 
+/* Tell control that data flowed, at most once a second per peer. */
+static void
+note_traffic(struct dp *dp, struct dp_peer *p, uint64_t now)
+{
+	if (now - p->traffic_reported_ms < 1000 && p->traffic_reported_ms != 0)
+		return;
+	p->traffic_reported_ms = now;
+	peer_event(dp, p, IPC_PEER_EV_TRAFFIC);
+}
+
 static void
 send_initiation(struct dp *dp, struct dp_peer *p, uint64_t now)
 {
@@ -150,6 +160,7 @@ send_data(struct dp *dp, struct dp_peer *p, const uint8_t *pt, size_t len, uint6
 		p->tx_bytes += len;
 		dp->ctr.wg_tx_data++;
 		wg_timers_data_sent(&p->timers, now, jitter_ms());
+		note_traffic(dp, p, now);
 	}
 	wg_timers_any_authenticated_packet_sent(&p->timers, now);
 	wg_timers_any_authenticated_packet_traversal(&p->timers, now);
@@ -414,6 +425,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 	wg_timers_data_received(&p->timers, now);
 	arm_timer(p);
 	dp->ctr.wg_rx_data++;
+	note_traffic(dp, p, now);
 	if (pkt_parse(pt, ptlen, &pi) != PKT_OK) {
 		dp->ctr.wg_drop_malformed++;
 		return;
