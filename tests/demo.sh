@@ -1,86 +1,109 @@
 #!/bin/sh
-# make demo: bring the gateway's two processes up in a throw-away network
-# namespace, show what each one is and holds, send it a few datagrams, and
-# stop it.  No portal is contacted at this stage of the project: the API
-# URL points at a closed port on the namespace's own loopback.
+# make demo: the gateway doing its job on this machine, narrated.
+#
+# Three network namespaces stand for a Firezone client, the gateway's host
+# and a private resource network.  Next to the gateway run our portal
+# emulator (speaking the real portal's protocol) and a TURN relay (coturn).
+# The client is made of independent parts: libnice's ICE agent and
+# wireguard-go, joined by a small shim.  The demo shows each step, sends
+# traffic to the resource through the gateway, and tears everything down.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-B="$top/${FZ_BUILD:-build}"
-DP="$B/firezone-gateway"
-export FIREZONE_CONTROL_BIN="$B/firezone-gateway-control"
-ns="fz-demo-$$"
-log=$(mktemp /tmp/fz-demo.XXXXXX)
-gw=""
+FZ_TOP=$top
+FZ_BUILD=${FZ_BUILD:-build}
+export FZ_TOP FZ_BUILD
+. "$top/tests/integ/lib.sh"
+. "$top/tests/integ/portal_lib.sh"
+. "$top/tests/integ/wg_lib.sh"
+. "$top/tests/integ/e2e_lib.sh"
+trap e2e_cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
-say() { printf '\n== %s\n' "$*"; }
-cleanup() {
-	[ -n "$gw" ] && kill -9 "$gw" 2>/dev/null
-	for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -f "$log"
-}
-trap cleanup EXIT
+step() { printf '\n== %s\n' "$*"; }
+say() { printf '   %s\n' "$*"; }
+show() { sed 's/^/   | /'; }
+gwline() { grep -- "$1" "$E2E_GW_LOG" | tail -n 1 | sed 's/^[a-z]*\[[0-9]*\]: [a-z]*: //'; }
+waitfor() { e2e_wait_file "$E2E_GW_LOG" "$1" "${2:-15}" || { tail -n 30 "$E2E_GW_LOG"; echo "demo: did not see: $1"; exit 1; }; }
 
-[ "$(id -u)" -eq 0 ] || { echo "make demo needs root (it creates a network namespace)"; exit 1; }
-for u in firezone-gateway firezone-control; do
-	id "$u" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent \
-		--shell /usr/sbin/nologin "$u" || exit 1
+[ "$(id -u)" -eq 0 ] || { echo "make demo needs root (network namespaces, a TUN device)"; exit 1; }
+fz_users
+CLIENT_ID=0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58
+
+step "Setting up a client, the gateway's host and a resource network (namespaces)"
+e2e_build_shim >/dev/null
+wg_topology >/dev/null
+e2e_net >/dev/null
+say "client $WG_CL_ADDR  <->  gateway $WG_GW_ADDR | 10.99.0.1  <->  resource 10.99.0.2"
+
+step "Starting the portal emulator and a TURN relay (coturn) next to the gateway"
+e2e_coturn >/dev/null
+e2e_emulator >/dev/null
+say "portal $EMU_URL, relay $E2E_TURN_ADDR"
+
+step "Starting firezone-gateway (as root; it drops privileges itself)"
+e2e_gateway >/dev/null
+waitfor "ready: dataplane" 10
+ctl_pid=$(fz_control_pid "$E2E_GW_PID")
+for p in $E2E_GW_PID $ctl_pid; do
+	printf '   pid %-7s user %-17s CapEff %s  %s\n' "$p" "$(ps -o user= -p "$p")" \
+		"$(fz_status_field "$p" CapEff)" "$(tr '\0' ' ' <"/proc/$p/cmdline" | cut -c1-40)"
 done
+say "(the dataplane keeps CAP_NET_ADMIN only; the control process holds nothing)"
 
-say "Creating a throw-away network namespace $ns"
-ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || exit 1
+step "Portal joined"
+emu wait phx_join 15 >/dev/null || { tail -n 20 "$E2E_GW_LOG"; exit 1; }
+waitfor "portal: init: " 10
+say "$(gwline 'portal: joined')"
+say "$(gwline 'portal: init: ')"
+say "$(gwline 'tun-firezone configured')"
 
-say "Starting firezone-gateway as root; it creates tun-firezone, starts control and drops privileges"
-ip netns exec "$ns" "$DP" --api-url ws://127.0.0.1:9 --firezone-name demo-gateway --firezone-id demo-gateway-id --log-level debug demo-token >"$log" 2>&1 &
-gw=$!
-i=0
-until grep -q "ready: dataplane" "$log" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && { cat "$log"; echo "the gateway did not come up"; exit 1; }
-	sleep 0.1
-done
-sed 's/^/   | /' "$log"
-ctl=$(pgrep -P "$gw" -f firezone-gateway-control | head -n 1)
+step "Relay allocated"
+waitfor "relay allocated" 15
+say "$(gwline 'relay allocated')"
 
-say "The two processes, as the kernel sees them"
-for p in $gw $ctl; do
-	name=$(tr '\0' ' ' <"/proc/$p/cmdline" | cut -c1-40)
-	user=$(ps -o user= -p "$p")
-	eff=$(awk '$1 == "CapEff:" { print $2 }' "/proc/$p/status")
-	printf '   pid %-7s user %-18s CapEff %s  %s\n' "$p" "$user" "$eff" "$name"
-done
-echo "   (CapEff 0000000000001000 is CAP_NET_ADMIN alone; control holds nothing)"
+step "Client authorized (the portal sends authorize_flow; the gateway answers flow_authorized)"
+GWPUB=$(emu wait - 5 --kind upgrade --match status=101 --peek --field record.public_key)
+umask 077
+wg genkey >"$WGD/client.key"
+umask 022
+CL_PUB=$(wg pubkey <"$WGD/client.key")
+PSK=$(wg genpsk)
+printf '%s\n' "$PSK" >"$WGD/psk"
+payload authorize_flow client_id="$CLIENT_ID" client_public_key="$CL_PUB" preshared_key="$PSK" \
+	client_ipv4="$E2E_CL_TUN4" client_ipv6="$E2E_CL_TUN6" \
+	resource="$(payload cidr_resource address=10.99.0.0/24 name='resource LAN')" \
+	gateway_id="$E2E_GW_ID" gateway_public_key="$GWPUB" expires_at=null >"$FZ_TMP/flow.json"
+REF=$(e2e_json "$FZ_TMP/flow.json" 'j["ref"]')
+e2e_shim shim "$(e2e_json "$FZ_TMP/flow.json" 'j["client_ice_credentials"]["username"]')" \
+	"$(e2e_json "$FZ_TMP/flow.json" 'j["client_ice_credentials"]["password"]')" \
+	"$(e2e_json "$FZ_TMP/flow.json" 'j["gateway_ice_credentials"]["username"]')" \
+	"$(e2e_json "$FZ_TMP/flow.json" 'j["gateway_ice_credentials"]["password"]')"
+e2e_signal "$CLIENT_ID" "$REF"
+emu push authorize_flow "@$FZ_TMP/flow.json" >/dev/null
+emu wait flow_authorized 10 --match "json.payload.ref=$REF" >/dev/null || { tail -n 20 "$E2E_GW_LOG"; exit 1; }
+say "$(gwline "client $CLIENT_ID authorized")"
+say "candidates travel through the portal both ways (broadcast_ice_candidates / ice_candidates)"
 
-say "The TUN device the dataplane owns"
-ip netns exec "$ns" ip -d link show tun-firezone | sed 's/^/   | /'
+step "Path chosen (ICE: the client's libnice agent and the gateway agree on a pair)"
+waitfor "client $CLIENT_ID: path chosen" 20
+say "$(gwline 'path chosen')"
 
-say "Sending three datagrams to the gateway's UDP port: STUN, WireGuard-shaped, garbage"
-port=$(grep -o 'reading the IPv4 socket on port [0-9]*' "$log" | awk '{print $NF}')
-ip netns exec "$ns" python3 - "$port" <<'PY'
-import socket, struct, sys
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-attrs = struct.pack("!HH4s", 6, 4, b"ab:c") + struct.pack("!HH20s", 8, 20, b"\0" * 20)
-s.sendto(struct.pack("!HHI12s", 1, len(attrs), 0x2112A442, b"demo-txn-id!") + attrs, ("127.0.0.1", port))
-s.sendto(b"\x04\0\0\0" + b"\0" * 28, ("127.0.0.1", port))
-s.sendto(b"hello, gateway", ("127.0.0.1", port))
-PY
-sleep 0.5
-echo "   The dataplane read all three; it handed the STUN one to control and kept the rest
-   (the counters below, printed at exit, show where each went):"
-grep "STUN datagram" "$log" | sed 's/^/   | /'
+step "Handshake done (wireguard-go on the client, the gateway's own WireGuard)"
+wg_client_start >/dev/null
+wg_client_peer "$GWPUB" "127.0.0.1:$SHIM_PORT" "$WGD/psk" 25 >/dev/null
+e2e_ping_ok 10.99.0.2 >/dev/null || true
+waitfor "WireGuard handshake done" 10
+say "$(gwline 'WireGuard handshake done')"
 
-say "Stopping with SIGTERM (what systemd does)"
-kill -TERM "$gw"
-wait "$gw"
-rc=$?
-gw=""
-sed -n '/stopping/,$p' "$log" | sed 's/^/   | /'
-echo "   exit status: $rc"
-if ip netns exec "$ns" ip link show tun-firezone >/dev/null 2>&1; then
-	echo "   tun-firezone is still there: something is wrong"; exit 1
-fi
-echo "   tun-firezone is gone with the process."
+step "Bytes through: the client reaches the resource"
+e2e_ping_ok 10.99.0.2 | sed 's/^ *//' | sed 's/^/   /'
+e2e_tcp up 10.99.0.2 5501 1024 | sed 's/^ *//' | sed 's/^/   /' || { echo "demo: the transfer failed"; exit 1; }
+e2e_tcp down 10.99.0.2 5502 1024 | sed 's/^ *//' | sed 's/^/   /' || { echo "demo: the transfer failed"; exit 1; }
+say "wireguard-go: $(in_ns "$WG_CL" wg show "$WG_IF" transfer | cut -f2- | tr '\t' ' ') bytes (rx tx)"
 
-say "Done. The portal session, ICE/TURN and WireGuard forwarding arrive in later milestones."
-exit "$rc"
+step "Stopping the gateway (SIGTERM, as systemd does) and tearing everything down"
+kill -TERM "$E2E_GW_PID"
+fz_wait_gone "$E2E_GW_PID" 10
+grep -- "counters:" "$E2E_GW_LOG" | sed 's/^dataplane\[[0-9]*\]: info: //' | fold -s -w 100 | show
+E2E_GW_PID=""
+say "done: the client reached the resource through the gateway."
