@@ -70,7 +70,8 @@ struct ipc_msg {
 	struct ipc_hdr hdr;
 	const uint8_t *payload;
 	int fd; /* received descriptor or -1; the caller owns it */
-	uint8_t buf[IPC_MAX_MSG];
+	/* 8-byte aligned: payloads with 64-bit fields may be read in place. */
+	_Alignas(8) uint8_t buf[IPC_MAX_MSG];
 };
 
 void ipc_chan_init(struct ipc_chan *ch, int fd, enum ipc_side side);

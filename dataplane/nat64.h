@@ -23,8 +23,12 @@
 
 #include "packet.h"
 
-/* Largest growth of a packet through nat64_4to6. */
-#define NAT64_GROWTH	20
+/*
+ * Largest growth of a packet through nat64_4to6: 20 bytes for the outer
+ * header, and 20 more for the header an ICMPv4 error quotes (so
+ * Fragmentation Needed can become Packet Too Big).
+ */
+#define NAT64_GROWTH	40
 
 struct nat64_addrs {
 	struct pkt_addr src, dst;		/* outer header, output family */
