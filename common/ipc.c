@@ -39,6 +39,8 @@ static const struct ipc_rule ipc_rules[] = {
 	    sizeof(struct ipc_d2c_iface_result), sizeof(struct ipc_d2c_iface_result), 0, PH(IPC_PH_RUN) },
 	{ IPC_D2C_PEER_EVENT, "D2C_PEER_EVENT", IPC_SIDE_CONTROL,
 	    sizeof(struct ipc_d2c_peer_event), sizeof(struct ipc_d2c_peer_event), 0, PH(IPC_PH_RUN) },
+	{ IPC_D2C_COUNTERS, "D2C_COUNTERS", IPC_SIDE_CONTROL,
+	    sizeof(struct ipc_d2c_counters), sizeof(struct ipc_d2c_counters), 0, PH(IPC_PH_RUN) },
 	{ IPC_C2D_HELLO, "C2D_HELLO", IPC_SIDE_DATAPLANE,
 	    sizeof(struct ipc_c2d_hello), sizeof(struct ipc_c2d_hello), 0, PH(IPC_PH_HELLO) },
 	{ IPC_C2D_UDP_SOCKET, "C2D_UDP_SOCKET", IPC_SIDE_DATAPLANE,

@@ -47,6 +47,7 @@ enum ipc_type {
 	IPC_D2C_SHUTDOWN = 0x0105,
 	IPC_D2C_IFACE_RESULT = 0x0106,
 	IPC_D2C_PEER_EVENT = 0x0107,
+	IPC_D2C_COUNTERS = 0x0108,
 	/* control -> dataplane */
 	IPC_C2D_HELLO = 0x0201,
 	IPC_C2D_UDP_SOCKET = 0x0202,
@@ -243,6 +244,38 @@ struct ipc_c2d_channel {
 	uint16_t channel;
 	uint8_t bound;
 	uint8_t pad;
+};
+
+/*
+ * The dataplane's counters, sent to control once a second (never per
+ * packet) for /metrics.  All are monotonic except peers (a gauge).
+ */
+struct ipc_d2c_counters {
+	uint64_t udp_rx;
+	uint64_t drop_oversize;
+	uint64_t drop_local;
+	uint64_t drop_garbage;
+	uint64_t drop_no_channel;
+	uint64_t stun_forwarded;
+	uint64_t stun_dropped;         /* queue toward control full */
+	uint64_t tun_rx;
+	uint64_t tun_drop_no_peer;
+	uint64_t tun_drop_malformed;
+	uint64_t tun_drop_no_session;
+	uint64_t wg_rx_data, wg_tx_data;       /* packets */
+	uint64_t wg_rx_bytes, wg_tx_bytes;     /* inner IP bytes */
+	uint64_t wg_drop_decrypt;      /* authentication failed, replay, unknown index */
+	uint64_t wg_drop_mac;          /* handshake with a bad mac1 */
+	uint64_t wg_drop_handshake;    /* handshake refused (unknown key, replay, ...) */
+	uint64_t wg_drop_spoofed;      /* decrypted source is not the peer's tunnel IP */
+	uint64_t wg_drop_denied;       /* filter denied */
+	uint64_t wg_drop_malformed;    /* decrypted bytes are not an IP packet */
+	uint64_t wg_handshakes;        /* completed */
+	uint64_t wg_handshakes_started;
+	uint64_t wg_cookie_replies;
+	uint64_t icmp_prohibited_sent;
+	uint64_t udp_send_errors;
+	uint64_t peers;                /* gauge: clients configured */
 };
 
 #define IPC_PEER_EV_HANDSHAKE 1u   /* a handshake completed */

@@ -6,6 +6,7 @@
 #define FZ_CONTROL_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "authz.h"
 #include "health.h"
@@ -51,6 +52,8 @@ struct ctl {
 	struct health health;
 	struct p2p p2p;
 	struct turnmgr turn;
+	struct ipc_d2c_counters dp_counters; /* the dataplane's last report */
+	time_t start_time;
 };
 
 /* dispatch.c: the one IPC dispatcher of control. */

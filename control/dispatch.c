@@ -190,6 +190,9 @@ ctl_ipc_readable(struct ctl *c)
 		case IPC_D2C_UDP_RX:
 			on_udp_rx(c, &m);
 			break;
+		case IPC_D2C_COUNTERS:
+			memcpy(&c->dp_counters, m.payload, sizeof(c->dp_counters));
+			break;
 		case IPC_D2C_PEER_EVENT: {
 			struct ipc_d2c_peer_event e;
 			memcpy(&e, m.payload, sizeof(e));

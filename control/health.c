@@ -82,13 +82,28 @@ request_cb(struct evhttp_request *req, void *arg)
 	struct health_state st;
 	char body[256];
 
-	if (path == NULL || (strcmp(path, "/healthz") != 0 && strcmp(path, "/readyz") != 0)) {
+	if (path == NULL || (strcmp(path, "/healthz") != 0 && strcmp(path, "/readyz") != 0 &&
+	    strcmp(path, "/metrics") != 0)) {
 		reply(req, 404, "Not Found", "not found\n");
 		return;
 	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
 		reply(req, 405, "Method Not Allowed", "method not allowed\n");
+		return;
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		struct evbuffer *b = evbuffer_new();
+		if (b == NULL) {
+			evhttp_send_error(req, 500, NULL);
+			return;
+		}
+		if (cmd == EVHTTP_REQ_GET)
+			h->metrics(h->arg, b);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+		    "text/plain; version=0.0.4; charset=utf-8");
+		evhttp_send_reply(req, 200, "OK", b);
+		evbuffer_free(b);
 		return;
 	}
 	if (strcmp(path, "/healthz") == 0) {
@@ -106,13 +121,14 @@ request_cb(struct evhttp_request *req, void *arg)
 
 int
 health_start(struct health *h, struct event_base *base, const char *addr,
-    health_state_fn fn, void *arg)
+    health_state_fn fn, health_metrics_fn metrics, void *arg)
 {
 	char host[128];
 	unsigned short port;
 
 	memset(h, 0, sizeof(*h));
 	h->state = fn;
+	h->metrics = metrics;
 	h->arg = arg;
 	if (health_parse_addr(addr, host, sizeof(host), &port) < 0) {
 		log_warnx("health: \"%s\" is not an address:port; no health endpoint", addr);
@@ -132,7 +148,7 @@ health_start(struct health *h, struct event_base *base, const char *addr,
 		h->http = NULL;
 		return -1;
 	}
-	log_info("health: listening on %s (/healthz, /readyz)", addr);
+	log_info("health: listening on %s (/healthz, /readyz, /metrics)", addr);
 	return 0;
 }
 

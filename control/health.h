@@ -3,7 +3,8 @@
  * libevent's evhttp: GET/HEAD /healthz answers 200 while the process is
  * alive; /readyz answers 200 when the gateway can serve clients (joined to
  * the portal, dataplane up, a relay available) and 503 with the missing
- * parts listed otherwise.  Other paths: 404; other methods: 405.
+ * parts listed otherwise; /metrics gives the Prometheus text format.
+ * Other paths: 404; other methods: 405.
  */
 #ifndef FZ_HEALTH_H
 #define FZ_HEALTH_H
@@ -20,10 +21,14 @@ struct health_state {
 };
 
 typedef void (*health_state_fn)(void *arg, struct health_state *st);
+struct evbuffer;
+/* Write the Prometheus text exposition (version 0.0.4) into b. */
+typedef void (*health_metrics_fn)(void *arg, struct evbuffer *b);
 
 struct health {
 	struct evhttp *http;
 	health_state_fn state;
+	health_metrics_fn metrics;
 	void *arg;
 };
 
@@ -33,7 +38,7 @@ struct health {
  * Returns 0 if listening, -1 otherwise (bad address or bind failure).
  */
 int health_start(struct health *h, struct event_base *base, const char *addr,
-    health_state_fn fn, void *arg);
+    health_state_fn fn, health_metrics_fn metrics, void *arg);
 void health_stop(struct health *h);
 
 /* Split "host:port" / "[v6]:port".  0, or -1 for a malformed address. */

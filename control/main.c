@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -141,6 +142,7 @@ main(int argc, char **argv)
 	log_info("started as uid %u without capabilities", (unsigned)getuid());
 
 	memset(&ctl, 0, sizeof(ctl));
+	ctl.start_time = time(NULL);
 	ctl.udp[0].fd = ctl.udp[1].fd = -1;
 	ipc_chan_init(&ctl.ipc, IPC_CONTROL_FD, IPC_SIDE_CONTROL);
 	evutil_make_socket_nonblocking(IPC_CONTROL_FD);

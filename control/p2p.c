@@ -164,6 +164,7 @@ set_relay_path(struct p2p *p, struct p2p_conn *c)
 	pp.remote = c->pending_remote;
 	pp.via_relay = 1;
 	c->pending_relay = 0;
+	c->relayed = 1;
 	ctl_ipc_send_peer(p->ctl, IPC_C2D_PEER_PATH, c->peer_id, &pp, sizeof(pp));
 	fmt_id(&c->client_id, id);
 	log_info("client %s: path chosen: relayed via %s channel 0x%04x to %s", id,
@@ -250,6 +251,7 @@ drain(struct p2p *p, struct p2p_conn *c)
 				pp.local = ev.local;
 				pp.local.port = 0;
 				c->pending_relay = 0;
+				c->relayed = 0;
 				ctl_ipc_send_peer(p->ctl, IPC_C2D_PEER_PATH, c->peer_id, &pp, sizeof(pp));
 			}
 			log_info("client %s: path chosen: direct, %s -> %s", id,

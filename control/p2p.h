@@ -32,6 +32,7 @@ struct p2p_conn {
 	struct ice_agent *agent;
 	struct event *ev;
 	int nominated;
+	int relayed;                /* the chosen path goes through a relay */
 	int pending_relay;          /* nominated via a relay, channel not bound yet */
 	struct ipc_addr pending_local, pending_remote;
 	struct portal_msg_ice_creds local;   /* password secret */

@@ -21,6 +21,7 @@
 #include "control.h"
 #include "gateway_id.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "portal_msg.h"
 #include "sandbox.h"
@@ -367,7 +368,7 @@ ctl_session_start(struct ctl *c)
 	relays_init(&c->relays);
 	authz_init(&c->authz);
 	(void)notify_init(c->base);
-	(void)health_start(&c->health, c->base, c->cfg.health_addr, health_state, c);
+	(void)health_start(&c->health, c->base, c->cfg.health_addr, health_state, metrics_render, c);
 	if (gateway_id_load(c->cfg.firezone_id, c->cfg.state_dir, c->gateway_id, why, sizeof(why)) < 0) {
 		ctl_stop(c, 1, why);
 		return;

@@ -30,7 +30,10 @@ now_ms(void)
 void
 turnmgr_init(struct turnmgr *m)
 {
+	uint64_t f = m->failures;
+
 	memset(m, 0, sizeof(*m));
+	m->failures = f;
 }
 
 static void
@@ -138,6 +141,7 @@ drive(struct turn_slot *s)
 			break;
 		case TURN_EV_FAILED:
 			log_warnx("turn: relay %s failed (%s); removed", id, turn_reason_str(ev.reason));
+			c->turn.failures++;
 			withdraw(c, s);
 			relays_remove(&c->relays, &s->id);
 			s->dead = 1;

@@ -34,6 +34,7 @@ struct turn_slot {
 
 struct turnmgr {
 	struct turn_slot s[RELAYS_MAX];
+	uint64_t failures;          /* relays given up on */
 };
 
 void turnmgr_init(struct turnmgr *m);

@@ -32,30 +32,6 @@ struct dp_udp {
 	struct event *ev;
 };
 
-struct dp_counters {
-	uint64_t udp_rx;
-	uint64_t drop_oversize;
-	uint64_t drop_local;
-	uint64_t drop_garbage;
-	uint64_t drop_no_channel;
-	uint64_t stun_forwarded;
-	uint64_t stun_dropped;   /* queue toward control full */
-	uint64_t tun_rx;
-	uint64_t tun_drop_no_peer;
-	uint64_t tun_drop_malformed;
-	uint64_t tun_drop_no_session;
-	uint64_t wg_rx_data, wg_tx_data;
-	uint64_t wg_drop_decrypt;      /* authentication failed, replay, unknown index */
-	uint64_t wg_drop_mac;          /* handshake with a bad mac1 */
-	uint64_t wg_drop_handshake;    /* handshake refused (unknown key, replay, ...) */
-	uint64_t wg_drop_spoofed;      /* decrypted source is not the peer's tunnel IP */
-	uint64_t wg_drop_denied;       /* filter denied */
-	uint64_t wg_drop_malformed;    /* decrypted bytes are not an IP packet */
-	uint64_t wg_handshakes;        /* completed */
-	uint64_t wg_cookie_replies;
-	uint64_t icmp_prohibited_sent;
-	uint64_t udp_send_errors;
-};
 
 struct dp {
 	struct event_base *base;
@@ -73,7 +49,8 @@ struct dp {
 	int exit_code;
 	struct event *ev_stop_timer;
 	uint8_t public_key[32];
-	struct dp_counters ctr;
+	struct ipc_d2c_counters ctr;
+	struct event *ev_counters;  /* once a second: counters to control */
 	struct wg_index wg_index;
 	struct wg_noise_local wg_local;
 	struct wg_cookie_checker cookie_checker;

@@ -226,6 +226,20 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Once a second: the counters to control (dropped, never queued, when the
+ * channel is busy; the next second's copy supersedes it). */
+static void
+counters_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dp *dp = arg;
+
+	(void)fd;
+	(void)what;
+	dp->ctr.peers = dp->peers.n;
+	if (dp->ipc.phase == IPC_PH_RUN)
+		(void)ipc_send(&dp->ipc, IPC_D2C_COUNTERS, 0, &dp->ctr, sizeof(dp->ctr), -1, 0);
+}
+
 static void
 send_hello_and_config(struct dp *dp, struct dp_config *cfg)
 {
@@ -259,7 +273,7 @@ send_hello_and_config(struct dp *dp, struct dp_config *cfg)
 static void
 log_counters(const struct dp *dp)
 {
-	const struct dp_counters *c = &dp->ctr;
+	const struct ipc_d2c_counters *c = &dp->ctr;
 
 	log_info("counters: udp rx %llu, forwarded to control %llu (dropped %llu), "
 	    "dropped: garbage %llu, oversize %llu, bad local %llu, no channel %llu; "
@@ -353,6 +367,12 @@ main(int argc, char **argv)
 		sigs[i] = evsignal_new(dp.base, signums[i], signal_cb, &dp);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0)
 			fatalx("cannot watch signal %d", signums[i]);
+	}
+	{
+		struct timeval one = { 1, 0 };
+		dp.ev_counters = event_new(dp.base, -1, EV_PERSIST, counters_cb, &dp);
+		if (dp.ev_counters == NULL || event_add(dp.ev_counters, &one) < 0)
+			fatalx("cannot set up the counters timer");
 	}
 	/* The child may have died before SIGCHLD was watched. */
 	reap_control(&dp);

@@ -129,6 +129,7 @@ send_initiation(struct dp *dp, struct dp_peer *p, uint64_t now)
 		return;
 	}
 	if (peer_send(dp, p, msg, sizeof(msg)) == 0) {
+		dp->ctr.wg_handshakes_started++;
 		log_debug("wg: peer %u: handshake initiation sent", p->id);
 		wg_timers_handshake_initiated(&p->timers, now, jitter_ms());
 		wg_timers_any_authenticated_packet_sent(&p->timers, now);
@@ -159,6 +160,7 @@ send_data(struct dp *dp, struct dp_peer *p, const uint8_t *pt, size_t len, uint6
 	if (len > 0) {
 		p->tx_bytes += len;
 		dp->ctr.wg_tx_data++;
+		dp->ctr.wg_tx_bytes += len;
 		wg_timers_data_sent(&p->timers, now, jitter_ms());
 		note_traffic(dp, p, now);
 	}
@@ -312,6 +314,7 @@ on_initiation(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr
 		return;
 	}
 	p = peer_of(np);
+	dp->ctr.wg_handshakes_started++;
 	if ((rc = wg_noise_create_response(np, now, resp)) != WG_OK ||
 	    (rc = wg_cookie_add_macs(&p->cookie, resp, sizeof(resp), now)) != WG_OK) {
 		log_debug("wg: peer %u: cannot answer: %s", p->id, wg_strerror(rc));
@@ -441,6 +444,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 		return;
 	}
 	p->rx_bytes += pi.tot_len;
+	dp->ctr.wg_rx_bytes += pi.tot_len;
 	w = write(dp->tun_fd, pt, pi.tot_len);
 	if (w < 0)
 		log_debug("tun: write: %s", strerror(errno));

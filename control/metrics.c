@@ -1,0 +1,108 @@
+/*
+ * metrics.c - /metrics in the Prometheus text exposition format 0.0.4:
+ * the dataplane's counters (as of its last once-a-second report) and
+ * control's own.  Names follow Prometheus conventions: a
+ * firezone_gateway_ prefix, _total for counters, base units.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "control.h"
+#include "ice.h"
+#include "metrics.h"
+
+static void
+header(struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(b, "# HELP firezone_gateway_%s %s\n# TYPE firezone_gateway_%s %s\n",
+	    name, help, name, type);
+}
+
+static void
+one(struct evbuffer *b, const char *name, const char *type, const char *help, uint64_t v)
+{
+	header(b, name, type, help);
+	evbuffer_add_printf(b, "firezone_gateway_%s %llu\n", name, (unsigned long long)v);
+}
+
+void
+metrics_render(void *arg, struct evbuffer *b)
+{
+	struct ctl *c = arg;
+	const struct ipc_d2c_counters *d = &c->dp_counters;
+	static const struct {
+		const char *reason;
+		size_t off;
+	} drops[] = {
+		{ "no_peer", offsetof(struct ipc_d2c_counters, tun_drop_no_peer) },
+		{ "no_session", offsetof(struct ipc_d2c_counters, tun_drop_no_session) },
+		{ "decryption_failed", offsetof(struct ipc_d2c_counters, wg_drop_decrypt) },
+		{ "bad_mac", offsetof(struct ipc_d2c_counters, wg_drop_mac) },
+		{ "handshake_refused", offsetof(struct ipc_d2c_counters, wg_drop_handshake) },
+		{ "spoofed_source", offsetof(struct ipc_d2c_counters, wg_drop_spoofed) },
+		{ "denied_by_filter", offsetof(struct ipc_d2c_counters, wg_drop_denied) },
+		{ "malformed", offsetof(struct ipc_d2c_counters, wg_drop_malformed) },
+		{ "malformed_tun", offsetof(struct ipc_d2c_counters, tun_drop_malformed) },
+		{ "garbage", offsetof(struct ipc_d2c_counters, drop_garbage) },
+		{ "oversize", offsetof(struct ipc_d2c_counters, drop_oversize) },
+		{ "bad_local_address", offsetof(struct ipc_d2c_counters, drop_local) },
+		{ "no_channel", offsetof(struct ipc_d2c_counters, drop_no_channel) },
+		{ "queue_full", offsetof(struct ipc_d2c_counters, stun_dropped) },
+	};
+	size_t i, direct = 0, relayed = 0;
+	struct p2p_conn *pc;
+	uint64_t v;
+
+	header(b, "packets_total", "counter", "WireGuard data packets, by direction.");
+	evbuffer_add_printf(b, "firezone_gateway_packets_total{direction=\"rx\"} %llu\n"
+	    "firezone_gateway_packets_total{direction=\"tx\"} %llu\n",
+	    (unsigned long long)d->wg_rx_data, (unsigned long long)d->wg_tx_data);
+	header(b, "bytes_total", "counter", "Inner IP bytes through the tunnels, by direction.");
+	evbuffer_add_printf(b, "firezone_gateway_bytes_total{direction=\"rx\"} %llu\n"
+	    "firezone_gateway_bytes_total{direction=\"tx\"} %llu\n",
+	    (unsigned long long)d->wg_rx_bytes, (unsigned long long)d->wg_tx_bytes);
+	header(b, "dropped_packets_total", "counter", "Packets dropped, by reason.");
+	for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++) {
+		memcpy(&v, (const char *)d + drops[i].off, sizeof(v));
+		evbuffer_add_printf(b, "firezone_gateway_dropped_packets_total{reason=\"%s\"} %llu\n",
+		    drops[i].reason, (unsigned long long)v);
+	}
+	header(b, "handshakes_total", "counter", "WireGuard handshakes, by outcome.");
+	evbuffer_add_printf(b, "firezone_gateway_handshakes_total{result=\"started\"} %llu\n"
+	    "firezone_gateway_handshakes_total{result=\"completed\"} %llu\n"
+	    "firezone_gateway_handshakes_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)d->wg_handshakes_started, (unsigned long long)d->wg_handshakes,
+	    (unsigned long long)(d->wg_drop_handshake + d->wg_drop_mac));
+	one(b, "cookie_replies_total", "counter", "Cookie replies sent under load.", d->wg_cookie_replies);
+	one(b, "icmp_prohibited_total", "counter",
+	    "ICMP administratively-prohibited replies sent for denied packets.", d->icmp_prohibited_sent);
+	one(b, "clients_connected", "gauge", "Clients with a WireGuard peer in the dataplane.", d->peers);
+	for (i = 0; i < P2P_BUCKETS; i++)
+		for (pc = c->p2p.by_client[i]; pc != NULL; pc = pc->next_client) {
+			if (!pc->nominated)
+				continue;
+			if (pc->relayed)
+				relayed++;
+			else
+				direct++;
+		}
+	header(b, "connections", "gauge", "Client connections with a chosen path, by path.");
+	evbuffer_add_printf(b, "firezone_gateway_connections{path=\"direct\"} %zu\n"
+	    "firezone_gateway_connections{path=\"relayed\"} %zu\n", direct, relayed);
+	one(b, "relays_allocated", "gauge", "TURN relays with a live allocation.",
+	    c->portal_live ? turnmgr_allocated(&c->turn) : 0);
+	one(b, "relay_failures_total", "counter", "TURN relays given up on.", c->turn.failures);
+	one(b, "portal_connected", "gauge", "1 while joined to the portal.",
+	    c->portal_live && portal_is_joined(&c->portal) ? 1 : 0);
+	one(b, "portal_reconnects_total", "counter", "Portal connections lost or replaced.",
+	    c->portal_live ? c->portal.reconnects : 0);
+	one(b, "portal_messages_ignored_total", "counter", "Malformed or unknown portal events.",
+	    c->msgs_ignored);
+	one(b, "stun_received_total", "counter", "STUN datagrams handed to control.",
+	    c->udp_rx_stun + c->udp_rx_relay);
+	one(b, "process_start_time_seconds", "gauge", "Start time of the gateway, Unix seconds.",
+	    (uint64_t)c->start_time);
+}
