@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+"""faults_tool.py COMMAND ARGS: traffic generators of tests/integ/test_faults.sh.
+
+Every loop is bounded by a count and a time; every command prints one
+"key=value ..." line on stdout.
+
+  flood HOST PORT GWPUB SECONDS RATE NSOCK MAX
+        WireGuard handshake initiations with a valid mac1 (key =
+        BLAKE2s-256("mac1----" || GWPUB)), random sender index, ephemeral
+        and encrypted fields, mac2 zero, from NSOCK source ports at RATE
+        per second; counts the type-3 (cookie reply) and other answers.
+  garbage HOST PORT SECONDS RATE MAX
+        random datagrams: random bytes of random lengths (some over the
+        1336-byte limit), STUN-looking (with and without
+        MESSAGE-INTEGRITY), ChannelData-looking, WireGuard-looking data
+        with unknown indices, initiations with a wrong mac1, empty ones.
+  inject IFACE KIND...
+        raw IP packets written to IFACE with an AF_PACKET socket (on a TUN
+        device the bytes reach its reader unchanged).  KINDs:
+          ihl4 SRC DST      IPv4 with IHL 4
+          totlen SRC DST    IPv4 whose total length exceeds the packet
+          trunctcp SRC DST  IPv4/TCP with an 8-byte TCP header
+          short SRC DST     10 bytes of an IPv4 header
+          badver SRC DST    version 5
+          v6plen SRC DST    IPv6 whose payload length exceeds the packet
+          echo SRC DST      a valid ICMP(v6) echo request (e.g. a spoofed source)
+        KIND and its two addresses are one argument: kind,src,dst.
+  udprecv HOST PORT SECONDS
+        wait for one datagram, print its length.
+  udpsend HOST PORT SIZE
+        one datagram of SIZE bytes with DF off (the stack fragments it).
+  cpu PID
+        utime+stime of PID in seconds.
+"""
+import base64
+import hashlib
+import os
+import random
+import select
+import socket
+import struct
+import sys
+import time
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def fam(h):
+    return socket.AF_INET6 if ":" in h else socket.AF_INET
+
+
+# ---------------------------------------------------------------- flood
+
+def initiation(mac1_key):
+    body = struct.pack("<I", 1) + os.urandom(4 + 32 + 48 + 28)
+    mac1 = hashlib.blake2s(body, key=mac1_key, digest_size=16).digest()
+    return body + mac1 + b"\0" * 16
+
+
+def flood(host, port, gwpub, seconds, rate, nsock, maxn):
+    port, seconds, rate, nsock, maxn = int(port), float(seconds), int(rate), int(nsock), int(maxn)
+    pub = base64.b64decode(gwpub)
+    assert len(pub) == 32
+    key = hashlib.blake2s(b"mac1----" + pub).digest()
+    pool = [initiation(key) for _ in range(2048)]
+    socks = []
+    for _ in range(nsock):
+        s = socket.socket(fam(host), socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.bind(("", 0))
+        s.setblocking(False)
+        socks.append(s)
+    dst = (host, port)
+    sent = cookies = other = errors = 0
+    batch = max(1, rate // 200)   # 200 batches a second
+    start = time.monotonic()
+    end = start + seconds
+    i = 0
+
+    def drain():
+        nonlocal cookies, other
+        for s in socks:
+            while True:
+                try:
+                    d = s.recv(2048)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:
+                    break
+                if len(d) == 64 and d[:4] == b"\x03\0\0\0":
+                    cookies += 1
+                else:
+                    other += 1
+
+    while sent < maxn:
+        now = time.monotonic()
+        if now >= end:
+            break
+        due = int((now - start) * rate) + batch
+        n = min(due - sent, maxn - sent, batch * 4)
+        for _ in range(max(0, n)):
+            try:
+                socks[i % nsock].sendto(pool[i % len(pool)], dst)
+                sent += 1
+            except (BlockingIOError, InterruptedError):
+                errors += 1
+            except OSError:
+                errors += 1
+            i += 1
+        drain()
+        slack = start + (sent + batch) / rate - time.monotonic()
+        if slack > 0:
+            time.sleep(min(slack, 0.01))
+    el = time.monotonic() - start
+    tail = time.monotonic() + 0.5
+    while time.monotonic() < tail:
+        drain()
+        time.sleep(0.02)
+    print("sent=%d seconds=%.2f rate=%d cookie_replies=%d other_replies=%d send_errors=%d sockets=%d"
+          % (sent, el, int(sent / el) if el else 0, cookies, other, errors, nsock))
+    return 0 if sent > 0 else 1
+
+
+# ---------------------------------------------------------------- garbage
+
+def stun_like(with_mi):
+    attrs = struct.pack("!HH8s", 6, 8, os.urandom(4).hex()[:3].encode() + b":" + b"abcd")
+    if with_mi:
+        attrs += struct.pack("!HH20s", 8, 20, os.urandom(20))
+    return struct.pack("!HHI12s", 1, len(attrs), 0x2112A442, os.urandom(12)) + attrs
+
+
+def garbage_pool(rng):
+    kinds = {}
+    pool = []
+
+    def add(k, b):
+        kinds[k] = kinds.get(k, 0)
+        pool.append((k, b))
+
+    for _ in range(600):
+        add("random", os.urandom(rng.randint(1, 1300)))
+    for _ in range(60):
+        add("oversize", os.urandom(rng.randint(1337, 3000)))
+    for _ in range(30):
+        add("stun_mi", stun_like(True))
+    for _ in range(60):
+        add("stun_no_mi", stun_like(False))
+    for _ in range(120):
+        ln = rng.randint(4, 1200)
+        add("channeldata", bytes([0x40 + rng.randint(0, 15), rng.randint(0, 255)])
+            + struct.pack("!H", ln - 4) + os.urandom(ln - 4))
+    for _ in range(120):
+        add("wg_data", struct.pack("<I", 4) + os.urandom(16 * rng.randint(2, 80) - 4))
+    for _ in range(60):
+        add("wg_init_bad_mac1", struct.pack("<I", 1) + os.urandom(144))
+    for _ in range(30):
+        add("wg_cookie", struct.pack("<I", 3) + os.urandom(60))
+    for _ in range(30):
+        add("wg_response", struct.pack("<I", 2) + os.urandom(88))
+    for _ in range(30):
+        add("tiny", os.urandom(rng.randint(1, 3)))
+    rng.shuffle(pool)
+    return pool, kinds
+
+
+def garbage(host, port, seconds, rate, maxn):
+    port, seconds, rate, maxn = int(port), float(seconds), int(rate), int(maxn)
+    rng = random.Random(os.urandom(8))
+    pool, kinds = garbage_pool(rng)
+    socks = []
+    for _ in range(16):
+        s = socket.socket(fam(host), socket.SOCK_DGRAM)
+        s.bind(("", 0))
+        s.setblocking(False)
+        socks.append(s)
+    dst = (host, port)
+    sent = errors = 0
+    start = time.monotonic()
+    end = start + seconds
+    i = 0
+    batch = max(1, rate // 200)
+    while sent < maxn and time.monotonic() < end:
+        for _ in range(min(batch, maxn - sent)):
+            k, b = pool[i % len(pool)]
+            try:
+                socks[i % len(socks)].sendto(b, dst)
+                sent += 1
+                kinds[k] += 1
+            except OSError:
+                errors += 1
+            i += 1
+        slack = start + sent / rate - time.monotonic()
+        if slack > 0:
+            time.sleep(min(slack, 0.01))
+    el = time.monotonic() - start
+    for s in socks:      # drain whatever came back (nothing expected)
+        try:
+            while s.recv(2048):
+                pass
+        except OSError:
+            pass
+    print("sent=%d seconds=%.2f rate=%d send_errors=%d %s" % (
+        sent, el, int(sent / el) if el else 0, errors,
+        " ".join("%s=%d" % kv for kv in sorted(kinds.items()))))
+    return 0 if sent > 0 else 1
+
+
+# ---------------------------------------------------------------- inject
+
+def v4hdr(src, dst, proto, payload_len, ihl=5, tot=None, ver=4):
+    tot = 20 + payload_len if tot is None else tot
+    h = struct.pack("!BBHHHBBH4s4s", (ver << 4) | ihl, 0, tot, random.randint(0, 65535), 0, 64,
+                    proto, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:]
+
+
+def icmp_echo(ident=0x4646, seq=1):
+    body = b"fz-faults-malformed".ljust(32, b".")
+    h = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+    return struct.pack("!BBHHH", 8, 0, csum(h + body), ident, seq) + body
+
+
+def icmp6_echo(src, dst):
+    body = b"fz-faults-malformed".ljust(32, b".")
+    msg = struct.pack("!BBHHH", 128, 0, 0, 0x4646, 1) + body
+    ps = socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) + \
+        struct.pack("!IxxxB", len(msg), 58)
+    c = csum(ps + msg)
+    return msg[:2] + struct.pack("!H", c) + msg[4:]
+
+
+def v6pkt(src, dst, nh, payload, plen=None):
+    plen = len(payload) if plen is None else plen
+    return struct.pack("!IHBB16s16s", 6 << 28, plen, nh, 64, socket.inet_pton(socket.AF_INET6, src),
+                       socket.inet_pton(socket.AF_INET6, dst)) + payload
+
+
+def build(kind, src, dst):
+    if kind == "ihl4":
+        p = icmp_echo()
+        return v4hdr(src, dst, 1, len(p), ihl=4) + p
+    if kind == "totlen":
+        p = icmp_echo()
+        return v4hdr(src, dst, 1, len(p), tot=20 + len(p) + 400) + p
+    if kind == "trunctcp":
+        tcp = struct.pack("!HHI", 40000, 80, 1)   # 8 of 20 bytes
+        return v4hdr(src, dst, 6, len(tcp)) + tcp
+    if kind == "short":
+        return v4hdr(src, dst, 1, 0)[:10]
+    if kind == "badver":
+        p = icmp_echo()
+        return v4hdr(src, dst, 1, len(p), ver=5) + p
+    if kind == "v6plen":
+        p = icmp6_echo(src, dst)
+        return v6pkt(src, dst, 58, p, plen=len(p) + 300)
+    if kind == "echo":
+        if ":" in dst:
+            return v6pkt(src, dst, 58, icmp6_echo(src, dst))
+        p = icmp_echo()
+        return v4hdr(src, dst, 1, len(p)) + p
+    raise SystemExit("unknown kind " + kind)
+
+
+def inject(iface, *specs):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM)
+    n = 0
+    out = []
+    for spec in specs:
+        kind, src, dst = spec.split(",")
+        pkt = build(kind, src, dst)
+        proto = 0x86DD if pkt[0] >> 4 == 6 else 0x0800
+        s.sendto(pkt, (iface, proto))
+        n += 1
+        out.append("%s:%d" % (kind, len(pkt)))
+        time.sleep(0.02)
+    print("injected=%d on=%s %s" % (n, iface, " ".join(out)))
+    return 0
+
+
+# ---------------------------------------------------------------- udp
+
+def udprecv(host, port, seconds):
+    s = socket.socket(fam(host), socket.SOCK_DGRAM)
+    s.bind((host, int(port)))
+    r, _, _ = select.select([s], [], [], float(seconds))
+    if not r:
+        print("received=0 len=0")
+        return 1
+    d, a = s.recvfrom(65535)
+    ok = d == bytes(i % 251 for i in range(len(d)))
+    print("received=1 len=%d from=%s intact=%d" % (len(d), a[0], ok))
+    return 0 if ok else 1
+
+
+def udpsend(host, port, size):
+    s = socket.socket(fam(host), socket.SOCK_DGRAM)
+    if fam(host) == socket.AF_INET:
+        s.setsockopt(socket.IPPROTO_IP, 10, 0)   # IP_MTU_DISCOVER = IP_PMTUDISC_DONT
+    else:
+        s.setsockopt(socket.IPPROTO_IPV6, 23, 0)  # IPV6_MTU_DISCOVER = IPV6_PMTUDISC_DONT
+    d = bytes(i % 251 for i in range(int(size)))
+    s.sendto(d, (host, int(port)))
+    print("sent=1 len=%d" % len(d))
+    return 0
+
+
+def cpu(pid):
+    with open("/proc/%s/stat" % pid) as f:
+        st = f.read()
+    fields = st[st.rindex(")") + 2:].split()
+    tck = os.sysconf("SC_CLK_TCK")
+    print("%.2f" % ((int(fields[11]) + int(fields[12])) / tck))
+    return 0
+
+
+def main(a):
+    cmds = {"flood": flood, "garbage": garbage, "inject": inject, "udprecv": udprecv,
+            "udpsend": udpsend, "cpu": cpu}
+    if not a or a[0] not in cmds:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return cmds[a[0]](*a[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
