@@ -41,6 +41,9 @@ static const struct ipc_rule ipc_rules[] = {
 	    sizeof(struct ipc_d2c_peer_event), sizeof(struct ipc_d2c_peer_event), 0, PH(IPC_PH_RUN) },
 	{ IPC_D2C_COUNTERS, "D2C_COUNTERS", IPC_SIDE_CONTROL,
 	    sizeof(struct ipc_d2c_counters), sizeof(struct ipc_d2c_counters), 0, PH(IPC_PH_RUN) },
+	{ IPC_D2C_P2P_CONTROL, "D2C_P2P_CONTROL", IPC_SIDE_CONTROL,
+	    sizeof(struct ipc_p2p_control), sizeof(struct ipc_p2p_control) + IPC_P2P_BODY_MAX, 0,
+	    PH(IPC_PH_RUN) },
 	{ IPC_C2D_HELLO, "C2D_HELLO", IPC_SIDE_DATAPLANE,
 	    sizeof(struct ipc_c2d_hello), sizeof(struct ipc_c2d_hello), 0, PH(IPC_PH_HELLO) },
 	{ IPC_C2D_UDP_SOCKET, "C2D_UDP_SOCKET", IPC_SIDE_DATAPLANE,
@@ -65,6 +68,11 @@ static const struct ipc_rule ipc_rules[] = {
 	    sizeof(struct ipc_c2d_relay), sizeof(struct ipc_c2d_relay), 0, PH(IPC_PH_RUN) },
 	{ IPC_C2D_CHANNEL, "C2D_CHANNEL", IPC_SIDE_DATAPLANE,
 	    sizeof(struct ipc_c2d_channel), sizeof(struct ipc_c2d_channel), 0, PH(IPC_PH_RUN) },
+	{ IPC_C2D_DNS_SETUP, "C2D_DNS_SETUP", IPC_SIDE_DATAPLANE,
+	    sizeof(struct ipc_c2d_dns_setup), sizeof(struct ipc_c2d_dns_setup), 0, PH(IPC_PH_RUN) },
+	{ IPC_C2D_P2P_CONTROL, "C2D_P2P_CONTROL", IPC_SIDE_DATAPLANE,
+	    sizeof(struct ipc_p2p_control), sizeof(struct ipc_p2p_control) + IPC_P2P_BODY_MAX, 0,
+	    PH(IPC_PH_RUN) },
 };
 
 struct ipc_qmsg {
@@ -303,6 +311,26 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 	}
 	case IPC_C2D_REVOKE:
 		return h->peer_id != 0 ? IPC_OK : IPC_EPAYLOAD;
+	case IPC_C2D_DNS_SETUP: {
+		const struct ipc_c2d_dns_setup *d = (const void *)p;
+		unsigned i;
+		if (h->peer_id == 0 || !ipc_str_ok(d->name, sizeof(d->name)) ||
+		    d->n_proxies > IPC_DNS_PROXIES_MAX || d->n_resolved > IPC_DNS_RESOLVED_MAX)
+			return IPC_EPAYLOAD;
+		for (i = 0; i < d->n_proxies; i++)
+			if (d->proxies[i].family != 4 && d->proxies[i].family != 6)
+				return IPC_EPAYLOAD;
+		for (i = 0; i < d->n_resolved; i++)
+			if (d->resolved[i].family != 4 && d->resolved[i].family != 6)
+				return IPC_EPAYLOAD;
+		return IPC_OK;
+	}
+	case IPC_C2D_P2P_CONTROL:
+	case IPC_D2C_P2P_CONTROL: {
+		struct ipc_p2p_control c;
+		memcpy(&c, p, sizeof(c));
+		return (h->peer_id != 0 && (size_t)c.len + sizeof(c) == h->len) ? IPC_OK : IPC_EPAYLOAD;
+	}
 	case IPC_C2D_RELAY: {
 		struct ipc_c2d_relay r;
 		memcpy(&r, p, sizeof(r));

@@ -48,6 +48,7 @@ enum ipc_type {
 	IPC_D2C_IFACE_RESULT = 0x0106,
 	IPC_D2C_PEER_EVENT = 0x0107,
 	IPC_D2C_COUNTERS = 0x0108,
+	IPC_D2C_P2P_CONTROL = 0x0109,
 	/* control -> dataplane */
 	IPC_C2D_HELLO = 0x0201,
 	IPC_C2D_UDP_SOCKET = 0x0202,
@@ -60,6 +61,8 @@ enum ipc_type {
 	IPC_C2D_REVOKE = 0x0209,
 	IPC_C2D_RELAY = 0x020a,
 	IPC_C2D_CHANNEL = 0x020b,
+	IPC_C2D_DNS_SETUP = 0x020c,
+	IPC_C2D_P2P_CONTROL = 0x020d,
 };
 
 /* First message from the dataplane: version and the WireGuard public key. */
@@ -276,6 +279,44 @@ struct ipc_d2c_counters {
 	uint64_t icmp_prohibited_sent;
 	uint64_t udp_send_errors;
 	uint64_t peers;                /* gauge: clients configured */
+};
+
+/* An IP address of either family (4 or 6). */
+struct ipc_ip {
+	uint8_t family;
+	uint8_t pad[3];
+	uint8_t addr[16];
+};
+
+/*
+ * DNS-resource translation for one client (gateway-dataplane.md §4.3):
+ * control has checked that the DNS resource is granted and that `name`
+ * matches its pattern, and resolved it; the dataplane records the name's
+ * addresses on the resource and maps each proxy IP to a real one.
+ */
+#define IPC_DNS_PROXIES_MAX 16
+#define IPC_DNS_RESOLVED_MAX 32
+struct ipc_c2d_dns_setup {
+	uint8_t resource_id[16];
+	char name[256];
+	uint8_t n_proxies;
+	uint8_t n_resolved;
+	uint8_t pad[2];
+	struct ipc_ip proxies[IPC_DNS_PROXIES_MAX];
+	struct ipc_ip resolved[IPC_DNS_RESOLVED_MAX];
+};
+
+/*
+ * The body of a p2p control packet (gateway-dataplane.md §5) inside a
+ * client's tunnel: the event type and its JSON, in either direction.  The
+ * dataplane only frames them; control parses and answers.
+ */
+#define IPC_P2P_BODY_MAX 1280
+struct ipc_p2p_control {
+	uint8_t event;
+	uint8_t pad;
+	uint16_t len;               /* bytes of body[] */
+	uint8_t body[];
 };
 
 #define IPC_PEER_EV_HANDSHAKE 1u   /* a handshake completed */

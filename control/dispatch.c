@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "control.h"
+#include "dnsnat.h"
 #include "log.h"
 
 static void ctl_ipc_sent(struct ctl *c, uint16_t type, int rc);
@@ -190,6 +191,13 @@ ctl_ipc_readable(struct ctl *c)
 		case IPC_D2C_UDP_RX:
 			on_udp_rx(c, &m);
 			break;
+		case IPC_D2C_P2P_CONTROL: {
+			struct ipc_p2p_control pc;
+			memcpy(&pc, m.payload, sizeof(pc));
+			if (c->portal_live)
+				dnsnat_p2p_control(c, m.hdr.peer_id, &pc, m.payload + sizeof(pc));
+			break;
+		}
 		case IPC_D2C_COUNTERS:
 			memcpy(&c->dp_counters, m.payload, sizeof(c->dp_counters));
 			break;

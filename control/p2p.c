@@ -542,15 +542,23 @@ p2p_stun_rx(struct p2p *p, const struct ipc_d2c_udp_rx *rx, const uint8_t *data)
 	p->stun_unmatched++;
 }
 
-void
-p2p_peer_event(struct p2p *p, uint32_t peer_id, const struct ipc_d2c_peer_event *ev)
+struct p2p_conn *
+p2p_by_peer(const struct p2p *p, uint32_t peer_id)
 {
 	struct p2p_conn *c;
-	char id[PORTAL_MSG_UUID_STRLEN];
 
 	for (c = p->by_peer[hash_bytes(&peer_id, 4)]; c != NULL; c = c->next_peer)
 		if (c->peer_id == peer_id)
-			break;
+			return c;
+	return NULL;
+}
+
+void
+p2p_peer_event(struct p2p *p, uint32_t peer_id, const struct ipc_d2c_peer_event *ev)
+{
+	struct p2p_conn *c = p2p_by_peer(p, peer_id);
+	char id[PORTAL_MSG_UUID_STRLEN];
+
 	if (c == NULL)
 		return;
 	fmt_id(&c->client_id, id);

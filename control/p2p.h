@@ -74,6 +74,8 @@ struct p2p_conn *p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
     int *created);
 
 struct p2p_conn *p2p_find(const struct p2p *p, const struct portal_msg_uuid *client);
+/* The connection of the dataplane's peer handle, or NULL. */
+struct p2p_conn *p2p_by_peer(const struct p2p *p, uint32_t peer_id);
 
 /* Tell the dataplane about a grant or a revocation for a connected client. */
 void p2p_grant(struct p2p *p, const struct portal_msg_uuid *client,

@@ -20,6 +20,7 @@
 
 #include "control.h"
 #include "gateway_id.h"
+#include "dnsnat.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -177,6 +178,12 @@ on_request_connection(struct ctl *c, const struct portal_msg_request_connection 
 	}
 	grant(c, &r->client.id, &r->client.ipv4, &r->client.ipv6, &r->resource, r->has_expires_at,
 	    r->expires_at, "request_connection");
+	/* The legacy offer may carry a DNS name and its proxy IPs: the
+	 * translation follows once the name is resolved (the reference resolved
+	 * first and answered after; the answer does not depend on it here). */
+	if (r->has_domain)
+		(void)dnsnat_request(c, &r->client.id, &r->resource.id, r->domain.name,
+		    r->domain.proxy_ips, r->domain.n_proxy_ips, 0);
 	if (portal_msg_build_connection_ready(r->ref, &conn->local, &o) == 0)
 		reply(c, "connection_ready", o);
 	log_info("client %s: connection accepted (legacy flow)", cid);
@@ -269,6 +276,10 @@ on_event(void *arg, const struct phoenix_msg *m)
 		grant(c, &msg.u.allow_access.client_id, &msg.u.allow_access.client_ipv4,
 		    &msg.u.allow_access.client_ipv6, &msg.u.allow_access.resource,
 		    msg.u.allow_access.has_expires_at, msg.u.allow_access.expires_at, "allow_access");
+		if (msg.u.allow_access.has_payload)
+			(void)dnsnat_request(c, &msg.u.allow_access.client_id,
+			    &msg.u.allow_access.resource.id, msg.u.allow_access.payload.name,
+			    msg.u.allow_access.payload.proxy_ips, msg.u.allow_access.payload.n_proxy_ips, 0);
 		break;
 	case PORTAL_MSG_REJECT_ACCESS:
 		on_reject_access(c, &msg.u.reject_access);
@@ -434,6 +445,7 @@ ctl_session_stop(struct ctl *c)
 		event_free(c->ev_tick);
 		c->ev_tick = NULL;
 	}
+	dnsnat_stop(c);
 	if (c->portal_live) {
 		turnmgr_free(c);
 		p2p_free(&c->p2p);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "ipc.h"
+#include "nat.h"
 #include "peers.h"
 #include "relaytab.h"
 #include "wg_cookie.h"
@@ -56,6 +57,10 @@ struct dp {
 	struct wg_cookie_checker cookie_checker;
 	struct dp_peers peers;
 	struct relaytab relays;
+	struct nat *nat;            /* DNS-resource NAT, all clients */
+	uint32_t *nat_free;         /* free NAT client slots (a stack) */
+	uint32_t nat_nfree;
+	struct event *ev_tick;      /* once a second: NAT expiry */
 };
 
 /* How a datagram came: directly, or as ChannelData from a relay. */
@@ -83,7 +88,10 @@ int dp_tunnel_init(struct dp *dp);
 void dp_tunnel_free(struct dp *dp);
 void dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
     const struct dp_via *via, uint8_t *p, size_t n);
-void dp_tunnel_tun_packet(struct dp *dp, uint8_t *p, size_t n);
+/* A packet read from the TUN; cap is the buffer's size (NAT46 grows packets). */
+void dp_tunnel_tun_packet(struct dp *dp, uint8_t *p, size_t n, size_t cap);
+/* Once a second: expire NAT sessions. */
+void dp_tunnel_tick(struct dp *dp);
 /* IPC handlers of the per-client messages. */
 void dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m);
 

@@ -129,6 +129,8 @@ dp_ipc_readable(struct dp *dp)
 		case IPC_C2D_REVOKE:
 		case IPC_C2D_RELAY:
 		case IPC_C2D_CHANNEL:
+		case IPC_C2D_DNS_SETUP:
+		case IPC_C2D_P2P_CONTROL:
 			dp_tunnel_ipc(dp, &m);
 			break;
 		case IPC_C2D_SHUTDOWN: {

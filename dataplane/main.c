@@ -222,7 +222,7 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		dp->ctr.tun_rx++;
-		dp_tunnel_tun_packet(dp, pkt, (size_t)n);
+		dp_tunnel_tun_packet(dp, pkt, (size_t)n, sizeof(pkt));
 	}
 }
 
@@ -236,6 +236,7 @@ counters_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	dp->ctr.peers = dp->peers.n;
+	dp_tunnel_tick(dp);
 	if (dp->ipc.phase == IPC_PH_RUN)
 		(void)ipc_send(&dp->ipc, IPC_D2C_COUNTERS, 0, &dp->ctr, sizeof(dp->ctr), -1, 0);
 }

@@ -20,6 +20,7 @@
 #include "dataplane.h"
 #include "icmp_gen.h"
 #include "log.h"
+#include "nat64.h"
 #include "packet.h"
 #include "wg_timers.h"
 
@@ -27,6 +28,11 @@
 #define TUNNEL_PAD_LIMIT 1300
 #define TUNNEL_BUF 2048
 #define ICMP_REPLIES_PER_SECOND 20
+/* NAT tables: sized for 10,000 clients, allocated once at start. */
+#define NAT_CLIENTS 16384
+#define NAT_SESSIONS 262144
+#define NAT_SESSIONS_PER_CLIENT 4096
+#define NAT_TRANSLATIONS 65536
 
 static uint64_t
 mono_ms(void)
@@ -392,6 +398,48 @@ send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len
 		dp->ctr.icmp_prohibited_sent++;
 }
 
+/* A p2p control packet from a client: its event and JSON go to control. */
+static void
+forward_p2p_control(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len)
+{
+	uint8_t buf[sizeof(struct ipc_p2p_control) + IPC_P2P_BODY_MAX];
+	struct ipc_p2p_control c;
+	size_t body;
+
+	/* IPv6 header (40), then event type and 7 reserved bytes. */
+	if (len < 48 || (body = len - 48) > IPC_P2P_BODY_MAX) {
+		dp->ctr.wg_drop_malformed++;
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	c.event = pkt[40];
+	c.len = (uint16_t)body;
+	memcpy(buf, &c, sizeof(c));
+	memcpy(buf + sizeof(c), pkt + 48, body);
+	if (ipc_send(&dp->ipc, IPC_D2C_P2P_CONTROL, p->id, buf, sizeof(c) + body, -1, 0) != IPC_OK)
+		dp->ctr.stun_dropped++;
+}
+
+/* Control's answer: frame it as a p2p control packet and send it. */
+static void
+send_p2p_control(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m)
+{
+	uint8_t pkt[48 + IPC_P2P_BODY_MAX];
+	struct ipc_p2p_control c;
+	size_t plen;
+
+	memcpy(&c, m->payload, sizeof(c));
+	plen = 8 + (size_t)c.len;
+	memset(pkt, 0, 48);
+	pkt[0] = 0x60;                      /* version 6, class 0, flow 0 */
+	pkt[4] = (uint8_t)(plen >> 8);
+	pkt[5] = (uint8_t)plen;
+	pkt[6] = PKT_P2P_CONTROL_NH;        /* next header 255, hop limit 0, :: -> :: */
+	pkt[40] = c.event;
+	memcpy(pkt + 48, m->payload + sizeof(c), c.len);
+	(void)send_data(dp, p, pkt, 48 + (size_t)c.len, mono_ms());
+}
+
 static void
 on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
     const struct dp_via *via, uint8_t *msg, size_t n, uint64_t now)
@@ -400,7 +448,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 	struct dp_peer *p;
 	struct pkt_info pi;
 	uint8_t *pt = msg + WG_DATA_HEADER_LEN;
-	size_t ptlen = 0;
+	size_t ptlen = 0, len;
 	bool confirmed = false;
 	ssize_t w;
 	int rc;
@@ -433,6 +481,11 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 		dp->ctr.wg_drop_malformed++;
 		return;
 	}
+	if (pkt_is_p2p_control(&pi)) {
+		/* Never written to the TUN: control answers (§5). */
+		forward_p2p_control(dp, p, pt, pi.tot_len);
+		return;
+	}
 	rc = filter_check(p->filter, &pi, (int64_t)time(NULL));
 	if (rc == PKT_E_SPOOF) {
 		dp->ctr.wg_drop_spoofed++;
@@ -445,7 +498,23 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 	}
 	p->rx_bytes += pi.tot_len;
 	dp->ctr.wg_rx_bytes += pi.tot_len;
-	w = write(dp->tun_fd, pt, pi.tot_len);
+	len = pi.tot_len;
+	if (filter_is_proxy_range(&pi.dst)) {
+		/* A DNS resource's proxy IP: rewrite to the real address (room
+		 * for NAT46 growth in our own buffer). */
+		static uint8_t xbuf[TUNNEL_BUF + NAT64_GROWTH];
+		if (len > TUNNEL_BUF) {
+			dp->ctr.wg_drop_malformed++;
+			return;
+		}
+		memcpy(xbuf, pt, len);
+		if (nat_out(dp->nat, p->nat_slot, xbuf, &len, sizeof(xbuf), now) < 0) {
+			dp->ctr.wg_drop_denied++;
+			return;
+		}
+		pt = xbuf;
+	}
+	w = write(dp->tun_fd, pt, len);
 	if (w < 0)
 		log_debug("tun: write: %s", strerror(errno));
 }
@@ -476,10 +545,12 @@ dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr
 }
 
 void
-dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n)
+dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n, size_t cap)
 {
 	struct pkt_info pi;
 	struct dp_peer *p;
+	size_t len;
+	uint64_t now;
 
 	if (pkt_parse(pkt, n, &pi) != PKT_OK) {
 		dp->ctr.tun_drop_malformed++;
@@ -490,7 +561,14 @@ dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n)
 		dp->ctr.tun_drop_no_peer++;
 		return;
 	}
-	if (send_data(dp, p, pkt, pi.tot_len, mono_ms()) < 0)
+	len = pi.tot_len;
+	now = mono_ms();
+	/* Replies of DNS-resource sessions go back to the proxy IP. */
+	if (nat_in(dp->nat, p->nat_slot, pkt, &len, cap, now) < 0) {
+		dp->ctr.tun_drop_malformed++;
+		return;
+	}
+	if (send_data(dp, p, pkt, len, now) < 0)
 		dp->ctr.tun_drop_no_session++;
 }
 
@@ -500,6 +578,8 @@ static void
 peer_free(struct dp *dp, struct dp_peer *p)
 {
 	peers_unlink(&dp->peers, p);
+	nat_client_remove(dp->nat, p->nat_slot);
+	dp->nat_free[dp->nat_nfree++] = p->nat_slot;
 	if (p->ev_timer != NULL)
 		event_free(p->ev_timer);
 	wg_timers_stop(&p->timers);
@@ -523,6 +603,10 @@ on_peer_add(struct dp *dp, uint32_t id, const struct ipc_c2d_peer_add *a)
 	if ((old = peers_by_key(&dp->peers, a->public_key)) != NULL) {
 		log_warnx("wg: peer %u has the key of peer %u, which is removed", id, old->id);
 		peer_free(dp, old);
+	}
+	if (dp->nat_nfree == 0) {
+		log_warnx("wg: peer %u refused: %u clients is the limit", id, NAT_CLIENTS);
+		return;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		dp_stop(dp, 1, "out of memory adding a peer");
@@ -550,6 +634,8 @@ on_peer_add(struct dp *dp, uint32_t id, const struct ipc_c2d_peer_add *a)
 		return;
 	}
 	wg_timers_init(&p->timers, a->keepalive_s ? (uint32_t)a->keepalive_s * 1000u / WG_TIME_SCALE : 0);
+	p->nat_slot = dp->nat_free[--dp->nat_nfree];
+	(void)nat_client_set(dp->nat, p->nat_slot, a->has_v4 ? &t4 : NULL, a->has_v6 ? &t6 : NULL);
 	peers_link(&dp->peers, p);
 	log_info("wg: peer %u added%s", id, a->has_psk ? " (with preshared key)" : "");
 }
@@ -567,6 +653,58 @@ on_peer_path(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_peer_path *p
 		    addr_fmt(&pp->relay, rl, sizeof(rl)), pp->channel, addr_fmt(&pp->remote, r, sizeof(r)));
 	else
 		log_info("wg: peer %u: direct path to %s", p->id, addr_fmt(&pp->remote, r, sizeof(r)));
+}
+
+static void
+to_pkt(struct pkt_addr *a, const struct ipc_ip *ip)
+{
+	if (ip->family == 4)
+		pkt_addr_v4(a, ip->addr);
+	else
+		pkt_addr_v6(a, ip->addr);
+}
+
+/* gateway-dataplane.md §4.3 steps 2-5 (control did step 1). */
+static void
+on_dns_setup(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_dns_setup *d)
+{
+	struct pkt_addr prox[IPC_DNS_PROXIES_MAX], res[IPC_DNS_RESOLVED_MAX];
+	struct pkt_addr v4[IPC_DNS_RESOLVED_MAX], v6[IPC_DNS_RESOLVED_MAX];
+	size_t i, n4 = 0, n6 = 0, k4 = 0, k6 = 0;
+	uint64_t now = mono_ms();
+	int rc;
+
+	for (i = 0; i < d->n_proxies; i++)
+		to_pkt(&prox[i], &d->proxies[i]);
+	for (i = 0; i < d->n_resolved; i++) {
+		to_pkt(&res[i], &d->resolved[i]);
+		if (res[i].af == 4)
+			v4[n4++] = res[i];
+		else
+			v6[n6++] = res[i];
+	}
+	rc = filter_dns_update(p->filter, d->resource_id, d->name, res, d->n_resolved, prox, d->n_proxies);
+	if (rc != PKT_OK) {
+		log_warnx("dns: peer %u: %s: translation refused (%s)", p->id, d->name, pkt_strerror(rc));
+		return;
+	}
+	for (i = 0; i < d->n_proxies; i++) {
+		const struct pkt_addr *t;
+		/* Same family first; the other family (NAT64/46) only without. */
+		if (prox[i].af == 4) {
+			if (n4 + n6 == 0)
+				continue;
+			t = n4 ? &v4[k4++ % n4] : &v6[k4++ % n6];
+		} else {
+			if (n4 + n6 == 0)
+				continue;
+			t = n6 ? &v6[k6++ % n6] : &v4[k6++ % n4];
+		}
+		if (nat_xlate_set(dp->nat, p->nat_slot, &prox[i], t, now) != PKT_OK)
+			log_warnx("dns: peer %u: translation table full", p->id);
+	}
+	log_info("dns: peer %u: %s -> %u address(es) for %u proxy IP(s)", p->id, d->name,
+	    (unsigned)d->n_resolved, (unsigned)d->n_proxies);
 }
 
 static void
@@ -653,6 +791,15 @@ dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m)
 		on_grant(dp, p, &g);
 		break;
 	}
+	case IPC_C2D_DNS_SETUP: {
+		static struct ipc_c2d_dns_setup d;
+		memcpy(&d, m->payload, sizeof(d));
+		on_dns_setup(dp, p, &d);
+		break;
+	}
+	case IPC_C2D_P2P_CONTROL:
+		send_p2p_control(dp, p, m);
+		break;
 	case IPC_C2D_REVOKE: {
 		struct ipc_c2d_revoke r;
 		memcpy(&r, m->payload, sizeof(r));
@@ -665,11 +812,32 @@ dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m)
 	}
 }
 
+void
+dp_tunnel_tick(struct dp *dp)
+{
+	(void)nat_expire(dp->nat, mono_ms());
+}
+
 int
 dp_tunnel_init(struct dp *dp)
 {
+	struct nat_config nc;
+	uint32_t i;
+
 	peers_init(&dp->peers);
 	relaytab_init(&dp->relays);
+	memset(&nc, 0, sizeof(nc));
+	nc.max_clients = NAT_CLIENTS;
+	nc.max_sessions = NAT_SESSIONS;
+	nc.max_sessions_per_client = NAT_SESSIONS_PER_CLIENT;
+	nc.max_translations = NAT_TRANSLATIONS;
+	if (RAND_bytes((unsigned char *)&nc.seed, sizeof(nc.seed)) != 1 ||
+	    (dp->nat = nat_new(&nc)) == NULL ||
+	    (dp->nat_free = calloc(NAT_CLIENTS, sizeof(uint32_t))) == NULL)
+		return -1;
+	for (i = 0; i < NAT_CLIENTS; i++)
+		dp->nat_free[i] = NAT_CLIENTS - 1 - i;
+	dp->nat_nfree = NAT_CLIENTS;
 	if (wg_index_init(&dp->wg_index, 1024) != WG_OK ||
 	    wg_noise_local_init(&dp->wg_local, NULL, &dp->wg_index, NULL) != WG_OK ||
 	    wg_cookie_checker_init(&dp->cookie_checker, dp->wg_local.pub, 0, NULL) != WG_OK)
@@ -688,6 +856,8 @@ dp_tunnel_free(struct dp *dp)
 		while ((p = dp->peers.by_id[i]) != NULL)
 			peer_free(dp, p);
 	relaytab_free(&dp->relays);
+	nat_free(dp->nat);
+	free(dp->nat_free);
 	wg_cookie_checker_wipe(&dp->cookie_checker);
 	wg_noise_local_wipe(&dp->wg_local);
 	wg_index_free(&dp->wg_index);

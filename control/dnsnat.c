@@ -1,0 +1,285 @@
+/*
+ * dnsnat.c - resolve DNS resources' names for clients and hand the
+ * translations to the dataplane.
+ */
+#include "dnsnat.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <json-c/json.h>
+
+#include "control.h"
+#include "dnspattern.h"
+#include "log.h"
+#include "portal_msg.h"
+
+#define P2P_EV_ASSIGNED_IPS 0
+#define P2P_EV_DOMAIN_STATUS 1
+
+struct dnsnat_req {
+	struct ctl *c;
+	struct portal_msg_uuid client, resource;
+	char name[PORTAL_MSG_DOMAIN_MAX + 1];
+	struct portal_msg_ip proxies[IPC_DNS_PROXIES_MAX];
+	size_t n_proxies;
+	int answer;
+	int dns_pending;
+	struct evdns_getaddrinfo_request *dns;
+	struct event *timeout;
+	struct dnsnat_req *next, *prev;
+};
+
+static struct dnsnat_req *pending;
+static size_t n_pending;
+
+static void
+send_status(struct ctl *c, const struct portal_msg_uuid *client,
+    const struct portal_msg_uuid *resource, const char *name, int active)
+{
+	uint8_t buf[sizeof(struct ipc_p2p_control) + IPC_P2P_BODY_MAX];
+	struct ipc_p2p_control m;
+	struct p2p_conn *conn = p2p_find(&c->p2p, client);
+	char rid[PORTAL_MSG_UUID_STRLEN];
+	json_object *o;
+	const char *txt;
+	size_t len;
+
+	if (conn == NULL)
+		return; /* the client is gone: no answer (§5.3) */
+	portal_msg_uuid_fmt(resource, rid);
+	if ((o = json_object_new_object()) == NULL)
+		return;
+	json_object_object_add(o, "resource", json_object_new_string(rid));
+	json_object_object_add(o, "domain", json_object_new_string(name));
+	json_object_object_add(o, "status", json_object_new_string(active ? "Active" : "Inactive"));
+	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = txt != NULL ? strlen(txt) : 0;
+	if (len > 0 && len <= IPC_P2P_BODY_MAX) {
+		memset(&m, 0, sizeof(m));
+		m.event = P2P_EV_DOMAIN_STATUS;
+		m.len = (uint16_t)len;
+		memcpy(buf, &m, sizeof(m));
+		memcpy(buf + sizeof(m), txt, len);
+		ctl_ipc_send_peer(c, IPC_C2D_P2P_CONTROL, conn->peer_id, buf, sizeof(m) + len);
+	}
+	json_object_put(o);
+}
+
+static void
+req_free(struct dnsnat_req *r)
+{
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		pending = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	n_pending--;
+	if (r->timeout != NULL)
+		event_free(r->timeout);
+	free(r);
+}
+
+static void
+to_ipc_ip(struct ipc_ip *d, const struct portal_msg_ip *s)
+{
+	memset(d, 0, sizeof(*d));
+	d->family = s->family == AF_INET ? 4 : 6;
+	memcpy(d->addr, s->u.bytes, d->family == 4 ? 4 : 16);
+}
+
+/* Resolution done (res may be NULL): §4.2 order, then §4.3 in the dataplane. */
+static void
+finish(struct dnsnat_req *r, struct evutil_addrinfo *res)
+{
+	static struct ipc_c2d_dns_setup d;
+	struct ctl *c = r->c;
+	struct p2p_conn *conn = p2p_find(&c->p2p, &r->client);
+	struct evutil_addrinfo *ai;
+	size_t i;
+	int pass;
+
+	memset(&d, 0, sizeof(d));
+	memcpy(d.resource_id, r->resource.b, 16);
+	snprintf(d.name, sizeof(d.name), "%s", r->name);
+	for (i = 0; i < r->n_proxies; i++)
+		to_ipc_ip(&d.proxies[d.n_proxies++], &r->proxies[i]);
+	/* IPv6 addresses first, then IPv4, each in resolver order. */
+	for (pass = 0; pass < 2; pass++)
+		for (ai = res; ai != NULL && d.n_resolved < IPC_DNS_RESOLVED_MAX; ai = ai->ai_next) {
+			struct ipc_ip *ip = &d.resolved[d.n_resolved];
+			if (pass == 0 && ai->ai_family == AF_INET6) {
+				ip->family = 6;
+				memcpy(ip->addr, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+				d.n_resolved++;
+			} else if (pass == 1 && ai->ai_family == AF_INET) {
+				ip->family = 4;
+				memcpy(ip->addr, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+				d.n_resolved++;
+			}
+		}
+	if (conn == NULL) {
+		log_debug("dns: %s resolved for a client that is gone", r->name);
+	} else if (d.n_resolved == 0) {
+		/* The reference reports success with nothing resolved; the client
+		 * is better served knowing the name does not work here. */
+		log_warnx("dns: cannot resolve %s for a client", r->name);
+		if (r->answer)
+			send_status(c, &r->client, &r->resource, r->name, 0);
+	} else {
+		ctl_ipc_send_peer(c, IPC_C2D_DNS_SETUP, conn->peer_id, &d, sizeof(d));
+		if (r->answer)
+			send_status(c, &r->client, &r->resource, r->name, 1);
+	}
+	req_free(r);
+}
+
+static void
+dns_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct dnsnat_req *r = arg;
+
+	r->dns = NULL;
+	r->dns_pending = 0;
+	if (result == EVUTIL_EAI_CANCEL) {
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	finish(r, result == 0 ? res : NULL);
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+}
+
+static void
+timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnsnat_req *r = arg;
+	struct evdns_getaddrinfo_request *q = r->dns;
+
+	(void)fd;
+	(void)what;
+	log_warnx("dns: resolving %s took more than %d s", r->name, DNSNAT_TIMEOUT_S);
+	r->dns = NULL;
+	if (q != NULL)
+		evdns_getaddrinfo_cancel(q);
+	finish(r, NULL);
+}
+
+int
+dnsnat_request(struct ctl *c, const struct portal_msg_uuid *client,
+    const struct portal_msg_uuid *resource, const char *name,
+    const struct portal_msg_ip *proxies, size_t n_proxies, int answer)
+{
+	struct authz_client *cl = authz_find(&c->authz, client);
+	struct evutil_addrinfo hints;
+	struct timeval tv = { DNSNAT_TIMEOUT_S, 0 };
+	struct evdns_getaddrinfo_request *q;
+	struct dnsnat_req *r;
+	const struct authz_resource *res = NULL;
+	size_t i;
+
+	if (cl != NULL)
+		for (i = 0; i < cl->n_res; i++)
+			if (memcmp(cl->res[i].desc.id.b, resource->b, 16) == 0)
+				res = &cl->res[i];
+	if (res == NULL || res->desc.type != PORTAL_MSG_RES_DNS ||
+	    dnspattern_match(res->desc.address, name) != 1 || n_proxies > IPC_DNS_PROXIES_MAX ||
+	    strlen(name) > PORTAL_MSG_DOMAIN_MAX || n_pending >= DNSNAT_PENDING_MAX || c->dns == NULL) {
+		log_info("dns: translation of %.64s refused (%s)", name,
+		    res == NULL ? "resource not granted" : res->desc.type != PORTAL_MSG_RES_DNS ?
+		    "not a DNS resource" : n_pending >= DNSNAT_PENDING_MAX ? "too many pending" :
+		    "name does not match the resource");
+		if (answer)
+			send_status(c, client, resource, name, 0);
+		return -1;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	r->c = c;
+	r->client = *client;
+	r->resource = *resource;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	memcpy(r->proxies, proxies, n_proxies * sizeof(*proxies));
+	r->n_proxies = n_proxies;
+	r->answer = answer;
+	r->next = pending;
+	if (pending != NULL)
+		pending->prev = r;
+	pending = r;
+	n_pending++;
+	if ((r->timeout = evtimer_new(c->base, timeout_cb, r)) == NULL || evtimer_add(r->timeout, &tv) < 0) {
+		req_free(r);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	r->dns_pending = 1;
+	/* The callback may run (and free r) before this returns. */
+	q = evdns_getaddrinfo(c->dns, name, NULL, &hints, dns_cb, r);
+	if (q != NULL)
+		r->dns = q;
+	return 0;
+}
+
+void
+dnsnat_p2p_control(struct ctl *c, uint32_t peer_id, const struct ipc_p2p_control *m,
+    const uint8_t *body)
+{
+	struct portal_msg_ip proxies[IPC_DNS_PROXIES_MAX];
+	struct portal_msg_uuid resource;
+	struct json_tokener *tok;
+	struct p2p_conn *conn = p2p_by_peer(&c->p2p, peer_id);
+	json_object *o = NULL, *v, *ips;
+	const char *domain;
+	size_t n = 0, i;
+
+	if (conn == NULL || m->event != P2P_EV_ASSIGNED_IPS)
+		return; /* unknown events are ignored (§5.3) */
+	if ((tok = json_tokener_new()) == NULL)
+		return;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, (const char *)body, (int)m->len);
+	if (o == NULL || json_tokener_get_parse_end(tok) != m->len ||
+	    !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "resource", &v) || !json_object_is_type(v, json_type_string) ||
+	    portal_msg_parse_uuid(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+	    &resource) != 0 ||
+	    !json_object_object_get_ex(o, "domain", &v) || !json_object_is_type(v, json_type_string) ||
+	    !json_object_object_get_ex(o, "proxy_ips", &ips) || !json_object_is_type(ips, json_type_array) ||
+	    json_object_array_length(ips) > IPC_DNS_PROXIES_MAX)
+		goto out; /* undecodable: ignored silently (§5.3) */
+	domain = json_object_get_string(v);
+	for (i = 0; i < json_object_array_length(ips); i++) {
+		json_object *e = json_object_array_get_idx(ips, i);
+		if (!json_object_is_type(e, json_type_string) ||
+		    portal_msg_parse_ip(json_object_get_string(e), (size_t)json_object_get_string_len(e),
+		    &proxies[n]) != 0)
+			goto out;
+		n++;
+	}
+	(void)dnsnat_request(c, &conn->client_id, &resource, domain, proxies, n, 1);
+out:
+	if (o != NULL)
+		json_object_put(o);
+	json_tokener_free(tok);
+}
+
+void
+dnsnat_stop(struct ctl *c)
+{
+	(void)c;
+	while (pending != NULL) {
+		struct evdns_getaddrinfo_request *q = pending->dns;
+		pending->dns = NULL;
+		if (q != NULL)
+			evdns_getaddrinfo_cancel(q);
+		req_free(pending);
+	}
+}

@@ -1,0 +1,41 @@
+/*
+ * dnsnat.h - DNS resources (gateway-dataplane.md §4 and §5): a client
+ * tells the gateway which proxy IPs it gave a name (the legacy portal
+ * payloads, or the p2p control event AssignedIps inside its tunnel); the
+ * gateway checks the grant and the name against the resource's pattern,
+ * resolves the name with evdns (10 s at most) and hands the translation to
+ * the dataplane.  AssignedIps is answered with DomainStatus.
+ */
+#ifndef FZ_DNSNAT_H
+#define FZ_DNSNAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipc_msg.h"
+#include "portal_types.h"
+
+struct ctl;
+
+#define DNSNAT_TIMEOUT_S 10
+#define DNSNAT_PENDING_MAX 1000   /* resolutions at once (§4.2) */
+
+/*
+ * Set up the translation of `name` for (client, resource) with the given
+ * proxy IPs.  answer: also send DomainStatus to the client when done.
+ * Returns 0 when queued, -1 when refused at once (not granted, not a DNS
+ * resource, name does not match, too many pending); an AssignedIps gets
+ * its Inactive answer in that case too.
+ */
+int dnsnat_request(struct ctl *c, const struct portal_msg_uuid *client,
+    const struct portal_msg_uuid *resource, const char *name,
+    const struct portal_msg_ip *proxies, size_t n_proxies, int answer);
+
+/* A p2p control event from a client's tunnel (IPC_D2C_P2P_CONTROL). */
+void dnsnat_p2p_control(struct ctl *c, uint32_t peer_id, const struct ipc_p2p_control *m,
+    const uint8_t *body);
+
+/* Cancel every pending resolution (shutdown). */
+void dnsnat_stop(struct ctl *c);
+
+#endif
