@@ -29,6 +29,12 @@ Every loop is bounded by a count and a time; every command prints one
         wait for one datagram, print its length.
   udpsend HOST PORT SIZE
         one datagram of SIZE bytes with DF off (the stack fragments it).
+  sniff IFACE SECONDS
+        AF_PACKET capture on IFACE: how many of faults_tool's own probes
+        passed (TCP from port 40000, ICMP carrying its marker); prints
+        "tcp40000=N marker=M" when SECONDS are over.
+  sink HOST PORT SECONDS FILE
+        a UDP socket that never answers: one line per datagram to FILE.
   cpu PID
         utime+stime of PID in seconds.
 """
@@ -312,6 +318,49 @@ def udpsend(host, port, size):
     return 0
 
 
+def sniff(iface, seconds):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))
+    s.bind((iface, 0))
+    end = time.monotonic() + float(seconds)
+    tcp = marker = 0
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        r, _, _ = select.select([s], [], [], left)
+        if not r:
+            continue
+        d = s.recv(65535)
+        if not d:
+            continue
+        if d[0] >> 4 == 4 and len(d) >= 20:
+            ihl = (d[0] & 15) * 4
+            if d[9] == 6 and len(d) >= ihl + 2 and struct.unpack("!H", d[ihl:ihl + 2])[0] == 40000:
+                tcp += 1
+        if b"fz-faults-malformed" in d:
+            marker += 1
+    print("tcp40000=%d marker=%d" % (tcp, marker))
+    return 0
+
+
+def sink(host, port, seconds, path):
+    s = socket.socket(fam(host), socket.SOCK_DGRAM)
+    s.bind((host, int(port)))
+    end = time.monotonic() + float(seconds)
+    n = 0
+    with open(path, "a", buffering=1) as f:
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([s], [], [], left)
+            if r:
+                d, a = s.recvfrom(65535)
+                n += 1
+                f.write("%.3f %s:%d len=%d first=%02x\n" % (time.monotonic(), a[0], a[1], len(d), d[0]))
+    return 0
+
+
 def cpu(pid):
     with open("/proc/%s/stat" % pid) as f:
         st = f.read()
@@ -323,7 +372,7 @@ def cpu(pid):
 
 def main(a):
     cmds = {"flood": flood, "garbage": garbage, "inject": inject, "udprecv": udprecv,
-            "udpsend": udpsend, "cpu": cpu}
+            "udpsend": udpsend, "cpu": cpu, "sniff": sniff, "sink": sink}
     if not a or a[0] not in cmds:
         print(__doc__, file=sys.stderr)
         return 2
