@@ -10,15 +10,19 @@
 #     up0 203.0.113.2 <------>  tc0 203.0.113.1                  res0 10.99.0.1 <----> gw0 10.99.0.2
 #                               tg0 198.51.100.1 <-------------> up1 198.51.100.2
 #
-# Relayed addresses (10.200.0.1, on the relay namespace's lo) are routed
-# nowhere: only another allocation on the same coturn reaches them.  An
-# nftables table in the relay namespace (table inet $ER_NFT) drops what
-# coturn would relay from 10.200.0.1 to anything else -- without it a check
-# through the client's relay to the gateway's host address would arrive
-# (it has a route back: tg0) and make a relay-to-host pair -- and counts the
-# TURN traffic of each side (named counters from_gw, to_gw, from_client,
-# to_client, relay_escape).  So the only pair that can work is relayed on
-# both ends.
+# Relayed addresses (10.200.0.1, on the relay namespace's lo) are for
+# coturn's own allocations only.  nftables in the relay namespace drop what
+# coturn would relay from 10.200.0.1 to anything else (table netdev $ER_NFT,
+# at the links' egress: a drop in the output hook fails coturn's sendto()
+# with EPERM, after which coturn relays nothing more for that allocation;
+# counter relay_escape) -- without it a check through the
+# client's relay to the gateway's host address would arrive (it has a route
+# back: tg0) and make a relay-to-host pair -- and what the client's host
+# socket sends to 10.200.0.1 directly (counter direct_to_relayed: libnice
+# does send there, on-link, though the client has no route to it, and the
+# relay namespace answers ARP for it), and counts the TURN traffic of each
+# side (named counters from_gw, to_gw, from_client, to_client).  So the
+# only pair that can work is relayed on both ends.
 
 [ -n "${E2E_SHIM:-}" ] || { echo "FAIL: e2e_relayed_lib.sh needs e2e_lib.sh sourced first"; exit 1; }
 ER_TURN="fz-e2erturn-$$"
@@ -29,11 +33,14 @@ ER_TG_ADDR=198.51.100.1
 ER_GW_ADDR=198.51.100.2
 ER_RELAY_IP=10.200.0.1
 ER_TURN_PORT=3478
-# Short allocations (coturn --max-allocate-lifetime): the gateway refreshes
-# at half the lifetime, and a Refresh nobody answers is how a dead relay is
-# noticed (p2p-wire.md 3.4, 3.9); with coturn's default 600 s that would be
-# 5 minutes.
-ER_TURN_LIFETIME=${ER_TURN_LIFETIME:-10}
+# A short first allocation (coturn --max-allocate-lifetime): the gateway
+# refreshes at half the lifetime, and a Refresh nobody answers is how a dead
+# relay is noticed (p2p-wire.md 3.4, 3.9).  coturn 4.6.1 caps only the
+# Allocate: every Refresh is granted 600 s, so only the first Refresh, at
+# ER_TURN_LIFETIME/2 after the allocation, comes early, and the loss scenario
+# kills coturn before it.  Not below 61: libnice refreshes 60 s before the
+# end of the lifetime (with less, its allocation silently expires).
+ER_TURN_LIFETIME=${ER_TURN_LIFETIME:-80}
 ER_RELAY_ID=7a1c9e52-3b6d-4f08-9e21-5d4c3b2a1f06
 ER_SHIM_BIN="$FZ_TMP/e2e_relayed_shim"
 ER_TURN_PID=""
@@ -90,17 +97,28 @@ table inet $ER_NFT {
 	counter to_gw { }
 	counter from_client { }
 	counter to_client { }
-	counter relay_escape { }
+	counter direct_to_relayed { }
 	chain input {
 		type filter hook input priority 0; policy accept;
+		iifname != "lo" ip daddr $ER_RELAY_IP counter name "direct_to_relayed" drop
 		iifname "tg0" udp dport $ER_TURN_PORT counter name "from_gw"
 		iifname "tc0" udp dport $ER_TURN_PORT counter name "from_client"
 	}
 	chain output {
 		type filter hook output priority 0; policy accept;
-		ip saddr $ER_RELAY_IP ip daddr != $ER_RELAY_IP counter name "relay_escape" drop
 		oifname "tg0" udp sport $ER_TURN_PORT counter name "to_gw"
 		oifname "tc0" udp sport $ER_TURN_PORT counter name "to_client"
+	}
+}
+table netdev $ER_NFT {
+	counter relay_escape { }
+	chain egress_tc0 {
+		type filter hook egress device "tc0" priority 0; policy accept;
+		ip saddr $ER_RELAY_IP counter name "relay_escape" drop
+	}
+	chain egress_tg0 {
+		type filter hook egress device "tg0" priority 0; policy accept;
+		ip saddr $ER_RELAY_IP counter name "relay_escape" drop
 	}
 }
 EOF
@@ -139,7 +157,7 @@ er_coturn_start() {
 		--lt-cred-mech --user="$TURN_USER:$TURN_PASS" --realm=firezone \
 		--max-allocate-lifetime="$ER_TURN_LIFETIME" \
 		--userdb="$FZ_TMP/turndb" --pidfile="$FZ_TMP/turnserver.pid" \
-		--log-file=stdout --simple-log >"$ER_TURN_LOG" 2>&1 &
+		--verbose --log-file=stdout --simple-log >"$ER_TURN_LOG" 2>&1 &
 	ER_TURN_PID=$!
 	FZ_PIDS="$FZ_PIDS $ER_TURN_PID"
 	_n=50
@@ -169,10 +187,10 @@ er_relay_json() {
 	payload turn_relay addr="$1" id="$ER_RELAY_ID" username="$TURN_USER" password="$TURN_PASS"
 }
 
-# er_counter NAME: "packets bytes" of a named nftables counter in the relay
-# namespace.
+# er_counter NAME [FAMILY]: "packets bytes" of a named nftables counter in
+# the relay namespace (table FAMILY $ER_NFT, default inet).
 er_counter() {
-	in_ns "$ER_TURN" nft list counter inet "$ER_NFT" "$1" 2>/dev/null |
+	in_ns "$ER_TURN" nft list counter "${2:-inet}" "$ER_NFT" "$1" 2>/dev/null |
 		sed -n 's/.*packets \([0-9]*\) bytes \([0-9]*\).*/\1 \2/p'
 }
 
