@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+"""p2p control messages inside the client's tunnel (gateway-dataplane.md §5):
+send AssignedIps on the WireGuard interface and wait for the DomainStatus
+answer.  Run in the client namespace.
+
+    dns_p2p.py IFACE RESOURCE DOMAIN IP[,IP...] [TIMEOUT]
+
+Prints the DomainStatus JSON body; exit 0 if one came back, 1 otherwise.
+"""
+import json, select, socket, struct, sys, time
+
+ETH_P_IPV6 = 0x86DD
+ETH_P_ALL = 0x0003
+
+
+def control_packet(event, body):
+    payload = bytes([event]) + b"\0" * 7 + body
+    # version 6, no class or flow label; next header 255, hop limit 0; :: -> ::
+    hdr = struct.pack("!IHBB16s16s", 6 << 28, len(payload), 255, 0, b"\0" * 16, b"\0" * 16)
+    return hdr + payload
+
+
+def main():
+    iface, resource, domain, ips = sys.argv[1:5]
+    timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 5.0
+    body = json.dumps({"resource": resource, "domain": domain,
+                       "proxy_ips": [i for i in ips.split(",") if i]}, separators=(",", ":")).encode()
+    rx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ALL))
+    rx.bind((iface, 0))
+    tx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IPV6))
+    tx.sendto(control_packet(0, body), (iface, ETH_P_IPV6))
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([rx], [], [], max(0.0, end - time.time()))
+        if not r:
+            break
+        pkt, addr = rx.recvfrom(65535)
+        if addr[2] == socket.PACKET_OUTGOING or len(pkt) < 48 or pkt[0] >> 4 != 6:
+            continue
+        if pkt[6] != 255 or pkt[8:40] != b"\0" * 32 or pkt[40] != 1:
+            continue
+        msg = json.loads(pkt[48:].decode())
+        if msg.get("domain") == domain:
+            print(json.dumps(msg, sort_keys=True))
+            return 0
+    print("no DomainStatus for %s" % domain)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
