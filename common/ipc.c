@@ -44,6 +44,8 @@ static const struct ipc_rule ipc_rules[] = {
 	{ IPC_D2C_P2P_CONTROL, "D2C_P2P_CONTROL", IPC_SIDE_CONTROL,
 	    sizeof(struct ipc_p2p_control), sizeof(struct ipc_p2p_control) + IPC_P2P_BODY_MAX, 0,
 	    PH(IPC_PH_RUN) },
+	{ IPC_D2C_DNS_REFRESH, "D2C_DNS_REFRESH", IPC_SIDE_CONTROL,
+	    sizeof(struct ipc_d2c_dns_refresh), sizeof(struct ipc_d2c_dns_refresh), 0, PH(IPC_PH_RUN) },
 	{ IPC_C2D_HELLO, "C2D_HELLO", IPC_SIDE_DATAPLANE,
 	    sizeof(struct ipc_c2d_hello), sizeof(struct ipc_c2d_hello), 0, PH(IPC_PH_HELLO) },
 	{ IPC_C2D_UDP_SOCKET, "C2D_UDP_SOCKET", IPC_SIDE_DATAPLANE,
@@ -324,6 +326,12 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 			if (d->resolved[i].family != 4 && d->resolved[i].family != 6)
 				return IPC_EPAYLOAD;
 		return IPC_OK;
+	}
+	case IPC_D2C_DNS_REFRESH: {
+		struct ipc_d2c_dns_refresh r;
+		memcpy(&r, p, sizeof(r));
+		return (h->peer_id != 0 && (r.proxy.family == 4 || r.proxy.family == 6)) ?
+		    IPC_OK : IPC_EPAYLOAD;
 	}
 	case IPC_C2D_P2P_CONTROL:
 	case IPC_D2C_P2P_CONTROL: {

@@ -49,6 +49,7 @@ enum ipc_type {
 	IPC_D2C_PEER_EVENT = 0x0107,
 	IPC_D2C_COUNTERS = 0x0108,
 	IPC_D2C_P2P_CONTROL = 0x0109,
+	IPC_D2C_DNS_REFRESH = 0x010a,
 	/* control -> dataplane */
 	IPC_C2D_HELLO = 0x0201,
 	IPC_C2D_UDP_SOCKET = 0x0202,
@@ -304,6 +305,12 @@ struct ipc_c2d_dns_setup {
 	uint8_t pad[2];
 	struct ipc_ip proxies[IPC_DNS_PROXIES_MAX];
 	struct ipc_ip resolved[IPC_DNS_RESOLVED_MAX];
+};
+
+/* A proxy IP whose translation went silent while the client kept sending
+ * (gateway-dataplane.md §4.6): control resolves its name again. */
+struct ipc_d2c_dns_refresh {
+	struct ipc_ip proxy;
 };
 
 /*

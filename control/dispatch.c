@@ -198,6 +198,13 @@ ctl_ipc_readable(struct ctl *c)
 				dnsnat_p2p_control(c, m.hdr.peer_id, &pc, m.payload + sizeof(pc));
 			break;
 		}
+		case IPC_D2C_DNS_REFRESH: {
+			struct ipc_d2c_dns_refresh rr;
+			memcpy(&rr, m.payload, sizeof(rr));
+			if (c->portal_live)
+				dnsnat_refresh(c, m.hdr.peer_id, &rr.proxy);
+			break;
+		}
 		case IPC_D2C_COUNTERS:
 			memcpy(&c->dp_counters, m.payload, sizeof(c->dp_counters));
 			break;

@@ -28,7 +28,7 @@ struct dnsnat_req {
 	struct portal_msg_ip proxies[IPC_DNS_PROXIES_MAX];
 	size_t n_proxies;
 	int answer;
-	int dns_pending;
+	int refresh;                /* re-resolution of a name already set up */
 	struct evdns_getaddrinfo_request *dns;
 	struct event *timeout;
 	struct dnsnat_req *next, *prev;
@@ -93,6 +93,68 @@ to_ipc_ip(struct ipc_ip *d, const struct portal_msg_ip *s)
 	memcpy(d->addr, s->u.bytes, d->family == 4 ? 4 : 16);
 }
 
+static struct p2p_dnsname *
+name_find(struct p2p_conn *conn, const struct portal_msg_uuid *resource, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < conn->n_names; i++)
+		if (memcmp(conn->names[i].resource.b, resource->b, 16) == 0 &&
+		    strcmp(conn->names[i].name, name) == 0)
+			return &conn->names[i];
+	return NULL;
+}
+
+static int
+ip_in(const struct ipc_ip *a, const struct ipc_ip *set, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a->family == set[i].family && memcmp(a->addr, set[i].addr, a->family == 4 ? 4 : 16) == 0)
+			return 1;
+	return 0;
+}
+
+/* Same set of addresses (order and duplicates aside)? */
+static int
+same_set(const struct ipc_ip *a, size_t na, const struct ipc_ip *b, size_t nb)
+{
+	size_t i;
+
+	for (i = 0; i < na; i++)
+		if (!ip_in(&a[i], b, nb))
+			return 0;
+	for (i = 0; i < nb; i++)
+		if (!ip_in(&b[i], a, na))
+			return 0;
+	return 1;
+}
+
+/* Remember what was set up, for re-resolution. */
+static void
+name_record(struct p2p_conn *conn, const struct dnsnat_req *r, const struct ipc_c2d_dns_setup *d)
+{
+	struct p2p_dnsname *e = name_find(conn, &r->resource, r->name);
+
+	if (e == NULL) {
+		struct p2p_dnsname *n;
+		if (conn->n_names >= P2P_NAMES_MAX ||
+		    (n = realloc(conn->names, (conn->n_names + 1) * sizeof(*n))) == NULL)
+			return;
+		conn->names = n;
+		e = &conn->names[conn->n_names++];
+		memset(e, 0, sizeof(*e));
+		e->resource = r->resource;
+		snprintf(e->name, sizeof(e->name), "%s", r->name);
+	}
+	e->n_proxies = r->n_proxies;
+	memcpy(e->proxies, r->proxies, r->n_proxies * sizeof(r->proxies[0]));
+	e->n_resolved = d->n_resolved;
+	memcpy(e->resolved, d->resolved, d->n_resolved * sizeof(d->resolved[0]));
+	e->refreshing = 0;
+}
+
 /* Resolution done (res may be NULL): §4.2 order, then §4.3 in the dataplane. */
 static void
 finish(struct dnsnat_req *r, struct evutil_addrinfo *res)
@@ -125,6 +187,18 @@ finish(struct dnsnat_req *r, struct evutil_addrinfo *res)
 		}
 	if (conn == NULL) {
 		log_debug("dns: %s resolved for a client that is gone", r->name);
+	} else if (r->refresh) {
+		struct p2p_dnsname *e = name_find(conn, &r->resource, r->name);
+		if (e != NULL && d.n_resolved > 0 && !same_set(d.resolved, d.n_resolved, e->resolved,
+		    e->n_resolved)) {
+			log_info("dns: %s changed addresses; translations set up again", r->name);
+			ctl_ipc_send_peer(c, IPC_C2D_DNS_SETUP, conn->peer_id, &d, sizeof(d));
+			name_record(conn, r, &d);
+		} else if (e != NULL) {
+			/* Unchanged (or failed): the mappings stay; the dataplane asks
+			 * again while the name stays silent (§4.6). */
+			e->refreshing = 0;
+		}
 	} else if (d.n_resolved == 0) {
 		/* The reference reports success with nothing resolved; the client
 		 * is better served knowing the name does not work here. */
@@ -133,6 +207,7 @@ finish(struct dnsnat_req *r, struct evutil_addrinfo *res)
 			send_status(c, &r->client, &r->resource, r->name, 0);
 	} else {
 		ctl_ipc_send_peer(c, IPC_C2D_DNS_SETUP, conn->peer_id, &d, sizeof(d));
+		name_record(conn, r, &d);
 		if (r->answer)
 			send_status(c, &r->client, &r->resource, r->name, 1);
 	}
@@ -145,7 +220,6 @@ dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 	struct dnsnat_req *r = arg;
 
 	r->dns = NULL;
-	r->dns_pending = 0;
 	if (result == EVUTIL_EAI_CANCEL) {
 		if (res != NULL)
 			evutil_freeaddrinfo(res);
@@ -171,16 +245,16 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 	finish(r, NULL);
 }
 
+static int start(struct ctl *c, const struct portal_msg_uuid *client,
+    const struct portal_msg_uuid *resource, const char *name, const struct portal_msg_ip *proxies,
+    size_t n_proxies, int answer, int refresh);
+
 int
 dnsnat_request(struct ctl *c, const struct portal_msg_uuid *client,
     const struct portal_msg_uuid *resource, const char *name,
     const struct portal_msg_ip *proxies, size_t n_proxies, int answer)
 {
 	struct authz_client *cl = authz_find(&c->authz, client);
-	struct evutil_addrinfo hints;
-	struct timeval tv = { DNSNAT_TIMEOUT_S, 0 };
-	struct evdns_getaddrinfo_request *q;
-	struct dnsnat_req *r;
 	const struct authz_resource *res = NULL;
 	size_t i;
 
@@ -199,7 +273,19 @@ dnsnat_request(struct ctl *c, const struct portal_msg_uuid *client,
 			send_status(c, client, resource, name, 0);
 		return -1;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	return start(c, client, resource, name, proxies, n_proxies, answer, 0);
+}
+
+static int
+start(struct ctl *c, const struct portal_msg_uuid *client, const struct portal_msg_uuid *resource,
+    const char *name, const struct portal_msg_ip *proxies, size_t n_proxies, int answer, int refresh)
+{
+	struct evutil_addrinfo hints;
+	struct timeval tv = { DNSNAT_TIMEOUT_S, 0 };
+	struct evdns_getaddrinfo_request *q;
+	struct dnsnat_req *r;
+
+	if (n_pending >= DNSNAT_PENDING_MAX || (r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
 	r->c = c;
 	r->client = *client;
@@ -208,6 +294,7 @@ dnsnat_request(struct ctl *c, const struct portal_msg_uuid *client,
 	memcpy(r->proxies, proxies, n_proxies * sizeof(*proxies));
 	r->n_proxies = n_proxies;
 	r->answer = answer;
+	r->refresh = refresh;
 	r->next = pending;
 	if (pending != NULL)
 		pending->prev = r;
@@ -220,7 +307,6 @@ dnsnat_request(struct ctl *c, const struct portal_msg_uuid *client,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	r->dns_pending = 1;
 	/* The callback may run (and free r) before this returns. */
 	q = evdns_getaddrinfo(c->dns, name, NULL, &hints, dns_cb, r);
 	if (q != NULL)
@@ -269,6 +355,38 @@ out:
 	if (o != NULL)
 		json_object_put(o);
 	json_tokener_free(tok);
+}
+
+void
+dnsnat_refresh(struct ctl *c, uint32_t peer_id, const struct ipc_ip *proxy)
+{
+	struct p2p_conn *conn = p2p_by_peer(&c->p2p, peer_id);
+	struct ipc_ip p;
+	size_t i, k;
+
+	if (conn == NULL)
+		return;
+	for (i = 0; i < conn->n_names; i++) {
+		struct p2p_dnsname *e = &conn->names[i];
+		for (k = 0; k < e->n_proxies; k++) {
+			to_ipc_ip(&p, &e->proxies[k]);
+			if (p.family != proxy->family ||
+			    memcmp(p.addr, proxy->addr, p.family == 4 ? 4 : 16) != 0)
+				continue;
+			if (e->refreshing)
+				return;
+			/* Still granted?  A revoked resource is not resolved again. */
+			if (authz_find(&c->authz, &conn->client_id) == NULL)
+				return;
+			log_debug("dns: %s went silent; resolving it again", e->name);
+			/* Set first: the answer may come before start() returns. */
+			e->refreshing = 1;
+			if (start(c, &conn->client_id, &e->resource, e->name, e->proxies, e->n_proxies,
+			    0, 1) < 0)
+				e->refreshing = 0;
+			return;
+		}
+	}
 }
 
 void

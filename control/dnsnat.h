@@ -35,6 +35,10 @@ int dnsnat_request(struct ctl *c, const struct portal_msg_uuid *client,
 void dnsnat_p2p_control(struct ctl *c, uint32_t peer_id, const struct ipc_p2p_control *m,
     const uint8_t *body);
 
+/* A translation of this client went silent (IPC_D2C_DNS_REFRESH): resolve
+ * its name again and, if the addresses changed, set it up anew. */
+void dnsnat_refresh(struct ctl *c, uint32_t peer_id, const struct ipc_ip *proxy);
+
 /* Cancel every pending resolution (shutdown). */
 void dnsnat_stop(struct ctl *c);
 

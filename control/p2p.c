@@ -325,6 +325,7 @@ conn_remove(struct p2p *p, struct p2p_conn *c, const char *why)
 	if (c->ev != NULL)
 		event_free(c->ev);
 	ice_agent_free(c->agent);
+	free(c->names);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
 }
@@ -594,6 +595,7 @@ p2p_free(struct p2p *p)
 			if (c->ev != NULL)
 				event_free(c->ev);
 			ice_agent_free(c->agent);
+			free(c->names);
 			OPENSSL_cleanse(c, sizeof(*c));
 			free(c);
 		}

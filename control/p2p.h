@@ -21,8 +21,21 @@ struct event;
 #define P2P_BUCKETS 4096     /* power of two */
 #define P2P_HOSTS_MAX 16     /* shared host candidates */
 #define P2P_PENDING_MAX 16   /* candidate changes batched per step */
+#define P2P_NAMES_MAX 256    /* DNS names remembered per client */
 
 struct p2p;
+
+/* A DNS-resource name set up for a client: what to send again when its
+ * translations go silent (gateway-dataplane.md §4.6). */
+struct p2p_dnsname {
+	struct portal_msg_uuid resource;
+	char name[PORTAL_MSG_DOMAIN_MAX + 1];
+	size_t n_proxies;
+	struct portal_msg_ip proxies[IPC_DNS_PROXIES_MAX];
+	size_t n_resolved;
+	struct ipc_ip resolved[IPC_DNS_RESOLVED_MAX];
+	int refreshing;
+};
 
 struct p2p_conn {
 	struct p2p *owner;
@@ -39,6 +52,8 @@ struct p2p_conn {
 	size_t n_add, n_del;        /* candidate strings to signal */
 	char add[P2P_PENDING_MAX][128];
 	char del[P2P_PENDING_MAX][128];
+	struct p2p_dnsname *names;  /* DNS names set up (at most P2P_NAMES_MAX) */
+	size_t n_names;
 	struct p2p_conn *next_client, *next_tag, *next_ufrag, *next_peer;
 };
 

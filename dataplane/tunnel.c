@@ -815,7 +815,25 @@ dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m)
 void
 dp_tunnel_tick(struct dp *dp)
 {
-	(void)nat_expire(dp->nat, mono_ms());
+	struct pkt_addr exp[4];
+	struct ipc_d2c_dns_refresh r;
+	struct dp_peer *p;
+	uint64_t now = mono_ms();
+	size_t b, i, n;
+
+	(void)nat_expire(dp->nat, now);
+	/* Translations that went silent while the client kept sending: their
+	 * names are resolved again (§4.6); control coalesces the reports. */
+	for (b = 0; b < PEERS_BUCKETS; b++)
+		for (p = dp->peers.by_id[b]; p != NULL; p = p->next_id) {
+			n = nat_xlate_list_expired(dp->nat, p->nat_slot, now, exp, 4);
+			for (i = 0; i < n && i < 4; i++) {
+				memset(&r, 0, sizeof(r));
+				r.proxy.family = exp[i].af;
+				memcpy(r.proxy.addr, exp[i].b, exp[i].af == 4 ? 4 : 16);
+				(void)ipc_send(&dp->ipc, IPC_D2C_DNS_REFRESH, p->id, &r, sizeof(r), -1, 0);
+			}
+		}
 }
 
 int
