@@ -32,6 +32,11 @@
 #       unanswered join is checked by the portal suite (portal_checks.py 9,
 #       12 and 35), not repeated here.
 # Prints ok/FAIL per check and a summary; exit 1 if any FAIL.
+# Known at the time of writing (gateway side, not the test): an IPv4/TCP
+# packet whose TCP header is truncated passes pkt_parse (l4_ok 0) and is
+# forwarded both ways when the resource has no port filter; after control's
+# fatal exit the dataplane logs "ipc: invalid message from control: system
+# call failed" (recvmsg ECONNRESET is not mapped to IPC_EOF in ipc_recv).
 #
 # Run (root, after make):  FZ_TOP=/work/main FZ_BUILD=build sh tests/integ/test_faults.sh
 # Logs are kept in $FZ_BUILD/integ/faults/.  FZ_FAULTS_RUNS="A B" (default)
