@@ -40,7 +40,7 @@ ER_TURN_PORT=3478
 # ER_TURN_LIFETIME/2 after the allocation, comes early, and the loss scenario
 # kills coturn before it.  Not below 61: libnice refreshes 60 s before the
 # end of the lifetime (with less, its allocation silently expires).
-ER_TURN_LIFETIME=${ER_TURN_LIFETIME:-80}
+ER_TURN_LIFETIME=${ER_TURN_LIFETIME:-100}
 ER_RELAY_ID=7a1c9e52-3b6d-4f08-9e21-5d4c3b2a1f06
 ER_SHIM_BIN="$FZ_TMP/e2e_relayed_shim"
 ER_TURN_PID=""

@@ -207,19 +207,22 @@ check "the gateway offered exactly its relayed address $GW_RELAYED as relay cand
 	[ "$(relay_cands "$CLIENT1" | awk '{ print $5 ":" $6 }' | sort -u)" = "$GW_RELAYED" ]
 
 ICE_OK=0
+W=10   # short waits once ICE failed: coturn must die before the first Refresh
 if e2e_wait_file "$E2E_SHIM_LOG" '^shim: selected pair ' 20; then
 	ICE_OK=1
 	pass "the NiceAgent selected a pair: $(sed -n 's/^shim: selected pair //p' "$E2E_SHIM_LOG" | tail -n 1)"
 else
 	bad "no pair selected by the NiceAgent within 20 s"
+	W=1
+	echo "    diagnosis: coturn answered $(grep -c 'CHANNEL_BIND processed, success' "$ER_TURN_LOG") ChannelBind(s) with success; the gateway logged $(gw_count 'relayed check waits for a TURN channel') time(s) 'relayed check waits for a TURN channel'; ChannelData and TURN from the gateway: $(er_counter from_gw) (packets bytes)"
 fi
 check "the NiceAgent's pair is relayed on both ends ($CL_RELAYED -> $GW_RELAYED)" \
 	grep -q "^shim: selected pair local $CL_RELAYED (relay) remote $GW_RELAYED (relay)" "$E2E_SHIM_LOG"
 check "the gateway logs 'path chosen: relayed via $GW_RELAY' to the client's relayed address" \
-	e2e_wait_file "$E2E_GW_LOG" "client $CLIENT1: path chosen: relayed via $GW_RELAY channel 0x4[0-9a-f]* to $CL_RELAYED" 10
+	e2e_wait_file "$E2E_GW_LOG" "client $CLIENT1: path chosen: relayed via $GW_RELAY channel 0x4[0-9a-f]* to $CL_RELAYED" "$W"
 check "the gateway never chose a direct path" [ "$(gw_count "client $CLIENT1: path chosen: direct")" = 0 ]
 check "the dataplane got the relay path (server and channel)" \
-	e2e_wait_file "$E2E_GW_LOG" "wg: peer [0-9]*: path via relay $GW_RELAY channel 0x4[0-9a-f]* to $CL_RELAYED" 5
+	e2e_wait_file "$E2E_GW_LOG" "wg: peer [0-9]*: path via relay $GW_RELAY channel 0x4[0-9a-f]* to $CL_RELAYED" "$W"
 
 if [ "$ICE_OK" = 1 ]; then
 	wg_client_start
