@@ -241,6 +241,31 @@ check "the shim carried the traffic both ways (>1000 datagrams each way)" both_w
 echo "    wireguard-go: $(in_ns "$WG_CL" wg show "$WG_IF" transfer | cut -f2-)"
 scenario_end
 
+# ---------------------------------------------------------- portal restart
+scenario portal-restart "traffic keeps flowing while the portal is away; the gateway rejoins"
+EMU_PORT=${EMU_URL##*:}
+OLD_EMU_PID=$EMU_PID
+kill -TERM "$OLD_EMU_PID"
+fz_wait_gone "$OLD_EMU_PID" 5 || kill -9 "$OLD_EMU_PID"
+check "the gateway notices the portal is gone" e2e_wait_file "$E2E_GW_LOG" "portal: .*retrying in\|left the gateway channel" 10
+check "ping 10.99.0.2 while the portal is away" e2e_ping_ok 10.99.0.2
+check "TCP client -> resource 256 KiB while the portal is away" e2e_tcp up 10.99.0.2 5404 256
+# The portal comes back on the same address; its init carries the relay again.
+emu_start portal2 --host 127.0.0.1 --port "$EMU_PORT" --token "$E2E_TOKEN" --gateway-id "$E2E_GW_ID" \
+	--name "$E2E_GW_NAME" --init "@$FZ_TMP/init.json"
+check "the gateway rejoins the restarted portal" emu wait phx_join 30
+two_inits() {
+	_n=100
+	until [ "$(grep -c 'portal: init: ' "$E2E_GW_LOG")" -ge 2 ]; do
+		_n=$((_n - 1)); [ "$_n" -gt 0 ] || return 1; sleep 0.1
+	done
+}
+check "the restarted portal's init is applied (a second init in the log)" two_inits
+check "ping 10.99.0.2 after the rejoin" e2e_ping_ok 10.99.0.2
+check "the WireGuard session was kept (no new connection for the client)" \
+	sh -c "! grep -q 'client $CLIENT_ID: connection closed' '$E2E_GW_LOG'"
+scenario_end
+
 # ------------------------------------------------------------------ upsert
 scenario upsert "a second authorize_flow with the same ICE credentials keeps the connection"
 HS1=$(in_ns "$WG_CL" wg show "$WG_IF" latest-handshakes | cut -f2)
