@@ -35,6 +35,12 @@ Every loop is bounded by a count and a time; every command prints one
         "tcp40000=N marker=M" when SECONDS are over.
   sink HOST PORT SECONDS FILE
         a UDP socket that never answers: one line per datagram to FILE.
+  wgpeer HOST PORT GWPUB PRIVKEY LPORT KIND... 
+        a minimal WireGuard initiator (Noise IKpsk2, no preshared key):
+        one handshake with the gateway from LPORT, then each KIND (as for
+        inject: kind,src,dst) as one transport data packet, then an ICMP
+        echo to check the session still answers; prints
+        "handshake=1 sent=N echo_reply=0|1".
   cpu PID
         utime+stime of PID in seconds.
 """
@@ -361,6 +367,128 @@ def sink(host, port, seconds, path):
     return 0
 
 
+# ---------------------------------------------------------------- wgpeer
+
+def _hash(*parts):
+    h = hashlib.blake2s()
+    for p in parts:
+        h.update(p)
+    return h.digest()
+
+
+def _hmac(key, data):
+    import hmac
+    return hmac.new(key, data, hashlib.blake2s).digest()
+
+
+def _kdf(key, data, n):
+    t0 = _hmac(key, data)
+    out, prev = [], b""
+    for i in range(1, n + 1):
+        prev = _hmac(t0, prev + bytes([i]))
+        out.append(prev)
+    return out
+
+
+def _aead(key, counter, pt, ad):
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    return ChaCha20Poly1305(key).encrypt(b"\0\0\0\0" + struct.pack("<Q", counter), pt, ad)
+
+
+def _unaead(key, counter, ct, ad):
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    return ChaCha20Poly1305(key).decrypt(b"\0\0\0\0" + struct.pack("<Q", counter), ct, ad)
+
+
+def wgpeer(host, port, gwpub, privkey, lport, *specs):
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+    from cryptography.hazmat.primitives import serialization as ser
+    raw = ser.Encoding.Raw, ser.PublicFormat.Raw
+    spub_r = base64.b64decode(gwpub)
+    s_i = X25519PrivateKey.from_private_bytes(base64.b64decode(privkey))
+    spub_i = s_i.public_key().public_bytes(*raw)
+    e_i = X25519PrivateKey.generate()
+    epub_i = e_i.public_key().public_bytes(*raw)
+    R = X25519PublicKey.from_public_bytes(spub_r)
+    C = _hash(b"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s")
+    H = _hash(_hash(C, b"WireGuard v1 zx2c4 Jason@zx2c4.com"), spub_r)
+    idx = random.randint(1, 0xFFFFFFFF)
+    C = _kdf(C, epub_i, 1)[0]
+    H = _hash(H, epub_i)
+    C, k = _kdf(C, e_i.exchange(R), 2)
+    enc_s = _aead(k, 0, spub_i, H)
+    H = _hash(H, enc_s)
+    C, k = _kdf(C, s_i.exchange(R), 2)
+    now = time.time()
+    tai = struct.pack(">QI", 0x400000000000000A + int(now), int((now % 1) * 1e9))
+    enc_t = _aead(k, 0, tai, H)
+    H = _hash(H, enc_t)
+    msg = struct.pack("<II", 1, idx) + epub_i + enc_s + enc_t
+    msg += hashlib.blake2s(msg, key=_hash(b"mac1----", spub_r), digest_size=16).digest() + b"\0" * 16
+    sock = socket.socket(fam(host), socket.SOCK_DGRAM)
+    sock.bind(("", int(lport)))
+    sock.settimeout(1.0)
+    dst = (host, int(port))
+    resp = None
+    for _ in range(5):
+        sock.sendto(msg, dst)
+        try:
+            d = sock.recv(2048)
+        except socket.timeout:
+            continue
+        if len(d) == 92 and d[:4] == b"\x02\0\0\0" and struct.unpack("<I", d[8:12])[0] == idx:
+            resp = d
+            break
+    if resp is None:
+        print("handshake=0 sent=0 echo_reply=0")
+        return 1
+    ridx = struct.unpack("<I", resp[4:8])[0]
+    epub_r = resp[12:44]
+    E = X25519PublicKey.from_public_bytes(epub_r)
+    C = _kdf(C, epub_r, 1)[0]
+    H = _hash(H, epub_r)
+    C = _kdf(C, e_i.exchange(E), 1)[0]
+    C = _kdf(C, s_i.exchange(E), 1)[0]
+    C, tau, k = _kdf(C, b"\0" * 32, 3)
+    H = _hash(H, tau)
+    _unaead(k, 0, resp[44:60], H)
+    t_send, t_recv = _kdf(C, b"", 2)
+    ctr = [0]
+
+    def send(pt):
+        pt = pt + b"\0" * (-len(pt) % 16)
+        sock.sendto(struct.pack("<IIQ", 4, ridx, ctr[0]) + _aead(t_send, ctr[0], pt, b""), dst)
+        ctr[0] += 1
+
+    send(b"")          # keepalive: confirms the session
+    n = 0
+    for spec in specs:
+        kind, src, dst_ip = spec.split(",")
+        send(build(kind, src, dst_ip))
+        n += 1
+        time.sleep(0.02)
+    got = 0
+    for attempt in range(3):
+        send(build("echo", "100.64.0.2", "10.99.0.2"))
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end and not got:
+            try:
+                d = sock.recv(2048)
+            except socket.timeout:
+                break
+            if len(d) >= 32 and d[:4] == b"\x04\0\0\0" and struct.unpack("<I", d[4:8])[0] == idx:
+                try:
+                    pt = _unaead(t_recv, struct.unpack("<Q", d[8:16])[0], d[16:], b"")
+                except Exception:
+                    continue
+                if len(pt) >= 28 and pt[0] >> 4 == 4 and pt[9] == 1 and pt[(pt[0] & 15) * 4] == 0:
+                    got = 1
+        if got:
+            break
+    print("handshake=1 sent=%d echo_reply=%d" % (n, got))
+    return 0 if got else 1
+
+
 def cpu(pid):
     with open("/proc/%s/stat" % pid) as f:
         st = f.read()
@@ -372,7 +500,7 @@ def cpu(pid):
 
 def main(a):
     cmds = {"flood": flood, "garbage": garbage, "inject": inject, "udprecv": udprecv,
-            "udpsend": udpsend, "cpu": cpu, "sniff": sniff, "sink": sink}
+            "udpsend": udpsend, "cpu": cpu, "sniff": sniff, "sink": sink, "wgpeer": wgpeer}
     if not a or a[0] not in cmds:
         print(__doc__, file=sys.stderr)
         return 2

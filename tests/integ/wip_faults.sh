@@ -14,7 +14,10 @@
 #       (AF_PACKET writes to wireguard-go's TUN): IHL 4, total length past
 #       the end, truncated TCP header, IPv6 payload length past the end
 #       (a bad IP version cannot be sent this way: wireguard-go drops it
-#       before encryption; it is covered on the TUN side in (4))
+#       before encryption)
+#  (3b) the same plus a bad IP version and a 10-byte packet from a
+#       hand-made WireGuard peer (faults_tool.py wgpeer), whose ping must
+#       still be answered afterwards (a second, short gateway run)
 #   (4) the TUN side: odd but valid traffic from the resource network
 #       (fragmented UDP to the client, pings to the client and to tunnel
 #       addresses of no peer), raw malformed packets (bad version too)
@@ -265,6 +268,31 @@ check "(4) counters: tun malformed $(tunn malformed) >= 5 (bad version, IHL 4, s
 check "(4) counters: tun malformed $(tunn malformed) >= 6 (and the truncated TCP header)" [ "$(tunn malformed)" -ge 6 ]
 grep -q 'wg_driver: error' "$WG_GW_LOG" && bad "A: wg_driver reported an error: $(grep 'wg_driver: error' "$WG_GW_LOG" | head -n 2)"
 
+
+# ---------------------------------------------------------------- (3b) own WireGuard peer
+# A minimal WireGuard initiator in faults_tool.py (Noise IKpsk2) sends what
+# wireguard-go would not: a bad IP version and a 10-byte packet, besides
+# the other malformed ones, then a ping that must still be answered.
+echo "-- (3b) malformed packets from a hand-made WireGuard peer (t=$(t) s)"
+umask 077
+wg genkey >"$WGD/py.key" || fail "wg genkey"
+umask 022
+wg_gw_start pypeer "$DP" "peer_pub=$(wg pubkey <"$WGD/py.key")" "endpoint=$WG_CL_ADDR:51822" \
+	"grant=10.99.0.0/24,fd00:99::/64"
+r=$(in_ns "$WG_CL" timeout 20 $PY "$FT" wgpeer "$WG_GW_ADDR" "$WG_GW_PORT" "$WG_GWPUB" "$(cat "$WGD/py.key")" 51822 \
+	badver,100.64.0.2,10.99.0.2 short,100.64.0.2,10.99.0.2 ihl4,100.64.0.2,10.99.0.2 \
+	totlen,100.64.0.2,10.99.0.2 v6plen,fd00:2021:1111::2,fd00:99::2 2>&1)
+echo "    $r"
+check "(3b) handshake with the hand-made peer" [ "$(wg_field "$r" handshake)" = 1 ]
+check "(3b) after bad version, 10 bytes, IHL 4, lengths past the end: its ping is answered" \
+	[ "$(wg_field "$r" echo_reply)" = 1 ]
+check "(3b) gateway alive" gw_alive
+wg_gw_stop
+check "(3b) gateway stopped cleanly on SIGTERM (exit $WG_GW_RC)" [ "$WG_GW_RC" -eq 0 ]
+C=$(grep 'counters: udp rx' "$WG_GW_LOG" | tail -n 1)
+WGPART=$(echo "$C" | sed 's/.*wireguard://; s/; tun rx.*//')
+echo "    wireguard counters: $WGPART"
+check "(3b) counters: wireguard malformed $(wgn malformed) >= 5" [ "$(wgn malformed)" -ge 5 ]
 ;; esac
 case " $RUNS " in *" B "*)
 # ===================================================================== run B
