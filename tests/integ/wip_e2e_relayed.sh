@@ -22,8 +22,9 @@
 #             and the gateway opens a new WebSocket connection
 #             (portal-protocol.md 4.5); coturn started again and init pushed
 #             on the new connection: the relay is allocated again, /readyz
-#             200, a further authorize_flow is answered, and that client
-#             gets through the relay (ping)
+#             200, and a further authorize_flow is answered (with the new
+#             relayed address among its candidates)
+#   return    that third client connects through the new allocation (ping)
 #   counters  on SIGTERM the dataplane's counters show the WireGuard traffic
 #             (handshakes, data both ways) and the gateway exits 0
 #
@@ -251,7 +252,7 @@ scenario_end
 [ "$SC_FAILS" -eq 0 ] || dump_on_fail
 
 # --------------------------------------------------------------------- loss
-scenario loss "coturn killed: the relay is removed, the next flow makes the gateway reconnect; coturn back: allocated again, flows answered"
+scenario loss "coturn killed: the relay is removed, the next flow makes the gateway reconnect; coturn back: allocated again, flows answered again"
 LOSS_T0=$(date +%s)
 # The portal's init after the coming rejoin is pushed by hand, once coturn
 # runs again.
@@ -305,7 +306,7 @@ check "/readyz 200 again" readyz 200 5
 check "still no flow_authorized for client 2 (the dropped request is not replayed)" \
 	eval '[ "$(answered "$REF2")" = 0 ]'
 
-# A third client: answered, offered the new relayed address, and connected.
+# A third client: answered and offered the new relayed address ...
 er_flow "$FZ_TMP/flow3.json" "$CLIENT3" "$WGD/client3.key" 100.64.0.3 fd00:2021:1111::3
 REF3=$FLOW_REF
 printf '%s\n' "$FLOW_PSK" >"$WGD/psk3"
@@ -315,8 +316,16 @@ emu push authorize_flow "@$FZ_TMP/flow3.json" >/dev/null || bad "push authorize_
 check "flow_authorized for client 3" flow_answered "$REF3" 10
 check "client 3 is offered the new relayed address $GW_RELAYED" \
 	eval 'e2e_wait_file "$FZ_TMP/signal.log" "gateway -> client: .* ${GW_RELAYED%:*} ${GW_RELAYED#*:} typ relay" 5'
+scenario_end
+[ "$SC_FAILS" -eq 0 ] || dump_on_fail
+
+# ------------------------------------------------------------------- return
+# ... and connected through it.
+scenario return "after the loss, a new client gets through the new allocation"
 if e2e_wait_file "$E2E_SHIM_LOG" '^shim: selected pair ' 20; then
 	pass "client 3's NiceAgent selected $(sed -n 's/^shim: selected pair //p' "$E2E_SHIM_LOG" | tail -n 1)"
+	check "client 3's pair is relayed on both ends, to the new allocation $GW_RELAYED" \
+		grep -q "^shim: selected pair local $ER_RELAY_IP:[0-9]* (relay) remote $GW_RELAYED (relay)" "$E2E_SHIM_LOG"
 	check "the gateway logs 'path chosen: relayed via $GW_RELAY' for client 3" \
 		e2e_wait_file "$E2E_GW_LOG" "client $CLIENT3: path chosen: relayed via $GW_RELAY channel" 10
 	[ -n "$WG_GO_PID" ] || wg_client_start
