@@ -230,6 +230,14 @@ addr_valid(const struct ipc_addr *a)
 	return (a->family == 4 || a->family == 6) && a->port != 0;
 }
 
+static bool
+addr_unspecified(const struct ipc_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a->addr, zero, a->family == 4 ? 4 : 16) == 0;
+}
+
 /* Canonical copy: unused address bytes and padding zeroed. */
 static void
 addr_copy(struct ipc_addr *dst, const struct ipc_addr *src)
@@ -1509,8 +1517,10 @@ on_success(struct turn_client *c, uint64_t now_ms, struct turn_txn *t, StunMessa
 		struct turn_event *e;
 		struct ipc_addr mapped;
 
+		/* a mapped address with port 0 or no IP is no address: no answer */
 		if (stun_usage_bind_process(msg, (struct sockaddr *)&ss, &sl, NULL, NULL) !=
-		    STUN_USAGE_BIND_RETURN_SUCCESS || !addr_from_ss(&mapped, &ss)) {
+		    STUN_USAGE_BIND_RETURN_SUCCESS || !addr_from_ss(&mapped, &ss) ||
+		    !addr_valid(&mapped) || addr_unspecified(&mapped)) {
 			binding_done(c, now_ms, TURN_REASON_BAD_RESPONSE, 0);
 			break;
 		}

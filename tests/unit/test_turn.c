@@ -1663,6 +1663,34 @@ START_TEST(binding_errors)
 	ck_assert_int_eq(deliver(), TURN_OK);
 	ck_assert_int_eq(event(TURN_EV_FAILED).reason, TURN_REASON_BAD_RESPONSE);
 
+	/* a mapped address with port 0, or 0.0.0.0, is no answer either (no
+	 * server-reflexive candidate, the server is not picked) */
+	{
+		struct ipc_addr zero_port = mkaddr(4, "198.51.100.77", 0);
+		struct ipc_addr any = mkaddr(4, "0.0.0.0", 40000);
+
+		teardown();
+		setup();
+		start(1);
+		take();
+		expect_req(STUN_BINDING, false);
+		begin_ok();
+		put_xor(STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, &zero_port);
+		ck_assert_int_eq(deliver(), TURN_OK);
+		ck_assert_int_eq(event(TURN_EV_FAILED).reason, TURN_REASON_BAD_RESPONSE);
+		ck_assert(!turn_client_active_server(C, &got));
+
+		teardown();
+		setup();
+		start(1);
+		take();
+		expect_req(STUN_BINDING, false);
+		begin_ok();
+		put_xor(STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, &any);
+		ck_assert_int_eq(deliver(), TURN_OK);
+		ck_assert_int_eq(event(TURN_EV_FAILED).reason, TURN_REASON_BAD_RESPONSE);
+	}
+
 	/* two servers: IPv4 errors, IPv6 answers and becomes active */
 	teardown();
 	setup();
