@@ -395,8 +395,12 @@ ipc_recv(struct ipc_chan *ch, struct ipc_msg *m)
 	do {
 		n = recvmsg(ch->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return (errno == EAGAIN || errno == EWOULDBLOCK) ? IPC_AGAIN : IPC_ESYS;
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return IPC_AGAIN;
+		/* The peer died with data unread: the same as an orderly close. */
+		return errno == ECONNRESET ? IPC_EOF : IPC_ESYS;
+	}
 
 	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {

@@ -67,6 +67,25 @@ peer_event(struct dp *dp, struct dp_peer *p, uint8_t ev)
 		dp_ipc_flush(dp);
 }
 
+/*
+ * A TCP, UDP or ICMP packet whose transport header is cut short (and that
+ * is not a fragment, whose header may span several) is malformed: dropped in
+ * both directions rather than forwarded.
+ */
+static int
+l4_truncated(const struct pkt_info *pi)
+{
+	switch (pi->proto) {
+	case PKT_PROTO_TCP:
+	case PKT_PROTO_UDP:
+	case PKT_PROTO_ICMP:
+	case PKT_PROTO_ICMPV6:
+		return !pi->l4_ok && !pi->is_frag;
+	default:
+		return 0;
+	}
+}
+
 /* Send bytes as ChannelData on a relay's channel. */
 static int
 send_channel(struct dp *dp, const struct ipc_addr *server, uint16_t channel, const uint8_t *buf,
@@ -477,7 +496,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 	arm_timer(p);
 	dp->ctr.wg_rx_data++;
 	note_traffic(dp, p, now);
-	if (pkt_parse(pt, ptlen, &pi) != PKT_OK) {
+	if (pkt_parse(pt, ptlen, &pi) != PKT_OK || l4_truncated(&pi)) {
 		dp->ctr.wg_drop_malformed++;
 		return;
 	}
@@ -552,7 +571,7 @@ dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n, size_t cap)
 	size_t len;
 	uint64_t now;
 
-	if (pkt_parse(pkt, n, &pi) != PKT_OK) {
+	if (pkt_parse(pkt, n, &pi) != PKT_OK || l4_truncated(&pi)) {
 		dp->ctr.tun_drop_malformed++;
 		return;
 	}
