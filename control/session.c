@@ -258,12 +258,12 @@ on_event(void *arg, const struct phoenix_msg *m)
 	switch (msg.type) {
 	case PORTAL_MSG_INIT:
 		on_init(c, &msg.u.init);
-		turnmgr_sync(c);
+		turnmgr_sync(c, 1);
 		ctl_session_status(c);
 		break;
 	case PORTAL_MSG_RELAYS_PRESENCE:
 		on_relays_presence(c, &msg.u.relays_presence);
-		turnmgr_sync(c);
+		turnmgr_sync(c, 1);
 		ctl_session_status(c);
 		break;
 	case PORTAL_MSG_AUTHORIZE_FLOW:

@@ -166,7 +166,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	turn_client_timeout(s->tc, now_ms());
 	drive(s);
 	if (s->dead)
-		turnmgr_sync(s->ctl);
+		turnmgr_sync(s->ctl, 0);
 }
 
 static void
@@ -219,6 +219,7 @@ slot_start(struct ctl *c, struct turn_slot *s, const struct portal_msg_relay *r)
 	s->in_use = 1;
 	s->id = r->id;
 	s->ctl = c;
+	snprintf(s->username, sizeof(s->username), "%s", r->username);
 	memset(&cfg, 0, sizeof(cfg));
 	if (r->has_v4 && c->udp[0].fd >= 0)
 		to_ipc(&cfg.server[cfg.n_server++], &r->v4);
@@ -245,9 +246,10 @@ slot_start(struct ctl *c, struct turn_slot *s, const struct portal_msg_relay *r)
 }
 
 void
-turnmgr_sync(struct ctl *c)
+turnmgr_sync(struct ctl *c, int refresh)
 {
 	struct turnmgr *m = &c->turn;
+	const struct portal_msg_relay *r;
 	size_t i, k;
 
 	for (k = 0; k < RELAYS_MAX; k++) {
@@ -258,16 +260,24 @@ turnmgr_sync(struct ctl *c)
 			slot_free(c, s);
 			continue;
 		}
-		if (relays_find(&c->relays, &s->id) == NULL) {
-			/* The portal withdrew it: release the allocation. */
+		r = relays_find(&c->relays, &s->id);
+		if (r == NULL || strcmp(r->username, s->username) != 0) {
+			/* Withdrawn, or new credentials: release the allocation (a
+			 * new client starts below with the new entry). */
 			turn_client_stop(s->tc, now_ms());
 			drive(s);
 			slot_free(c, s);
+		} else if (refresh) {
+			/* p2p-wire.md §3.9: every relay update refreshes the
+			 * allocations still offered, so a dead one shows early. */
+			(void)turn_client_refresh(s->tc, now_ms());
+			drive(s);
 		}
 	}
 	for (i = 0; i < c->relays.n; i++) {
-		const struct portal_msg_relay *r = &c->relays.v[i];
 		struct turn_slot *free_slot = NULL;
+
+		r = &c->relays.v[i];
 		for (k = 0; k < RELAYS_MAX; k++) {
 			if (m->s[k].in_use && memcmp(m->s[k].id.b, r->id.b, 16) == 0)
 				break;
@@ -291,7 +301,7 @@ turnmgr_input(struct ctl *c, const struct ipc_d2c_udp_rx *rx, const uint8_t *dat
 		(void)turn_client_input(s->tc, now_ms(), &rx->from, &rx->local, data, rx->len);
 		drive(s);
 		if (s->dead)
-			turnmgr_sync(c);
+			turnmgr_sync(c, 0);
 		return;
 	}
 }
@@ -332,7 +342,7 @@ turnmgr_channel(struct ctl *c, const struct ipc_addr *relayed, const struct ipc_
 	if (s == NULL)
 		return -1;
 	ch = turn_client_channel_of(s->tc, peer);
-	if (ch != 0 && turn_client_active_server(s->tc, server) == 0) {
+	if (ch != 0 && turn_client_active_server(s->tc, server)) {
 		*channel = ch;
 		return 0;
 	}

@@ -29,6 +29,7 @@ struct turn_slot {
 	int allocated;
 	int has4, has6;
 	struct ipc_addr relayed4, relayed6;
+	char username[PORTAL_MSG_TURN_USER_MAX + 1]; /* to notice new credentials */
 	int dead;               /* failed or stopped: freed on the next sync */
 };
 
@@ -38,8 +39,9 @@ struct turnmgr {
 };
 
 void turnmgr_init(struct turnmgr *m);
-/* Start clients for new relays, stop those the portal took away. */
-void turnmgr_sync(struct ctl *c);
+/* Start clients for new relays, stop those the portal took away (or gave
+ * new credentials); with refresh, refresh the allocations kept (§3.9). */
+void turnmgr_sync(struct ctl *c, int refresh);
 /* A STUN/TURN datagram from a relay address. */
 void turnmgr_input(struct ctl *c, const struct ipc_d2c_udp_rx *rx, const uint8_t *data);
 /* Relays with a live allocation. */
