@@ -186,12 +186,13 @@ p2p_channel_bound(struct p2p *p)
 void
 p2p_local_candidate(struct p2p *p, int type, const struct ipc_addr *a, int add)
 {
-	struct p2p_conn *c;
+	struct p2p_conn *c, *next;
 	size_t i;
 	uint64_t now = now_ms();
 
 	for (i = 0; i < P2P_BUCKETS; i++)
-		for (c = p->by_client[i]; c != NULL; c = c->next_client) {
+		for (c = p->by_client[i]; c != NULL; c = next) {
+			next = c->next_client; /* drain may close c */
 			if (add)
 				(void)ice_agent_add_local(c->agent, (enum ice_cand_type)type, a, now);
 			else
