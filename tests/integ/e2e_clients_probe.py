@@ -9,6 +9,7 @@
                             above for errors quoting them (first one only)
   capture IFACE SECONDS SRC every packet on IFACE (AF_PACKET, L3) for SECONDS;
                             prints total=N from_src=M (IPv4/IPv6 source SRC)
+  udppeers IFACE SECONDS    the IPv4 UDP flows seen on IFACE: src>dst=count ...
 
 IPv4 only for tcp/udp (the scenarios use 10.99.0.2).
 """
@@ -107,8 +108,32 @@ def capture(iface, secs, src):
     return 0
 
 
+def udppeers(iface, secs):
+    """The distinct IPv4 UDP src:port>dst:port seen on IFACE for SECONDS."""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))
+    s.bind((iface, 0))
+    end = time.monotonic() + float(secs)
+    seen = {}
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        r, _, _ = select.select([s], [], [], left)
+        if not r:
+            continue
+        d = s.recv(65536)
+        if len(d) < 28 or d[0] >> 4 != 4 or d[9] != 17:
+            continue
+        h = (d[0] & 0xF) * 4
+        sp, dp = struct.unpack("!HH", d[h:h + 4])
+        k = "%s:%d>%s:%d" % (socket.inet_ntoa(d[12:16]), sp, socket.inet_ntoa(d[16:20]), dp)
+        seen[k] = seen.get(k, 0) + 1
+    print(" ".join("%s=%d" % kv for kv in sorted(seen.items())) or "none")
+    return 0
+
+
 def main(a):
-    fn = {"tcp": tcp, "udp": udp, "capture": capture}.get(a[0] if a else "")
+    fn = {"tcp": tcp, "udp": udp, "capture": capture, "udppeers": udppeers}.get(a[0] if a else "")
     if fn is None:
         print(__doc__.strip(), file=sys.stderr)
         return 2

@@ -130,6 +130,10 @@ clb_net() {
 	ip -n "$CLB_NS" addr add "$CLB_ADDR/24" dev up1
 	ip -n "$CLB_NS" link set up1 up
 	ip -n "$CLB_NS" route add 198.51.100.0/24 dev up1 table 100 || fail "client B underlay table"
+	# The gateway's host candidate is on cl0 (192.0.2.1): B reaches it routed
+	# through its own veth, as a client on another network would.
+	ip -n "$CLB_NS" route add 192.0.2.0/24 via "$CLB_GW_ADDR" dev up1 table 100 || fail "client B route to the gateway"
+	ip -n "$CLB_NS" route add 192.0.2.0/24 via "$CLB_GW_ADDR" dev up1 || fail "client B route to the gateway"
 	ip -n "$CLB_NS" route add unreachable default table 100 || fail "client B underlay table default"
 	ip -n "$CLB_NS" rule add from "$CLB_ADDR" lookup 100 priority 100 || fail "client B underlay rule"
 	in_ns "$CLB_NS" python3 "$WG_PY" ping "$CLB_GW_ADDR" 1 0.1 3 >/dev/null ||
@@ -354,7 +358,23 @@ else
 fi
 if [ "$B_OK" = 1 ]; then
 	clb_wg_start "$SHB_PORT"
+	in_ns "$CLB_NS" "$PY" "$PROBE" udppeers up1 2 >"$FZ_TMP/peersB.out" 2>&1 &
+	PPE=$!
+	BGPIDS="$BGPIDS $PPE"
 	check "ping 10.99.0.2 from B" ns_ping_ok "$CLB_NS" 10.99.0.2
+	wait "$PPE"
+	PEERS=$(cat "$FZ_TMP/peersB.out")
+	echo "    UDP flows on B's up1: $PEERS"
+	only_b_gw() {
+		[ -n "$PEERS" ] && [ "$PEERS" != none ] || return 1
+		for f in $PEERS; do
+			case ${f%=*} in
+			"$CLB_ADDR":*">$WG_GW_ADDR":* | "$WG_GW_ADDR":*">$CLB_ADDR":*) ;;
+			*) return 1 ;;
+			esac
+		done
+	}
+	check "B's tunnel runs over its own veth: UDP on up1 only between $CLB_ADDR and the gateway's $WG_GW_ADDR" only_b_gw
 	check "the gateway logs B's WireGuard handshake" e2e_wait_file "$E2E_GW_LOG" "client $CLB_ID: WireGuard handshake done" 3
 	# Both at once: two transfers and two pings in parallel.
 	ns_tcp "$WG_CL" up 10.99.0.2 5601 2048 >"$FZ_TMP/parA.out" 2>&1 &
