@@ -7,8 +7,10 @@
                             icmp=<type>/<code> from=<addr> (icmp=none if none)
   udp HOST PORT [TIMEOUT]   a few datagrams to HOST:PORT; prints icmp=... as
                             above for errors quoting them (first one only)
-  capture IFACE SECONDS SRC every packet on IFACE (AF_PACKET, L3) for SECONDS;
-                            prints total=N from_src=M (IPv4/IPv6 source SRC)
+  capture IFACE SECONDS STOPFILE SRC...
+                            every packet on IFACE (AF_PACKET, L3) until
+                            STOPFILE exists (at most SECONDS); prints
+                            total=N from_src=M (M: IPv4/IPv6 source one of SRC)
   udppeers IFACE SECONDS    the IPv4 UDP flows seen on IFACE: src>dst=count ...
 
 IPv4 only for tcp/udp (the scenarios use 10.99.0.2).
@@ -79,20 +81,22 @@ def udp(host, port, timeout="3"):
     return 0
 
 
-def capture(iface, secs, src):
+def capture(iface, secs, stop, *srcs):
+    """Count packets on IFACE until STOP exists (at most SECONDS)."""
     s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))
     s.bind((iface, 0))
-    fam = socket.AF_INET6 if ":" in src else socket.AF_INET
-    want = socket.inet_pton(fam, src)
+    want = set()
+    for a in srcs:
+        want.add(socket.inet_pton(socket.AF_INET6 if ":" in a else socket.AF_INET, a))
     end = time.monotonic() + float(secs)
     total = hits = 0
     sys.stdout.write("capturing\n")
     sys.stdout.flush()
     while True:
         left = end - time.monotonic()
-        if left <= 0:
+        if left <= 0 or os.path.exists(stop):
             break
-        r, _, _ = select.select([s], [], [], left)
+        r, _, _ = select.select([s], [], [], min(left, 0.1))
         if not r:
             continue
         data = s.recv(65536)
@@ -100,9 +104,9 @@ def capture(iface, secs, src):
             continue
         total += 1
         v = data[0] >> 4
-        if v == 4 and len(data) >= 20 and fam == socket.AF_INET and data[12:16] == want:
+        if v == 4 and len(data) >= 20 and data[12:16] in want:
             hits += 1
-        elif v == 6 and len(data) >= 40 and fam == socket.AF_INET6 and data[8:24] == want:
+        elif v == 6 and len(data) >= 40 and data[8:24] in want:
             hits += 1
     print("total=%d from_src=%d" % (total, hits))
     return 0

@@ -21,7 +21,8 @@
 #               10.99.0.2/32) runs next to A: both transfer to the resource
 #               at the same time; A cannot ping B's tunnel address and vice
 #               versa; nothing from A's tunnel address arrives on B's
-#               wireguard-go interface while A transfers and pings B
+#               wireguard-go interface while A transfers and pings B, nor
+#               from B's on A's while B tries A
 #
 # Run (root): FZ_TOP=/work/main FZ_BUILD=build sh tests/integ/test_e2e_clients.sh
 # Needs what test_e2e_direct.sh needs.  Logs of the last run are kept in
@@ -389,32 +390,63 @@ if [ "$B_OK" = 1 ]; then
 	cat "$FZ_TMP/parA.out" "$FZ_TMP/parB.out"
 	check "A's 2 MiB transfer (at the same time as B's) SHA-256 equal" [ "$RA" = 0 ]
 	check "B's 2 MiB transfer (at the same time as A's) SHA-256 equal" [ "$RB" = 0 ]
-	# Capture on B's wireguard-go interface while A pings B, transfers, and B pings.
-	in_ns "$CLB_NS" "$PY" "$PROBE" capture "$CLB_IF" 7 "$E2E_CL_TUN4" >"$FZ_TMP/capB4.out" 2>&1 &
-	CB4=$!
-	in_ns "$CLB_NS" "$PY" "$PROBE" capture "$CLB_IF" 7 "$E2E_CL_TUN6" >"$FZ_TMP/capB6.out" 2>&1 &
-	CB6=$!
-	BGPIDS="$BGPIDS $CB4 $CB6"
-	e2e_wait_file "$FZ_TMP/capB4.out" capturing 3
-	e2e_wait_file "$FZ_TMP/capB6.out" capturing 3
-	wg_ping "$CLB_NS" 10.99.0.2 20 0.25 6 >"$FZ_TMP/pingB.out" 2>&1 &
+	# Capture on B's wireguard-go interface while B pings the resource (so the
+	# capture is seen to work) and A pings B, connects to B, sends UDP to B
+	# and transfers to the resource; until the stop file, at most 25 s.
+	STOP="$FZ_TMP/capture.stop"
+	rm -f "$STOP"
+	in_ns "$CLB_NS" "$PY" "$PROBE" capture "$CLB_IF" 25 "$STOP" "$E2E_CL_TUN4" "$E2E_CL_TUN6" \
+		>"$FZ_TMP/capB.out" 2>&1 &
+	CB=$!
+	BGPIDS="$BGPIDS $CB"
+	e2e_wait_file "$FZ_TMP/capB.out" capturing 3 || bad "the capture on B's interface did not start"
+	wg_ping "$CLB_NS" 10.99.0.2 1000 0.25 25 "$STOP" >"$FZ_TMP/pingB.out" 2>&1 &
 	PPB=$!
 	BGPIDS="$BGPIDS $PPB"
 	check "A cannot ping B's tunnel address $CLB_TUN4" ns_ping_none "$WG_CL" "$CLB_TUN4" 2
 	check "A cannot ping B's tunnel address $CLB_TUN6" ns_ping_none "$WG_CL" "$CLB_TUN6" 2
+	R=$(in_ns "$WG_CL" "$PY" "$PROBE" tcp "$CLB_TUN4" 5701 3)
+	echo "    tcp A -> $CLB_TUN4:5701: $R"
+	check "A cannot open TCP to B's tunnel address" [ "$(wg_field "$R" result)" != ok ]
+	R=$(in_ns "$WG_CL" "$PY" "$PROBE" udp "$CLB_TUN4" 5702 1)
+	echo "    udp A -> $CLB_TUN4:5702: $R"
 	check "TCP A -> resource 1 MiB during the capture, SHA-256 equal" ns_tcp "$WG_CL" up 10.99.0.2 5601 1024
+	sleep 0.5
+	touch "$STOP"
 	wait "$PPB"
 	echo "    B's ping during the capture: $(cat "$FZ_TMP/pingB.out")"
-	wait "$CB4"
-	wait "$CB6"
-	C4=$(tail -n 1 "$FZ_TMP/capB4.out")
-	C6=$(tail -n 1 "$FZ_TMP/capB6.out")
-	echo "    capture on $CLB_IF: v4 $C4; v6 $C6"
-	check "the capture on B's interface saw B's own traffic (it works)" [ "$(wg_field "$C4" total)" -gt 10 ]
-	check "nothing from A's $E2E_CL_TUN4 arrived on B's interface" [ "$(wg_field "$C4" from_src)" = 0 ]
-	check "nothing from A's $E2E_CL_TUN6 arrived on B's interface" [ "$(wg_field "$C6" from_src)" = 0 ]
+	wait "$CB"
+	C=$(tail -n 1 "$FZ_TMP/capB.out")
+	echo "    capture on $CLB_IF: $C"
+	RB=$(wg_field "$(cat "$FZ_TMP/pingB.out")" received)
+	check "the capture on B's interface saw B's own traffic (B's ${RB:-0} replies; it works)" \
+		[ "$(wg_field "$C" total)" -gt 10 ] 
+	check "nothing from A's $E2E_CL_TUN4 or $E2E_CL_TUN6 arrived on B's interface" [ "$(wg_field "$C" from_src)" = 0 ]
+	# And the other way: a capture on A's interface while B tries A.
+	rm -f "$STOP"
+	in_ns "$WG_CL" "$PY" "$PROBE" capture "$WG_IF" 25 "$STOP" "$CLB_TUN4" "$CLB_TUN6" \
+		>"$FZ_TMP/capA.out" 2>&1 &
+	CA=$!
+	BGPIDS="$BGPIDS $CA"
+	e2e_wait_file "$FZ_TMP/capA.out" capturing 3 || bad "the capture on A's interface did not start"
+	wg_ping "$WG_CL" 10.99.0.2 1000 0.25 25 "$STOP" >"$FZ_TMP/pingA.out" 2>&1 &
+	PPA=$!
+	BGPIDS="$BGPIDS $PPA"
 	check "B cannot ping A's tunnel address $E2E_CL_TUN4" ns_ping_none "$CLB_NS" "$E2E_CL_TUN4" 2
 	check "B cannot ping A's tunnel address $E2E_CL_TUN6" ns_ping_none "$CLB_NS" "$E2E_CL_TUN6" 2
+	R=$(in_ns "$CLB_NS" "$PY" "$PROBE" tcp "$E2E_CL_TUN4" 5703 3)
+	echo "    tcp B -> $E2E_CL_TUN4:5703: $R"
+	check "B cannot open TCP to A's tunnel address" [ "$(wg_field "$R" result)" != ok ]
+	R=$(in_ns "$CLB_NS" "$PY" "$PROBE" udp "$E2E_CL_TUN4" 5704 1)
+	echo "    udp B -> $E2E_CL_TUN4:5704: $R"
+	sleep 0.5
+	touch "$STOP"
+	wait "$PPA"
+	wait "$CA"
+	C=$(tail -n 1 "$FZ_TMP/capA.out")
+	echo "    capture on $WG_IF: $C (A's ping meanwhile: $(cat "$FZ_TMP/pingA.out"))"
+	check "the capture on A's interface saw A's own traffic" [ "$(wg_field "$C" total)" -gt 10 ]
+	check "nothing from B's $CLB_TUN4 or $CLB_TUN6 arrived on A's interface" [ "$(wg_field "$C" from_src)" = 0 ]
 	check "A still reaches the resource" ns_ping_ok "$WG_CL" 10.99.0.2
 	check "B still reaches the resource" ns_ping_ok "$CLB_NS" 10.99.0.2
 	check "the gateway is still running" kill -0 "$E2E_GW_PID"
