@@ -331,7 +331,7 @@ if [ "$A_OK" = 1 ]; then
 	check "it fails quickly (${EL:-?} s < 2 s), not by a timeout" \
 		"$PY" -c 'import sys; sys.exit(not float(sys.argv[1] or 99) < 2)' "${EL:-99}"
 	check "the client got ICMP type 3 code 13 (administratively prohibited) from 10.99.0.2 for the SYN" \
-		[ "$(wg_field "$R" icmp)" = 3/13 ] 
+		[ "$(wg_field "$R" icmp)" = 3/13 ]
 	kill "$L5602" 2>/dev/null
 	wait "$L5602" 2>/dev/null
 	check "the 5602 listener never got a connection" sh -c "! grep -q 'bytes=' '$FZ_TMP/l5602.out'"
@@ -420,7 +420,7 @@ if [ "$B_OK" = 1 ]; then
 	echo "    capture on $CLB_IF: $C"
 	RB=$(wg_field "$(cat "$FZ_TMP/pingB.out")" received)
 	check "the capture on B's interface saw B's own traffic (B's ${RB:-0} replies; it works)" \
-		[ "$(wg_field "$C" total)" -gt 10 ] 
+		[ "$(wg_field "$C" total)" -gt 10 ]
 	check "nothing from A's $E2E_CL_TUN4 or $E2E_CL_TUN6 arrived on B's interface" [ "$(wg_field "$C" from_src)" = 0 ]
 	# And the other way: a capture on A's interface while B tries A.
 	rm -f "$STOP"
