@@ -7,7 +7,7 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libssl-dev libnice-dev libjson-c-dev libcap-ng-dev libseccomp-dev"
-test_pkgs="check clang libclang-rt-14-dev openssl curl libcap2-bin util-linux systemd iptables iproute2 coturn wireguard-go wireguard-tools python3 python3-websockets iperf3 nftables mandoc procps psmisc"
+test_pkgs="check python3-cryptography clang libclang-rt-14-dev openssl curl libcap2-bin util-linux systemd iptables iproute2 coturn wireguard-go wireguard-tools python3 python3-websockets iperf3 nftables mandoc procps psmisc"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
