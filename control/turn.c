@@ -1216,15 +1216,19 @@ find_relayed(const uint8_t *buf, size_t len, struct ipc_addr *v4, bool *has4,
 				v4->port = port;
 				for (int k = 0; k < 4; k++)
 					v4->addr[k] = v[4 + k] ^ buf[4 + k];
-				*has4 = port != 0;
+				/* An unspecified address is no relayed address either. */
+				*has4 = port != 0 && (v4->addr[0] | v4->addr[1] | v4->addr[2] | v4->addr[3]) != 0;
 			} else if (v[1] == 0x02 && alen == 20 && !*has6) {
 				memset(v6, 0, sizeof(*v6));
 				v6->family = 6;
 				v6->port = port;
 				/* XOR with the cookie and the transaction id */
-				for (int k = 0; k < 16; k++)
+				uint8_t any = 0;
+				for (int k = 0; k < 16; k++) {
 					v6->addr[k] = v[4 + k] ^ buf[4 + k];
-				*has6 = port != 0;
+					any |= v6->addr[k];
+				}
+				*has6 = port != 0 && any != 0;
 			}
 		}
 		off += 4 + (((size_t)alen + 3) & ~(size_t)3);
