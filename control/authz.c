@@ -8,16 +8,13 @@
 
 #include <openssl/crypto.h>
 
+#include "util.h"
+
 static size_t
 bucket(const struct portal_msg_uuid *id)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	/* FNV-1a over the 16 bytes; UUIDs from the portal are random anyway. */
-	for (i = 0; i < sizeof(id->b); i++)
-		h = (h ^ id->b[i]) * 16777619u;
-	return h & (AUTHZ_BUCKETS - 1);
+	/* UUIDs from the portal are random anyway. */
+	return util_fnv1a(UTIL_FNV_INIT, id->b, sizeof(id->b)) & (AUTHZ_BUCKETS - 1);
 }
 
 static int

@@ -17,31 +17,17 @@
 #include "control.h"
 #include "ice.h"
 #include "log.h"
+#include "util.h"
 #include "portal_msg.h"
 #include "turnmgr.h"
 #include "udpsend.h"
 
 #define P2P_KEEPALIVE_S 25
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static uint32_t
 hash_bytes(const void *v, size_t n)
 {
-	const uint8_t *b = v;
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h & (P2P_BUCKETS - 1);
+	return util_fnv1a(UTIL_FNV_INIT, v, n) & (P2P_BUCKETS - 1);
 }
 
 static void
@@ -82,7 +68,7 @@ add_host(struct p2p *p, const struct ipc_addr *a)
 	p->hosts[p->n_hosts++] = *a;
 	for (i = 0; i < P2P_BUCKETS; i++)
 		for (c = p->by_client[i]; c != NULL; c = c->next_client)
-			(void)ice_agent_add_local(c->agent, ICE_CAND_HOST, a, now_ms());
+			(void)ice_agent_add_local(c->agent, ICE_CAND_HOST, a, util_now_ms());
 	return 1;
 }
 
@@ -188,7 +174,7 @@ p2p_local_candidate(struct p2p *p, int type, const struct ipc_addr *a, int add)
 {
 	struct p2p_conn *c, *next;
 	size_t i;
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 
 	for (i = 0; i < P2P_BUCKETS; i++)
 		for (c = p->by_client[i]; c != NULL; c = next) {
@@ -204,7 +190,7 @@ p2p_local_candidate(struct p2p *p, int type, const struct ipc_addr *a, int add)
 static void
 arm(struct p2p_conn *c)
 {
-	uint64_t dl = ice_agent_next_deadline(c->agent), now = now_ms();
+	uint64_t dl = ice_agent_next_deadline(c->agent), now = util_now_ms();
 	struct timeval tv;
 
 	if (dl == UINT64_MAX) {
@@ -274,7 +260,7 @@ drain(struct p2p *p, struct p2p_conn *c)
 			break;
 		}
 	}
-	while (ice_agent_poll_transmit(c->agent, now_ms(), &tx) > 0)
+	while (ice_agent_poll_transmit(c->agent, util_now_ms(), &tx) > 0)
 		send_tx(p, &tx);
 	flush_candidates(p, c);
 	if (failed) {
@@ -293,7 +279,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	ice_agent_tick(c->agent, now_ms());
+	ice_agent_tick(c->agent, util_now_ms());
 	(void)drain(c->owner, c);
 }
 
@@ -352,7 +338,7 @@ p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
 	struct ipc_c2d_peer_add pa;
 	struct timeval zero = { 0, 0 };
 	size_t i;
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 
 	*created = 0;
 	/* Same local credentials: the existing connection stays (§2.2 (b)). */
@@ -479,7 +465,7 @@ p2p_remote_candidates(struct p2p *p, const struct portal_msg_uuid *client,
 	struct p2p_conn *c = p2p_find(p, client);
 	char id[PORTAL_MSG_UUID_STRLEN];
 	size_t i;
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 
 	fmt_id(client, id);
 	if (c == NULL) {
@@ -503,7 +489,7 @@ p2p_stun_rx(struct p2p *p, const struct ipc_d2c_udp_rx *rx, const uint8_t *data)
 	struct ice_rx in;
 	struct ice_tx reply;
 	uint32_t tag;
-	uint64_t now = now_ms();
+	uint64_t now = util_now_ms();
 
 	if (rx->kind == IPC_UDP_KIND_STUN)
 		p2p_learn_host(p, &rx->local);
@@ -576,7 +562,7 @@ p2p_peer_event(struct p2p *p, uint32_t peer_id, const struct ipc_d2c_peer_event 
 		break;
 	case IPC_PEER_EV_TRAFFIC:
 		/* Application packets keep the connection out of idle (§2.8). */
-		ice_agent_traffic(c->agent, now_ms());
+		ice_agent_traffic(c->agent, util_now_ms());
 		(void)drain(p, c);
 		break;
 	default:

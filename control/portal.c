@@ -27,18 +27,10 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "util.h"
 
 static void attempt_start(struct portal *p);
 static void transient(struct portal *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static uint32_t
 rand_u32(void *ctx)
@@ -47,7 +39,7 @@ rand_u32(void *ctx)
 
 	(void)ctx;
 	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
-		v = (uint32_t)now_ms() * 2654435761u;
+		v = (uint32_t)util_now_ms() * 2654435761u;
 	return v;
 }
 
@@ -375,7 +367,7 @@ pump(struct portal *p)
 	dl = phoenix_session_next_deadline(&p->sess);
 	if (dl == PHOENIX_NO_DEADLINE)
 		return;
-	now = now_ms();
+	now = util_now_ms();
 	dl = dl > now ? dl - now : 0;
 	tv.tv_sec = (time_t)(dl / 1000);
 	tv.tv_usec = (suseconds_t)((dl % 1000) * 1000);
@@ -446,7 +438,7 @@ on_ws_event(struct portal *p, const struct ws_event *ev)
 		log_debug("portal: received %s%s", ev->opcode == WS_OP_BINARY ? "(binary) " : "",
 		    log_text(ev->data, ev->len, lbuf, sizeof(lbuf)));
 		memset(&r, 0, sizeof(r));
-		phoenix_session_input(&p->sess, now_ms(), (const char *)ev->data, ev->len, &r);
+		phoenix_session_input(&p->sess, util_now_ms(), (const char *)ev->data, ev->len, &r);
 		act(p, &r);
 		phoenix_result_free(&r);
 		break;
@@ -473,7 +465,7 @@ on_open(struct portal *p)
 	backoff_reset(&p->backoff);
 	ws_decoder_init(&p->dec, PORTAL_MAX_MESSAGE);
 	p->dec_live = 1;
-	if (phoenix_session_connected(&p->sess, now_ms()) != PHOENIX_OK) {
+	if (phoenix_session_connected(&p->sess, util_now_ms()) != PHOENIX_OK) {
 		transient(p, "out of memory");
 		return;
 	}
@@ -779,7 +771,7 @@ phx_cb(evutil_socket_t fd, short what, void *arg)
 	if (p->conn != PORTAL_OPEN)
 		return;
 	memset(&r, 0, sizeof(r));
-	phoenix_session_tick(&p->sess, now_ms(), &r);
+	phoenix_session_tick(&p->sess, util_now_ms(), &r);
 	act(p, &r);
 	phoenix_result_free(&r);
 	pump(p);

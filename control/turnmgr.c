@@ -14,18 +14,10 @@
 #include "addr.h"
 #include "control.h"
 #include "log.h"
+#include "util.h"
 #include "portal_msg.h"
 #include "turn.h"
 #include "udpsend.h"
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 void
 turnmgr_init(struct turnmgr *m)
@@ -163,7 +155,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	turn_client_timeout(s->tc, now_ms());
+	turn_client_timeout(s->tc, util_now_ms());
 	drive(s);
 	if (s->dead)
 		turnmgr_sync(s->ctl, 0);
@@ -172,7 +164,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 static void
 arm(struct turn_slot *s)
 {
-	uint64_t dl = turn_client_next_deadline(s->tc), now = now_ms();
+	uint64_t dl = turn_client_next_deadline(s->tc), now = util_now_ms();
 	struct timeval tv;
 
 	if (dl == UINT64_MAX) {
@@ -231,7 +223,7 @@ slot_start(struct ctl *c, struct turn_slot *s, const struct portal_msg_relay *r)
 	s->tc = turn_client_new();
 	s->ev = evtimer_new(c->base, timer_cb, s);
 	if (cfg.n_server == 0 || s->tc == NULL || s->ev == NULL ||
-	    turn_client_start(s->tc, now_ms(), &cfg) != TURN_OK) {
+	    turn_client_start(s->tc, util_now_ms(), &cfg) != TURN_OK) {
 		log_warnx("turn: cannot start a client for relay %s", id);
 		s->dead = 1;
 		return;
@@ -264,13 +256,13 @@ turnmgr_sync(struct ctl *c, int refresh)
 		if (r == NULL || strcmp(r->username, s->username) != 0) {
 			/* Withdrawn, or new credentials: release the allocation (a
 			 * new client starts below with the new entry). */
-			turn_client_stop(s->tc, now_ms());
+			turn_client_stop(s->tc, util_now_ms());
 			drive(s);
 			slot_free(c, s);
 		} else if (refresh) {
 			/* p2p-wire.md §3.9: every relay update refreshes the
 			 * allocations still offered, so a dead one shows early. */
-			(void)turn_client_refresh(s->tc, now_ms());
+			(void)turn_client_refresh(s->tc, util_now_ms());
 			drive(s);
 		}
 	}
@@ -298,7 +290,7 @@ turnmgr_input(struct ctl *c, const struct ipc_d2c_udp_rx *rx, const uint8_t *dat
 		struct turn_slot *s = &c->turn.s[k];
 		if (!s->in_use || s->dead || !turn_client_is_server(s->tc, &rx->from))
 			continue;
-		(void)turn_client_input(s->tc, now_ms(), &rx->from, &rx->local, data, rx->len);
+		(void)turn_client_input(s->tc, util_now_ms(), &rx->from, &rx->local, data, rx->len);
 		drive(s);
 		if (s->dead)
 			turnmgr_sync(c, 0);
@@ -346,7 +338,7 @@ turnmgr_channel(struct ctl *c, const struct ipc_addr *relayed, const struct ipc_
 		*channel = ch;
 		return 0;
 	}
-	(void)turn_client_bind_channel(s->tc, now_ms(), peer);
+	(void)turn_client_bind_channel(s->tc, util_now_ms(), peer);
 	drive(s);
 	return -1;
 }

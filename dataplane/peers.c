@@ -3,17 +3,14 @@
  */
 #include "peers.h"
 
+#include "util.h"
+
 #include <string.h>
 
 static uint32_t
-hash_bytes(const uint8_t *b, size_t n)
+hash_bytes(const void *v, size_t n)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h & (PEERS_BUCKETS - 1);
+	return util_fnv1a(UTIL_FNV_INIT, v, n) & (PEERS_BUCKETS - 1);
 }
 
 static uint32_t

@@ -7,20 +7,15 @@
 #include <string.h>
 
 #include "addr.h"
+#include "util.h"
 
 static uint32_t
 hash_key(const struct ipc_addr *s, uint16_t ch)
 {
-	uint32_t h = 2166136261u;
-	size_t i, n = s->family == 4 ? 4 : 16;
+	uint32_t h = util_fnv1a(UTIL_FNV_INIT, s->addr, s->family == 4 ? 4 : 16);
 
-	for (i = 0; i < n; i++)
-		h = (h ^ s->addr[i]) * 16777619u;
-	h = (h ^ (s->port & 0xff)) * 16777619u;
-	h = (h ^ (s->port >> 8)) * 16777619u;
-	h = (h ^ (ch & 0xff)) * 16777619u;
-	h = (h ^ (ch >> 8)) * 16777619u;
-	return h & (RELAYTAB_BUCKETS - 1);
+	h = util_fnv1a(h, &s->port, sizeof(s->port));
+	return util_fnv1a(h, &ch, sizeof(ch)) & (RELAYTAB_BUCKETS - 1);
 }
 
 void

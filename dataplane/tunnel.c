@@ -20,6 +20,7 @@
 #include "dataplane.h"
 #include "icmp_gen.h"
 #include "log.h"
+#include "util.h"
 #include "nat64.h"
 #include "packet.h"
 #include "wg_timers.h"
@@ -33,15 +34,6 @@
 #define NAT_SESSIONS 262144
 #define NAT_SESSIONS_PER_CLIENT 4096
 #define NAT_TRANSLATIONS 65536
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static uint32_t
 jitter_ms(void)
@@ -202,7 +194,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dp_peer *p = arg;
 	struct dp *dp = p->noise.local == NULL ? NULL : (struct dp *)p->noise.user;
-	uint64_t now = mono_ms();
+	uint64_t now = util_now_ms();
 	unsigned int act;
 
 	(void)fd;
@@ -242,7 +234,7 @@ arm_timer(struct dp_peer *p)
 		event_del(p->ev_timer);
 		return;
 	}
-	now = mono_ms();
+	now = util_now_ms();
 	dl = dl > now ? dl - now : 0;
 	tv.tv_sec = (time_t)(dl / 1000);
 	tv.tv_usec = (suseconds_t)((dl % 1000) * 1000);
@@ -456,7 +448,7 @@ send_p2p_control(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m)
 	pkt[6] = PKT_P2P_CONTROL_NH;        /* next header 255, hop limit 0, :: -> :: */
 	pkt[40] = c.event;
 	memcpy(pkt + 48, m->payload + sizeof(c), c.len);
-	(void)send_data(dp, p, pkt, 48 + (size_t)c.len, mono_ms());
+	(void)send_data(dp, p, pkt, 48 + (size_t)c.len, util_now_ms());
 }
 
 static void
@@ -542,7 +534,7 @@ void
 dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
     const struct dp_via *via, uint8_t *p, size_t n)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = util_now_ms();
 
 	switch (wg_noise_message_type(p, n)) {
 	case WG_MSG_INITIATION:
@@ -581,7 +573,7 @@ dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n, size_t cap)
 		return;
 	}
 	len = pi.tot_len;
-	now = mono_ms();
+	now = util_now_ms();
 	/* Replies of DNS-resource sessions go back to the proxy IP. */
 	if (nat_in(dp->nat, p->nat_slot, pkt, &len, cap, now) < 0) {
 		dp->ctr.tun_drop_malformed++;
@@ -690,7 +682,7 @@ on_dns_setup(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_dns_setup *d
 	struct pkt_addr prox[IPC_DNS_PROXIES_MAX], res[IPC_DNS_RESOLVED_MAX];
 	struct pkt_addr v4[IPC_DNS_RESOLVED_MAX], v6[IPC_DNS_RESOLVED_MAX];
 	size_t i, n4 = 0, n6 = 0, k4 = 0, k6 = 0;
-	uint64_t now = mono_ms();
+	uint64_t now = util_now_ms();
 	int rc;
 
 	for (i = 0; i < d->n_proxies; i++)
@@ -837,7 +829,7 @@ dp_tunnel_tick(struct dp *dp)
 	struct pkt_addr exp[4];
 	struct ipc_d2c_dns_refresh r;
 	struct dp_peer *p;
-	uint64_t now = mono_ms();
+	uint64_t now = util_now_ms();
 	size_t b, i, n;
 
 	(void)nat_expire(dp->nat, now);
