@@ -10,7 +10,9 @@
 
 #include "wg_counter.h"
 
-#define RING_MASK	(WG_COUNTER_RING_WORDS - 1)
+/* The ring is not a power of two (memory per client counts more than a
+ * division by a constant, which compiles to a multiplication). */
+#define RING_IDX(w)	((size_t)((w) % WG_COUNTER_RING_WORDS))
 
 void
 wg_counter_init(struct wg_counter *c)
@@ -29,7 +31,7 @@ wg_counter_check(const struct wg_counter *c, uint64_t n)
 		return WG_OK;
 	if (c->greatest - n >= WG_COUNTER_WINDOW)
 		return WG_ERR_REPLAY;
-	word = c->ring[(n >> 6) & RING_MASK];
+	word = c->ring[RING_IDX(n >> 6)];
 	return (word & (UINT64_C(1) << (n & 63))) ? WG_ERR_REPLAY : WG_OK;
 }
 
@@ -47,9 +49,9 @@ wg_counter_accept(struct wg_counter *c, uint64_t n)
 		if (diff > WG_COUNTER_RING_WORDS)
 			diff = WG_COUNTER_RING_WORDS;
 		for (i = 1; i <= diff; i++)
-			c->ring[(cur + i) & RING_MASK] = 0;
+			c->ring[RING_IDX(cur + i)] = 0;
 		c->greatest = n;
 	}
-	c->ring[(n >> 6) & RING_MASK] |= UINT64_C(1) << (n & 63);
+	c->ring[RING_IDX(n >> 6)] |= UINT64_C(1) << (n & 63);
 	return WG_OK;
 }

@@ -1,6 +1,6 @@
 /*
  * Unit suite for dataplane/wg_counter: in-order, reordered (inside the
- * 8192 window), duplicate, too-old and limit cases, plus a comparison
+ * WG_COUNTER_WINDOW), duplicate, too-old and limit cases, plus a comparison
  * against a naive reference (a set of seen counters) on random input.
  */
 #include <check.h>
@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "wg_counter.h"
+
+#define W ((uint64_t)WG_COUNTER_WINDOW)
 
 
 /*
@@ -40,7 +42,7 @@ START_TEST(in_order_and_duplicates)
 		ck_assert_int_eq(wg_counter_accept(&c, i), WG_ERR_REPLAY);
 	}
 	ck_assert_int_eq(wg_counter_accept(&c, 0), WG_ERR_REPLAY);
-	ck_assert_int_eq(wg_counter_accept(&c, 19999 - 8191), WG_ERR_REPLAY);
+	ck_assert_int_eq(wg_counter_accept(&c, 19999 - (W - 1)), WG_ERR_REPLAY);
 }
 END_TEST
 
@@ -49,8 +51,8 @@ START_TEST(reorder_inside_window)
 	uint64_t i;
 
 	wg_counter_init(&c);
-	/* Counter 0 is late: everything up to 8191 arrives first. */
-	for (i = 1; i <= 8191; i++)
+	/* Counter 0 is late: everything up to W - 1 arrives first. */
+	for (i = 1; i <= W - 1; i++)
 		ck_assert_int_eq(wg_counter_accept(&c, i), WG_OK);
 	ck_assert_int_eq(wg_counter_accept(&c, 0), WG_OK);
 	ck_assert_int_eq(wg_counter_accept(&c, 0), WG_ERR_REPLAY);
@@ -58,10 +60,10 @@ START_TEST(reorder_inside_window)
 	/* A jump forward, then the whole gap arrives in reverse order. */
 	wg_counter_init(&c);
 	ck_assert_int_eq(wg_counter_accept(&c, 10000), WG_OK);
-	for (i = 9999; i > 10000 - 8192; i--)
+	for (i = 9999; i > 10000 - W; i--)
 		ck_assert_int_eq(wg_counter_accept(&c, i), WG_OK);
-	ck_assert_int_eq(wg_counter_accept(&c, 10000 - 8192), WG_ERR_REPLAY);
-	for (i = 9999; i > 10000 - 8192; i--)
+	ck_assert_int_eq(wg_counter_accept(&c, 10000 - W), WG_ERR_REPLAY);
+	for (i = 9999; i > 10000 - W; i--)
 		ck_assert_int_eq(wg_counter_accept(&c, i), WG_ERR_REPLAY);
 }
 END_TEST
@@ -69,17 +71,17 @@ END_TEST
 START_TEST(too_old)
 {
 	wg_counter_init(&c);
-	ck_assert_int_eq(wg_counter_accept(&c, 8192), WG_OK);
-	/* 8192 - 1 = 8191 behind: still inside. */
+	ck_assert_int_eq(wg_counter_accept(&c, W), WG_OK);
+	/* W - 1 behind: still inside. */
 	ck_assert_int_eq(wg_counter_check(&c, 1), WG_OK);
 	ck_assert_int_eq(wg_counter_check(&c, 0), WG_ERR_REPLAY);
 	/* A jump far ahead forgets everything older than the window. */
 	ck_assert_int_eq(wg_counter_accept(&c, 1000000), WG_OK);
-	ck_assert_int_eq(wg_counter_check(&c, 1000000 - 8191), WG_OK);
-	ck_assert_int_eq(wg_counter_check(&c, 1000000 - 8192), WG_ERR_REPLAY);
-	ck_assert_int_eq(wg_counter_check(&c, 8193), WG_ERR_REPLAY);
+	ck_assert_int_eq(wg_counter_check(&c, 1000000 - (W - 1)), WG_OK);
+	ck_assert_int_eq(wg_counter_check(&c, 1000000 - W), WG_ERR_REPLAY);
+	ck_assert_int_eq(wg_counter_check(&c, W + 1), WG_ERR_REPLAY);
 	/* Bits from before the jump do not leak into reused ring words. */
-	ck_assert_int_eq(wg_counter_accept(&c, 1000000 - 8000), WG_OK);
+	ck_assert_int_eq(wg_counter_accept(&c, 1000000 - (W - 100)), WG_OK);
 	ck_assert_int_eq(wg_counter_accept(&c, 999999), WG_OK);
 }
 END_TEST
@@ -127,7 +129,7 @@ START_TEST(random_vs_reference)
 			n = greatest > back ? greatest - back : 0;
 			break;
 		case 2:		/* anywhere inside the window */
-			back = rnd() % 8192;
+			back = rnd() % (2 * W);
 			n = greatest > back ? greatest - back : 0;
 			break;
 		default:	/* slightly reordered traffic */
