@@ -79,7 +79,11 @@ void dp_ipc_send_reliable(struct dp *dp, uint16_t type, const void *payload, siz
 int dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mark);
 void dp_udp_close_all(struct dp *dp);
 
-/* udp.c: send a datagram to addr from local (family 0: kernel picks). */
+/* udp.c: send a datagram to addr from local (family 0: kernel picks).
+ * Between dp_udp_batch_begin and dp_udp_batch_end datagrams are queued
+ * and leave together (sendmmsg) at the end, in order. */
+void dp_udp_batch_begin(struct dp *dp);
+void dp_udp_batch_end(struct dp *dp);
 int dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
     const uint8_t *data, size_t len);
 

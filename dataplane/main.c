@@ -214,16 +214,18 @@ tun_read_cb(evutil_socket_t fd, short what, void *arg)
 	int i;
 
 	(void)what;
+	dp_udp_batch_begin(dp);
 	for (i = 0; i < 64; i++) {
 		n = read(fd, pkt, sizeof(pkt));
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("tun: read");
-			return;
+			break;
 		}
 		dp->ctr.tun_rx++;
 		dp_tunnel_tun_packet(dp, pkt, (size_t)n, sizeof(pkt));
 	}
+	dp_udp_batch_end(dp);
 }
 
 /* Once a second: the counters to control (dropped, never queued, when the

@@ -18,7 +18,6 @@
 #include "udpsend.h"
 
 #define UDP_BATCH 32
-#define UDP_BUF 65535
 
 /* Local address of a datagram: pktinfo destination + the socket's port. */
 static int
@@ -155,38 +154,119 @@ handle_datagram(struct dp *dp, const struct ipc_addr *local, const struct ipc_ad
 	}
 }
 
+/*
+ * Datagrams to send.  Outside a batch they leave at once; inside one
+ * (dp_udp_batch_begin .. dp_udp_batch_end, around each read loop) they are
+ * copied here and leave together with sendmmsg, in order, one system call
+ * per run of datagrams on the same socket.
+ */
+#define UDP_TXQ 64
+#define UDP_TX_SLOT (DEMUX_MAX_DATAGRAM + 64)
+
+static struct {
+	int batching;
+	unsigned int n;
+	int fd[UDP_TXQ];
+	struct udp_out out[UDP_TXQ];
+	struct mmsghdr mm[UDP_TXQ];
+	uint8_t buf[UDP_TXQ][UDP_TX_SLOT];
+} txq;
+
+static void
+txq_flush(struct dp *dp)
+{
+	unsigned int i = 0, j;
+	int r;
+
+	while (i < txq.n) {
+		for (j = i + 1; j < txq.n && txq.fd[j] == txq.fd[i]; j++)
+			;
+		r = sendmmsg(txq.fd[i], &txq.mm[i], j - i, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* The datagram at i is lost (a full buffer or an
+			 * unreachable destination); go on with the next. */
+			dp->ctr.udp_send_errors++;
+			i++;
+			continue;
+		}
+		i += (unsigned int)r;
+	}
+	txq.n = 0;
+}
+
+void
+dp_udp_batch_begin(struct dp *dp)
+{
+	(void)dp;
+	txq.batching = 1;
+}
+
+void
+dp_udp_batch_end(struct dp *dp)
+{
+	txq_flush(dp);
+	txq.batching = 0;
+}
+
 int
 dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
     const uint8_t *data, size_t len)
 {
+	unsigned int k;
 	int i;
 
 	for (i = 0; i < dp->nudp; i++)
 		if (dp->udp[i].family == to->family)
 			break;
-	if (i == dp->nudp || udp_send_from(dp->udp[i].fd, to, local, data, len) < 0) {
-		dp->ctr.udp_send_errors++;
-		return -1;
+	if (i == dp->nudp)
+		goto fail;
+	if (!txq.batching || len > UDP_TX_SLOT) {
+		txq_flush(dp); /* keep the order of what is queued */
+		if (udp_send_from(dp->udp[i].fd, to, local, data, len) < 0)
+			goto fail;
+		return 0;
 	}
+	if (txq.n == UDP_TXQ)
+		txq_flush(dp);
+	k = txq.n;
+	memcpy(txq.buf[k], data, len);
+	if (udp_out_prepare(&txq.out[k], &txq.mm[k].msg_hdr, to, local, txq.buf[k], len) < 0)
+		goto fail;
+	txq.mm[k].msg_len = 0;
+	txq.fd[k] = dp->udp[i].fd;
+	txq.n++;
 	return 0;
+fail:
+	dp->ctr.udp_send_errors++;
+	return -1;
 }
+
+/* Receive buffers: every datagram we accept fits (DEMUX_MAX_DATAGRAM);
+ * a larger one arrives truncated and is dropped as oversize. */
+#define UDP_RX_SLOT 2048
+#define UDP_CBUF (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)))
+
+static struct {
+	struct mmsghdr mm[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct sockaddr_storage ss[UDP_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t b[UDP_CBUF];
+	} cbuf[UDP_BATCH];
+	uint8_t buf[UDP_BATCH][UDP_RX_SLOT];
+} rxq;
 
 static void
 udp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct dp *dp = arg;
 	struct dp_udp *u = NULL;
-	static uint8_t buf[UDP_BUF];
-	union {
-		struct cmsghdr align;
-		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
-	} cbuf;
-	struct sockaddr_storage ss;
 	struct ipc_addr local, from;
-	struct msghdr mh;
-	struct iovec iov;
-	ssize_t n;
-	int i;
+	struct msghdr *mh;
+	int i, n, rounds;
 
 	(void)what;
 	for (i = 0; i < dp->nudp; i++)
@@ -194,33 +274,45 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 			u = &dp->udp[i];
 	if (u == NULL)
 		return;
-	for (i = 0; i < UDP_BATCH; i++) {
-		iov.iov_base = buf;
-		iov.iov_len = sizeof(buf);
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &ss;
-		mh.msg_namelen = sizeof(ss);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf.b;
-		mh.msg_controllen = sizeof(cbuf.b);
-		n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	dp_udp_batch_begin(dp);
+	/* A bounded number of batches per wake-up keeps the TUN and IPC
+	 * served under a flood; the event fires again at once. */
+	for (rounds = 0; rounds < 4; rounds++) {
+		for (i = 0; i < UDP_BATCH; i++) {
+			rxq.iov[i].iov_base = rxq.buf[i];
+			rxq.iov[i].iov_len = UDP_RX_SLOT;
+			mh = &rxq.mm[i].msg_hdr;
+			memset(mh, 0, sizeof(*mh));
+			mh->msg_name = &rxq.ss[i];
+			mh->msg_namelen = sizeof(rxq.ss[i]);
+			mh->msg_iov = &rxq.iov[i];
+			mh->msg_iovlen = 1;
+			mh->msg_control = rxq.cbuf[i].b;
+			mh->msg_controllen = UDP_CBUF;
+		}
+		n = recvmmsg(fd, rxq.mm, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("udp: recvmsg on the IPv%u socket", u->family);
-			return;
+				log_warn("udp: recvmmsg on the IPv%u socket", u->family);
+			break;
 		}
-		if (mh.msg_flags & MSG_TRUNC) {
-			dp->ctr.drop_oversize++;
-			continue;
+		for (i = 0; i < n; i++) {
+			mh = &rxq.mm[i].msg_hdr;
+			if (mh->msg_flags & MSG_TRUNC) {
+				dp->ctr.drop_oversize++;
+				continue;
+			}
+			if (addr_from_sockaddr(&from, (struct sockaddr *)&rxq.ss[i], mh->msg_namelen) < 0 ||
+			    local_addr(mh, u, &local) < 0) {
+				dp->ctr.drop_local++;
+				continue;
+			}
+			handle_datagram(dp, &local, &from, rxq.buf[i], rxq.mm[i].msg_len);
 		}
-		if (addr_from_sockaddr(&from, (struct sockaddr *)&ss, mh.msg_namelen) < 0 ||
-		    local_addr(&mh, u, &local) < 0) {
-			dp->ctr.drop_local++;
-			continue;
-		}
-		handle_datagram(dp, &local, &from, buf, (size_t)n);
+		if (n < UDP_BATCH)
+			break;
 	}
+	dp_udp_batch_end(dp);
 }
 
 int
