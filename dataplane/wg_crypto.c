@@ -17,7 +17,18 @@
 #include "wg_crypto.h"
 
 static _Thread_local EVP_CIPHER *c_chacha;
-static _Thread_local EVP_CIPHER_CTX *c_cctx;
+/*
+ * One context for sealing and one for opening, each left keyed after use:
+ * consecutive packets under the same key (the common case, a burst of one
+ * session) only set a new nonce, instead of a provider context freed and
+ * allocated again per packet.  The key it holds is remembered to tell.
+ */
+struct aead_slot {
+	EVP_CIPHER_CTX *ctx;
+	bool keyed;
+	uint8_t key[WG_KEY_LEN];
+};
+static _Thread_local struct aead_slot c_seal, c_open;
 static _Thread_local EVP_MD *c_blake;
 static _Thread_local EVP_MD_CTX *c_mdctx;
 static _Thread_local EVP_MAC *c_b2smac;
@@ -49,8 +60,10 @@ wg_strerror(int err)
 void
 wg_crypto_cleanup(void)
 {
-	EVP_CIPHER_CTX_free(c_cctx);
-	c_cctx = NULL;
+	EVP_CIPHER_CTX_free(c_seal.ctx);
+	EVP_CIPHER_CTX_free(c_open.ctx);
+	OPENSSL_cleanse(&c_seal, sizeof(c_seal));
+	OPENSSL_cleanse(&c_open, sizeof(c_open));
 	EVP_CIPHER_free(c_chacha);
 	c_chacha = NULL;
 	EVP_MD_CTX_free(c_mdctx);
@@ -178,17 +191,46 @@ out:
 
 /* ---- ChaCha20-Poly1305 ---- */
 
-static EVP_CIPHER_CTX *
-aead_ctx(void)
+/* Drop a slot's key (after an error the context's state is unknown). */
+static void
+aead_forget(struct aead_slot *sl)
 {
+	if (sl->ctx != NULL)
+		EVP_CIPHER_CTX_reset(sl->ctx);
+	OPENSSL_cleanse(sl->key, sizeof(sl->key));
+	sl->keyed = false;
+}
+
+/*
+ * Ready slot's context for key and nonce: a full initialisation when the
+ * key differs from the one it holds, a new nonce only otherwise.
+ */
+static EVP_CIPHER_CTX *
+aead_begin(struct aead_slot *sl, int enc, const uint8_t key[WG_KEY_LEN],
+    const uint8_t nonce[12])
+{
+	int ok;
+
 	if (c_chacha == NULL) {
 		c_chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
 		if (c_chacha == NULL)
 			return NULL;
 	}
-	if (c_cctx == NULL)
-		c_cctx = EVP_CIPHER_CTX_new();
-	return c_cctx;
+	if (sl->ctx == NULL && (sl->ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return NULL;
+	if (sl->keyed && memcmp(sl->key, key, WG_KEY_LEN) == 0)
+		ok = enc ? EVP_EncryptInit_ex2(sl->ctx, NULL, NULL, nonce, NULL) :
+		    EVP_DecryptInit_ex2(sl->ctx, NULL, NULL, nonce, NULL);
+	else
+		ok = enc ? EVP_EncryptInit_ex2(sl->ctx, c_chacha, key, nonce, NULL) :
+		    EVP_DecryptInit_ex2(sl->ctx, c_chacha, key, nonce, NULL);
+	if (ok != 1) {
+		aead_forget(sl);
+		return NULL;
+	}
+	memcpy(sl->key, key, WG_KEY_LEN);
+	sl->keyed = true;
+	return sl->ctx;
 }
 
 int
@@ -196,28 +238,21 @@ wg_crypto_aead_seal_nonce(uint8_t *out, const uint8_t *pt, size_t ptlen,
     const uint8_t *ad, size_t adlen, const uint8_t nonce[12],
     const uint8_t key[WG_KEY_LEN])
 {
-	EVP_CIPHER_CTX *ctx = aead_ctx();
-	int len, rc = WG_ERR_CRYPTO;
+	EVP_CIPHER_CTX *ctx;
+	int len;
 
-	if (ctx == NULL)
-		return WG_ERR_CRYPTO;
 	if (ptlen > INT32_MAX || adlen > INT32_MAX)
 		return WG_ERR_INVAL;
-	if (EVP_EncryptInit_ex2(ctx, c_chacha, key, nonce, NULL) != 1)
-		goto out;
-	if (adlen > 0 && EVP_EncryptUpdate(ctx, NULL, &len, ad, (int)adlen) != 1)
-		goto out;
-	if (ptlen > 0 && EVP_EncryptUpdate(ctx, out, &len, pt, (int)ptlen) != 1)
-		goto out;
-	if (EVP_EncryptFinal_ex(ctx, out + ptlen, &len) != 1)
-		goto out;
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, WG_TAG_LEN,
-	    out + ptlen) != 1)
-		goto out;
-	rc = WG_OK;
-out:
-	EVP_CIPHER_CTX_reset(ctx);
-	return rc;
+	if ((ctx = aead_begin(&c_seal, 1, key, nonce)) == NULL)
+		return WG_ERR_CRYPTO;
+	if ((adlen > 0 && EVP_EncryptUpdate(ctx, NULL, &len, ad, (int)adlen) != 1) ||
+	    (ptlen > 0 && EVP_EncryptUpdate(ctx, out, &len, pt, (int)ptlen) != 1) ||
+	    EVP_EncryptFinal_ex(ctx, out + ptlen, &len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, WG_TAG_LEN, out + ptlen) != 1) {
+		aead_forget(&c_seal);
+		return WG_ERR_CRYPTO;
+	}
+	return WG_OK;
 }
 
 bool
@@ -225,34 +260,29 @@ wg_crypto_aead_open_nonce(uint8_t *out, const uint8_t *ct, size_t ctlen,
     const uint8_t *ad, size_t adlen, const uint8_t nonce[12],
     const uint8_t key[WG_KEY_LEN])
 {
-	EVP_CIPHER_CTX *ctx = aead_ctx();
+	EVP_CIPHER_CTX *ctx;
 	uint8_t tag[WG_TAG_LEN];
 	size_t ptlen;
 	int len;
-	bool ok = false;
 
-	if (ctx == NULL || ctlen < WG_TAG_LEN || ctlen > INT32_MAX ||
-	    adlen > INT32_MAX)
+	if (ctlen < WG_TAG_LEN || ctlen > INT32_MAX || adlen > INT32_MAX)
 		return false;
 	ptlen = ctlen - WG_TAG_LEN;
 	memcpy(tag, ct + ptlen, WG_TAG_LEN);
-	if (EVP_DecryptInit_ex2(ctx, c_chacha, key, nonce, NULL) != 1)
-		goto out;
-	if (adlen > 0 && EVP_DecryptUpdate(ctx, NULL, &len, ad, (int)adlen) != 1)
-		goto out;
-	if (ptlen > 0 && EVP_DecryptUpdate(ctx, out, &len, ct, (int)ptlen) != 1)
-		goto out;
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, WG_TAG_LEN, tag) != 1)
-		goto out;
-	/* out may be NULL for an empty plaintext; Final writes nothing here. */
-	if (EVP_DecryptFinal_ex(ctx, out != NULL ? out + ptlen : tag, &len) != 1)
-		goto out;
-	ok = true;
-out:
-	EVP_CIPHER_CTX_reset(ctx);
-	if (!ok && ptlen > 0)
-		OPENSSL_cleanse(out, ptlen);
-	return ok;
+	if ((ctx = aead_begin(&c_open, 0, key, nonce)) == NULL)
+		return false;
+	/* out may be NULL for an empty plaintext; Final writes nothing then. */
+	if ((adlen > 0 && EVP_DecryptUpdate(ctx, NULL, &len, ad, (int)adlen) != 1) ||
+	    (ptlen > 0 && EVP_DecryptUpdate(ctx, out, &len, ct, (int)ptlen) != 1) ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, WG_TAG_LEN, tag) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, out != NULL ? out + ptlen : tag, &len) != 1) {
+		/* A forged or corrupted packet: the context starts afresh. */
+		aead_forget(&c_open);
+		if (ptlen > 0)
+			OPENSSL_cleanse(out, ptlen);
+		return false;
+	}
+	return true;
 }
 
 static void

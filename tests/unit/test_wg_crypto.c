@@ -188,6 +188,41 @@ START_TEST(chachapoly_counter_inplace)
 }
 END_TEST
 
+/*
+ * The sealing and opening contexts stay keyed between calls: results under
+ * interleaved keys must equal those of a context built afresh each time,
+ * and a failed open must not spoil the next one under the same key.
+ */
+START_TEST(chachapoly_key_reuse)
+{
+	static const int order[] = { 0, 0, 1, 0, 1, 1, 0, 2, 2, 0 };
+	uint8_t keys[3][32], pt[300], ct[316], ref[316], back[300];
+	size_t i, len;
+
+	for (i = 0; i < sizeof(pt); i++)
+		pt[i] = (uint8_t)(i * 7);
+	for (i = 0; i < 3; i++)
+		memset(keys[i], 0x11 * (int)(i + 1), 32);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		len = 40 + 20 * i;
+		ck_assert_int_eq(wg_crypto_aead_seal(ct, pt, len, NULL, 0, i, keys[order[i]]), WG_OK);
+		wg_crypto_cleanup();
+		ck_assert_int_eq(wg_crypto_aead_seal(ref, pt, len, NULL, 0, i, keys[order[i]]), WG_OK);
+		ck_assert_mem_eq(ct, ref, len + 16);
+		/* A corrupted copy fails; the intact one opens right after. */
+		ref[3] ^= 1;
+		ck_assert(!wg_crypto_aead_open(back, ref, len + 16, NULL, 0, i, keys[order[i]]));
+		ck_assert(wg_crypto_aead_open(back, ct, len + 16, NULL, 0, i, keys[order[i]]));
+		ck_assert_mem_eq(back, pt, len);
+		/* The wrong key fails, the right one (cached) still works. */
+		ck_assert(!wg_crypto_aead_open(back, ct, len + 16, NULL, 0, i, keys[(order[i] + 1) % 3]));
+		ck_assert(wg_crypto_aead_open(back, ct, len + 16, NULL, 0, i, keys[order[i]]));
+		ck_assert(wg_crypto_aead_open(back, ct, len + 16, NULL, 0, i, keys[order[i]]));
+		ck_assert(!wg_crypto_aead_open(back, ct, len + 16, NULL, 0, i + 1, keys[order[i]]));
+	}
+}
+END_TEST
+
 START_TEST(hchacha20_draft_2_2_1)
 {
 	uint8_t key[32], nonce[16], out[32];
@@ -329,6 +364,7 @@ wg_crypto_suite(void)
 	tcase_add_test(tc, x25519_keygen);
 	tcase_add_test(tc, chachapoly_rfc8439_2_8_2);
 	tcase_add_test(tc, chachapoly_counter_inplace);
+	tcase_add_test(tc, chachapoly_key_reuse);
 	tcase_add_test(tc, hchacha20_draft_2_2_1);
 	tcase_add_test(tc, xchachapoly_draft_a_3_1);
 	tcase_add_test(tc, blake2s_vectors);
