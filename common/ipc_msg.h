@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#define IPC_VERSION 1u
+#define IPC_VERSION 2u
 
 /* The control process finds its end of the socketpair on this fd. */
 #define IPC_CONTROL_FD 3
@@ -174,6 +174,7 @@ struct ipc_c2d_peer_add {
 	uint8_t tun_v6[16];    /* sources accepted from it (anti-spoofing) */
 	uint16_t keepalive_s;  /* persistent keepalive, 0 = off */
 	uint16_t pad2;
+	uint8_t client_id[16]; /* the portal's client UUID (flow logs) */
 };
 
 #define IPC_PEER_REMOVE_REVOKED 1u  /* no authorization left */
@@ -252,7 +253,8 @@ struct ipc_c2d_channel {
 
 /*
  * The dataplane's counters, sent to control once a second (never per
- * packet) for /metrics.  All are monotonic except peers (a gauge).
+ * packet) for /metrics.  All are monotonic except peers and flows_active
+ * (gauges).
  */
 struct ipc_d2c_counters {
 	uint64_t udp_rx;
@@ -280,6 +282,9 @@ struct ipc_d2c_counters {
 	uint64_t icmp_prohibited_sent;
 	uint64_t udp_send_errors;
 	uint64_t peers;                /* gauge: clients configured */
+	uint64_t flows_active;         /* gauge: flows in the flow-log table */
+	uint64_t flow_records;         /* flow-log lines written */
+	uint64_t flows_untracked;      /* new flows not logged: table full */
 };
 
 /* An IP address of either family (4 or 6). */

@@ -273,6 +273,19 @@ vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+void
+log_write_line(const char *line, size_t len)
+{
+	int saved = errno;
+	ssize_t w;
+
+	if (line == NULL || len == 0)
+		return;
+	w = write(2, line, len);
+	(void)w;
+	errno = saved;
+}
+
 #define LOGFN(name, lvl, en)                      \
 	void name(const char *fmt, ...)           \
 	{                                         \

@@ -9,6 +9,7 @@
 #define FZ_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LVL_ERROR = 0,
@@ -45,6 +46,13 @@ const char *log_level_name(enum log_level level);
  * directives are ignored.  Returns 0 if a level was found, -1 otherwise.
  */
 int log_level_from_rust_log(const char *directives, enum log_level *out);
+
+/*
+ * Write one line formatted by the caller (it must end in '\n' and hold no
+ * other newline) to the log stream in one write, whatever the level and the
+ * format: flow-log records, which are JSON in both formats.
+ */
+void log_write_line(const char *line, size_t len);
 
 /* log_warn appends strerror(errno); log_warnx does not. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -103,6 +103,11 @@ metrics_render(void *arg, struct evbuffer *b)
 	    c->msgs_ignored);
 	one(b, "stun_received_total", "counter", "STUN datagrams handed to control.",
 	    c->udp_rx_stun + c->udp_rx_relay);
+	one(b, "flows_active", "gauge", "Flows in the flow-log table (0 when flow logs are off).",
+	    d->flows_active);
+	one(b, "flow_log_records_total", "counter", "Flow-log lines written.", d->flow_records);
+	one(b, "flows_untracked_total", "counter",
+	    "New flows not logged because the flow-log table was full.", d->flows_untracked);
 	one(b, "process_start_time_seconds", "gauge", "Start time of the gateway, Unix seconds.",
 	    (uint64_t)c->start_time);
 }

@@ -402,6 +402,7 @@ p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
 	memcpy(pa.tun_v4, &peer->ipv4, 4);
 	memcpy(pa.tun_v6, &peer->ipv6, 16);
 	pa.keepalive_s = P2P_KEEPALIVE_S;
+	memcpy(pa.client_id, c->client_id.b, sizeof(pa.client_id));
 	ctl_ipc_send_peer(p->ctl, IPC_C2D_PEER_ADD, c->peer_id, &pa, sizeof(pa));
 	OPENSSL_cleanse(&pa, sizeof(pa));
 	/* Candidates go out on the next loop turn, after the caller's reply. */

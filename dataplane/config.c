@@ -26,7 +26,12 @@ enum {
 	OPT_CTL_USER,
 	OPT_LOG_LEVEL,
 	OPT_LOG_FORMAT,
+	OPT_FLOW_LOGS,
+	OPT_FLOW_LOG_INTERVAL,
 };
+
+static int flow_logs_on;
+static unsigned int flow_logs_interval = CONFIG_DEFAULT_FLOW_LOG_INTERVAL;
 
 static const struct option long_opts[] = {
 	{ "api-url", required_argument, NULL, 'u' },
@@ -39,6 +44,8 @@ static const struct option long_opts[] = {
 	{ "control-user", required_argument, NULL, OPT_CTL_USER },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "flow-logs", no_argument, NULL, OPT_FLOW_LOGS },
+	{ "flow-log-interval", required_argument, NULL, OPT_FLOW_LOG_INTERVAL },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -73,6 +80,11 @@ config_usage(const char *prog, void *fp)
 "      --log-level LEVEL      error, warn, info, debug or trace (default: from RUST_LOG,\n"
 "                             else info)\n"
 "      --log-format FORMAT    text or json (env LOG_FORMAT; default text)\n"
+"      --flow-logs            one JSON line per flow on the log stream, when it ends\n"
+"                             and every interval while it lasts (env FIREZONE_FLOW_LOGS;\n"
+"                             default off)\n"
+"      --flow-log-interval S  seconds between the lines of a lasting flow, 0 = only\n"
+"                             when it ends (env FIREZONE_FLOW_LOG_INTERVAL; default 60)\n"
 "  -d, --debug                foreground debugging: same as --log-level debug\n"
 "  -h, --help                 show this help and exit\n"
 "  -V, --version              show the version and exit\n"
@@ -187,6 +199,32 @@ read_token_file(struct dp_config *c, const char *path)
 	return rc;
 }
 
+/* A number of seconds 0..CONFIG_MAX_FLOW_LOG_INTERVAL; 0 ok, -1 printed. */
+static int
+parse_interval(const char *s, const char *what, unsigned int *out)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '9' && v <= CONFIG_MAX_FLOW_LOG_INTERVAL; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (p == s || *p != '\0' || v > CONFIG_MAX_FLOW_LOG_INTERVAL) {
+		fprintf(stderr, "firezone-gateway: %s must be a number of seconds from 0 to %d, "
+		    "not \"%s\"\n", what, CONFIG_MAX_FLOW_LOG_INTERVAL, s);
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int
+config_flow_logs(unsigned int *interval_s)
+{
+	if (interval_s != NULL)
+		*interval_s = flow_logs_interval;
+	return flow_logs_on;
+}
+
 static int
 check_url(const char *u)
 {
@@ -212,6 +250,7 @@ config_parse(struct dp_config *c, int argc, char **argv)
 	memset(c, 0, sizeof(*c));
 	c->log_level = LOG_LVL_INFO;
 	c->log_format = LOG_FMT_TEXT;
+	c->flow_log_interval_s = CONFIG_DEFAULT_FLOW_LOG_INTERVAL;
 
 	/* Environment first; flags override below. */
 	snprintf(c->api_url, sizeof(c->api_url), "%s", CONFIG_DEFAULT_API_URL);
@@ -240,6 +279,16 @@ config_parse(struct dp_config *c, int argc, char **argv)
 		}
 		c->no_telemetry = b;
 	}
+	if ((v = env("FIREZONE_FLOW_LOGS")) != NULL) {
+		if (config_parse_bool(v, &b) < 0) {
+			fprintf(stderr, "firezone-gateway: FIREZONE_FLOW_LOGS must be true or false, not \"%s\"\n", v);
+			return CONFIG_USAGE;
+		}
+		c->flow_logs = b;
+	}
+	if ((v = env("FIREZONE_FLOW_LOG_INTERVAL")) != NULL &&
+	    parse_interval(v, "FIREZONE_FLOW_LOG_INTERVAL", &c->flow_log_interval_s) < 0)
+		return CONFIG_USAGE;
 	format_arg = env("LOG_FORMAT");
 	if ((v = env("RUST_LOG")) != NULL) {
 		enum log_level l;
@@ -287,6 +336,13 @@ config_parse(struct dp_config *c, int argc, char **argv)
 			break;
 		case OPT_LOG_FORMAT:
 			format_arg = optarg;
+			break;
+		case OPT_FLOW_LOGS:
+			c->flow_logs = 1;
+			break;
+		case OPT_FLOW_LOG_INTERVAL:
+			if (parse_interval(optarg, "--flow-log-interval", &c->flow_log_interval_s) < 0)
+				return CONFIG_USAGE;
 			break;
 		case 'd':
 			level_arg = "debug";
@@ -363,6 +419,8 @@ config_parse(struct dp_config *c, int argc, char **argv)
 	if (set_field(c->control_bin, sizeof(c->control_bin),
 	    v != NULL ? v : FZ_LIBEXECDIR "/firezone-gateway-control", "FIREZONE_CONTROL_BIN"))
 		return CONFIG_USAGE;
+	flow_logs_on = c->flow_logs;
+	flow_logs_interval = c->flow_log_interval_s;
 	return CONFIG_OK;
 }
 

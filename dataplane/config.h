@@ -16,6 +16,8 @@
 #define CONFIG_DEFAULT_DP_USER "firezone-gateway"
 #define CONFIG_DEFAULT_CTL_USER "firezone-control"
 #define CONFIG_TOKEN_CREDENTIAL "firezone-token"
+#define CONFIG_DEFAULT_FLOW_LOG_INTERVAL 60     /* seconds */
+#define CONFIG_MAX_FLOW_LOG_INTERVAL 86400
 
 struct dp_config {
 	char api_url[1024];
@@ -30,6 +32,8 @@ struct dp_config {
 	enum log_level log_level;
 	enum log_format log_format;
 	int no_telemetry;
+	int flow_logs;                  /* --flow-logs / FIREZONE_FLOW_LOGS */
+	unsigned int flow_log_interval_s; /* 0: only when flows end */
 };
 
 enum config_result {
@@ -49,6 +53,14 @@ enum config_result config_parse(struct dp_config *c, int argc, char **argv);
 
 /* Parse a boolean word (true/false/1/0/yes/no/on/off).  0 ok, -1 bad. */
 int config_parse_bool(const char *s, int *out);
+
+/*
+ * The flow-log settings of the last config_parse that returned CONFIG_OK
+ * (off before one): 1 if on, with *interval_s set; 0 if off.  The
+ * dataplane's tunnel reads them when it starts, main.c passing it no
+ * configuration.
+ */
+int config_flow_logs(unsigned int *interval_s);
 
 /* Wipe secrets held in c. */
 void config_clear(struct dp_config *c);

@@ -19,6 +19,7 @@
 
 struct event_base;
 struct event;
+struct flowlog;
 
 /* Mark on the gateway's sockets so its own traffic skips the Firezone
  * routing table (gateway-dataplane.md §1.3). */
@@ -61,6 +62,7 @@ struct dp {
 	uint32_t *nat_free;         /* free NAT client slots (a stack) */
 	uint32_t nat_nfree;
 	struct event *ev_tick;      /* once a second: NAT expiry */
+	struct flowlog *flows;      /* flow logs; NULL when off */
 };
 
 /* How a datagram came: directly, or as ChannelData from a relay. */
@@ -94,7 +96,7 @@ void dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc
     const struct dp_via *via, uint8_t *p, size_t n);
 /* A packet read from the TUN; cap is the buffer's size (NAT46 grows packets). */
 void dp_tunnel_tun_packet(struct dp *dp, uint8_t *p, size_t n, size_t cap);
-/* Once a second: expire NAT sessions. */
+/* Once a second: expire NAT sessions, sweep the flow-log table. */
 void dp_tunnel_tick(struct dp *dp);
 /* IPC handlers of the per-client messages. */
 void dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m);

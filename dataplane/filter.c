@@ -807,3 +807,62 @@ filter_check(struct filter_client *fc, const struct pkt_info *pi, int64_t now)
 		return r->icmp ? PKT_OK : PKT_E_DENIED;
 	return PKT_E_DENIED;
 }
+
+/* Do r's own filters allow pi (an empty list allows everything)? */
+static int
+res_allows(const struct res *r, const struct pkt_info *pi)
+{
+	size_t i;
+
+	if (r->type == FILTER_RES_INTERNET || r->nspecs == 0)
+		return 1;
+	for (i = 0; i < r->nspecs; i++) {
+		const struct filter_spec *s = &r->specs[i];
+		if (s->proto == FILTER_ICMP &&
+		    (pi->proto == PKT_PROTO_ICMP || pi->proto == PKT_PROTO_ICMPV6))
+			return 1;
+		if (((s->proto == FILTER_TCP && pi->proto == PKT_PROTO_TCP) ||
+		    (s->proto == FILTER_UDP && pi->proto == PKT_PROTO_UDP)) && pi->l4_ok &&
+		    pi->dport >= s->port_start && pi->dport <= s->port_end)
+			return 1;
+	}
+	return 0;
+}
+
+int
+filter_resource_of(const struct filter_client *fc, const struct pkt_info *pi,
+    uint8_t id[FILTER_ID_LEN])
+{
+	const struct res *best = NULL, *any = NULL, *inet = NULL, *r;
+	size_t i;
+
+	if (fc == NULL || pi == NULL || id == NULL)
+		return 0;
+	if (filter_is_proxy_range(&pi->dst)) {
+		for (i = 0; i < fc->nprox; i++)
+			if (pkt_addr_eq(&fc->prox[i].addr, &pi->dst) &&
+			    (r = res_find(fc, fc->prox[i].id)) != NULL && r->type == FILTER_RES_DNS) {
+				memcpy(id, r->id, FILTER_ID_LEN);
+				return 1;
+			}
+		return 0;
+	}
+	for (i = 0; i < fc->nres; i++) {
+		r = &fc->res[i];
+		if (r->type == FILTER_RES_INTERNET) {
+			inet = r;
+			continue;
+		}
+		if (r->type != FILTER_RES_CIDR || !pkt_addr_in_prefix(&pi->dst, &r->net, r->plen))
+			continue;
+		if (any == NULL || r->plen > any->plen)
+			any = r;
+		if (res_allows(r, pi) && (best == NULL || r->plen > best->plen))
+			best = r;
+	}
+	r = best != NULL ? best : inet != NULL ? inet : any;
+	if (r == NULL)
+		return 0;
+	memcpy(id, r->id, FILTER_ID_LEN);
+	return 1;
+}

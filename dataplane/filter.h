@@ -87,6 +87,18 @@ int filter_dns_update(struct filter_client *fc, const uint8_t id[FILTER_ID_LEN],
  */
 int filter_check(struct filter_client *fc, const struct pkt_info *pi, int64_t now);
 
+/*
+ * Which granted resource admits pi, a packet filter_check allowed (for a
+ * flow's first packet, not every packet: linear in the resources).  A proxy
+ * IP belongs to its DNS resource; otherwise the most specific CIDR resource
+ * containing the destination whose own filters allow the packet wins, then
+ * the Internet resource, then the most specific CIDR resource containing
+ * the destination whatever its filters.  Returns 1 and copies the id, or 0
+ * if no resource matches.
+ */
+int filter_resource_of(const struct filter_client *fc, const struct pkt_info *pi,
+    uint8_t id[FILTER_ID_LEN]);
+
 /* Remove resources with expires_at <= now.  Returns how many were removed. */
 int filter_expire(struct filter_client *fc, int64_t now);
 

@@ -24,6 +24,7 @@ struct event;
 struct dp_peer {
 	uint32_t id;                /* control's handle */
 	uint32_t nat_slot;          /* this client's slot in the NAT tables */
+	uint8_t client_id[16];      /* the portal's client UUID (flow logs) */
 	struct wg_noise_peer noise;
 	struct wg_cookie_maker cookie;
 	struct wg_timers timers;

@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "dataplane.h"
+#include "flowlog.h"
 #include "icmp_gen.h"
 #include "log.h"
 #include "util.h"
@@ -466,6 +467,102 @@ send_p2p_control(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m)
 	(void)send_data(dp, p, pkt, 48 + (size_t)c.len, util_now_ms());
 }
 
+/* ---- flow logs (issue 11): hooks into both pipelines --------------------- */
+
+struct flow_ctx {
+	struct dp *dp;
+	struct dp_peer *p;
+};
+
+static int64_t
+wall_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+flow_emit(void *arg, const char *line, size_t len)
+{
+	(void)arg;
+	log_write_line(line, len);
+}
+
+/* A new flow's client, resource and (DNS resources) real destination. */
+static void
+flow_meta(void *arg, uint32_t peer, const struct pkt_info *pi, struct flowlog_meta *m)
+{
+	struct flow_ctx *fc = arg;
+
+	(void)peer;
+	memcpy(m->client_id, fc->p->client_id, sizeof(m->client_id));
+	m->has_resource = filter_resource_of(fc->p->filter, pi, m->resource_id);
+	if (filter_is_proxy_range(&pi->dst) &&
+	    nat_xlate_get(fc->dp->nat, fc->p->nat_slot, &pi->dst, &m->real_dst) != PKT_OK)
+		m->real_dst.af = 0;
+}
+
+/* A client -> resource packet the filter admitted. */
+static void
+flow_from_client(struct dp *dp, struct dp_peer *p, const struct pkt_info *pi, const uint8_t *pkt,
+    uint64_t now)
+{
+	struct flow_ctx fc = { dp, p };
+
+	if (dp->flows != NULL)
+		(void)flowlog_client_packet(dp->flows, p->id, pi, pkt, now, flow_meta, &fc);
+}
+
+/* A resource -> client packet after NAT-in (pi NULL: it was rewritten). */
+static void
+flow_to_client(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len,
+    const struct pkt_info *pi, uint64_t now)
+{
+	struct pkt_info again;
+
+	if (dp->flows == NULL)
+		return;
+	if (pi == NULL) {
+		if (pkt_parse(pkt, len, &again) != PKT_OK)
+			return;
+		pi = &again;
+	}
+	(void)flowlog_resource_packet(dp->flows, p->id, pi, pkt, now);
+}
+
+/* End the flows of a peer (resource NULL) or of one of its resources. */
+static void
+flow_end(struct dp *dp, struct dp_peer *p, const uint8_t *resource, enum flowlog_reason why)
+{
+	if (dp->flows != NULL)
+		(void)flowlog_end_peer(dp->flows, p->id, resource, why, util_now_ms(), wall_now_ms());
+}
+
+static void
+flows_start(struct dp *dp)
+{
+	struct flowlog_config fc;
+	unsigned int interval;
+
+	if (!config_flow_logs(&interval))
+		return;
+	memset(&fc, 0, sizeof(fc));
+	fc.max_flows = FLOWLOG_MAX_FLOWS;
+	fc.interval_s = interval;
+	fc.procname = log_procname();
+	fc.pid = (int)getpid();
+	fc.emit = flow_emit;
+	if (RAND_bytes((unsigned char *)&fc.seed, sizeof(fc.seed)) != 1 ||
+	    (dp->flows = flowlog_new(&fc)) == NULL)
+		log_warnx("flow logs: cannot allocate the table of %u flows; flow logs are off",
+		    FLOWLOG_MAX_FLOWS);
+	else
+		log_info("flow logs: on, a line per flow when it ends and every %u s (up to %u flows)",
+		    interval, FLOWLOG_MAX_FLOWS);
+}
+
 static void
 on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
     const struct dp_via *via, uint8_t *msg, size_t n, uint64_t now)
@@ -524,6 +621,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 	}
 	p->rx_bytes += pi.tot_len;
 	dp->ctr.wg_rx_bytes += pi.tot_len;
+	flow_from_client(dp, p, &pi, pt, now);
 	len = pi.tot_len;
 	if (filter_is_proxy_range(&pi.dst)) {
 		/* A DNS resource's proxy IP: rewrite to the real address (room
@@ -577,6 +675,7 @@ dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n, size_t cap)
 	struct dp_peer *p;
 	size_t len;
 	uint64_t now;
+	int xl;
 
 	if (pkt_parse(pkt, n, &pi) != PKT_OK || l4_truncated(&pi)) {
 		dp->ctr.tun_drop_malformed++;
@@ -590,10 +689,11 @@ dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n, size_t cap)
 	len = pi.tot_len;
 	now = util_now_ms();
 	/* Replies of DNS-resource sessions go back to the proxy IP. */
-	if (nat_in(dp->nat, p->nat_slot, pkt, &len, cap, now) < 0) {
+	if ((xl = nat_in(dp->nat, p->nat_slot, pkt, &len, cap, now)) < 0) {
 		dp->ctr.tun_drop_malformed++;
 		return;
 	}
+	flow_to_client(dp, p, pkt, len, xl > 0 ? NULL : &pi, now);
 	if (send_data(dp, p, pkt, len, now) < 0)
 		dp->ctr.tun_drop_no_session++;
 }
@@ -603,6 +703,7 @@ dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n, size_t cap)
 static void
 peer_free(struct dp *dp, struct dp_peer *p)
 {
+	flow_end(dp, p, NULL, FLOWLOG_R_PEER_REMOVED);
 	peers_unlink(&dp->peers, p);
 	nat_client_remove(dp->nat, p->nat_slot);
 	dp->nat_free[dp->nat_nfree++] = p->nat_slot;
@@ -639,6 +740,7 @@ on_peer_add(struct dp *dp, uint32_t id, const struct ipc_c2d_peer_add *a)
 		return;
 	}
 	p->id = id;
+	memcpy(p->client_id, a->client_id, sizeof(p->client_id));
 	p->has_v4 = a->has_v4;
 	p->has_v6 = a->has_v6;
 	memcpy(p->tun_v4, a->tun_v4, 4);
@@ -831,6 +933,7 @@ dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m)
 		memcpy(&r, m->payload, sizeof(r));
 		if (filter_revoke(p->filter, r.resource_id) != PKT_OK)
 			log_debug("filter: peer %u: revoke of an unknown resource", id);
+		flow_end(dp, p, r.resource_id, FLOWLOG_R_REVOKED);
 		break;
 	}
 	default:
@@ -848,6 +951,14 @@ dp_tunnel_tick(struct dp *dp)
 	size_t b, i, n;
 
 	(void)nat_expire(dp->nat, now);
+	if (dp->flows != NULL) {
+		struct flowlog_stats st;
+		(void)flowlog_tick(dp->flows, now, wall_now_ms());
+		flowlog_get_stats(dp->flows, &st);
+		dp->ctr.flows_active = st.active;
+		dp->ctr.flow_records = st.records;
+		dp->ctr.flows_untracked = st.untracked;
+	}
 	/* Translations that went silent while the client kept sending: their
 	 * names are resolved again (§4.6); control coalesces the reports. */
 	for (b = 0; b < PEERS_BUCKETS; b++)
@@ -887,6 +998,7 @@ dp_tunnel_init(struct dp *dp)
 	    wg_cookie_checker_init(&dp->cookie_checker, dp->wg_local.pub, 0, NULL) != WG_OK)
 		return -1;
 	memcpy(dp->public_key, dp->wg_local.pub, sizeof(dp->public_key));
+	flows_start(dp);
 	return 0;
 }
 
@@ -896,9 +1008,13 @@ dp_tunnel_free(struct dp *dp)
 	size_t i;
 	struct dp_peer *p;
 
+	if (dp->flows != NULL)
+		(void)flowlog_end_all(dp->flows, FLOWLOG_R_SHUTDOWN, util_now_ms(), wall_now_ms());
 	for (i = 0; i < PEERS_BUCKETS; i++)
 		while ((p = dp->peers.by_id[i]) != NULL)
 			peer_free(dp, p);
+	flowlog_free(dp->flows);
+	dp->flows = NULL;
 	relaytab_free(&dp->relays);
 	nat_free(dp->nat);
 	free(dp->nat_free);

@@ -393,6 +393,71 @@ m_decide(const struct pkt_addr *d, int proto, int l4ok, int dport, int64_t now)
 	return m_eval(ids, n, proto, l4ok, dport);
 }
 
+/* Which resource admitted a packet: proxy IPs, longest allowing CIDR, Internet. */
+static int
+res_of(struct filter_client *fc, const char *dst, int proto, int dport, uint8_t id[16])
+{
+	struct pkt_addr d = A(dst), s = A(d.af == 4 ? "100.64.0.1" : "fd00:2021:1111::1");
+	uint8_t p[200];
+	struct pkt_info pi;
+	size_t n;
+
+	n = ref_build(p, sizeof(p), d.af, s.b, d.b, proto, 40000, dport, NULL, 0, 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	memset(id, 0xee, 16);
+	return filter_resource_of(fc, &pi, id);
+}
+
+START_TEST(resource_of)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec tcp80 = { FILTER_TCP, 80, 80 }, tcp443 = { FILTER_TCP, 443, 443 };
+	struct pkt_addr n8 = A("10.0.0.0"), n16 = A("10.1.0.0"), prox = A("100.96.0.7");
+	struct pkt_addr real = A("10.9.9.9");
+	uint8_t a[16], b[16], d[16], i[16], got[16];
+
+	mkid(a, 1);
+	mkid(b, 2);
+	mkid(d, 3);
+	mkid(i, 4);
+	ck_assert_int_eq(res_of(fc, "10.1.0.5", 6, 80, got), 0);
+	ck_assert_int_eq(filter_grant(fc, a, FILTER_RES_CIDR, &n8, 8, &tcp80, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, b, FILTER_RES_CIDR, &n16, 16, &tcp443, 1, FILTER_NO_EXPIRY), PKT_OK);
+	/* Inside both: the /16 admits 443, the /8 admits 80. */
+	ck_assert_int_eq(res_of(fc, "10.1.0.5", 6, 443, got), 1);
+	ck_assert_mem_eq(got, b, 16);
+	ck_assert_int_eq(res_of(fc, "10.1.0.5", 6, 80, got), 1);
+	ck_assert_mem_eq(got, a, 16);
+	ck_assert_int_eq(res_of(fc, "10.2.0.5", 6, 80, got), 1);
+	ck_assert_mem_eq(got, a, 16);
+	/* Denied by every filter: the most specific container still answers. */
+	ck_assert_int_eq(res_of(fc, "10.1.0.5", 17, 53, got), 1);
+	ck_assert_mem_eq(got, b, 16);
+	/* A DNS resource's proxy IP is that resource, never a CIDR one. */
+	ck_assert_int_eq(filter_grant(fc, d, FILTER_RES_DNS, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(res_of(fc, "100.96.0.7", 6, 80, got), 0);
+	ck_assert_int_eq(filter_dns_update(fc, d, "x.example", &real, 1, &prox, 1), PKT_OK);
+	ck_assert_int_eq(res_of(fc, "100.96.0.7", 6, 80, got), 1);
+	ck_assert_mem_eq(got, d, 16);
+	ck_assert_int_eq(res_of(fc, "100.96.0.8", 6, 80, got), 0);
+	/* The Internet resource: outside every CIDR, and before a CIDR that denies. */
+	ck_assert_int_eq(res_of(fc, "192.0.2.1", 6, 80, got), 0);
+	ck_assert_int_eq(filter_grant(fc, i, FILTER_RES_INTERNET, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(res_of(fc, "192.0.2.1", 6, 80, got), 1);
+	ck_assert_mem_eq(got, i, 16);
+	ck_assert_int_eq(res_of(fc, "10.1.0.5", 17, 53, got), 1);
+	ck_assert_mem_eq(got, i, 16);
+	ck_assert_int_eq(res_of(fc, "10.1.0.5", 6, 443, got), 1);
+	ck_assert_mem_eq(got, b, 16);
+	ck_assert_int_eq(filter_revoke(fc, b), PKT_OK);
+	ck_assert_int_eq(res_of(fc, "10.1.0.5", 6, 443, got), 1);
+	ck_assert_mem_eq(got, i, 16);
+	ck_assert_int_eq(res_of(fc, "fd00:99::1", 6, 443, got), 1);
+	ck_assert_mem_eq(got, i, 16);
+	filter_client_free(fc);
+}
+END_TEST
+
 START_TEST(random_vs_model)
 {
 	static const unsigned plens4[] = { 0, 8, 16, 23, 24, 25, 30, 31, 32 };
@@ -589,6 +654,7 @@ filter_suite(void)
 	tcase_add_test(tc, protocols_and_spoofing);
 	tcase_add_test(tc, f5_removal_restores_parent);
 	tcase_add_test(tc, f6_f7_dns_cidr_internet);
+	tcase_add_test(tc, resource_of);
 	tcase_add_test(tc, random_vs_model);
 	tcase_add_test(tc, many_prefixes);
 	tcase_add_test(tc, address_ranges);
