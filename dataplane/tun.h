@@ -8,6 +8,8 @@
 
 #define TUN_NAME "tun-firezone"
 #define TUN_MTU 1280
+/* Packets the kernel may queue toward the dataplane. */
+#define TUN_TXQUEUELEN 5000
 
 /*
  * Open /dev/net/tun as TUN_NAME with IFF_TUN | IFF_NO_PI, non-blocking and

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -172,14 +173,109 @@ static struct {
 	uint8_t buf[UDP_TXQ][UDP_TX_SLOT];
 } txq;
 
+/*
+ * UDP GSO (UDP_SEGMENT): a run of queued datagrams to the same destination
+ * from the same source, all of one size but the last (which may be
+ * shorter), leaves as one send; the kernel cuts it into datagrams after a
+ * single pass through the UDP stack.  If the kernel refuses it once, we
+ * keep to sendmmsg.
+ */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#define UDP_GSO_MAX_SEGS 64
+#define UDP_GSO_MAX_BYTES 65000
+
+static int udp_gso_off;
+
+/* Entries [i, returned) of one socket (below end) may leave as one GSO send. */
+static unsigned int
+gso_run(unsigned int i, unsigned int end)
+{
+	const struct msghdr *a = &txq.mm[i].msg_hdr, *b;
+	size_t seg = txq.out[i].iov.iov_len, total = seg, l;
+	unsigned int j;
+
+	for (j = i + 1; j < end && j - i < UDP_GSO_MAX_SEGS; j++) {
+		b = &txq.mm[j].msg_hdr;
+		l = txq.out[j].iov.iov_len;
+		if (l > seg || total + l > UDP_GSO_MAX_BYTES ||
+		    b->msg_namelen != a->msg_namelen ||
+		    memcmp(b->msg_name, a->msg_name, a->msg_namelen) != 0 ||
+		    b->msg_controllen != a->msg_controllen ||
+		    (a->msg_controllen > 0 &&
+		    memcmp(b->msg_control, a->msg_control, a->msg_controllen) != 0))
+			break;
+		total += l;
+		if (l < seg)
+			return j + 1; /* a shorter datagram ends the run */
+	}
+	return j;
+}
+
+/* Send entries [i, j) as one GSO datagram train.  0 sent (or dropped
+ * for good), -1 the kernel refused GSO: send them another way. */
+static int
+gso_send(struct dp *dp, unsigned int i, unsigned int j)
+{
+	static struct iovec iov[UDP_GSO_MAX_SEGS];
+	union {
+		struct cmsghdr align;
+		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t))];
+	} cb;
+	const struct msghdr *a = &txq.mm[i].msg_hdr;
+	struct msghdr mh;
+	struct cmsghdr *c;
+	uint16_t seg = (uint16_t)txq.out[i].iov.iov_len;
+	unsigned int k;
+
+	for (k = i; k < j; k++)
+		iov[k - i] = txq.out[k].iov;
+	memset(&cb, 0, sizeof(cb));
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = a->msg_name;
+	mh.msg_namelen = a->msg_namelen;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = j - i;
+	if (a->msg_controllen > 0)
+		memcpy(cb.b, a->msg_control, a->msg_controllen);
+	mh.msg_control = cb.b;
+	mh.msg_controllen = a->msg_controllen + CMSG_SPACE(sizeof(seg));
+	c = (struct cmsghdr *)(cb.b + a->msg_controllen);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	while (sendmsg(txq.fd[i], &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
+			log_info("udp: the kernel refuses UDP segmentation offload (%s); "
+			    "sending datagram by datagram", strerror(errno));
+			udp_gso_off = 1;
+			return -1;
+		}
+		dp->ctr.udp_send_errors += j - i;
+		return 0;
+	}
+	return 0;
+}
+
 static void
 txq_flush(struct dp *dp)
 {
-	unsigned int i = 0, j;
+	unsigned int i = 0, j, end;
 	int r;
 
 	while (i < txq.n) {
-		for (j = i + 1; j < txq.n && txq.fd[j] == txq.fd[i]; j++)
+		for (end = i + 1; end < txq.n && txq.fd[end] == txq.fd[i]; end++)
+			;
+		if (!udp_gso_off && (j = gso_run(i, end)) - i >= 2 && gso_send(dp, i, j) == 0) {
+			i = j;
+			continue;
+		}
+		/* Datagrams that cannot be grouped: up to the next group. */
+		for (j = i + 1; j < end && (udp_gso_off || gso_run(j, end) - j < 2); j++)
 			;
 		r = sendmmsg(txq.fd[i], &txq.mm[i], j - i, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (r < 0) {
