@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""The benchmark's report (tests/bench/bench.sh): medians of every figure,
+ours / wireguard-go ratios, printed as a Markdown table and (with --record 1)
+appended to docs/performance.md with the machine, the command and the date.
+
+Results file: one line per run, "GATEWAY FIGURE SIZE PPS MBPS" (GATEWAY ours
+or wireguard-go; FIGURE fwd, rev, tcp-up, tcp-down; "-" where not
+applicable).  --summary FILE gets "GATEWAY.FIGURE.SIZE.pps=N" and ".mbps=N"
+lines (medians) for tests/integ/test_bench_smoke.sh.
+"""
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+GWS = ("ours", "wireguard-go")
+LABEL = {
+    "fwd": "UDP client -> resource",
+    "rev": "UDP resource -> client",
+    "tcp-up": "TCP 1 stream client -> resource",
+    "tcp-down": "TCP 1 stream resource -> client",
+}
+
+
+def load(path):
+    runs = {}
+    order = []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) != 5:
+                continue
+            gw, fig, size, pps, mbps = p
+            key = (fig, size)
+            if key not in order:
+                order.append(key)
+            runs.setdefault((gw, fig, size), []).append(
+                (float(pps) if pps != "-" else None, float(mbps)))
+    return runs, order
+
+
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit == "pps":
+        return "{:,.0f}".format(v)
+    return "{:,.1f}".format(v)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "-"
+    return "{:.2f}x".format(a / b)
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return os.cpu_count(), model, platform.release()
+
+
+def git_rev(top):
+    try:
+        rev = subprocess.run(["git", "-C", top, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", top, "status", "--porcelain", "--untracked-files=no",
+                                "--", "dataplane", "common"],
+                               capture_output=True, text=True).stdout.strip()
+        return rev + (" + uncommitted dataplane/common changes" if dirty else "")
+    except OSError:
+        return "?"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--seconds", required=True)
+    ap.add_argument("--runs", required=True)
+    ap.add_argument("--elapsed", default="?")
+    ap.add_argument("--perf")
+    ap.add_argument("--top", default=".")
+    ap.add_argument("--summary")
+    ap.add_argument("--record", default="0")
+    a = ap.parse_args()
+
+    runs, order = load(a.results)
+    rows = []
+    summary = []
+    for fig, size in order:
+        per = {gw: runs.get((gw, fig, size), []) for gw in GWS}
+        name = LABEL.get(fig, fig) + ("" if size == "-" else ", %s B" % size)
+        units = ("mbps",) if fig.startswith("tcp") else ("pps", "mbps")
+        for unit in units:
+            i = 0 if unit == "pps" else 1
+            m = {gw: med([r[i] for r in per[gw]]) for gw in GWS}
+            allruns = {gw: "/".join(fmt(r[i], unit) for r in per[gw]) for gw in GWS}
+            rows.append((name + (" (pkt/s)" if unit == "pps" else " (Mbit/s)"),
+                         fmt(m["ours"], unit), fmt(m["wireguard-go"], unit),
+                         ratio(m["ours"], m["wireguard-go"]), allruns["ours"],
+                         allruns["wireguard-go"]))
+            for gw in GWS:
+                if m[gw] is not None:
+                    summary.append("%s.%s.%s.%s=%.1f" % (gw, fig, size, unit, m[gw]))
+
+    ncpu, model, kernel = machine()
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cmd = "make bench" if a.seconds == "5" and a.runs == "3" else \
+        "make bench BENCH_SECONDS=%s BENCH_RUNS=%s" % (a.seconds, a.runs)
+    out = []
+    out.append("## %s, %s" % (now, git_rev(a.top)))
+    out.append("")
+    out.append("- machine: %s CPUs, %s, Linux %s" % (ncpu, model, kernel))
+    out.append("- command: `%s` (each figure %s x %s s, median shown; the whole run took %s s)"
+               % (cmd, a.runs, a.seconds, a.elapsed))
+    out.append("")
+    out.append("| figure | ours | wireguard-go | ours / wireguard-go | runs, ours | runs, wireguard-go |")
+    out.append("| --- | ---: | ---: | ---: | --- | --- |")
+    for r in rows:
+        out.append("| %s | %s | %s | %s | %s | %s |" % r)
+    out.append("")
+    if a.perf and os.path.exists(a.perf):
+        with open(a.perf) as f:
+            out.append(f.read().rstrip())
+        out.append("")
+    text = "\n".join(out) + "\n"
+    sys.stdout.write(text)
+
+    if a.summary:
+        with open(a.summary, "w") as f:
+            f.write("\n".join(summary) + "\n")
+    if a.record == "1":
+        path = os.path.join(a.top, "docs", "performance.md")
+        new = not os.path.exists(path)
+        with open(path, "a") as f:
+            if new:
+                f.write(HEADER)
+            f.write("\n" + text)
+        print("bench: appended to %s" % path)
+    return 0
+
+
+HEADER = """# Performance
+
+Throughput of the dataplane measured side by side with wireguard-go acting as
+the gateway, in one run on one machine (issue 9).  `make bench` appends one
+section per run; every figure is the median of its runs, and the ratio column
+is ours divided by wireguard-go's.  Timings never decide pass or fail; a
+smoke run (tests/integ/test_bench_smoke.sh) only checks that packets flow.
+
+How it is measured (tests/bench/bench.sh, tests/bench/loadgen.c):
+
+- Three network namespaces (client, gateway, resource) joined by veth pairs,
+  as in the end-to-end tests.
+- **Ours** is configured exactly as in the e2e tests: the portal emulator
+  authorizes the load generator's public key and PSK; the load generator's
+  libnice NiceAgent does ICE with the gateway (candidates relayed through the
+  emulator) and sends its WireGuard packets on the selected pair's socket, so
+  ICE consent keeps running during the load.
+- **wireguard-go** runs in the gateway namespace with the same client key and
+  PSK, the client's tunnel address as AllowedIPs, MTU 1280, a route to the
+  clients' range and the same forwarding and masquerade rules
+  (contrib/setup-host-network.sh for its device).
+- **UDP client -> resource**: the load generator (an independent WireGuard
+  initiator on OpenSSL EVP, no dataplane code) does a real handshake, encrypts
+  up front distinct transport packets with increasing counters, each one
+  UDP/IPv4 datagram of the given payload size from the client's tunnel
+  address to a sink in the resource namespace, and sends them with sendmmsg
+  as fast as the socket takes them for the run's duration.  An nft counter in
+  the resource namespace counts (and drops) what arrives; pkt/s = counted /
+  sending time, Mbit/s counts the UDP payload.
+- **UDP resource -> client**: a sender in the resource namespace blasts UDP at
+  the client's tunnel address with sendmmsg; an nft counter in the client
+  namespace counts (and drops) the WireGuard data messages arriving at the
+  load generator's socket.
+- Payload sizes: 64 bytes and 1252 bytes (a 1280-byte inner IPv4 packet, the
+  most the tunnel's 1280-byte MTU carries).
+- **TCP**: one iperf3 stream through wireguard-go as the client, against our
+  dataplane (with tests/tools/wg_driver as control, like test_wg_interop.sh)
+  and against wireguard-go (wireguard-go to wireguard-go).
+- The machine has few cores and every process (load generator, sink, both
+  gateways' threads, the kernel's forwarding) shares them: the figures
+  compare the two gateways under identical conditions, they are not line
+  rates.
+"""
+
+if __name__ == "__main__":
+    sys.exit(main())
