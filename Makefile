@@ -176,6 +176,18 @@ demo: deps-test
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)FZ_BUILD=$(B) sh tests/demo.sh
 
+# make bench: UDP and TCP throughput of our gateway and of wireguard-go acting
+# as the gateway, in one run (tests/bench/bench.sh, root); appends the table to
+# docs/performance.md.  BENCH_SECONDS (5), BENCH_RUNS (3), BENCH_SIZES ("64 1252").
+# Never part of make check: timings decide nothing (test_bench_smoke.sh only
+# checks that packets flow).
+bench:
+	$(Q)sh contrib/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory all $(B)/tests/tools/wg_driver
+	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS)) \
+		$(if $(BENCH_RUNS),BENCH_RUNS=$(BENCH_RUNS)) $(if $(BENCH_SIZES),BENCH_SIZES="$(BENCH_SIZES)") \
+		sh tests/bench/bench.sh
+
 install: all
 	$(Q)if [ "$(WG_SHORT)" = 1 ] || [ "$(SANITIZE)" = 1 ]; then echo "refusing to install a test build"; exit 1; fi
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8
