@@ -12,7 +12,7 @@ static const char *const vars[] = {
 	"FIREZONE_API_URL", "FIREZONE_TOKEN", "FIREZONE_TOKEN_FILE", "FIREZONE_ID", "FIREZONE_NAME",
 	"FIREZONE_NO_TELEMETRY", "HEALTH_CHECK_ADDR", "FIREZONE_STATE_DIR", "RUST_LOG", "LOG_FORMAT",
 	"CREDENTIALS_DIRECTORY", "FIREZONE_DATAPLANE_USER", "FIREZONE_CONTROL_USER",
-	"FIREZONE_CONTROL_BIN",
+	"FIREZONE_CONTROL_BIN", "FIREZONE_FLOW_LOGS", "FIREZONE_FLOW_LOG_INTERVAL",
 };
 
 static struct dp_config c;
@@ -141,6 +141,53 @@ START_TEST(usage_errors)
 }
 END_TEST
 
+START_TEST(flow_logs)
+{
+	unsigned int iv = 0;
+
+	clean_env();
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.flow_logs, 0);
+	ck_assert_uint_eq(c.flow_log_interval_s, CONFIG_DEFAULT_FLOW_LOG_INTERVAL);
+	ck_assert_int_eq(config_flow_logs(&iv), 0);
+	ck_assert_uint_eq(iv, CONFIG_DEFAULT_FLOW_LOG_INTERVAL);
+	ck_assert_int_eq(run("fg", "--flow-logs", "--flow-log-interval", "5", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.flow_logs, 1);
+	ck_assert_uint_eq(c.flow_log_interval_s, 5);
+	ck_assert_int_eq(config_flow_logs(&iv), 1);
+	ck_assert_uint_eq(iv, 5);
+	/* The environment, and a flag over it. */
+	setenv("FIREZONE_FLOW_LOGS", "yes", 1);
+	setenv("FIREZONE_FLOW_LOG_INTERVAL", "0", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.flow_logs, 1);
+	ck_assert_uint_eq(c.flow_log_interval_s, 0);
+	ck_assert_int_eq(run("fg", "--flow-log-interval", "86400", "t", NULL), CONFIG_OK);
+	ck_assert_uint_eq(c.flow_log_interval_s, 86400);
+	setenv("FIREZONE_FLOW_LOGS", "off", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.flow_logs, 0);
+	ck_assert_int_eq(config_flow_logs(NULL), 0);
+	ck_assert_int_eq(run("fg", "--flow-logs", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.flow_logs, 1);
+	/* Bad values; a failed parse leaves the last good settings. */
+	ck_assert_int_eq(run("fg", "--flow-log-interval", "86401", "t", NULL), CONFIG_USAGE);
+	ck_assert_int_eq(run("fg", "--flow-log-interval", "-1", "t", NULL), CONFIG_USAGE);
+	ck_assert_int_eq(run("fg", "--flow-log-interval", "", "t", NULL), CONFIG_USAGE);
+	ck_assert_int_eq(run("fg", "--flow-log-interval", "10s", "t", NULL), CONFIG_USAGE);
+	ck_assert_int_eq(run("fg", "--flow-log-interval", "99999999999999999999", "t", NULL), CONFIG_USAGE);
+	ck_assert_int_eq(run("fg", "--flow-log-interval", NULL), CONFIG_USAGE);
+	ck_assert_int_eq(config_flow_logs(&iv), 1);
+	ck_assert_uint_eq(iv, 0);
+	setenv("FIREZONE_FLOW_LOG_INTERVAL", "soon", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_USAGE);
+	unsetenv("FIREZONE_FLOW_LOG_INTERVAL");
+	setenv("FIREZONE_FLOW_LOGS", "sometimes", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_USAGE);
+	clean_env();
+}
+END_TEST
+
 START_TEST(bools)
 {
 	int b;
@@ -173,6 +220,7 @@ config_suite(void)
 	tcase_add_test(tc, flag_beats_env);
 	tcase_add_test(tc, token_sources);
 	tcase_add_test(tc, usage_errors);
+	tcase_add_test(tc, flow_logs);
 	tcase_add_test(tc, bools);
 	tcase_add_test(tc, help_and_version);
 	suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
  * table.
  */
 #include <check.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,10 +175,17 @@ START_TEST(roundtrip_all_types)
 			.n_filters = 1, .filters = { { .proto = IPC_PROTO_TCP, .port_start = 1, .port_end = 2 } } };
 		struct ipc_c2d_revoke rv = { .resource_id = { 1 } };
 		memset(pa.preshared_key, 9, sizeof(pa.preshared_key));
+		memset(pa.client_id, 0xc1, sizeof(pa.client_id));
 		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_PEER_ADD, 7, &pa, sizeof(pa), -1, 1), IPC_OK);
 		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
 		ck_assert_int_eq(msg.hdr.peer_id, 7);
 		ck_assert_mem_eq(msg.payload, &pa, sizeof(pa));
+		/* The client id (flow logs) is the payload's last 16 bytes. */
+		ck_assert_uint_eq(offsetof(struct ipc_c2d_peer_add, client_id) + 16, sizeof(pa));
+		ck_assert_mem_eq(msg.payload + sizeof(pa) - 16, pa.client_id, 16);
+		/* The version 1 size (without the client id) is refused. */
+		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_PEER_ADD, 7, &pa, sizeof(pa) - 16, -1, 1), IPC_OK);
+		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_ESIZE);
 		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_PEER_PATH, 7, &pp, sizeof(pp), -1, 1), IPC_OK);
 		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
 		ck_assert_mem_eq(msg.payload, &pp, sizeof(pp));
