@@ -10,6 +10,8 @@ Commands (see README.md for the whole reference):
   status [FIELD]                    state (connected, joined, attempts, ...)
   push EVENT [PAYLOAD]              push EVENT on topic gateway; PAYLOAD is JSON,
                                     @FILE or - (stdin); init without PAYLOAD = default
+  push-many PUSHES                  bulk: PUSHES (JSON, @FILE or -) is a list of
+                                    {event, payload[, topic, ref]}; answers the count
   build EVENT [NAME=VALUE...]       push a payloads.py-built EVENT payload
   wait EVENT [TIMEOUT]              next unconsumed gateway frame with EVENT (- = any)
   quiet EVENT SECONDS               succeed if no such frame arrives in SECONDS
@@ -131,6 +133,11 @@ def parse(argv):
         for k in ("topic", "conn", "ref"):
             if k in opts:
                 req[k] = opts[k]
+    elif name == "push-many":
+        need(1, "push-many PUSHES|@FILE|-")
+        req = {"cmd": "push_many", "pushes": jarg(rest[0])}
+        if "conn" in opts:
+            req["conn"] = opts["conn"]
     elif name == "build":
         need(1, "build EVENT [NAME=VALUE...]")
         args = {}

@@ -741,6 +741,20 @@ class Emulator:
                 raise CtlError("push needs an event")
             await self.push(c, ev, payload, topic=req.get("topic", "gateway"), ref=req.get("ref"))
             return {"ok": True, "conn": c.n, "payload": payload}
+        if cmd == "push_many":
+            # Bulk mode (scale runs): many pushes in one command, in order,
+            # on one connection; the answer only counts them.
+            c = self.target(req)
+            pushes = req.get("pushes")
+            if not isinstance(pushes, list):
+                raise CtlError("push_many needs a list of pushes")
+            for i, p in enumerate(pushes):
+                ev = p.get("event") if isinstance(p, dict) else None
+                if not isinstance(ev, str):
+                    raise CtlError("push_many: push %d has no event (%d sent)" % (i, i))
+                await self.push(c, ev, p.get("payload"), topic=p.get("topic", "gateway"),
+                                ref=p.get("ref"))
+            return {"ok": True, "conn": c.n, "count": len(pushes)}
         if cmd == "send":
             c = self.target(req)
             n = int(req.get("count", 1))
@@ -896,7 +910,12 @@ class Emulator:
                     req = json.loads(line)
                     if not isinstance(req, dict):
                         raise CtlError("a command is a JSON object")
-                    if req.get("cmd") not in ("status", "wait", "count", "records", "quiet"):
+                    if req.get("cmd") == "push_many":
+                        # The pushed frames are logged one by one; keep the
+                        # control record short.
+                        self.log.add({"kind": "control", "cmd": {
+                            "cmd": "push_many", "count": len(req.get("pushes") or [])}})
+                    elif req.get("cmd") not in ("status", "wait", "count", "records", "quiet"):
                         self.log.add({"kind": "control", "cmd": req})
                     ans = await self.command(req)
                 except CtlError as e:
@@ -936,7 +955,9 @@ class Emulator:
         if a.control:
             if os.path.exists(a.control):
                 os.unlink(a.control)
-            ctl = await asyncio.start_unix_server(self.control_client, a.control)
+            # Large limit: push_many lines carry thousands of payloads.
+            ctl = await asyncio.start_unix_server(self.control_client, a.control,
+                                                  limit=256 * 1024 * 1024)
             ctl_ino = os.stat(a.control).st_ino
         loop = asyncio.get_running_loop()
         for s in (signal.SIGTERM, signal.SIGINT):
