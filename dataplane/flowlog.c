@@ -44,6 +44,7 @@ struct fl_flow {
 	uint64_t start_ms, last_ms, next_report_ms;
 	uint64_t bytes_c, pkts_c;	/* client -> resource */
 	uint64_t bytes_r, pkts_r;	/* resource -> client */
+	uint64_t reported;		/* pkts_c + pkts_r at the last line */
 };
 
 struct flowlog {
@@ -53,6 +54,8 @@ struct flowlog {
 	uint32_t mask;
 	uint32_t head, tail, free;
 	uint64_t next_id;
+	int64_t wall_off;	/* wall time minus monotonic time, kept steady */
+	int has_off;
 	struct flowlog_stats st;
 };
 
@@ -482,15 +485,29 @@ proto_name(uint8_t p, char *buf, size_t cap)
 	}
 }
 
-/* Wall time of monotonic instant t, given both clocks at `now`. */
+/*
+ * Wall time of monotonic instant t, given both clocks at `now`.  The
+ * offset between the clocks is kept from one line to the next unless it
+ * moves by more than FLOWLOG_CLOCK_STEP_MS (the wall clock was set), so
+ * the two clocks read a millisecond apart do not make a flow's start
+ * differ between its lines; no time is after wall_ms.
+ */
 static int64_t
-wall_of(uint64_t t, uint64_t now, int64_t wall_ms)
+wall_of(struct flowlog *fl, uint64_t t, uint64_t now, int64_t wall_ms)
 {
-	return wall_ms - (int64_t)(now - (t < now ? t : now));
+	int64_t off = wall_ms - (int64_t)now, w;
+
+	if (!fl->has_off || off - fl->wall_off > FLOWLOG_CLOCK_STEP_MS ||
+	    fl->wall_off - off > FLOWLOG_CLOCK_STEP_MS) {
+		fl->wall_off = off;
+		fl->has_off = 1;
+	}
+	w = fl->wall_off + (int64_t)(t < now ? t : now);
+	return w < wall_ms ? w : wall_ms;
 }
 
 static void
-emit(struct flowlog *fl, const struct fl_flow *f, enum flowlog_reason why, uint64_t now,
+emit(struct flowlog *fl, struct fl_flow *f, enum flowlog_reason why, uint64_t now,
     int64_t wall_ms)
 {
 	char line[FLOWLOG_LINE_MAX], pn[8];
@@ -526,14 +543,15 @@ emit(struct flowlog *fl, const struct fl_flow *f, enum flowlog_reason why, uint6
 	    "\"bytes_to_client\":%llu,\"packets_to_client\":%llu,\"start\":", (unsigned)k->rport,
 	    (unsigned long long)f->bytes_c, (unsigned long long)f->pkts_c,
 	    (unsigned long long)f->bytes_r, (unsigned long long)f->pkts_r);
-	put_time(&o, wall_of(f->start_ms, now, wall_ms));
+	put_time(&o, wall_of(fl, f->start_ms, now, wall_ms));
 	put(&o, ",\"end\":");
-	put_time(&o, wall_of(f->last_ms, now, wall_ms));
+	put_time(&o, wall_of(fl, f->last_ms, now, wall_ms));
 	put(&o, "}\n");
 	if (o.bad)
 		return;	/* cannot happen: every field is bounded */
 	fl->cfg.emit(fl->cfg.emit_arg, line, o.off);
 	fl->st.records++;
+	f->reported = f->pkts_c + f->pkts_r;
 }
 
 /* ---- sweeps ----------------------------------------------------------- */
@@ -571,9 +589,12 @@ flowlog_tick(struct flowlog *fl, uint64_t now, int64_t wall_ms)
 			flow_remove(fl, e);
 			n++;
 		} else if (fl->cfg.interval_s > 0 && now >= f->next_report_ms) {
-			emit(fl, f, FLOWLOG_R_INTERVAL, now, wall_ms);
+			/* Only a flow that moved since its last line gets a new one. */
+			if (f->pkts_c + f->pkts_r != f->reported) {
+				emit(fl, f, FLOWLOG_R_INTERVAL, now, wall_ms);
+				n++;
+			}
 			f->next_report_ms = now + (uint64_t)fl->cfg.interval_s * 1000u;
-			n++;
 		}
 	}
 	return n;

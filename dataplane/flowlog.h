@@ -18,7 +18,9 @@
  * full is not tracked and is counted (flowlog_stats.untracked).
  *
  * Sans-IO: `now` is a monotonic time in milliseconds that never decreases
- * between calls; `wall_ms` (Unix milliseconds) is only used to print times.
+ * between calls; `wall_ms` (Unix milliseconds) is only used to print times
+ * (start and end are monotonic instants shown on the wall clock).  Every
+ * line carries the flow's totals since it started.
  * Lines go to the caller's emit function, each one complete JSON object
  * followed by '\n'.
  */
@@ -39,6 +41,7 @@
 #define FLOWLOG_IDLE_OTHER_MS		30000	/* ICMP and the rest */
 #define FLOWLOG_LINGER_MS		2000	/* after FIN both ways or RST */
 #define FLOWLOG_LINE_MAX		1024
+#define FLOWLOG_CLOCK_STEP_MS		1000	/* see wall_of in flowlog.c */
 
 /* Why a line was written (the "reason" field). */
 enum flowlog_reason {
@@ -106,8 +109,9 @@ int flowlog_resource_packet(struct flowlog *fl, uint32_t peer, const struct pkt_
     const uint8_t *pkt, uint64_t now);
 
 /*
- * The once-a-second sweep: ends closed and idle flows and writes interval
- * lines that are due.  Returns the number of lines written.
+ * The once-a-second sweep: ends closed and idle flows and writes the
+ * interval lines that are due (a flow with no packet since its last line
+ * gets none).  Returns the number of lines written.
  */
 size_t flowlog_tick(struct flowlog *fl, uint64_t now, int64_t wall_ms);
 

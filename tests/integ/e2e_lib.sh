@@ -107,14 +107,15 @@ e2e_emulator() {
 		--init "@$FZ_TMP/init.json"
 }
 
-# e2e_gateway: the real gateway (dataplane + control), started as an
-# operator would, against the emulator; sets E2E_GW_PID and E2E_GW_LOG.
+# e2e_gateway [OPTION...]: the real gateway (dataplane + control), started
+# as an operator would, against the emulator, with any extra options; sets
+# E2E_GW_PID and E2E_GW_LOG.
 e2e_gateway() {
 	E2E_GW_LOG="$FZ_TMP/gateway.log"
 	mkdir -p "$FZ_TMP/state"
 	ip netns exec "$WG_GW" env FIREZONE_CONTROL_BIN="$CTL" \
 		"$DP" -u "$EMU_URL" -i "$E2E_GW_ID" -n "$E2E_GW_NAME" --state-dir "$FZ_TMP/state" \
-		--health-check-addr 127.0.0.1:18080 --log-level debug "$E2E_TOKEN" \
+		--health-check-addr 127.0.0.1:18080 --log-level debug "$@" "$E2E_TOKEN" \
 		>"$E2E_GW_LOG" 2>&1 &
 	E2E_GW_PID=$!
 	FZ_PIDS="$FZ_PIDS $E2E_GW_PID"

@@ -58,50 +58,22 @@ fz_wait_log "$FZ_TMP/notify.log" "allocated" 5
 ok "relay allocated on coturn: /readyz 200, STATUS updated"
 
 # /metrics: strict text exposition format, and values that follow the state.
-ip netns exec "$FZ_NETNS" "$PY" - "http://$HC/metrics" <<'PY' || fail "/metrics"
-import re, sys, time, urllib.request
-def scrape():
-    r = urllib.request.urlopen(sys.argv[1], timeout=5)
-    assert r.status == 200, r.status
-    ct = r.headers.get("Content-Type", "")
-    assert ct.startswith("text/plain; version=0.0.4"), ct
-    return r.read().decode()
-name_re = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
-sample_re = re.compile(r"^(%s)(\{(%s=\"(?:[^\"\\\n]|\\.)*\")(,%s=\"(?:[^\"\\\n]|\\.)*\")*\})? (-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|\+Inf|-Inf)$" % (name_re, name_re, name_re))
-def parse(text):
-    assert text.endswith("\n"), "no final newline"
-    help_, type_, samples, seen = {}, {}, {}, set()
-    for line in text.split("\n")[:-1]:
-        if line.startswith("# HELP "):
-            n = line.split(" ", 3)[2]
-            assert n not in help_, "duplicate HELP " + n
-            help_[n] = line
-        elif line.startswith("# TYPE "):
-            _, _, n, t = line.split(" ")
-            assert t in ("counter", "gauge"), line
-            assert n in help_ and n not in type_ and n not in samples, "TYPE order " + n
-            type_[n] = t
-        else:
-            m = sample_re.match(line)
-            assert m, "bad sample line: %r" % line
-            n = m.group(1)
-            assert n in type_, "sample before TYPE: " + n
-            assert n.startswith("firezone_gateway_"), n
-            if type_[n] == "counter":
-                assert n.endswith("_total"), "counter without _total: " + n
-            key = line.rsplit(" ", 1)[0]
-            assert key not in seen, "duplicate sample " + key
-            seen.add(key)
-            samples[key] = float(line.rsplit(" ", 1)[1])
-    return samples
-s = parse(scrape())
+# The parser is tests/integ/metrics_lib.py, shared with test_observability.sh.
+ip netns exec "$FZ_NETNS" "$PY" - "http://$HC/metrics" "$FZ_TOP/tests/integ" <<'PY' || fail "/metrics"
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from metrics_lib import parse, scrape
+s = parse(scrape(sys.argv[1]))
 for k in ("firezone_gateway_relays_allocated", "firezone_gateway_portal_connected",
           'firezone_gateway_dropped_packets_total{reason="denied_by_filter"}',
-          'firezone_gateway_packets_total{direction="rx"}', "firezone_gateway_process_start_time_seconds"):
+          'firezone_gateway_packets_total{direction="rx"}', "firezone_gateway_process_start_time_seconds",
+          "firezone_gateway_flows_active", "firezone_gateway_flow_log_records_total",
+          "firezone_gateway_flows_untracked_total"):
     assert k in s, "missing " + k
 assert s["firezone_gateway_relays_allocated"] == 1, s["firezone_gateway_relays_allocated"]
 assert s["firezone_gateway_portal_connected"] == 1
 assert abs(s["firezone_gateway_process_start_time_seconds"] - time.time()) < 600
+assert s["firezone_gateway_flows_active"] == 0 and s["firezone_gateway_flow_log_records_total"] == 0
 print("    /metrics: %d samples parse strictly" % len(s))
 PY
 ok "/metrics parses strictly; relays_allocated 1, portal_connected 1"

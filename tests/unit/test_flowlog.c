@@ -423,6 +423,29 @@ START_TEST(interval_lines)
 	o = J(2);
 	ck_assert_int_eq(N(o, "packets_from_client"), 25);
 	json_object_put(o);
+	/* No packet since the last line: no interval line, the same start. */
+	ck_assert_int_eq(cpkt(fl, 1, P(c, 6000, r, 23, 17, 0), 30000), 1);
+	clear_lines();
+	ck_assert_uint_eq(flowlog_tick(fl, 40000, WALL + 40001), 1);
+	ck_assert_uint_eq(flowlog_tick(fl, 50000, WALL + 49999), 0);
+	ck_assert_uint_eq(flowlog_tick(fl, 60000, WALL + 60000), 0);
+	ck_assert_int_eq(rpkt(fl, 1, P(r, 23, c, 6000, 17, 0), 61000), 0);
+	ck_assert_uint_eq(flowlog_tick(fl, 70000, WALL + 70001), 1);
+	ck_assert_uint_eq(nlines, 2);
+	o = J(0);
+	ck_assert_str_eq(S(o, "start"), "2025-11-25T21:20:55.123Z");
+	json_object_put(o);
+	o = J(1);
+	ck_assert_str_eq(S(o, "start"), "2025-11-25T21:20:55.123Z");
+	ck_assert_int_eq(N(o, "packets_to_client"), 1);
+	json_object_put(o);
+	/* A wall clock set back an hour: times follow it. */
+	ck_assert_uint_eq(flowlog_end_peer(fl, 1, NULL, FLOWLOG_R_PEER_REMOVED, 71000,
+	    WALL + 71000 - 3600000), 1);
+	o = J(2);
+	ck_assert_str_eq(S(o, "start"), "2025-11-25T20:20:55.123Z");
+	ck_assert_str_eq(S(o, "end"), "2025-11-25T20:21:26.123Z");
+	json_object_put(o);
 	flowlog_free(fl);
 	/* Interval 0: only final lines. */
 	fl = mk(16, 0);
