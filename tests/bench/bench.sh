@@ -32,7 +32,8 @@
 # Environment: BENCH_SECONDS (5), BENCH_RUNS (3), BENCH_SIZES ("64 1252"),
 #   BENCH_RECORD (1: append to docs/performance.md), BENCH_PERF (1: perf
 #   record -g the dataplane during one forward run if perf works),
-#   BENCH_TCP (1), BENCH_SUMMARY (a file for the machine-readable summary).
+#   BENCH_TCP (1), BENCH_SUMMARY (a file for the machine-readable summary),
+#   BENCH_KEEP (where the run's logs are kept: $FZ_BUILD/bench/last-run).
 # Run (root): FZ_TOP=$PWD FZ_BUILD=build sh tests/bench/bench.sh (make bench).
 FZ_TOP=${FZ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 INTEG="$FZ_TOP/tests/integ"
@@ -58,7 +59,7 @@ LG_PID=""
 WGGO_PID=""
 WGGO_IF="fzb$$"
 PERF_TXT="$FZ_TMP/perf.txt"
-KEEP="$B/bench"
+KEEP=${BENCH_KEEP:-$B/bench/last-run}
 T0=$(date +%s)
 : >"$RESULTS"
 
@@ -72,6 +73,7 @@ bench_cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	rm -f "/var/run/wireguard/$WGGO_IF.sock"
+	rm -rf "$KEEP"
 	mkdir -p "$KEEP"
 	cp "$FZ_TMP"/*.log "$FZ_TMP"/*.jsonl "$FZ_TMP"/results "$FZ_TMP"/perf.txt "$KEEP"/ 2>/dev/null
 	e2e_cleanup
@@ -237,6 +239,20 @@ perf_fwd() {
 			cat "$FZ_TMP/perf-$1.top"
 			echo '```'
 			echo
+			echo "Inclusive time (self + callees) from the kernel's call chains, >= 4 %: which system"
+			echo "calls and kernel paths the process spends its time in (user-space frames have no"
+			echo "frame pointers, so only kernel entries and leaf symbols are meaningful here):"
+			echo
+			echo '```'
+			perf report -i "$FZ_TMP/perf-$1.data" --stdio --children --sort symbol \
+				--percent-limit 4 -g none 2>/dev/null | grep -v '^#' | grep -v '^ *$' |
+				grep '\[k\]' | grep -v '\[k\] 0x' | sed 's/[[:space:]-]*$//' | head -n 20
+			echo '```'
+			echo
+			if [ "$1" != ours ]; then
+				echo "(wireguard-go's Debian binary is stripped: its own symbols show as addresses.)"
+				echo
+			fi
 		} >>"$PERF_TXT"
 	else
 		say "perf record did not work here: $(tail -n 2 "$FZ_TMP/perf-$1.log" | tr '\n' ' ')"

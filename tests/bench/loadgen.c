@@ -706,11 +706,11 @@ cmd_fwd(size_t size, double secs)
 	wire = DATA_HDR + padded + TAG_LEN;
 	stride = (wire + 63) & ~(size_t)63;
 	n = mem_budget / stride;
-	/* Enough for the time at twice the last measured send rate (1 Mpps
+	/* Enough for the time at twice the last measured send rate (500 kpps
 	 * before the first run); a run that uses them all up ends early and
 	 * its rate is still right (it divides by the sending time). */
-	if ((size_t)((last_rate[cls] > 0 ? 2 * last_rate[cls] : 1e6) * secs) + 4096 < n)
-		n = (size_t)((last_rate[cls] > 0 ? 2 * last_rate[cls] : 1e6) * secs) + 4096;
+	if ((size_t)((last_rate[cls] > 0 ? 2 * last_rate[cls] : 5e5) * secs) + 4096 < n)
+		n = (size_t)((last_rate[cls] > 0 ? 2 * last_rate[cls] : 5e5) * secs) + 4096;
 	buf = mmap(NULL, n * stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
 	    -1, 0);
 	if (buf == MAP_FAILED) {

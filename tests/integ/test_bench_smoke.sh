@@ -14,7 +14,7 @@ export FZ_TOP FZ_BUILD
 SUMMARY=$(mktemp /tmp/fz-bench-smoke.XXXXXX)
 trap 'rm -f "$SUMMARY"' EXIT
 BENCH_SECONDS=1 BENCH_RUNS=1 BENCH_SIZES=64 BENCH_RECORD=0 BENCH_PERF=0 BENCH_TCP=1 \
-	BENCH_MEM_MB=256 BENCH_SUMMARY="$SUMMARY" sh "$FZ_TOP/tests/bench/bench.sh"
+	BENCH_MEM_MB=256 BENCH_SUMMARY="$SUMMARY" BENCH_KEEP="$FZ_TOP/$FZ_BUILD/integ/bench_smoke" sh "$FZ_TOP/tests/bench/bench.sh"
 rc=$?
 [ "$rc" -eq 0 ] || { echo "FAIL: bench.sh exited $rc"; exit 1; }
 fails=0
