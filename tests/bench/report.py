@@ -74,6 +74,22 @@ def machine():
     return os.cpu_count(), model, platform.release()
 
 
+def wggo_version():
+    try:
+        r = subprocess.run(["wireguard-go", "--version"], capture_output=True, text=True)
+        return r.stdout.split("\n")[0].strip() or "wireguard-go ?"
+    except OSError:
+        return "wireguard-go ?"
+
+
+def pkg_version(name):
+    try:
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", name], capture_output=True, text=True)
+        return r.stdout.strip() or "?"
+    except OSError:
+        return "?"
+
+
 def git_rev(top):
     try:
         rev = subprocess.run(["git", "-C", top, "rev-parse", "--short", "HEAD"],
@@ -125,6 +141,7 @@ def main():
     out.append("## %s, %s" % (now, git_rev(a.top)))
     out.append("")
     out.append("- machine: %s CPUs, %s, Linux %s" % (ncpu, model, kernel))
+    out.append("- against: %s (Debian package %s)" % (wggo_version(), pkg_version("wireguard-go")))
     out.append("- command: `%s` (each figure %s x %s s, median shown; the whole run took %s s)"
                % (cmd, a.runs, a.seconds, a.elapsed))
     out.append("")
@@ -170,7 +187,8 @@ How it is measured (tests/bench/bench.sh, tests/bench/loadgen.c):
   authorizes the load generator's public key and PSK; the load generator's
   libnice NiceAgent does ICE with the gateway (candidates relayed through the
   emulator) and sends its WireGuard packets on the selected pair's socket, so
-  ICE consent keeps running during the load.
+  ICE consent keeps running during the load (without it the gateway would
+  close the connection after 10 s, control/ice.c).
 - **wireguard-go** runs in the gateway namespace with the same client key and
   PSK, the client's tunnel address as AllowedIPs, MTU 1280, a route to the
   clients' range and the same forwarding and masquerade rules
@@ -186,7 +204,8 @@ How it is measured (tests/bench/bench.sh, tests/bench/loadgen.c):
 - **UDP resource -> client**: a sender in the resource namespace blasts UDP at
   the client's tunnel address with sendmmsg; an nft counter in the client
   namespace counts (and drops) the WireGuard data messages arriving at the
-  load generator's socket.
+  load generator's socket.  A UDP GSO train (one skb, many datagrams) is
+  counted as its datagrams, from the counter's bytes.
 - Payload sizes: 64 bytes and 1252 bytes (a 1280-byte inner IPv4 packet, the
   most the tunnel's 1280-byte MTU carries).
 - **TCP**: one iperf3 stream through wireguard-go as the client, against our
@@ -195,7 +214,12 @@ How it is measured (tests/bench/bench.sh, tests/bench/loadgen.c):
 - The machine has few cores and every process (load generator, sink, both
   gateways' threads, the kernel's forwarding) shares them: the figures
   compare the two gateways under identical conditions, they are not line
-  rates.
+  rates.  In particular wireguard-go spreads its work over both cores, which
+  leaves the load generator less CPU: the offered rate (`send_pps`) and every
+  single run are in the run's log, build/bench/last-run/.
+- The profile is `perf record -g` of the gateway process during one more
+  forward run; the dataplane is built without frame pointers, so its call
+  chains are only complete inside the kernel.
 """
 
 if __name__ == "__main__":
