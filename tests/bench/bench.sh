@@ -61,6 +61,7 @@ WGGO_IF="fzb$$"
 PERF_TXT="$FZ_TMP/perf.txt"
 KEEP=${BENCH_KEEP:-$B/bench/last-run}
 T0=$(date +%s)
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 : >"$RESULTS"
 
 say() { echo "bench: $*"; }
@@ -133,6 +134,8 @@ wg genpsk >"$WGD/psk" || fail "wg genpsk"
 umask 022
 CL_PUB=$(wg pubkey <"$WGD/client.key")
 PSK=$(cat "$WGD/psk")
+awk -v l="$LOAD0" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' &&
+	say "WARNING: load average $LOAD0 on $(nproc) CPUs before the run: other work will skew the figures"
 say "topology up: client $WG_CL, gateway $WG_GW, resource $WG_RES (t=$(( $(date +%s) - T0 )) s)"
 
 # ------------------------------------------------------------ helpers
@@ -385,6 +388,7 @@ WGGO_PID=""
 
 # ============================================================ report
 ELAPSED=$(( $(date +%s) - T0 ))
+LOAD1=$(cut -d' ' -f1 /proc/loadavg)
 "$PY" "$BENCH_DIR/report.py" --results "$RESULTS" --seconds "$BENCH_SECONDS" --runs "$BENCH_RUNS" \
-	--elapsed "$ELAPSED" --perf "$PERF_TXT" --top "$FZ_TOP" ${BENCH_SUMMARY:+--summary "$BENCH_SUMMARY"} \
+	--elapsed "$ELAPSED" --load "$LOAD0 $LOAD1" --perf "$PERF_TXT" --top "$FZ_TOP" ${BENCH_SUMMARY:+--summary "$BENCH_SUMMARY"} \
 	${BENCH_RECORD:+--record "$BENCH_RECORD"} || fail "report"

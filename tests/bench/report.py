@@ -108,6 +108,7 @@ def main():
     ap.add_argument("--seconds", required=True)
     ap.add_argument("--runs", required=True)
     ap.add_argument("--elapsed", default="?")
+    ap.add_argument("--load", default="")
     ap.add_argument("--perf")
     ap.add_argument("--top", default=".")
     ap.add_argument("--summary")
@@ -141,6 +142,11 @@ def main():
     out.append("## %s, %s" % (now, git_rev(a.top)))
     out.append("")
     out.append("- machine: %s CPUs, %s, Linux %s" % (ncpu, model, kernel))
+    if a.load:
+        l0, _, l1 = a.load.partition(" ")
+        out.append("- 1-minute load average before the run: %s (%s; after it, with the benchmark's own load: %s)" % (
+            l0, "other work shared the machine: treat the figures with care"
+            if float(l0 or 0) > (ncpu or 1) / 2 else "a quiet machine", l1))
     out.append("- against: %s (Debian package %s)" % (wggo_version(), pkg_version("wireguard-go")))
     out.append("- command: `%s` (each figure %s x %s s, median shown; the whole run took %s s)"
                % (cmd, a.runs, a.seconds, a.elapsed))
