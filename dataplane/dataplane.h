@@ -13,6 +13,7 @@
 #include "nat.h"
 #include "peers.h"
 #include "relaytab.h"
+#include "tun.h"
 #include "wg_cookie.h"
 #include "wg_index.h"
 #include "wg_noise.h"
@@ -40,6 +41,7 @@ struct dp {
 	struct ipc_chan ipc;
 	struct event *ev_ipc_read, *ev_ipc_write;
 	int tun_fd;
+	struct tun_caps tun_caps;  /* virtio-net header and offloads granted */
 	unsigned int tun_ifindex;  /* looked up once: no ioctl in the sandbox */
 	struct event *ev_tun;
 	int netlink_fd;

@@ -29,6 +29,7 @@
 #include "privdrop.h"
 #include "sandbox.h"
 #include "tun.h"
+#include "tunoff.h"
 
 #define STOP_GRACE_SECONDS 3
 
@@ -205,25 +206,46 @@ ipc_write_cb(evutil_socket_t fd, short what, void *arg)
 	dp_ipc_flush(arg);
 }
 
+/* One complete packet from the TUN (after segmentation, if any). */
+static void
+tun_packet(void *arg, uint8_t *pkt, size_t len, size_t cap)
+{
+	struct dp *dp = arg;
+
+	dp->ctr.tun_rx++;
+	dp_tunnel_tun_packet(dp, pkt, len, cap);
+}
+
 static void
 tun_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dp *dp = arg;
-	static uint8_t pkt[65536];
+	/* A TSO/USO packet is up to 64 KiB after its virtio-net header;
+	 * segments are built in seg, with room for NAT46 growth. */
+	static uint8_t buf[TUNOFF_HDR_LEN + 65536], seg[4096];
+	struct tunoff_hdr h;
+	size_t off;
 	ssize_t n;
 	int i;
 
 	(void)what;
 	dp_udp_batch_begin(dp);
 	for (i = 0; i < 64; i++) {
-		n = read(fd, pkt, sizeof(pkt));
+		n = read(fd, buf, sizeof(buf));
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("tun: read");
 			break;
 		}
-		dp->ctr.tun_rx++;
-		dp_tunnel_tun_packet(dp, pkt, (size_t)n, sizeof(pkt));
+		if (!dp->tun_caps.vnet) {
+			tun_packet(dp, buf, (size_t)n, sizeof(buf));
+			continue;
+		}
+		off = TUNOFF_HDR_LEN;
+		if (tunoff_hdr_decode(buf, (size_t)n, &h) < 0 ||
+		    tunoff_split(&h, buf + off, (size_t)n - off, sizeof(buf) - off, seg, sizeof(seg),
+		    tun_packet, dp) < 0)
+			dp->ctr.tun_drop_malformed++;
 	}
 	dp_udp_batch_end(dp);
 }
@@ -331,10 +353,11 @@ main(int argc, char **argv)
 	prepare_state_dir(&cfg, &plan);
 	memset(&dp, 0, sizeof(dp));
 	dp.control_status = -1;
-	if ((dp.tun_fd = tun_open(why, sizeof(why))) < 0)
+	if ((dp.tun_fd = tun_open(why, sizeof(why), &dp.tun_caps)) < 0)
 		fatalx("%s", why);
 	dp.tun_ifindex = tun_ifindex();
-	log_info("tun: created %s (ifindex %u, mtu %d)", TUN_NAME, dp.tun_ifindex, TUN_MTU);
+	log_info("tun: created %s (ifindex %u, mtu %d, offloads: %s)", TUN_NAME, dp.tun_ifindex,
+	    TUN_MTU, tun_caps_str(&dp.tun_caps, why, sizeof(why)));
 	if ((dp.netlink_fd = rtnetlink_socket()) < 0)
 		fatal("cannot open a rtnetlink socket");
 	/* The static key pair: generated here, never stored; only the public

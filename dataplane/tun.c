@@ -9,15 +9,70 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "tun.h"
+#include "tunoff.h"
+
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+/* Offload sets to ask for, most first; the first the kernel takes wins. */
+static const unsigned int offload_tries[] = {
+	TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_USO4 | TUN_F_USO6,
+	TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+	TUN_F_CSUM,
+};
+
+static void
+ask_offloads(int fd, struct tun_caps *caps)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(offload_tries) / sizeof(offload_tries[0]); i++)
+		if (ioctl(fd, TUNSETOFFLOAD, offload_tries[i]) == 0) {
+			caps->offload = offload_tries[i];
+			return;
+		}
+	caps->offload = 0;
+}
+
+long
+tun_write(int fd, const struct tun_caps *caps, const void *pkt, size_t len)
+{
+	static const uint8_t none[TUNOFF_HDR_LEN];
+	struct iovec iov[2];
+
+	if (!caps->vnet)
+		return (long)write(fd, pkt, len);
+	iov[0].iov_base = (void *)(uintptr_t)none;
+	iov[0].iov_len = sizeof(none);
+	iov[1].iov_base = (void *)(uintptr_t)pkt;
+	iov[1].iov_len = len;
+	return (long)writev(fd, iov, 2);
+}
+
+const char *
+tun_caps_str(const struct tun_caps *caps, char *buf, size_t len)
+{
+	if (!caps->vnet || caps->offload == 0) {
+		snprintf(buf, len, "none");
+		return buf;
+	}
+	snprintf(buf, len, "%s%s%s", (caps->offload & TUN_F_CSUM) ? "checksum" : "",
+	    (caps->offload & TUN_F_TSO4) ? ", TSO" : "",
+	    (caps->offload & TUN_F_USO4) ? ", USO" : "");
+	return buf;
+}
 
 int
-tun_open(char *why, size_t whylen)
+tun_open(char *why, size_t whylen, struct tun_caps *caps)
 {
 	struct ifreq ifr;
-	int fd, s, saved;
+	int fd, s, saved, rc;
 
 	if ((fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		saved = errno;
@@ -31,8 +86,17 @@ tun_open(char *why, size_t whylen)
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", TUN_NAME);
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
+	caps->vnet = 1;
+	caps->offload = 0;
+	rc = ioctl(fd, TUNSETIFF, &ifr);
+	if (rc < 0 && errno == EINVAL) {
+		/* A kernel without virtio-net headers on TUN: none then. */
+		ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+		caps->vnet = 0;
+		rc = ioctl(fd, TUNSETIFF, &ifr);
+	}
+	if (rc < 0) {
 		saved = errno;
 		if (saved == EBUSY)
 			snprintf(why, whylen, "cannot create %s: the device is in use "
@@ -46,6 +110,8 @@ tun_open(char *why, size_t whylen)
 		errno = saved;
 		return -1;
 	}
+	if (caps->vnet)
+		ask_offloads(fd, caps);
 	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
 		saved = errno;
 		snprintf(why, whylen, "socket for %s setup: %s", TUN_NAME, strerror(saved));

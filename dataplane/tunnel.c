@@ -638,7 +638,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 		}
 		pt = xbuf;
 	}
-	w = write(dp->tun_fd, pt, len);
+	w = tun_write(dp->tun_fd, &dp->tun_caps, pt, len);
 	if (w < 0)
 		log_debug("tun: write: %s", strerror(errno));
 }
