@@ -69,7 +69,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 DP_BIN  := $(B)/firezone-gateway
 CTL_BIN := $(B)/firezone-gateway-control
 
-.PHONY: all check unit integ demo install clean deps-build deps-test bench fuzz
+.PHONY: all check unit integ demo install clean deps-build deps-test bench bench-scale fuzz
 all: $(DP_BIN) $(CTL_BIN)
 
 # Per-directory compile flags.
@@ -187,6 +187,18 @@ bench:
 	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS)) \
 		$(if $(BENCH_RUNS),BENCH_RUNS=$(BENCH_RUNS)) $(if $(BENCH_SIZES),BENCH_SIZES="$(BENCH_SIZES)") \
 		sh tests/bench/bench.sh
+
+# make bench-scale: N (SCALE_N, default 10000) clients connected through the
+# portal emulator (tests/bench/scale.sh, root): memory per client of both
+# processes, idle CPU, time to connect them all; appends to
+# docs/performance-scale.md.  RATE (authorize_flow per second, 0 = burst),
+# IDLE_S, SETTLE_S, PERF_S pass through.  Never part of make check
+# (tests/integ/test_scale_smoke.sh runs 50 clients and checks only that
+# they connect).
+bench-scale:
+	$(Q)sh contrib/deps.sh test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) sh tests/bench/scale.sh $(or $(SCALE_N),10000)
 
 install: all
 	$(Q)if [ "$(WG_SHORT)" = 1 ] || [ "$(SANITIZE)" = 1 ]; then echo "refusing to install a test build"; exit 1; fi

@@ -17,7 +17,9 @@
 # counts the clients scale_client reports up.
 #
 # usage: sh tests/bench/scale.sh [N]      (N default 10000; env: IDLE_S=20,
-#        SETTLE_S=15, TIMEOUT_S=900, BATCH=500, SCALE_RESULTS=docs/performance-scale.md
+#        SETTLE_S=15, TIMEOUT_S=900, PERF_S (profile both processes with perf for
+#        that many seconds from the first push; build/bench/scale.perf-*.data), STALL_S=60 (give up when no client came up for
+#        that long), BATCH=500, RATE=0 (authorize_flow per second, 0 = as fast as possible), SCALE_RESULTS=docs/performance-scale.md
 #        ("" = do not append), SCALE_SMOKE=1: only check that all N connect)
 # Needs root, build/firezone-gateway(-control) (make), coturn, libssl-dev,
 # python3-websockets.  Everything runs in namespaces it creates; torn down
@@ -32,11 +34,13 @@ IDLE_S=${IDLE_S:-20}
 SETTLE_S=${SETTLE_S:-15}
 TIMEOUT_S=${TIMEOUT_S:-900}
 BATCH=${BATCH:-500}
+RATE=${RATE:-0}
+STALL_S=${STALL_S:-60}
 SCALE_RESULTS=${SCALE_RESULTS-$FZ_TOP/docs/performance-scale.md}
 SCALE_SMOKE=${SCALE_SMOKE:-0}
 SC_BIN="$B/bench/scale_client"
 SC_DRV_PID=""
-KEEP="$B/bench/scale"
+KEEP=${SCALE_KEEP:-$B/bench/scale}
 
 scale_cleanup() {
 	[ -n "$SC_DRV_PID" ] && kill -TERM "$SC_DRV_PID" 2>/dev/null && fz_wait_gone "$SC_DRV_PID" 5
@@ -105,11 +109,18 @@ echo "    set-up: gateway $GWPUB (dataplane $DP_PID, control $CTL_PID) joined, r
 STATUS="$FZ_TMP/status.json"
 "$PY" "$FZ_TOP/tests/bench/scale_driver.py" --emu-log "$EMU_LOG" --emu-sock "$EMU_SOCK" \
 	--gw-id "$E2E_GW_ID" --gw-pub "$GWPUB" --cl-addr "$WG_CL_ADDR" --status "$STATUS" \
-	--events "$FZ_TMP/clients.json" --batch "$BATCH" --timeout "$TIMEOUT_S" -- \
+	--events "$FZ_TMP/clients.json" --batch "$BATCH" --rate "$RATE" --timeout "$TIMEOUT_S" --stall "$STALL_S" -- \
 	ip netns exec "$WG_CL" "$SC_BIN" -n "$N" --bind "$WG_CL_ADDR" --gw-pub "$GWPUB" \
 	>"$FZ_TMP/driver.log" 2>&1 &
 SC_DRV_PID=$!
 FZ_PIDS="$FZ_PIDS $SC_DRV_PID"
+if [ -n "${PERF_S:-}" ]; then
+	# Profiles of both gateway processes while the clients connect.
+	perf record -q -F 499 -g -p "$CTL_PID" -o "$KEEP.perf-control.data" -- sleep "$PERF_S" >/dev/null 2>&1 &
+	FZ_PIDS="$FZ_PIDS $!"
+	perf record -q -F 499 -g -p "$DP_PID" -o "$KEEP.perf-dataplane.data" -- sleep "$PERF_S" >/dev/null 2>&1 &
+	FZ_PIDS="$FZ_PIDS $!"
+fi
 echo "    connecting $N clients (progress: $FZ_TMP/driver.log)"
 LAST=""
 until [ -s "$STATUS" ] && [ "$(jget "$STATUS" 'v["final"]')" = True ]; do
@@ -159,7 +170,11 @@ CLOSED_END=$(grep -c 'connection closed' "$E2E_GW_LOG")
 STATS=$(grep '^driver: t=' "$FZ_TMP/driver.log" | tail -n 1 | sed 's/.*| //')
 HZ=$(getconf CLK_TCK)
 
-R=$("$PY" - "$N" "$UP" "$DP_RSS0" "$DP_RSS1" "$DP_PSS0" "$DP_PSS1" "$CTL_RSS0" "$CTL_RSS1" "$CTL_PSS0" \
+M_QFULL=$(metric 'firezone_gateway_dropped_packets_total{reason="queue_full"}')
+M_COOKIE=$(metric firezone_gateway_cookie_replies_total)
+M_STUN=$(metric firezone_gateway_stun_received_total)
+# Per client: divided by the clients the gateway holds at the end.
+R=$("$PY" - "$N" "${M_CONN:-$UP}" "$DP_RSS0" "$DP_RSS1" "$DP_PSS0" "$DP_PSS1" "$CTL_RSS0" "$CTL_RSS1" "$CTL_PSS0" \
 	"$CTL_PSS1" "$DP_T0" "$DP_T1" "$CTL_T0" "$CTL_T1" "$IDLE_S" "$HZ" "$EMU_T0" "$EMU_T1" \
 	"$SC_T0" "$SC_T1" <<'PY'
 import sys
@@ -184,19 +199,19 @@ echo
 echo "Scale run: $UP of $N clients connected in ${CONNECT_S} s (authorize_flow pushes took ${PUSH_S} s; per client up after the first push: p50 ${P50} s, p90 ${P90} s)"
 echo "$TABLE"
 echo "Idle CPU over ${IDLE_S} s, after ${SETTLE_S} s settling; also $EXTRA."
-echo "Gateway: /metrics clients_connected $M_CONN, handshakes completed $M_HS; $CLOSED_END connections closed in the log; $UP_END clients up at the end."
+echo "Gateway: /metrics clients_connected $M_CONN, handshakes completed $M_HS, cookie replies $M_COOKIE, STUN received $M_STUN, STUN dropped (queue_full) $M_QFULL; $CLOSED_END connections closed in the log ($(grep -c 'no candidates from the client' "$E2E_GW_LOG") no candidates within 10 s, $(grep -c 'every candidate pair failed' "$E2E_GW_LOG") every pair failed); $UP_END clients up at the end (client side)."
 echo "Client side: $STATS"
 
 if [ -n "$SCALE_RESULTS" ]; then
 	{
-		[ -s "$SCALE_RESULTS" ] || printf '# Scale runs (issue 9)\n\nAppended by `tests/bench/scale.sh` (`make bench-scale`).  Memory: /proc/PID/smaps_rollup before the first client and %s s after the last one connected, divided by the clients connected.  CPU: utime+stime over the idle window, all clients connected and idle (no application packets; the gateway'"'"'s ICE consent checks, WireGuard persistent keepalives and the clients'"'"' own consent checks every 60 s keep running).\n' "$SETTLE_S"
+		[ -s "$SCALE_RESULTS" ] || printf '# Scale runs (issue 9)\n\nAppended by `tests/bench/scale.sh` (`make bench-scale`).  Memory: /proc/PID/smaps_rollup before the first client and %s s after the last one connected, divided by the clients the gateway holds then (/metrics clients_connected).  CPU: utime+stime over the idle window, all clients connected and idle (no application packets; the gateway'"'"'s ICE consent checks, WireGuard persistent keepalives and the clients'"'"' own consent checks every 60 s keep running).\n' "$SETTLE_S"
 		echo
 		echo "## $(date -u '+%Y-%m-%d %H:%M UTC'), N=$N"
 		echo
 		echo "- machine: $(uname -srm), $(nproc) cores, $(awk '/model name/ { sub(/^[^:]*: /, ""); print; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
 		echo "- commit: $(git -C "$FZ_TOP" rev-parse --short HEAD 2>/dev/null)$(git -C "$FZ_TOP" diff --quiet -- dataplane control common 2>/dev/null || echo ' (with uncommitted changes in dataplane/control/common)')"
-		echo "- command: \`sh tests/bench/scale.sh $N\` (IDLE_S=$IDLE_S SETTLE_S=$SETTLE_S BATCH=$BATCH)"
-		echo "- connected: $UP of $N (ICE + WireGuard handshake each; /metrics clients_connected $M_CONN, handshakes completed $M_HS; $CLOSED_END connections closed)"
+		echo "- command: \`sh tests/bench/scale.sh $N\` (IDLE_S=$IDLE_S SETTLE_S=$SETTLE_S BATCH=$BATCH RATE=$RATE)"
+		echo "- connected: $UP of $N (ICE + WireGuard handshake each); at the end the gateway held $M_CONN (/metrics clients_connected; handshakes completed $M_HS, cookie replies $M_COOKIE, STUN dropped on the dataplane->control queue $M_QFULL; $CLOSED_END connections closed: $(grep -c 'no candidates from the client' "$E2E_GW_LOG") no candidates within 10 s, $(grep -c 'every candidate pair failed' "$E2E_GW_LOG") every pair failed)"
 		echo "- time to connect all: ${CONNECT_S} s from the first authorize_flow push (pushes took ${PUSH_S} s; per client p50 ${P50} s, p90 ${P90} s after the first push)"
 		echo
 		echo "$TABLE"

@@ -65,7 +65,7 @@ struct client {
 	char cp[64], gp[64];
 	int have_creds;
 	struct sockaddr_in gw[MAX_GW_CANDS];
-	int n_gw, sel;
+	int n_gw, sel, n_fresh;	/* n_fresh: candidates with a transaction id */
 	uint8_t txid[MAX_GW_CANDS][12];
 	uint64_t next_check, check_ivl, next_hs, next_consent;
 	uint64_t t_creds;
@@ -186,8 +186,9 @@ send_to(struct client *c, const struct sockaddr_in *to, const uint8_t *b, size_t
 		st.tx++;
 }
 
+/* A retransmission keeps the transaction id (new_txid 0). */
 static void
-send_check(struct client *c, int k, int use_cand)
+send_check(struct client *c, int k, int use_cand, int new_txid)
 {
 	uint8_t m[256], v[8];
 	char user[32];
@@ -196,7 +197,8 @@ send_check(struct client *c, int k, int use_cand)
 
 	put16(m, 0x0001);
 	put32(m + 4, STUN_COOKIE);
-	RAND_bytes(c->txid[k], 12);
+	if (new_txid)
+		RAND_bytes(c->txid[k], 12);
 	memcpy(m + 8, c->txid[k], 12);
 	ul = snprintf(user, sizeof(user), "%s:%s", c->gu, c->cu);
 	off = attr(m, off, 0x0006, user, (size_t)ul);
@@ -423,7 +425,8 @@ tick(uint64_t now)
 		case C_CHECKING:
 			if (now >= c->next_check) {
 				for (k = 0; k < c->n_gw; k++)
-					send_check(c, k, 1);
+					send_check(c, k, 1, c->check_ivl == 250 || k >= c->n_fresh);
+				c->n_fresh = c->n_gw;
 				c->next_check = now + c->check_ivl;
 				if (c->check_ivl < 1500)
 					c->check_ivl *= 2;
@@ -435,7 +438,7 @@ tick(uint64_t now)
 			break;
 		case C_UP:
 			if (now >= c->next_consent) {
-				send_check(c, c->sel, 1);
+				send_check(c, c->sel, 1, 1);
 				c->next_consent = now + consent_ms;
 			}
 			break;
@@ -481,7 +484,7 @@ command(char *line)
 		if (c->n_gw < MAX_GW_CANDS && c->st <= C_CHECKING) {
 			c->gw[c->n_gw++] = sa;
 			if (c->st == C_CHECKING)
-				c->next_check = 0;	/* check the new one now */
+				c->next_check = 0;	/* check the new one now (new id) */
 		}
 		return;
 	}

@@ -18,7 +18,8 @@ clients themselves.
      the clients stay connected while scale.sh measures.
 
 usage: scale_driver.py --emu-log LOG --emu-sock SOCK --gw-id ID --gw-pub KEY
-        --cl-addr IP --status FILE [--batch 500] [--timeout 600] -- CLIENT CMD...
+        --cl-addr IP --status FILE [--batch 500] [--rate R] [--timeout 600] [--stall 60]
+        -- CLIENT CMD...
 """
 import argparse
 import json
@@ -90,6 +91,10 @@ def main():
     ap.add_argument("--events", help="per-client timings (JSON lines)")
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--stall", type=float, default=60,
+                    help="give up once no client came up for this many seconds")
+    ap.add_argument("--rate", type=float, default=0,
+                    help="authorize_flow pushes per second (0: as fast as the emulator goes)")
     ap.add_argument("cmd", nargs="+")
     a = ap.parse_args()
 
@@ -173,9 +178,10 @@ def main():
         os.rename(tmp, a.status)
 
     t_pushed = None
+    last_up = time.time()
     while running[0]:
         # Push the next batch of authorize_flow.
-        if pushed < n:
+        if pushed < n and (a.rate <= 0 or pushed < (time.time() - t0) * a.rate):
             batch = flows[pushed:pushed + a.batch]
             ctl.push_many(batch)
             pushed += len(batch)
@@ -241,6 +247,7 @@ def main():
                     i = int(f[1])
                     if i not in up:
                         up[i] = now - t0
+                        last_up = now
                         if events:
                             events.write(json.dumps({"i": i, "ice_s": ice.get(i), "up_s": up[i],
                                                      "client_ms": int(f[2])}) + "\n")
@@ -260,8 +267,11 @@ def main():
                 now - t0, pushed, len(authorized), len(ice), len(up), stats_line))
             if not status_written:
                 write_status(False)
-        if not status_written and now - t0 > a.timeout:
-            say("timeout: %d of %d up after %.0f s" % (len(up), n, now - t0))
+        if not status_written and (now - t0 > a.timeout or
+                                   (pushed == n and now - last_up > a.stall)):
+            say("giving up: %d of %d up after %.0f s (%s)" % (
+                len(up), n, now - t0, "timeout" if now - t0 > a.timeout
+                else "none for %.0f s" % a.stall))
             write_status(True)
             status_written = True
     say("stopping; last client stats: %s" % stats_line)
