@@ -107,6 +107,8 @@ echo "    set-up: gateway $GWPUB (dataplane $DP_PID, control $CTL_PID) joined, r
 
 # ------------------------------------------------------------ connect N
 STATUS="$FZ_TMP/status.json"
+# /proc/PID/schedstat: ns on a CPU, ns waiting for one (runnable), slices.
+SCH_DP0=$(cat "/proc/$DP_PID/schedstat"); SCH_CTL0=$(cat "/proc/$CTL_PID/schedstat")
 "$PY" "$FZ_TOP/tests/bench/scale_driver.py" --emu-log "$EMU_LOG" --emu-sock "$EMU_SOCK" \
 	--gw-id "$E2E_GW_ID" --gw-pub "$GWPUB" --cl-addr "$WG_CL_ADDR" --status "$STATUS" \
 	--events "$FZ_TMP/clients.json" --batch "$BATCH" --rate "$RATE" --timeout "$TIMEOUT_S" --stall "$STALL_S" -- \
@@ -130,15 +132,21 @@ until [ -s "$STATUS" ] && [ "$(jget "$STATUS" 'v["final"]')" = True ]; do
 	[ "$L" != "$LAST" ] && [ $(( $(date +%s) % 30 )) -lt 2 ] && echo "    $L" && LAST=$L
 	sleep 1
 done
+SCH_DP1=$(cat "/proc/$DP_PID/schedstat"); SCH_CTL1=$(cat "/proc/$CTL_PID/schedstat")
 UP=$(jget "$STATUS" 'v["up"]')
+# sched PROC BEFORE AFTER: CPU time and run-queue wait over the connect phase.
+sched() {
+	echo "$2 $3" | awk -v p="$1" '{ printf "%s %.1f s on a CPU, %.1f s runnable but waiting for one", p, ($4 - $1) / 1e9, ($5 - $2) / 1e9 }'
+}
+SCHED="$(sched dataplane "$SCH_DP0" "$SCH_DP1"); $(sched control "$SCH_CTL0" "$SCH_CTL1")"
 CONNECT_S=$(jget "$STATUS" '"%.1f" % v["connect_s"] if v["connect_s"] else "-"')
-P50=$(jget "$STATUS" '"%.1f" % v["up_after_push_s"]["p50"] if v.get("up_after_push_s") else "-"')
-P90=$(jget "$STATUS" '"%.1f" % v["up_after_push_s"]["p90"] if v.get("up_after_push_s") else "-"')
+LAT=$(jget "$STATUS" '"p50 %(p50).1f s, p90 %(p90).1f s, p99 %(p99).1f s, max %(max).1f s" % v["latency_s"] if v.get("latency_s") else "-"')
 PUSH_S=$(jget "$STATUS" '"%.1f" % (v["t_push_done"] - v["t_push_start"]) if v["t_push_done"] else "-"')
 tail -n 3 "$FZ_TMP/driver.log" | sed 's/^/    /'
 HS_DONE=$(grep -c 'WireGuard handshake done' "$E2E_GW_LOG")
 CLOSED=$(grep -c 'connection closed' "$E2E_GW_LOG")
 echo "    $UP of $N clients up (connect time ${CONNECT_S} s, pushes ${PUSH_S} s); gateway log: $HS_DONE handshakes done, $CLOSED connections closed"
+echo "    while connecting: $SCHED"
 
 if [ "$SCALE_SMOKE" = 1 ]; then
 	sleep 2
@@ -158,6 +166,8 @@ sleep "$SETTLE_S"
 DP_RSS1=$(kib "$DP_PID" Rss); DP_PSS1=$(kib "$DP_PID" Pss)
 CTL_RSS1=$(kib "$CTL_PID" Rss); CTL_PSS1=$(kib "$CTL_PID" Pss)
 SC_PID=$(pgrep -P "$SC_DRV_PID" | head -n 1)
+QF0=$(metric 'firezone_gateway_dropped_packets_total{reason="queue_full"}')
+ST0=$(metric firezone_gateway_stun_received_total)
 EMU_T0=$(ticks "$EMU_PID"); DP_T0=$(ticks "$DP_PID"); CTL_T0=$(ticks "$CTL_PID")
 SC_T0=$( [ -n "$SC_PID" ] && ticks "$SC_PID" || echo 0)
 sleep "$IDLE_S"
@@ -173,6 +183,7 @@ HZ=$(getconf CLK_TCK)
 M_QFULL=$(metric 'firezone_gateway_dropped_packets_total{reason="queue_full"}')
 M_COOKIE=$(metric firezone_gateway_cookie_replies_total)
 M_STUN=$(metric firezone_gateway_stun_received_total)
+IDLE_STUN="STUN during the idle window: $(( ${M_STUN:-0} - ${ST0:-0} )) received, $(( ${M_QFULL:-0} - ${QF0:-0} )) dropped (queue_full)"
 # Per client: divided by the clients the gateway holds at the end.
 R=$("$PY" - "$N" "${M_CONN:-$UP}" "$DP_RSS0" "$DP_RSS1" "$DP_PSS0" "$DP_PSS1" "$CTL_RSS0" "$CTL_RSS1" "$CTL_PSS0" \
 	"$CTL_PSS1" "$DP_T0" "$DP_T1" "$CTL_T0" "$CTL_T1" "$IDLE_S" "$HZ" "$EMU_T0" "$EMU_T1" \
@@ -196,9 +207,9 @@ TABLE_HEAD="| process | RSS before (KiB) | RSS after (KiB) | PSS before (KiB) | 
 TABLE=$(printf '%s\n%s\n' "$TABLE_HEAD" "$(echo "$R" | grep '^|')")
 EXTRA=$(echo "$R" | sed -n 's/^CPU_EXTRA //p')
 echo
-echo "Scale run: $UP of $N clients connected in ${CONNECT_S} s (authorize_flow pushes took ${PUSH_S} s; per client up after the first push: p50 ${P50} s, p90 ${P90} s)"
+echo "Scale run: $UP of $N clients connected in ${CONNECT_S} s (authorize_flow pushes took ${PUSH_S} s; per client, its push to its handshake: $LAT)"
 echo "$TABLE"
-echo "Idle CPU over ${IDLE_S} s, after ${SETTLE_S} s settling; also $EXTRA."
+echo "Idle CPU over ${IDLE_S} s, after ${SETTLE_S} s settling; also $EXTRA. $IDLE_STUN."
 echo "Gateway: /metrics clients_connected $M_CONN, handshakes completed $M_HS, cookie replies $M_COOKIE, STUN received $M_STUN, STUN dropped (queue_full) $M_QFULL; $CLOSED_END connections closed in the log ($(grep -c 'no candidates from the client' "$E2E_GW_LOG") no candidates within 10 s, $(grep -c 'every candidate pair failed' "$E2E_GW_LOG") every pair failed); $UP_END clients up at the end (client side)."
 echo "Client side: $STATS"
 
@@ -212,11 +223,12 @@ if [ -n "$SCALE_RESULTS" ]; then
 		echo "- commit: $(git -C "$FZ_TOP" rev-parse --short HEAD 2>/dev/null)$(git -C "$FZ_TOP" diff --quiet -- dataplane control common 2>/dev/null || echo ' (with uncommitted changes in dataplane/control/common)')"
 		echo "- command: \`sh tests/bench/scale.sh $N\` (IDLE_S=$IDLE_S SETTLE_S=$SETTLE_S BATCH=$BATCH RATE=$RATE)"
 		echo "- connected: $UP of $N (ICE + WireGuard handshake each); at the end the gateway held $M_CONN (/metrics clients_connected; handshakes completed $M_HS, cookie replies $M_COOKIE, STUN dropped on the dataplane->control queue $M_QFULL; $CLOSED_END connections closed: $(grep -c 'no candidates from the client' "$E2E_GW_LOG") no candidates within 10 s, $(grep -c 'every candidate pair failed' "$E2E_GW_LOG") every pair failed)"
-		echo "- time to connect all: ${CONNECT_S} s from the first authorize_flow push (pushes took ${PUSH_S} s; per client p50 ${P50} s, p90 ${P90} s after the first push)"
+		echo "- while connecting: $SCHED; load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (other jobs share this machine)"
+		echo "- time to connect all: ${CONNECT_S} s from the first authorize_flow push (pushes took ${PUSH_S} s; per client, its authorize_flow push to its handshake: $LAT)"
 		echo
 		echo "$TABLE"
 		echo
-		echo "Idle window ${IDLE_S} s; also $EXTRA."
+		echo "Idle window ${IDLE_S} s; also $EXTRA. $IDLE_STUN."
 	} >>"$SCALE_RESULTS"
 	echo "    appended to $SCALE_RESULTS"
 fi

@@ -168,21 +168,27 @@ def main():
               "t_push_start": t0, "t_push_done": t_pushed,
               "connect_s": (t_all - t0) if t_all else None,
               "elapsed_s": time.time() - t0, "final": final, "client_stats": stats_line}
-        ups = sorted(up.values())
-        if ups:
-            st["up_after_push_s"] = {"p50": ups[len(ups) // 2], "p90": ups[int(len(ups) * 0.9)],
-                                     "max": ups[-1]}
+        ls = sorted(lat.values())
+        if ls:
+            # Each client: from the push of its authorize_flow to its handshake.
+            st["latency_s"] = {"p50": ls[len(ls) // 2], "p90": ls[int(len(ls) * 0.9)],
+                               "p99": ls[int(len(ls) * 0.99)], "max": ls[-1]}
         tmp = a.status + ".tmp"
         with open(tmp, "w") as fh:
             json.dump(st, fh)
         os.rename(tmp, a.status)
 
     t_pushed = None
+    t_push = {}
+    lat = {}
     last_up = time.time()
     while running[0]:
         # Push the next batch of authorize_flow.
         if pushed < n and (a.rate <= 0 or pushed < (time.time() - t0) * a.rate):
             batch = flows[pushed:pushed + a.batch]
+            tp = time.time()
+            for k in range(pushed, pushed + len(batch)):
+                t_push[keys[k][0]] = tp
             ctl.push_many(batch)
             pushed += len(batch)
             if pushed == n:
@@ -247,9 +253,10 @@ def main():
                     i = int(f[1])
                     if i not in up:
                         up[i] = now - t0
+                        lat[i] = now - t_push.get(i, t0)
                         last_up = now
                         if events:
-                            events.write(json.dumps({"i": i, "ice_s": ice.get(i), "up_s": up[i],
+                            events.write(json.dumps({"i": i, "ice_s": ice.get(i), "up_s": up[i], "latency_s": lat[i],
                                                      "client_ms": int(f[2])}) + "\n")
                 elif f[0] == "stats":
                     stats_line = ln.decode()
