@@ -190,7 +190,7 @@ udp_figures() {
 				record "$1" fwd "$size" "$(field "$line" pps)" "$(field "$line" mbps)"
 			else
 				say "$1 fwd $size run $r failed: $line"
-				record "$1" fwd "$size" 0 0
+				record "$1" fwd "$size" fail fail
 			fi
 			r=$((r + 1))
 		done
@@ -205,7 +205,7 @@ udp_figures() {
 				record "$1" rev "$size" "$(field "$line" pps)" "$(field "$line" mbps)"
 			else
 				say "$1 rev $size run $r failed"
-				record "$1" rev "$size" 0 0
+				record "$1" rev "$size" fail fail
 			fi
 			r=$((r + 1))
 		done
@@ -284,7 +284,7 @@ tcp_figures() {
 			_r=$(python3 "$WG_PY" iperf "$_j")
 			say "$1 tcp $dir run $r: $_r"
 			_m=$(field "$_r" mbps)
-			record "$1" "tcp-$dir" - - "${_m:-0}"
+			record "$1" "tcp-$dir" - - "${_m:-fail}"
 			r=$((r + 1))
 		done
 	done

@@ -688,7 +688,7 @@ cmd_fwd(size_t size, double secs)
 	struct enc_job jobs[2];
 	pthread_t th[2];
 	uint8_t *buf;
-	double te, el = 0, rate;
+	double te, el = 0, rate, guess;
 	int cls = size >= 512, nth = 2, failed = 0;
 	unsigned long long got;
 	size_t sent;
@@ -706,11 +706,13 @@ cmd_fwd(size_t size, double secs)
 	wire = DATA_HDR + padded + TAG_LEN;
 	stride = (wire + 63) & ~(size_t)63;
 	n = mem_budget / stride;
-	/* Enough for the time at twice the last measured send rate (500 kpps
-	 * before the first run); a run that uses them all up ends early and
-	 * its rate is still right (it divides by the sending time). */
-	if ((size_t)((last_rate[cls] > 0 ? 2 * last_rate[cls] : 5e5) * secs) + 4096 < n)
-		n = (size_t)((last_rate[cls] > 0 ? 2 * last_rate[cls] : 5e5) * secs) + 4096;
+	/* Enough for the time at twice the last measured send rate (500 kpps,
+	 * 250 kpps for large datagrams, before the first run); a run that uses
+	 * them all up ends early and its rate is still right (it divides by
+	 * the sending time). */
+	guess = last_rate[cls] > 0 ? 2 * last_rate[cls] : (cls ? 2.5e5 : 5e5);
+	if ((size_t)(guess * secs) + 4096 < n)
+		n = (size_t)(guess * secs) + 4096;
 	buf = mmap(NULL, n * stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
 	    -1, 0);
 	if (buf == MAP_FAILED) {
@@ -782,7 +784,11 @@ start_job(const char *cmd, size_t size, double secs)
 {
 	struct job *j;
 	pthread_t t;
+	int waited = 0;
 
+	/* The last job prints its result just before it ends: wait for it. */
+	while (__atomic_load_n(&busy, __ATOMIC_SEQ_CST) && waited++ < 30000)
+		g_usleep(1000);
 	if (__atomic_load_n(&busy, __ATOMIC_SEQ_CST)) {
 		lg("error busy");
 		return;
@@ -793,7 +799,7 @@ start_job(const char *cmd, size_t size, double secs)
 	snprintf(j->cmd, sizeof(j->cmd), "%s", cmd);
 	j->size = size;
 	j->secs = secs;
-	busy = 1;
+	__atomic_store_n(&busy, 1, __ATOMIC_SEQ_CST);
 	if (pthread_create(&t, NULL, job_thread, j) != 0) {
 		busy = 0;
 		free(j);

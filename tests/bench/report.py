@@ -5,7 +5,7 @@ appended to docs/performance.md with the machine, the command and the date.
 
 Results file: one line per run, "GATEWAY FIGURE SIZE PPS MBPS" (GATEWAY ours
 or wireguard-go; FIGURE fwd, rev, tcp-up, tcp-down; "-" where not
-applicable).  --summary FILE gets "GATEWAY.FIGURE.SIZE.pps=N" and ".mbps=N"
+applicable, "fail" for a run that failed: left out of the median).  --summary FILE gets "GATEWAY.FIGURE.SIZE.pps=N" and ".mbps=N"
 lines (medians) for tests/integ/test_bench_smoke.sh.
 """
 import argparse
@@ -38,7 +38,8 @@ def load(path):
             if key not in order:
                 order.append(key)
             runs.setdefault((gw, fig, size), []).append(
-                (float(pps) if pps != "-" else None, float(mbps)))
+                (float(pps) if pps not in ("-", "fail") else None,
+                 float(mbps) if mbps not in ("-", "fail") else None))
     return runs, order
 
 
@@ -125,7 +126,8 @@ def main():
         for unit in units:
             i = 0 if unit == "pps" else 1
             m = {gw: med([r[i] for r in per[gw]]) for gw in GWS}
-            allruns = {gw: "/".join(fmt(r[i], unit) for r in per[gw]) for gw in GWS}
+            allruns = {gw: "/".join(fmt(r[i], unit) if r[i] is not None else "failed"
+                                    for r in per[gw]) for gw in GWS}
             rows.append((name + (" (pkt/s)" if unit == "pps" else " (Mbit/s)"),
                          fmt(m["ours"], unit), fmt(m["wireguard-go"], unit),
                          ratio(m["ours"], m["wireguard-go"]), allruns["ours"],
