@@ -103,6 +103,12 @@ void dp_tunnel_tick(struct dp *dp);
 /* IPC handlers of the per-client messages. */
 void dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m);
 
+/* tunout.c: write a decrypted packet to the TUN; consecutive packets of
+ * one flow are held and joined (tungro) until dp_tun_flush, which every
+ * receive batch ends with. */
+void dp_tun_out(struct dp *dp, const uint8_t *pkt, size_t len);
+void dp_tun_flush(struct dp *dp);
+
 /* spawn.c: fork and exec the control process on its end of the pair. */
 pid_t dp_spawn_control(const struct dp_config *cfg, const void *plan, int ctl_sock);
 

@@ -573,7 +573,6 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 	uint8_t *pt = msg + WG_DATA_HEADER_LEN;
 	size_t ptlen = 0, len;
 	bool confirmed = false;
-	ssize_t w;
 	int rc;
 
 	rc = wg_noise_decrypt(&dp->wg_local, msg, n, now, pt, n - WG_DATA_HEADER_LEN, &ptlen, &np,
@@ -638,9 +637,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 		}
 		pt = xbuf;
 	}
-	w = tun_write(dp->tun_fd, &dp->tun_caps, pt, len);
-	if (w < 0)
-		log_debug("tun: write: %s", strerror(errno));
+	dp_tun_out(dp, pt, len);
 }
 
 void

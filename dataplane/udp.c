@@ -408,6 +408,7 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 		if (n < UDP_BATCH)
 			break;
 	}
+	dp_tun_flush(dp);
 	dp_udp_batch_end(dp);
 }
 
