@@ -177,8 +177,8 @@ lg_do() {
 	grep -- "$2\|^lg: error" "$LG_LOG" | tail -n 1 | grep -q -- "$2"
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-# record GW FIGURE SIZE PPS MBPS
-record() { echo "$1 $2 $3 $4 $5" >>"$RESULTS"; }
+# record GW FIGURE SIZE PPS MBPS [OFFERED_PPS]
+record() { echo "$1 $2 $3 $4 $5 ${6:--}" >>"$RESULTS"; }
 
 # udp_figures GW: forward and reverse, every size, BENCH_RUNS times.
 udp_figures() {
@@ -187,7 +187,7 @@ udp_figures() {
 		while [ "$r" -le "$BENCH_RUNS" ]; do
 			if line=$(lg_do "fwd $size $BENCH_SECONDS" '^lg: fwd ' $((BENCH_SECONDS + 60))); then
 				say "$1 fwd $size run $r: $(echo "$line" | cut -d' ' -f3-)"
-				record "$1" fwd "$size" "$(field "$line" pps)" "$(field "$line" mbps)"
+				record "$1" fwd "$size" "$(field "$line" pps)" "$(field "$line" mbps)" "$(field "$line" send_pps)"
 			else
 				say "$1 fwd $size run $r failed: $line"
 				record "$1" fwd "$size" fail fail
@@ -202,7 +202,7 @@ udp_figures() {
 				--seconds "$BENCH_SECONDS" --counter "$REV_CTR" 2>&1 | grep '^lg: rev ' | tail -n 1)
 			if [ -n "$line" ]; then
 				say "$1 rev $size run $r: $(echo "$line" | cut -d' ' -f3-)"
-				record "$1" rev "$size" "$(field "$line" pps)" "$(field "$line" mbps)"
+				record "$1" rev "$size" "$(field "$line" pps)" "$(field "$line" mbps)" "$(field "$line" send_pps)"
 			else
 				say "$1 rev $size run $r failed"
 				record "$1" rev "$size" fail fail

@@ -5,7 +5,8 @@ appended to docs/performance.md with the machine, the command and the date.
 
 Results file: one line per run, "GATEWAY FIGURE SIZE PPS MBPS" (GATEWAY ours
 or wireguard-go; FIGURE fwd, rev, tcp-up, tcp-down; "-" where not
-applicable, "fail" for a run that failed: left out of the median).  --summary FILE gets "GATEWAY.FIGURE.SIZE.pps=N" and ".mbps=N"
+applicable, "fail" for a run that failed: left out of the median), then
+optionally OFFERED: the sender's own rate (pkt/s) in that run.  --summary FILE gets "GATEWAY.FIGURE.SIZE.pps=N" and ".mbps=N"
 lines (medians) for tests/integ/test_bench_smoke.sh.
 """
 import argparse
@@ -31,15 +32,18 @@ def load(path):
     with open(path) as f:
         for line in f:
             p = line.split()
-            if len(p) != 5:
+            if len(p) == 5:
+                p.append("-")
+            if len(p) != 6:
                 continue
-            gw, fig, size, pps, mbps = p
+            gw, fig, size, pps, mbps, offered = p
             key = (fig, size)
             if key not in order:
                 order.append(key)
             runs.setdefault((gw, fig, size), []).append(
                 (float(pps) if pps not in ("-", "fail") else None,
-                 float(mbps) if mbps not in ("-", "fail") else None))
+                 float(mbps) if mbps not in ("-", "fail") else None,
+                 float(offered) if offered not in ("-", "fail") else None))
     return runs, order
 
 
@@ -128,10 +132,12 @@ def main():
             m = {gw: med([r[i] for r in per[gw]]) for gw in GWS}
             allruns = {gw: "/".join(fmt(r[i], unit) if r[i] is not None else "failed"
                                     for r in per[gw]) for gw in GWS}
+            off = {gw: med([r[2] for r in per[gw]]) for gw in GWS} if unit == "pps" else {}
             rows.append((name + (" (pkt/s)" if unit == "pps" else " (Mbit/s)"),
                          fmt(m["ours"], unit), fmt(m["wireguard-go"], unit),
                          ratio(m["ours"], m["wireguard-go"]), allruns["ours"],
-                         allruns["wireguard-go"]))
+                         allruns["wireguard-go"],
+                         " / ".join(fmt(off.get(gw), "pps") for gw in GWS) if off else ""))
             for gw in GWS:
                 if m[gw] is not None:
                     summary.append("%s.%s.%s.%s=%.1f" % (gw, fig, size, unit, m[gw]))
@@ -153,10 +159,11 @@ def main():
     out.append("- command: `%s` (each figure %s x %s s, median shown; the whole run took %s s)"
                % (cmd, a.runs, a.seconds, a.elapsed))
     out.append("")
-    out.append("| figure | ours | wireguard-go | ours / wireguard-go | runs, ours | runs, wireguard-go |")
-    out.append("| --- | ---: | ---: | ---: | --- | --- |")
+    out.append("| figure | ours | wireguard-go | ours / wireguard-go | runs, ours | runs, wireguard-go "
+               "| offered pkt/s, ours / wireguard-go |")
+    out.append("| --- | ---: | ---: | ---: | --- | --- | --- |")
     for r in rows:
-        out.append("| %s | %s | %s | %s | %s | %s |" % r)
+        out.append("| %s | %s | %s | %s | %s | %s | %s |" % r)
     out.append("")
     if a.perf and os.path.exists(a.perf):
         with open(a.perf) as f:
