@@ -339,10 +339,34 @@ fail:
 	return -1;
 }
 
-/* Receive buffers: every datagram we accept fits (DEMUX_MAX_DATAGRAM);
- * a larger one arrives truncated and is dropped as oversize. */
-#define UDP_RX_SLOT 2048
-#define UDP_CBUF (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)))
+/*
+ * Receive buffers.  With UDP_GRO on, the kernel may hand over a train of
+ * datagrams of one size from one sender as one (up to 64 KiB, the
+ * segment size in a control message); it is cut back here.  A datagram
+ * larger than DEMUX_MAX_DATAGRAM is dropped as oversize by the demuxer.
+ */
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#define UDP_RX_SLOT 65536
+#define UDP_CBUF (CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
+    CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(int)))
+
+/* The segment size of a GRO train, or 0 for a single datagram. */
+static size_t
+gro_segment(struct msghdr *mh)
+{
+	struct cmsghdr *c;
+	int v;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	return 0;
+}
 
 static struct {
 	struct mmsghdr mm[UDP_BATCH];
@@ -362,6 +386,7 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 	struct dp_udp *u = NULL;
 	struct ipc_addr local, from;
 	struct msghdr *mh;
+	size_t seg, len, off;
 	int i, n, rounds;
 
 	(void)what;
@@ -403,7 +428,15 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 				dp->ctr.drop_local++;
 				continue;
 			}
-			handle_datagram(dp, &local, &from, rxq.buf[i], rxq.mm[i].msg_len);
+			seg = gro_segment(mh);
+			len = rxq.mm[i].msg_len;
+			if (seg == 0 || seg >= len) {
+				handle_datagram(dp, &local, &from, rxq.buf[i], len);
+				continue;
+			}
+			for (off = 0; off < len; off += seg)
+				handle_datagram(dp, &local, &from, rxq.buf[i] + off,
+				    len - off < seg ? len - off : seg);
 		}
 		if (n < UDP_BATCH)
 			break;
@@ -451,6 +484,8 @@ dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mar
 		log_warn("udp: IPV6_RECVPKTINFO");
 		return -1;
 	}
+	/* Trains of datagrams where the kernel can (see udp_readable). */
+	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on));
 	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &m, sizeof(m)) == 0)
 		*mark = m;
 	else

@@ -40,7 +40,9 @@ Every loop is bounded by a count and a time; every command prints one
         one handshake with the gateway from LPORT, then each KIND (as for
         inject: kind,src,dst) as one transport data packet, then an ICMP
         echo to check the session still answers; prints
-        "handshake=1 sent=N echo_reply=0|1".
+        "handshake=1 sent=N echo_reply=0|1".  KIND gsotrain sends 8
+        echo requests as one UDP GSO train instead (a gateway with
+        UDP_GRO receives it as one) and adds "gso_train=8 gso_replies=N".
   cpu PID
         utime+stime of PID in seconds.
 """
@@ -400,6 +402,26 @@ def _unaead(key, counter, ct, ad):
     return ChaCha20Poly1305(key).decrypt(b"\0\0\0\0" + struct.pack("<Q", counter), ct, ad)
 
 
+def gso_train(sock, dst, ridx, key, ctr, src, dst_ip, count):
+    """count ICMP echo requests (seq 1..count, one size) as WireGuard data
+    packets in one sendmsg with UDP_SEGMENT: one train on the wire, which
+    a receiver with UDP_GRO gets whole.  Returns count, or 0 if the kernel
+    has no UDP GSO."""
+    segs = []
+    for seq in range(1, count + 1):
+        body = icmp_echo(ident=0x4747, seq=seq)
+        pt = v4hdr(src, dst_ip, 1, len(body)) + body
+        pt = pt + b"\0" * (-len(pt) % 16)
+        segs.append(struct.pack("<IIQ", 4, ridx, ctr[0]) + _aead(key, ctr[0], pt, b""))
+        ctr[0] += 1
+    size = len(segs[0])
+    try:
+        sock.sendmsg([b"".join(segs)], [(socket.SOL_UDP, 103, struct.pack("H", size))], 0, dst)
+    except OSError:
+        return 0
+    return count
+
+
 def wgpeer(host, port, gwpub, privkey, lport, *specs):
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
     from cryptography.hazmat.primitives import serialization as ser
@@ -462,11 +484,33 @@ def wgpeer(host, port, gwpub, privkey, lport, *specs):
 
     send(b"")          # keepalive: confirms the session
     n = 0
+    train = 0
     for spec in specs:
         kind, src, dst_ip = spec.split(",")
+        if kind == "gsotrain":
+            train = gso_train(sock, dst, ridx, t_send, ctr, src, dst_ip, 8)
+            continue
         send(build(kind, src, dst_ip))
         n += 1
         time.sleep(0.02)
+    if train:
+        # Every echo of the train must come back (replies counted by seq).
+        seen = set()
+        end = time.monotonic() + 3.0
+        while time.monotonic() < end and len(seen) < train:
+            try:
+                d = sock.recv(2048)
+            except socket.timeout:
+                continue
+            if len(d) < 32 or d[:4] != b"\x04\0\0\0":
+                continue
+            try:
+                pt = _unaead(t_recv, struct.unpack("<Q", d[8:16])[0], d[16:], b"")
+            except Exception:
+                continue
+            if len(pt) >= 28 and pt[0] >> 4 == 4 and pt[9] == 1 and pt[20] == 0:
+                seen.add(struct.unpack("!H", pt[26:28])[0])
+        print("gso_train=%d gso_replies=%d" % (train, len(seen)), end=" ")
     got = 0
     for attempt in range(3):
         send(build("echo", "100.64.0.2", "10.99.0.2"))

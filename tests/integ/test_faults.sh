@@ -281,8 +281,12 @@ wg_gw_start pypeer "$DP" "peer_pub=$(wg pubkey <"$WGD/py.key")" "endpoint=$WG_CL
 	"grant=10.99.0.0/24,fd00:99::/64"
 r=$(in_ns "$WG_CL" timeout 20 $PY "$FT" wgpeer "$WG_GW_ADDR" "$WG_GW_PORT" "$WG_GWPUB" "$(cat "$WGD/py.key")" 51822 \
 	badver,100.64.0.2,10.99.0.2 short,100.64.0.2,10.99.0.2 ihl4,100.64.0.2,10.99.0.2 \
-	totlen,100.64.0.2,10.99.0.2 v6plen,fd00:2021:1111::2,fd00:99::2 2>&1)
+	totlen,100.64.0.2,10.99.0.2 v6plen,fd00:2021:1111::2,fd00:99::2 \
+	gsotrain,100.64.0.2,10.99.0.2 2>&1)
 echo "    $r"
+# Eight echo requests in one UDP GSO train: the gateway's socket (UDP_GRO)
+# may get them as one datagram and must cut it back into eight.
+check "(3b) a GSO train of 8 data packets: 8 echo replies" [ "$(wg_field "$r" gso_replies)" = 8 ]
 check "(3b) handshake with the hand-made peer" [ "$(wg_field "$r" handshake)" = 1 ]
 check "(3b) after bad version, 10 bytes, IHL 4, lengths past the end: its ping is answered" \
 	[ "$(wg_field "$r" echo_reply)" = 1 ]
