@@ -24,7 +24,8 @@
  * Protocol with the driver (scale_driver.py):
  *   stdout: "key I PORT PUBKEY PSK" per client, then "ready N"; later
  *           "ice I MS", "up I MS" (ms since the client's credentials
- *           arrived), "rekey I" and every 2 s a "stats ..." line.
+ *           arrived), "rekey I", "fail I WHY" (no answer to its checks for
+ *           30 s: it stops) and every 2 s a "stats ..." line.
  *   stdin:  "creds I CL_UFRAG CL_PWD GW_UFRAG GW_PWD", "cand I IP PORT"
  *           (a gateway candidate, IPv4), "quit".
  *
@@ -55,7 +56,11 @@
 #define MAX_GW_CANDS 4
 #define STUN_COOKIE 0x2112A442u
 
-enum cstate { C_WAIT = 0, C_CHECKING, C_HANDSHAKE, C_UP };
+enum cstate { C_WAIT = 0, C_CHECKING, C_HANDSHAKE, C_UP, C_FAILED };
+
+/* A client stops checking after this long without an answer, as a real
+ * client's ICE agent gives up (and would ask the portal again). */
+#define CHECK_GIVE_UP_MS 30000
 
 struct client {
 	int fd;
@@ -68,7 +73,7 @@ struct client {
 	int n_gw, sel, n_fresh;	/* n_fresh: candidates with a transaction id */
 	uint8_t txid[MAX_GW_CANDS][12];
 	uint64_t next_check, check_ivl, next_hs, next_consent;
-	uint64_t t_creds;
+	uint64_t t_creds, t_checking;
 	uint8_t psk[32];
 	struct wg_noise_local local;
 	struct wg_noise_peer peer;
@@ -417,12 +422,18 @@ tick(uint64_t now)
 		case C_WAIT:
 			if (c->have_creds && c->n_gw > 0) {
 				c->st = C_CHECKING;
+				c->t_checking = now;
 				c->next_check = now;
 				c->check_ivl = 250;
 			} else
 				break;
 			/* fall through */
 		case C_CHECKING:
+			if (now - c->t_checking > CHECK_GIVE_UP_MS) {
+				c->st = C_FAILED;
+				printf("fail %d no answer to checks for %d s\n", i, CHECK_GIVE_UP_MS / 1000);
+				break;
+			}
 			if (now >= c->next_check) {
 				for (k = 0; k < c->n_gw; k++)
 					send_check(c, k, 1, c->check_ivl == 250 || k >= c->n_fresh);
@@ -441,6 +452,8 @@ tick(uint64_t now)
 				send_check(c, c->sel, 1, 1);
 				c->next_consent = now + consent_ms;
 			}
+			break;
+		case C_FAILED:
 			break;
 		}
 	}
@@ -657,12 +670,12 @@ main(int argc, char **argv)
 			last_tick = now;
 		}
 		if (now - last_stats >= 2000) {
-			int cnt[4] = { 0, 0, 0, 0 };
+			int cnt[5] = { 0, 0, 0, 0, 0 };
 			for (i = 0; i < n_cl; i++)
 				cnt[cl[i].st]++;
-			printf("stats wait=%d checking=%d handshake=%d up=%d rx=%llu tx=%llu stun_req_in=%llu "
+			printf("stats wait=%d checking=%d handshake=%d up=%d failed=%d rx=%llu tx=%llu stun_req_in=%llu "
 			    "stun_resp_in=%llu stun_bad=%llu wg_resp=%llu wg_cookie=%llu wg_init_in=%llu "
-			    "wg_data_in=%llu wg_bad=%llu send_err=%llu\n", cnt[0], cnt[1], cnt[2], cnt[3],
+			    "wg_data_in=%llu wg_bad=%llu send_err=%llu\n", cnt[0], cnt[1], cnt[2], cnt[3], cnt[4],
 			    (unsigned long long)st.rx, (unsigned long long)st.tx,
 			    (unsigned long long)st.stun_req_in, (unsigned long long)st.stun_resp_in,
 			    (unsigned long long)st.stun_bad, (unsigned long long)st.wg_resp,

@@ -156,6 +156,7 @@ def main():
     t0 = time.time()
     pushed = 0
     authorized, ice, up = set(), {}, {}
+    failed = set()
     cand_sent = set()
     last_report = 0
     status_written = False
@@ -165,6 +166,7 @@ def main():
 
     def write_status(final):
         st = {"n": n, "authorized": len(authorized), "ice": len(ice), "up": len(up),
+              "failed": len(failed),
               "t_push_start": t0, "t_push_done": t_pushed,
               "connect_s": (t_all - t0) if t_all else None,
               "elapsed_s": time.time() - t0, "final": final, "client_stats": stats_line}
@@ -258,6 +260,8 @@ def main():
                         if events:
                             events.write(json.dumps({"i": i, "ice_s": ice.get(i), "up_s": up[i], "latency_s": lat[i],
                                                      "client_ms": int(f[2])}) + "\n")
+                elif f[0] == "fail":
+                    failed.add(int(f[1]))
                 elif f[0] == "stats":
                     stats_line = ln.decode()
             if len(lines) < 2:
@@ -270,14 +274,15 @@ def main():
             status_written = True
         if now - last_report >= 5:
             last_report = now
-            say("t=%.0f s: pushed %d, authorized %d, ice %d, up %d | %s" % (
-                now - t0, pushed, len(authorized), len(ice), len(up), stats_line))
+            say("t=%.0f s: pushed %d, authorized %d, ice %d, up %d, gave up %d | %s" % (
+                now - t0, pushed, len(authorized), len(ice), len(up), len(failed), stats_line))
             if not status_written:
                 write_status(False)
-        if not status_written and (now - t0 > a.timeout or
+        if not status_written and (now - t0 > a.timeout or len(up) + len(failed) == n or
                                    (pushed == n and now - last_up > a.stall)):
             say("giving up: %d of %d up after %.0f s (%s)" % (
                 len(up), n, now - t0, "timeout" if now - t0 > a.timeout
+                else "the others gave up" if len(up) + len(failed) == n
                 else "none for %.0f s" % a.stall))
             write_status(True)
             status_written = True
