@@ -664,7 +664,7 @@ START_TEST(random_vs_model)
 
 	rng_state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)_i;
 	memset(m, 0, sizeof(m));
-	for (i = 0; i < 200000; i++) {
+	for (i = 0; i < 30000; i++) {
 		uint32_t peer = 1 + rnd() % PEERS;
 		int cp = 1000 + (int)(rnd() % PORTS), rp = 80 + (int)(rnd() % 3);
 		size_t len = rnd() % 200;
