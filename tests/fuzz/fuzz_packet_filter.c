@@ -176,6 +176,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (rc != PKT_E_SPOOF && filter_next_expiry(fc) <= now)
 		abort();	/* filter_check drops what expired */
+	{
+		/* A packet the filter admits was admitted by some granted resource. */
+		uint8_t id[FILTER_ID_LEN];
+		int has = filter_resource_of(fc, &pi, id);
+		if (has != 0 && has != 1)
+			abort();
+		if (has && !filter_has(fc, id, NULL))
+			abort();
+		if (rc == 0 && !has && filter_count(fc) > 0 && !filter_is_proxy_range(&pi.dst))
+			abort();
+	}
 	filter_client_free(fc);
 	free(buf);
 	return 0;
