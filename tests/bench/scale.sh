@@ -19,7 +19,7 @@
 # usage: sh tests/bench/scale.sh [N]      (N default 10000; env: IDLE_S=20,
 #        SETTLE_S=15, TIMEOUT_S=900, PERF_S (profile both processes with perf for
 #        that many seconds from the first push; build/bench/scale.perf-*.data), STALL_S=60 (give up when no client came up for
-#        that long), BATCH=500, RATE=0 (authorize_flow per second, 0 = as fast as possible), SCALE_RESULTS=docs/performance-scale.md
+#        that long), BATCH=500, RATE=250 (authorize_flow per second, 0 = burst: as fast as possible), SCALE_RESULTS=docs/performance-scale.md
 #        ("" = do not append), SCALE_SMOKE=1: only check that all N connect)
 # Needs root, build/firezone-gateway(-control) (make), coturn, libssl-dev,
 # python3-websockets.  Everything runs in namespaces it creates; torn down
@@ -34,7 +34,7 @@ IDLE_S=${IDLE_S:-20}
 SETTLE_S=${SETTLE_S:-15}
 TIMEOUT_S=${TIMEOUT_S:-900}
 BATCH=${BATCH:-500}
-RATE=${RATE:-0}
+RATE=${RATE:-250}
 STALL_S=${STALL_S:-60}
 SCALE_RESULTS=${SCALE_RESULTS-$FZ_TOP/docs/performance-scale.md}
 SCALE_SMOKE=${SCALE_SMOKE:-0}
