@@ -234,7 +234,8 @@ def main():
             ctl.push_many(cand_push[k:k + a.batch])
         # scale_client's reports.
         while True:
-            rl, _, _ = select.select([out], [], [], 0 if pushed < n else 0.05)
+            # Paced pushes wait here too (no busy loop); a burst does not wait.
+            rl, _, _ = select.select([out], [], [], 0 if pushed < n and a.rate <= 0 else 0.02)
             if not rl:
                 break
             chunk = os.read(out.fileno(), 1 << 20)
