@@ -519,20 +519,36 @@ on_datagram(const uint8_t *b, size_t n)
 
 /* ---- forward load ------------------------------------------------------------------------ */
 
-static uint16_t
-ip_csum(const uint8_t *p, size_t n)
+/* RFC 1071 sum of n bytes added to s (an odd last byte padded with 0). */
+static uint32_t
+csum_add(uint32_t s, const uint8_t *p, size_t n)
 {
-	uint32_t s = 0;
 	size_t i;
 
 	for (i = 0; i + 1 < n; i += 2)
 		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+static uint16_t
+csum_fold(uint32_t s)
+{
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)~s;
 }
 
-/* The inner datagram: IPv4 + UDP (checksum 0, allowed over IPv4) + payload. */
+static uint16_t
+ip_csum(const uint8_t *p, size_t n)
+{
+	return csum_fold(csum_add(0, p, n));
+}
+
+/* The inner datagram: IPv4 + UDP + payload, with a UDP checksum as every
+ * common stack sends it (the gateway joins only datagrams that carry one,
+ * see dataplane/tungro.c). */
 static size_t
 build_inner(uint8_t *p, size_t size)
 {
@@ -557,6 +573,14 @@ build_inner(uint8_t *p, size_t size)
 	p[24] = (uint8_t)((8 + size) >> 8);
 	p[25] = (uint8_t)(8 + size);
 	memset(p + 28, 0xa5, size);
+	{
+		uint8_t ph[4] = { 0, 17, (uint8_t)((8 + size) >> 8), (uint8_t)(8 + size) };
+		c = csum_fold(csum_add(csum_add(csum_add(0, p + 12, 8), ph, 4), p + 20, 8 + size));
+		if (c == 0)
+			c = 0xffff;
+		p[26] = (uint8_t)(c >> 8);
+		p[27] = (uint8_t)c;
+	}
 	return tot;
 }
 
