@@ -206,6 +206,25 @@ ipc_write_cb(evutil_socket_t fd, short what, void *arg)
 	dp_ipc_flush(arg);
 }
 
+/*
+ * Room in the socketpair for bursts: the kernel's default send buffer
+ * (about 208 KB) holds only some 270 STUN-sized messages, which a
+ * thousand clients connecting at once overflow in well under a second
+ * (the dataplane then drops connectivity checks).  Forced while we still
+ * hold CAP_NET_ADMIN; the ordinary limit where that is refused.
+ */
+#define IPC_SOCKBUF (4 << 20)
+
+static void
+ipc_buffers(const int sv[2])
+{
+	int i, sz = IPC_SOCKBUF;
+
+	for (i = 0; i < 2; i++)
+		if (setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+			(void)setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+}
+
 /* One complete packet from the TUN (after segmentation, if any). */
 static void
 tun_packet(void *arg, uint8_t *pkt, size_t len, size_t cap)
@@ -367,6 +386,7 @@ main(int argc, char **argv)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		fatal("socketpair");
+	ipc_buffers(sv);
 	if ((dp.control_pid = dp_spawn_control(&cfg, &plan, sv[1])) < 0)
 		fatal("cannot start the control process");
 	close(sv[1]);
