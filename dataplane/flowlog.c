@@ -5,7 +5,10 @@
  * addressing index (linear probing, at most half full, backward-shift
  * deletion so there are no tombstones) maps a key to its entry.  Live
  * entries are also on a doubly linked list, so sweeps and peer removals walk
- * only live flows; free entries are on a singly linked free list.
+ * only live flows; free entries are on a singly linked free list.  The
+ * flows of one peer are on a list of their own, whose head a second index
+ * (keyed by peer, the same probing) finds, so removing a peer walks only its
+ * flows.
  */
 #include "flowlog.h"
 
@@ -34,6 +37,7 @@ struct fl_flow {
 	struct fl_key key;
 	uint32_t hash;
 	uint32_t prev, next;	/* live list; next is also the free list */
+	uint32_t pprev, pnext;	/* this peer's flows */
 	uint8_t client_id[FLOWLOG_ID_LEN];
 	uint8_t resource_id[FLOWLOG_ID_LEN];
 	struct pkt_addr real;	/* af 0: no translation */
@@ -51,6 +55,7 @@ struct flowlog {
 	struct flowlog_config cfg;
 	struct fl_flow *flows;
 	uint32_t *idx;
+	uint32_t *pidx;		/* peer -> head of its flows */
 	uint32_t mask;
 	uint32_t head, tail, free;
 	uint64_t next_id;
@@ -103,6 +108,12 @@ key_hash(const struct flowlog *fl, const struct fl_key *k)
 	return (uint32_t)h;
 }
 
+static uint32_t
+peer_hash(const struct flowlog *fl, uint32_t peer)
+{
+	return (uint32_t)mix(fl->cfg.seed ^ 0x5851f42d4c957f2dULL, peer);
+}
+
 /* ---- table ------------------------------------------------------------ */
 
 struct flowlog *
@@ -124,7 +135,8 @@ flowlog_new(const struct flowlog_config *cfg)
 		fl->cfg.procname = "dataplane";
 	fl->flows = calloc(cfg->max_flows, sizeof(*fl->flows));
 	fl->idx = calloc((size_t)slots, sizeof(*fl->idx));
-	if (fl->flows == NULL || fl->idx == NULL) {
+	fl->pidx = calloc((size_t)slots, sizeof(*fl->pidx));
+	if (fl->flows == NULL || fl->idx == NULL || fl->pidx == NULL) {
 		flowlog_free(fl);
 		return NULL;
 	}
@@ -143,6 +155,7 @@ flowlog_free(struct flowlog *fl)
 		return;
 	free(fl->flows);
 	free(fl->idx);
+	free(fl->pidx);
 	free(fl);
 }
 
@@ -182,28 +195,96 @@ list_unlink(struct flowlog *fl, uint32_t e)
 		fl->tail = f->prev;
 }
 
-/* Remove entry e from the index (backward shift), the live list; free it. */
+/* Slot of the peer index holding the head of peer's flows, or an empty one. */
+static uint32_t
+peer_probe(const struct flowlog *fl, uint32_t peer)
+{
+	uint32_t i = peer_hash(fl, peer) & fl->mask;
+
+	while (fl->pidx[i] != NIL && at(fl, fl->pidx[i])->key.peer != peer)
+		i = (i + 1) & fl->mask;
+	return i;
+}
+
+/*
+ * Empty slot i of an index (idx or pidx) by backward shift: a later entry
+ * of the probe run moves up unless its home slot lies in (i, j].  home_of
+ * gives an entry's home slot.
+ */
+static void
+index_delete(struct flowlog *fl, uint32_t *tab, uint32_t i,
+    uint32_t (*home_of)(const struct flowlog *, uint32_t))
+{
+	uint32_t j = i, k;
+
+	for (;;) {
+		j = (j + 1) & fl->mask;
+		if (tab[j] == NIL)
+			break;
+		k = home_of(fl, tab[j]);
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		tab[i] = tab[j];
+		i = j;
+	}
+	tab[i] = NIL;
+}
+
+static uint32_t
+flow_home(const struct flowlog *fl, uint32_t e)
+{
+	return at(fl, e)->hash & fl->mask;
+}
+
+static uint32_t
+peer_home(const struct flowlog *fl, uint32_t e)
+{
+	return peer_hash(fl, at(fl, e)->key.peer) & fl->mask;
+}
+
+static void
+peer_link(struct flowlog *fl, uint32_t e)
+{
+	struct fl_flow *f = at(fl, e);
+	uint32_t slot = peer_probe(fl, f->key.peer);
+
+	f->pprev = NIL;
+	f->pnext = fl->pidx[slot];
+	if (f->pnext != NIL)
+		at(fl, f->pnext)->pprev = e;
+	fl->pidx[slot] = e;
+}
+
+static void
+peer_unlink(struct flowlog *fl, uint32_t e)
+{
+	struct fl_flow *f = at(fl, e);
+	uint32_t slot;
+
+	if (f->pnext != NIL)
+		at(fl, f->pnext)->pprev = f->pprev;
+	if (f->pprev != NIL) {
+		at(fl, f->pprev)->pnext = f->pnext;
+		return;
+	}
+	slot = peer_probe(fl, f->key.peer);
+	if (f->pnext != NIL)
+		fl->pidx[slot] = f->pnext;
+	else
+		index_delete(fl, fl->pidx, slot, peer_home);
+}
+
+/* Remove entry e from the indexes and the lists; free it. */
 static void
 flow_remove(struct flowlog *fl, uint32_t e)
 {
 	struct fl_flow *f = at(fl, e);
-	uint32_t i = f->hash & fl->mask, j, k;
+	uint32_t i = f->hash & fl->mask;
 
 	while (fl->idx[i] != e)
 		i = (i + 1) & fl->mask;
-	j = i;
-	for (;;) {
-		j = (j + 1) & fl->mask;
-		if (fl->idx[j] == NIL)
-			break;
-		k = at(fl, fl->idx[j])->hash & fl->mask;
-		/* The entry at j may move to i unless its home k lies in (i, j]. */
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		fl->idx[i] = fl->idx[j];
-		i = j;
-	}
-	fl->idx[i] = NIL;
+	index_delete(fl, fl->idx, i, flow_home);
+	peer_unlink(fl, e);
 	list_unlink(fl, e);
 	memset(f, 0, sizeof(*f));
 	f->next = fl->free;
@@ -322,6 +403,7 @@ flowlog_client_packet(struct flowlog *fl, uint32_t peer, const struct pkt_info *
 		else
 			fl->head = e;
 		fl->tail = e;
+		peer_link(fl, e);
 		fl->st.active++;
 		created = 1;
 	}
@@ -610,11 +692,11 @@ flowlog_end_peer(struct flowlog *fl, uint32_t peer, const uint8_t *resource,
 
 	if (fl == NULL)
 		return 0;
-	for (e = fl->head; e != NIL; e = next) {
+	for (e = fl->pidx[peer_probe(fl, peer)]; e != NIL; e = next) {
 		f = at(fl, e);
-		next = f->next;
-		if (f->key.peer != peer || (resource != NULL && (!f->has_resource ||
-		    memcmp(f->resource_id, resource, FLOWLOG_ID_LEN) != 0)))
+		next = f->pnext;
+		if (resource != NULL && (!f->has_resource ||
+		    memcmp(f->resource_id, resource, FLOWLOG_ID_LEN) != 0))
 			continue;
 		emit(fl, f, why, now, wall_ms);
 		flow_remove(fl, e);

@@ -13,9 +13,11 @@
  * client sends and receives them (before NAT-out, after NAT-in).
  *
  * Memory: everything is allocated by flowlog_new, for max_flows flows
- * (about 200 bytes each, plus a 2x index of 4-byte slots); the packet path
- * costs one hash lookup and allocates nothing.  A flow that finds the table
- * full is not tracked and is counted (flowlog_stats.untracked).
+ * (about 200 bytes each, plus two indexes of 4-byte slots, by flow and by
+ * peer, twice as long as the table); the packet path costs one hash lookup
+ * and allocates nothing; removing a peer walks only its own flows.  A flow
+ * that finds the table full is not tracked and is counted
+ * (flowlog_stats.untracked).
  *
  * Sans-IO: `now` is a monotonic time in milliseconds that never decreases
  * between calls; `wall_ms` (Unix milliseconds) is only used to print times
