@@ -22,6 +22,33 @@ struct shape {
 	int push;              /* TCP PSH: may end a held flow, never start one */
 };
 
+/* The transport checksum is the one the kernel will compute again for
+ * each segment: a corrupt datagram must not come out valid, nor a valid
+ * one with another spelling of the same sum (0x0000 / 0xffff). */
+static int
+l4_checksum_ok(const uint8_t *p, size_t n, const struct shape *s)
+{
+	struct pkt_addr src, dst;
+	size_t at = s->l3 + (s->proto == PKT_PROTO_TCP ? 16 : 6);
+	uint16_t field = pkt_get16(p + at), c;
+	uint32_t sum;
+
+	if (s->version == 4) {
+		pkt_addr_v4(&src, p + 12);
+		pkt_addr_v4(&dst, p + 16);
+	} else {
+		pkt_addr_v6(&src, p + 8);
+		pkt_addr_v6(&dst, p + 24);
+	}
+	sum = pkt_csum_add(pkt_csum_pseudo(&src, &dst, s->proto, (uint32_t)(n - s->l3)),
+	    p + s->l3, n - s->l3);
+	/* Adding the field's complement takes the field out of the sum. */
+	c = pkt_csum_fold(sum + (uint16_t)~field);
+	if (c == 0 && s->proto == PKT_PROTO_UDP)
+		c = 0xffff;
+	return c == field;
+}
+
 static int
 shape_of(const uint8_t *p, size_t n, struct shape *s)
 {
@@ -39,6 +66,8 @@ shape_of(const uint8_t *p, size_t n, struct shape *s)
 			return -1; /* options or length mismatch: not ours to join */
 		if ((pkt_get16(p + 6) & 0x3fff) != 0)
 			return -1; /* a fragment */
+		if (pkt_csum(p, PKT_IPV4_HDR_LEN) != 0)
+			return -1; /* the kernel drops it; joined, it would pass */
 	} else if (s->version == 6) {
 		if (n < PKT_IPV6_HDR_LEN || (size_t)pkt_get16(p + 4) + PKT_IPV6_HDR_LEN != n)
 			return -1;
@@ -70,6 +99,8 @@ shape_of(const uint8_t *p, size_t n, struct shape *s)
 	s->payload = n - s->l3 - s->l4h;
 	if (s->payload == 0)
 		s->joinable = 0;
+	if (s->joinable && !l4_checksum_ok(p, n, s))
+		s->joinable = 0; /* written as it came: the kernel would mend it */
 	return 0;
 }
 
@@ -189,6 +220,10 @@ join(struct tungro_slot *sl, const uint8_t *p, size_t n, const struct shape *s)
 		return 0;
 	if (s->proto == PKT_PROTO_TCP && pkt_get32(p + s->l3 + 4) != sl->next_seq)
 		return 0;
+	/* The kernel numbers IPv4 segments id, id + 1, ...: only a packet
+	 * numbered that way comes out as it went in. */
+	if (s->version == 4 && pkt_get16(p + 4) != (uint16_t)(pkt_get16(sl->buf + 4) + sl->nseg))
+		return 0;
 	memcpy(sl->buf + sl->len, p + s->l3 + s->l4h, s->payload);
 	sl->len += s->payload;
 	sl->nseg++;
@@ -212,8 +247,17 @@ tungro_add(struct tungro *g, const uint8_t *pkt, size_t len, tungro_emit_fn emit
 	struct shape s;
 	unsigned int i;
 
-	if (shape_of(pkt, len, &s) < 0)
-		return 0; /* nothing we join: no flow of ours to keep in order */
+	if (shape_of(pkt, len, &s) < 0) {
+		/* ICMP belongs to no held flow.  Anything else we cannot join
+		 * (fragments, IP options, a bad header checksum, IPv6
+		 * extension headers) may belong to one: everything held
+		 * leaves first, so it cannot overtake. */
+		if (len > 0 && !((pkt[0] >> 4 == 4 && len >= PKT_IPV4_HDR_LEN &&
+		    pkt[9] == PKT_PROTO_ICMP) || (pkt[0] >> 4 == 6 && len >= PKT_IPV6_HDR_LEN &&
+		    pkt[6] == PKT_PROTO_ICMPV6)))
+			tungro_flush(g, emit, ctx);
+		return 0;
+	}
 	for (i = 0; i < TUNGRO_SLOTS; i++)
 		if (g->slot[i].used && same_flow(&g->slot[i], pkt, &s)) {
 			sl = &g->slot[i];
