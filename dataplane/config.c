@@ -28,6 +28,7 @@ enum {
 	OPT_LOG_FORMAT,
 	OPT_FLOW_LOGS,
 	OPT_FLOW_LOG_INTERVAL,
+	OPT_NO_TUN_OFFLOAD,
 };
 
 static int flow_logs_on;
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "flow-logs", no_argument, NULL, OPT_FLOW_LOGS },
 	{ "flow-log-interval", required_argument, NULL, OPT_FLOW_LOG_INTERVAL },
+	{ "no-tun-offload", no_argument, NULL, OPT_NO_TUN_OFFLOAD },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -85,6 +87,9 @@ config_usage(const char *prog, void *fp)
 "                             default off)\n"
 "      --flow-log-interval S  seconds between the lines of a lasting flow, 0 = only\n"
 "                             when it ends (env FIREZONE_FLOW_LOG_INTERVAL; default 60)\n"
+"      --no-tun-offload       no segmentation or checksum offloads on the TUN device\n"
+"                             (env FIREZONE_TUN_OFFLOAD=false; default: on where the\n"
+"                             kernel has them)\n"
 "  -d, --debug                foreground debugging: same as --log-level debug\n"
 "  -h, --help                 show this help and exit\n"
 "  -V, --version              show the version and exit\n"
@@ -286,6 +291,14 @@ config_parse(struct dp_config *c, int argc, char **argv)
 		}
 		c->flow_logs = b;
 	}
+	c->tun_offload = 1;
+	if ((v = env("FIREZONE_TUN_OFFLOAD")) != NULL) {
+		if (config_parse_bool(v, &b) < 0) {
+			fprintf(stderr, "firezone-gateway: FIREZONE_TUN_OFFLOAD must be true or false, not \"%s\"\n", v);
+			return CONFIG_USAGE;
+		}
+		c->tun_offload = b;
+	}
 	if ((v = env("FIREZONE_FLOW_LOG_INTERVAL")) != NULL &&
 	    parse_interval(v, "FIREZONE_FLOW_LOG_INTERVAL", &c->flow_log_interval_s) < 0)
 		return CONFIG_USAGE;
@@ -336,6 +349,9 @@ config_parse(struct dp_config *c, int argc, char **argv)
 			break;
 		case OPT_LOG_FORMAT:
 			format_arg = optarg;
+			break;
+		case OPT_NO_TUN_OFFLOAD:
+			c->tun_offload = 0;
 			break;
 		case OPT_FLOW_LOGS:
 			c->flow_logs = 1;

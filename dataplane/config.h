@@ -34,6 +34,7 @@ struct dp_config {
 	int no_telemetry;
 	int flow_logs;                  /* --flow-logs / FIREZONE_FLOW_LOGS */
 	unsigned int flow_log_interval_s; /* 0: only when flows end */
+	int tun_offload;                /* --no-tun-offload / FIREZONE_TUN_OFFLOAD */
 };
 
 enum config_result {

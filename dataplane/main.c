@@ -372,7 +372,7 @@ main(int argc, char **argv)
 	prepare_state_dir(&cfg, &plan);
 	memset(&dp, 0, sizeof(dp));
 	dp.control_status = -1;
-	if ((dp.tun_fd = tun_open(why, sizeof(why), &dp.tun_caps)) < 0)
+	if ((dp.tun_fd = tun_open(why, sizeof(why), cfg.tun_offload, &dp.tun_caps)) < 0)
 		fatalx("%s", why);
 	dp.tun_ifindex = tun_ifindex();
 	log_info("tun: created %s (ifindex %u, mtu %d, offloads: %s)", TUN_NAME, dp.tun_ifindex,

@@ -69,7 +69,7 @@ tun_caps_str(const struct tun_caps *caps, char *buf, size_t len)
 }
 
 int
-tun_open(char *why, size_t whylen, struct tun_caps *caps)
+tun_open(char *why, size_t whylen, int offload, struct tun_caps *caps)
 {
 	struct ifreq ifr;
 	int fd, s, saved, rc;
@@ -86,8 +86,8 @@ tun_open(char *why, size_t whylen, struct tun_caps *caps)
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", TUN_NAME);
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
-	caps->vnet = 1;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
+	caps->vnet = offload != 0;
 	caps->offload = 0;
 	rc = ioctl(fd, TUNSETIFF, &ifr);
 	if (rc < 0 && errno == EINVAL) {

@@ -19,13 +19,13 @@ struct tun_caps {
 
 /*
  * Open /dev/net/tun as TUN_NAME with IFF_TUN | IFF_NO_PI, non-blocking and
- * close-on-exec, and set its MTU.  Offloads are asked for (IFF_VNET_HDR,
+ * close-on-exec, and set its MTU.  With offload, they are asked for (IFF_VNET_HDR,
  * then checksum, TSO and USO, the latter two dropped where the kernel
  * lacks them; the device stays without them when it refuses all);
  * caps tells what was granted.  Returns the fd, or -1 with a reason in
  * why (errno kept).
  */
-int tun_open(char *why, size_t whylen, struct tun_caps *caps);
+int tun_open(char *why, size_t whylen, int offload, struct tun_caps *caps);
 
 /* Write one complete packet (with an all-zero virtio-net header when
  * caps->vnet).  The result of writev. */

@@ -28,6 +28,7 @@ WG_GW_ADDR6=2001:db8:c1::1
 WG_GO_PID=""
 WG_GW_PID=""
 WG_CUR_GWPUB=""
+WG_GW_ENV=""        # extra VAR=value words for the gateway's environment
 WGD="$FZ_TMP/wg"
 WG_PY="$FZ_TMP/wg_helper.py"
 
@@ -159,7 +160,8 @@ wg_gw_start() {
 		done
 	} >"$WGD/$_run.conf"
 	chmod 0644 "$WGD/$_run.conf"
-	ip netns exec "$WG_GW" env FZ_TEST_MODE="$WGD/$_run.conf" FIREZONE_CONTROL_BIN="$WG_DRIVER" \
+	# shellcheck disable=SC2086
+	ip netns exec "$WG_GW" env $WG_GW_ENV FZ_TEST_MODE="$WGD/$_run.conf" FIREZONE_CONTROL_BIN="$WG_DRIVER" \
 		"$_bin" -u ws://127.0.0.1:9 --firezone-id wg-interop --log-level debug \
 		test-token-not-real >"$WG_GW_LOG" 2>&1 &
 	WG_GW_PID=$!

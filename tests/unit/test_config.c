@@ -13,6 +13,7 @@ static const char *const vars[] = {
 	"FIREZONE_NO_TELEMETRY", "HEALTH_CHECK_ADDR", "FIREZONE_STATE_DIR", "RUST_LOG", "LOG_FORMAT",
 	"CREDENTIALS_DIRECTORY", "FIREZONE_DATAPLANE_USER", "FIREZONE_CONTROL_USER",
 	"FIREZONE_CONTROL_BIN", "FIREZONE_FLOW_LOGS", "FIREZONE_FLOW_LOG_INTERVAL",
+	"FIREZONE_TUN_OFFLOAD",
 };
 
 static struct dp_config c;
@@ -141,6 +142,27 @@ START_TEST(usage_errors)
 }
 END_TEST
 
+START_TEST(tun_offload)
+{
+	clean_env();
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.tun_offload, 1);
+	ck_assert_int_eq(run("fg", "--no-tun-offload", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.tun_offload, 0);
+	setenv("FIREZONE_TUN_OFFLOAD", "false", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.tun_offload, 0);
+	setenv("FIREZONE_TUN_OFFLOAD", "on", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.tun_offload, 1);
+	ck_assert_int_eq(run("fg", "--no-tun-offload", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.tun_offload, 0);
+	setenv("FIREZONE_TUN_OFFLOAD", "maybe", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_USAGE);
+	unsetenv("FIREZONE_TUN_OFFLOAD");
+}
+END_TEST
+
 START_TEST(flow_logs)
 {
 	unsigned int iv = 0;
@@ -220,6 +242,7 @@ config_suite(void)
 	tcase_add_test(tc, flag_beats_env);
 	tcase_add_test(tc, token_sources);
 	tcase_add_test(tc, usage_errors);
+	tcase_add_test(tc, tun_offload);
 	tcase_add_test(tc, flow_logs);
 	tcase_add_test(tc, bools);
 	tcase_add_test(tc, help_and_version);
