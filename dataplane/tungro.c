@@ -220,9 +220,12 @@ join(struct tungro_slot *sl, const uint8_t *p, size_t n, const struct shape *s)
 		return 0;
 	if (s->proto == PKT_PROTO_TCP && pkt_get32(p + s->l3 + 4) != sl->next_seq)
 		return 0;
-	/* The kernel numbers IPv4 segments id, id + 1, ...: only a packet
-	 * numbered that way comes out as it went in. */
-	if (s->version == 4 && pkt_get16(p + 4) != (uint16_t)(pkt_get16(sl->buf + 4) + sl->nseg))
+	/* The kernel numbers IPv4 segments id, id + 1, ...  That changes
+	 * nothing for a datagram with DF set (RFC 6864: an atomic datagram's
+	 * identification has no meaning, and stacks send 0, a counter or
+	 * random values); without DF only a packet numbered that way joins. */
+	if (s->version == 4 && !(p[6] & 0x40) &&
+	    pkt_get16(p + 4) != (uint16_t)(pkt_get16(sl->buf + 4) + sl->nseg))
 		return 0;
 	memcpy(sl->buf + sl->len, p + s->l3 + s->l4h, s->payload);
 	sl->len += s->payload;

@@ -6,8 +6,8 @@
  * written.  Consecutive ones of the same flow that the kernel can cut
  * again exactly as they were (TCP: contiguous sequence, same ACK, window
  * and options, plain ACK flags; UDP: same ports; IPv4 identification
- * counting up by one; transport checksums as the kernel would compute
- * them; all of one size but the last) are held and leave as one write with a virtio-net header asking
+ * counting up by one unless DF is set (RFC 6864); transport checksums as
+ * the kernel would compute them; all of one size but the last) are held and leave as one write with a virtio-net header asking
  * for segmentation (TSO, USO) and checksums: one trip through the
  * kernel's forwarding path instead of one per packet.  Packets of a flow
  * never change order: anything that cannot join a held flow makes it

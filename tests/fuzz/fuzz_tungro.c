@@ -7,7 +7,8 @@
  * into packets, and the packets written (joined ones cut back, plus those
  * handed back to be written directly) are, byte for byte, exactly the
  * offered ones whose flow tungro accepted, with nothing lost or invented:
- * every packet comes out once, and no IPv4 TCP/UDP packet comes out
+ * every packet comes out once (an IPv4 datagram with DF set may have a
+ * new identification, RFC 6864), and no IPv4 TCP/UDP packet comes out
  * before an earlier one with the same addresses and ports.
  */
 #include <stdint.h>
@@ -43,6 +44,17 @@ flow_key(const uint8_t *p, size_t n)
 	return k * 31 + p[9] + 1;
 }
 
+/* Equal, except the identification and header checksum of an IPv4
+ * datagram with DF set, which the kernel may renumber (RFC 6864). */
+static int
+same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	if (n >= 20 && a[0] == 0x45 && (a[6] & 0x40) && (b[6] & 0x40))
+		return memcmp(a, b, 4) == 0 && memcmp(a + 6, b + 6, 4) == 0 &&
+		    memcmp(a + 12, b + 12, n - 12) == 0;
+	return memcmp(a, b, n) == 0;
+}
+
 /* Find the first offered packet equal to p not yet seen; every earlier
  * packet of its flow must already have come out. */
 static void
@@ -52,7 +64,7 @@ match(const uint8_t *p, size_t n)
 	int i, j;
 
 	for (i = 0; i < nin; i++)
-		if (!seen[i] && inn[i] == n && memcmp(inp[i], p, n) == 0) {
+		if (!seen[i] && inn[i] == n && same_bytes(inp[i], p, n)) {
 			k = flow_key(p, n);
 			for (j = 0; k != 0 && j < i; j++)
 				if (!seen[j] && flow_key(inp[j], inn[j]) == k)

@@ -271,6 +271,45 @@ START_TEST(refused_kind_is_not_joined_again)
 }
 END_TEST
 
+/* DF datagrams with a fixed identification (Linux sends 0 on an
+ * unconnected socket) join; the kernel renumbers them, which RFC 6864
+ * allows.  Without DF they do not. */
+START_TEST(df_identification_free)
+{
+	uint8_t b[8][1500];
+	size_t n[8];
+	int k;
+
+	setup();
+	for (k = 0; k < 8; k++)
+		n[k] = mk(b[k], 4, PKT_PROTO_UDP, 3, (uint32_t)k, 0, 400, 0, 64);
+	for (k = 0; k < 8; k++)
+		offer(b[k], n[k]);
+	tungro_flush(&g, emit, NULL);
+	ck_assert_int_eq(ngso, 1);
+	ck_assert_int_eq(nout, 8);
+	for (k = 0; k < 8; k++) {
+		ck_assert_uint_eq(outn[k], n[k]);
+		ck_assert_uint_eq(pkt_get16(outp[k] + 4), k); /* renumbered */
+		ck_assert_uint_eq(pkt_csum(outp[k], 20), 0);
+		ck_assert_mem_eq(outp[k] + 12, b[k] + 12, n[k] - 12);
+	}
+	/* Without DF: no join, untouched. */
+	setup();
+	for (k = 0; k < 4; k++) {
+		n[k] = mk(b[k], 4, PKT_PROTO_UDP, 3, (uint32_t)k, 0, 400, 0, 64);
+		b[k][6] = 0;
+		b[k][10] = b[k][11] = 0;
+		pkt_put16(b[k] + 10, pkt_csum(b[k], 20));
+		offer(b[k], n[k]);
+	}
+	tungro_flush(&g, emit, NULL);
+	ck_assert_int_eq(ngso, 0);
+	for (k = 0; k < 4; k++)
+		ck_assert_mem_eq(outp[k], b[k], n[k]);
+}
+END_TEST
+
 START_TEST(udp4_without_checksum_untouched)
 {
 	uint8_t b[1500];
@@ -335,6 +374,7 @@ tungro_suite(void)
 	tcase_add_test(tc, order_kept_across_breaks);
 	tcase_add_test(tc, limits);
 	tcase_add_test(tc, refused_kind_is_not_joined_again);
+	tcase_add_test(tc, df_identification_free);
 	tcase_add_test(tc, udp4_without_checksum_untouched);
 	tcase_add_test(tc, random_round_trip);
 	suite_add_tcase(s, tc);
