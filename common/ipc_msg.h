@@ -270,7 +270,7 @@ struct ipc_d2c_counters {
 	uint64_t tun_drop_no_session;
 	uint64_t wg_rx_data, wg_tx_data;       /* packets */
 	uint64_t wg_rx_bytes, wg_tx_bytes;     /* inner IP bytes */
-	uint64_t wg_drop_decrypt;      /* authentication failed, replay, unknown index */
+	uint64_t wg_drop_decrypt;      /* authentication failed, unknown index */
 	uint64_t wg_drop_mac;          /* handshake with a bad mac1 */
 	uint64_t wg_drop_handshake;    /* handshake refused (unknown key, replay, ...) */
 	uint64_t wg_drop_spoofed;      /* decrypted source is not the peer's tunnel IP */
@@ -285,6 +285,7 @@ struct ipc_d2c_counters {
 	uint64_t flows_active;         /* gauge: flows in the flow-log table */
 	uint64_t flow_records;         /* flow-log lines written */
 	uint64_t flows_untracked;      /* new flows not logged: table full */
+	uint64_t wg_drop_replay;       /* data with a counter already seen or too old */
 };
 
 /* An IP address of either family (4 or 6). */

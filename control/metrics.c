@@ -40,6 +40,7 @@ metrics_render(void *arg, struct evbuffer *b)
 		{ "no_peer", offsetof(struct ipc_d2c_counters, tun_drop_no_peer) },
 		{ "no_session", offsetof(struct ipc_d2c_counters, tun_drop_no_session) },
 		{ "decryption_failed", offsetof(struct ipc_d2c_counters, wg_drop_decrypt) },
+		{ "replay", offsetof(struct ipc_d2c_counters, wg_drop_replay) },
 		{ "bad_mac", offsetof(struct ipc_d2c_counters, wg_drop_mac) },
 		{ "handshake_refused", offsetof(struct ipc_d2c_counters, wg_drop_handshake) },
 		{ "spoofed_source", offsetof(struct ipc_d2c_counters, wg_drop_spoofed) },

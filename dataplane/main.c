@@ -322,7 +322,7 @@ log_counters(const struct dp *dp)
 	log_info("counters: udp rx %llu, forwarded to control %llu (dropped %llu), "
 	    "dropped: garbage %llu, oversize %llu, bad local %llu, no channel %llu; "
 	    "wireguard: handshakes %llu, data rx %llu tx %llu, cookie replies %llu, dropped: "
-	    "decrypt %llu, mac %llu, handshake %llu, spoofed %llu, denied %llu (icmp sent %llu), "
+	    "decrypt %llu, replay %llu, mac %llu, handshake %llu, spoofed %llu, denied %llu (icmp sent %llu), "
 	    "malformed %llu; tun rx %llu, dropped: no peer %llu, no session %llu, malformed %llu",
 	    (unsigned long long)c->udp_rx, (unsigned long long)c->stun_forwarded,
 	    (unsigned long long)c->stun_dropped, (unsigned long long)c->drop_garbage,
@@ -330,6 +330,7 @@ log_counters(const struct dp *dp)
 	    (unsigned long long)c->drop_no_channel, (unsigned long long)c->wg_handshakes,
 	    (unsigned long long)c->wg_rx_data, (unsigned long long)c->wg_tx_data,
 	    (unsigned long long)c->wg_cookie_replies, (unsigned long long)c->wg_drop_decrypt,
+	    (unsigned long long)c->wg_drop_replay,
 	    (unsigned long long)c->wg_drop_mac, (unsigned long long)c->wg_drop_handshake,
 	    (unsigned long long)c->wg_drop_spoofed, (unsigned long long)c->wg_drop_denied,
 	    (unsigned long long)c->icmp_prohibited_sent, (unsigned long long)c->wg_drop_malformed,

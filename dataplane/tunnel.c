@@ -577,6 +577,10 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 
 	rc = wg_noise_decrypt(&dp->wg_local, msg, n, now, pt, n - WG_DATA_HEADER_LEN, &ptlen, &np,
 	    &confirmed);
+	if (rc == WG_ERR_REPLAY) {
+		dp->ctr.wg_drop_replay++;
+		return;
+	}
 	if (rc != WG_OK || np == NULL) {
 		dp->ctr.wg_drop_decrypt++;
 		return;

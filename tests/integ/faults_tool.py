@@ -41,7 +41,8 @@ Every loop is bounded by a count and a time; every command prints one
         inject: kind,src,dst) as one transport data packet, then an ICMP
         echo to check the session still answers; prints
         "handshake=1 sent=N echo_reply=0|1".  KIND gsotrain sends 8
-        echo requests as one UDP GSO train instead (a gateway with
+        echo requests as one UDP GSO train instead; KIND replay sends the
+        previous data message again, byte for byte (a gateway with
         UDP_GRO receives it as one) and adds "gso_train=8 gso_replies=N".
   cpu PID
         utime+stime of PID in seconds.
@@ -476,10 +477,12 @@ def wgpeer(host, port, gwpub, privkey, lport, *specs):
     _unaead(k, 0, resp[44:60], H)
     t_send, t_recv = _kdf(C, b"", 2)
     ctr = [0]
+    last = [b""]
 
     def send(pt):
         pt = pt + b"\0" * (-len(pt) % 16)
-        sock.sendto(struct.pack("<IIQ", 4, ridx, ctr[0]) + _aead(t_send, ctr[0], pt, b""), dst)
+        last[0] = struct.pack("<IIQ", 4, ridx, ctr[0]) + _aead(t_send, ctr[0], pt, b"")
+        sock.sendto(last[0], dst)
         ctr[0] += 1
 
     send(b"")          # keepalive: confirms the session
@@ -489,6 +492,10 @@ def wgpeer(host, port, gwpub, privkey, lport, *specs):
         kind, src, dst_ip = spec.split(",")
         if kind == "gsotrain":
             train = gso_train(sock, dst, ridx, t_send, ctr, src, dst_ip, 8)
+            continue
+        if kind == "replay":
+            sock.sendto(last[0], dst)  # the previous data message, again
+            n += 1
             continue
         send(build(kind, src, dst_ip))
         n += 1

@@ -247,7 +247,7 @@ echo "$(grep 'counters: udp rx' "$WG_GW_LOG" | tail -n 1)" >"$FZ_TMP/counters.ou
 C=$(cat "$FZ_TMP/counters.out")
 num() { echo "$C" | sed -n "s/.*$1 \([0-9]*\).*/\1/p"; }
 # The line: "... dropped: garbage G, oversize O, ...; wireguard: ... cookie
-# replies N, dropped: decrypt D, mac M, handshake H, spoofed S, denied X
+# replies N, dropped: decrypt D, replay R, mac M, handshake H, spoofed S, denied X
 # (icmp sent I), malformed W; tun rx T, dropped: no peer P, no session Q, malformed U"
 WGPART=$(echo "$C" | sed 's/.*wireguard://; s/; tun rx.*//')
 TUNPART=$(echo "$C" | sed 's/.*; tun rx/tun rx/')
@@ -282,7 +282,7 @@ wg_gw_start pypeer "$DP" "peer_pub=$(wg pubkey <"$WGD/py.key")" "endpoint=$WG_CL
 r=$(in_ns "$WG_CL" timeout 20 $PY "$FT" wgpeer "$WG_GW_ADDR" "$WG_GW_PORT" "$WG_GWPUB" "$(cat "$WGD/py.key")" 51822 \
 	badver,100.64.0.2,10.99.0.2 short,100.64.0.2,10.99.0.2 ihl4,100.64.0.2,10.99.0.2 \
 	totlen,100.64.0.2,10.99.0.2 v6plen,fd00:2021:1111::2,fd00:99::2 \
-	gsotrain,100.64.0.2,10.99.0.2 2>&1)
+	replay,100.64.0.2,10.99.0.2 replay,100.64.0.2,10.99.0.2 gsotrain,100.64.0.2,10.99.0.2 2>&1)
 echo "    $r"
 # Eight echo requests in one UDP GSO train: the gateway's socket (UDP_GRO)
 # may get them as one datagram and must cut it back into eight.
@@ -297,6 +297,7 @@ C=$(grep 'counters: udp rx' "$WG_GW_LOG" | tail -n 1)
 WGPART=$(echo "$C" | sed 's/.*wireguard://; s/; tun rx.*//')
 echo "    wireguard counters: $WGPART"
 check "(3b) counters: wireguard malformed $(wgn malformed) >= 5" [ "$(wgn malformed)" -ge 5 ]
+check "(3b) counters: the two replayed data messages: replay $(wgn replay) = 2" [ "$(wgn replay)" = 2 ]
 ;; esac
 case " $RUNS " in *" B "*)
 # ===================================================================== run B
