@@ -187,6 +187,7 @@ sandbox_apply(enum sandbox_role role, char *why, size_t whylen)
 		goto out;
 	}
 	rc = 0;
+	log_info("sandbox: seccomp allowlist active");
 out:
 	seccomp_release(ctx);
 	return rc;

@@ -17,8 +17,8 @@ enum sandbox_role {
 };
 
 /*
- * Install no_new_privs (if not yet) and the filter for role.  Returns 0,
- * or -1 with a reason in why.  With FIREZONE_SECCOMP=off in the
+ * Install no_new_privs (if not yet) and the filter for role, and say so in
+ * the log.  Returns 0, or -1 with a reason in why.  With FIREZONE_SECCOMP=off in the
  * environment nothing is installed (debugging only) and 1 is returned.
  */
 int sandbox_apply(enum sandbox_role role, char *why, size_t whylen);

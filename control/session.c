@@ -410,13 +410,7 @@ ctl_session_start(struct ctl *c)
 	}
 	portal_start(&c->portal);
 	/* Everything is acquired: from here on only the allowlisted calls. */
-	switch (sandbox_apply(SANDBOX_CONTROL, why, sizeof(why))) {
-	case 0:
-		log_info("sandbox: seccomp allowlist active");
-		break;
-	case 1:
-		break;
-	default:
+	if (sandbox_apply(SANDBOX_CONTROL, why, sizeof(why)) < 0) {
 		ctl_stop(c, 1, why);
 		return;
 	}

@@ -426,13 +426,7 @@ main(int argc, char **argv)
 
 	send_hello_and_config(&dp, &cfg);
 	/* Everything is acquired: from here on only the allowlisted calls. */
-	switch (sandbox_apply(SANDBOX_DATAPLANE, why, sizeof(why))) {
-	case 0:
-		log_info("sandbox: seccomp allowlist active");
-		break;
-	case 1:
-		break;
-	default:
+	if (sandbox_apply(SANDBOX_DATAPLANE, why, sizeof(why)) < 0) {
 		kill(dp.control_pid, SIGTERM);
 		fatalx("cannot install the seccomp filter: %s", why);
 	}

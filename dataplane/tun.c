@@ -41,18 +41,25 @@ ask_offloads(int fd, struct tun_caps *caps)
 }
 
 long
-tun_write(int fd, const struct tun_caps *caps, const void *pkt, size_t len)
+tun_write_hdr(int fd, const uint8_t *hdr, const void *pkt, size_t len)
 {
-	static const uint8_t none[TUNOFF_HDR_LEN];
 	struct iovec iov[2];
 
-	if (!caps->vnet)
-		return (long)write(fd, pkt, len);
-	iov[0].iov_base = (void *)(uintptr_t)none;
-	iov[0].iov_len = sizeof(none);
+	iov[0].iov_base = (void *)(uintptr_t)hdr;
+	iov[0].iov_len = TUNOFF_HDR_LEN;
 	iov[1].iov_base = (void *)(uintptr_t)pkt;
 	iov[1].iov_len = len;
 	return (long)writev(fd, iov, 2);
+}
+
+long
+tun_write(int fd, const struct tun_caps *caps, const void *pkt, size_t len)
+{
+	static const uint8_t none[TUNOFF_HDR_LEN];
+
+	if (!caps->vnet)
+		return (long)write(fd, pkt, len);
+	return tun_write_hdr(fd, none, pkt, len);
 }
 
 const char *

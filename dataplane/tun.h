@@ -5,6 +5,7 @@
 #define FZ_TUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define TUN_NAME "tun-firezone"
 #define TUN_MTU 1280
@@ -30,6 +31,9 @@ int tun_open(char *why, size_t whylen, int offload, struct tun_caps *caps);
 /* Write one complete packet (with an all-zero virtio-net header when
  * caps->vnet).  The result of writev. */
 long tun_write(int fd, const struct tun_caps *caps, const void *pkt, size_t len);
+
+/* Write one packet after its virtio-net header (TUNOFF_HDR_LEN bytes). */
+long tun_write_hdr(int fd, const uint8_t *hdr, const void *pkt, size_t len);
 
 /* "checksum, TSO, USO" or "none", for the start-up log line. */
 const char *tun_caps_str(const struct tun_caps *caps, char *buf, size_t len);

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "dataplane.h"
 #include "log.h"
@@ -33,13 +32,8 @@ emit(void *arg, const uint8_t hdr[TUNOFF_HDR_LEN], uint8_t *pkt, size_t len)
 	static uint8_t scratch[2048];
 	struct dp *dp = arg;
 	struct tunoff_hdr h;
-	struct iovec iov[2];
 
-	iov[0].iov_base = (void *)(uintptr_t)hdr;
-	iov[0].iov_len = TUNOFF_HDR_LEN;
-	iov[1].iov_base = pkt;
-	iov[1].iov_len = len;
-	if (writev(dp->tun_fd, iov, 2) >= 0)
+	if (tun_write_hdr(dp->tun_fd, hdr, pkt, len) >= 0)
 		return 0;
 	if (hdr[1] == TUNOFF_GSO_NONE || (errno != EINVAL && errno != EOPNOTSUPP)) {
 		log_debug("tun: write: %s", strerror(errno));
