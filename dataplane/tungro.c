@@ -150,12 +150,13 @@ static void
 emit_slot(struct tungro *g, struct tungro_slot *sl, tungro_emit_fn emit, void *ctx)
 {
 	uint8_t hdr[TUNOFF_HDR_LEN];
+	struct tunoff_hdr h;
 	struct pkt_addr src, dst;
 	uint8_t *b = sl->buf;
 	size_t l4len = sl->len - sl->l3;
-	uint16_t v;
+	uint16_t csoff = sl->proto == PKT_PROTO_TCP ? 16 : 6;
 
-	memset(hdr, 0, sizeof(hdr));
+	memset(&h, 0, sizeof(h));
 	if (sl->nseg > 1) {
 		if (sl->version == 4) {
 			pkt_put16(b + 2, (uint16_t)sl->len);
@@ -172,20 +173,17 @@ emit_slot(struct tungro *g, struct tungro_slot *sl, tungro_emit_fn emit, void *c
 			pkt_put16(b + sl->l3 + 4, (uint16_t)l4len);
 		/* The checksum field holds the pseudo-header sum; the kernel
 		 * completes each segment's checksum from there. */
-		v = (uint16_t)~pkt_csum_fold(pkt_csum_pseudo(&src, &dst, sl->proto,
-		    (uint32_t)l4len));
-		pkt_put16(b + sl->l3 + (sl->proto == PKT_PROTO_TCP ? 16 : 6), v);
-		hdr[0] = TUNOFF_F_NEEDS_CSUM;
-		hdr[1] = sl->proto == PKT_PROTO_UDP ? TUNOFF_GSO_UDP_L4 :
+		pkt_put16(b + sl->l3 + csoff, (uint16_t)~pkt_csum_fold(pkt_csum_pseudo(&src, &dst,
+		    sl->proto, (uint32_t)l4len)));
+		h.flags = TUNOFF_F_NEEDS_CSUM;
+		h.gso_type = sl->proto == PKT_PROTO_UDP ? TUNOFF_GSO_UDP_L4 :
 		    sl->version == 4 ? TUNOFF_GSO_TCPV4 : TUNOFF_GSO_TCPV6;
-		v = (uint16_t)(sl->l3 + sl->l4h);
-		memcpy(hdr + 2, &v, 2);
-		memcpy(hdr + 4, &sl->mss, 2);
-		v = sl->l3;
-		memcpy(hdr + 6, &v, 2);
-		v = sl->proto == PKT_PROTO_TCP ? 16 : 6;
-		memcpy(hdr + 8, &v, 2);
+		h.hdr_len = (uint16_t)(sl->l3 + sl->l4h);
+		h.gso_size = sl->mss;
+		h.csum_start = sl->l3;
+		h.csum_offset = csoff;
 	}
+	tunoff_hdr_encode(&h, hdr);
 	if (emit(ctx, hdr, b, sl->len) < 0 && sl->nseg > 1) {
 		if (sl->proto == PKT_PROTO_TCP)
 			g->no_tcp = 1;

@@ -26,6 +26,17 @@ tunoff_hdr_decode(const uint8_t *p, size_t n, struct tunoff_hdr *h)
 	return 0;
 }
 
+void
+tunoff_hdr_encode(const struct tunoff_hdr *h, uint8_t *p)
+{
+	p[0] = h->flags;
+	p[1] = h->gso_type;
+	memcpy(p + 2, &h->hdr_len, 2);
+	memcpy(p + 4, &h->gso_size, 2);
+	memcpy(p + 6, &h->csum_start, 2);
+	memcpy(p + 8, &h->csum_offset, 2);
+}
+
 /* The checksum field already holds the pseudo-header sum: sum from
  * csum_start to the end and store the result (virtio's NEEDS_CSUM). */
 static int

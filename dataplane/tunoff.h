@@ -37,6 +37,8 @@ struct tunoff_hdr {
 
 /* Decode the header at p (n >= TUNOFF_HDR_LEN).  0, or -1 if too short. */
 int tunoff_hdr_decode(const uint8_t *p, size_t n, struct tunoff_hdr *h);
+/* Encode h into the TUNOFF_HDR_LEN bytes at p. */
+void tunoff_hdr_encode(const struct tunoff_hdr *h, uint8_t *p);
 
 /* Called once per resulting packet: pkt (len bytes) may be modified in
  * place, with room for cap bytes (NAT46 grows packets). */
