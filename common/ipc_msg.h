@@ -284,7 +284,7 @@ struct ipc_d2c_counters {
 	uint64_t peers;                /* gauge: clients configured */
 	uint64_t flows_active;         /* gauge: flows in the flow-log table */
 	uint64_t flow_records;         /* flow-log lines written */
-	uint64_t flows_untracked;      /* new flows not logged: table full */
+	uint64_t flows_untracked;      /* new flows not logged: table or peer share full */
 	uint64_t wg_drop_replay;       /* data with a counter already seen or too old */
 };
 

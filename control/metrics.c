@@ -108,7 +108,7 @@ metrics_render(void *arg, struct evbuffer *b)
 	    d->flows_active);
 	one(b, "flow_log_records_total", "counter", "Flow-log lines written.", d->flow_records);
 	one(b, "flows_untracked_total", "counter",
-	    "New flows not logged because the flow-log table was full.", d->flows_untracked);
+	    "New flows not logged because the flow-log table or the client's share of it was full.", d->flows_untracked);
 	one(b, "process_start_time_seconds", "gauge", "Start time of the gateway, Unix seconds.",
 	    (uint64_t)c->start_time);
 }

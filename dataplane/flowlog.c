@@ -38,6 +38,7 @@ struct fl_flow {
 	uint32_t hash;
 	uint32_t prev, next;	/* live list; next is also the free list */
 	uint32_t pprev, pnext;	/* this peer's flows */
+	uint32_t pcount;	/* at the head of a peer's list: its flows */
 	uint8_t client_id[FLOWLOG_ID_LEN];
 	uint8_t resource_id[FLOWLOG_ID_LEN];
 	struct pkt_addr real;	/* af 0: no translation */
@@ -250,8 +251,11 @@ peer_link(struct flowlog *fl, uint32_t e)
 
 	f->pprev = NIL;
 	f->pnext = fl->pidx[slot];
-	if (f->pnext != NIL)
+	f->pcount = 1;
+	if (f->pnext != NIL) {
 		at(fl, f->pnext)->pprev = e;
+		f->pcount += at(fl, f->pnext)->pcount;
+	}
 	fl->pidx[slot] = e;
 }
 
@@ -263,15 +267,27 @@ peer_unlink(struct flowlog *fl, uint32_t e)
 
 	if (f->pnext != NIL)
 		at(fl, f->pnext)->pprev = f->pprev;
+	slot = peer_probe(fl, f->key.peer);
 	if (f->pprev != NIL) {
 		at(fl, f->pprev)->pnext = f->pnext;
+		at(fl, fl->pidx[slot])->pcount--;
 		return;
 	}
-	slot = peer_probe(fl, f->key.peer);
-	if (f->pnext != NIL)
+	if (f->pnext != NIL) {
+		at(fl, f->pnext)->pcount = f->pcount - 1;
 		fl->pidx[slot] = f->pnext;
-	else
+	} else {
 		index_delete(fl, fl->pidx, slot, peer_home);
+	}
+}
+
+/* Flows of peer in the table. */
+static uint32_t
+peer_flows(const struct flowlog *fl, uint32_t peer)
+{
+	uint32_t head = fl->pidx[peer_probe(fl, peer)];
+
+	return head == NIL ? 0 : at(fl, head)->pcount;
 }
 
 /* Remove entry e from the indexes and the lists; free it. */
@@ -375,6 +391,11 @@ flowlog_client_packet(struct flowlog *fl, uint32_t peer, const struct pkt_info *
 	} else {
 		if (fl->free == NIL) {
 			fl->st.untracked++;
+			return -1;
+		}
+		if (fl->cfg.max_flows_per_peer != 0 &&
+		    peer_flows(fl, peer) >= fl->cfg.max_flows_per_peer) {
+			fl->st.untracked_peer++;
 			return -1;
 		}
 		e = fl->free;

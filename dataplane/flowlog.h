@@ -36,6 +36,7 @@
 
 #define FLOWLOG_ID_LEN			16
 #define FLOWLOG_MAX_FLOWS		65536	/* the dataplane's cap */
+#define FLOWLOG_MAX_FLOWS_PER_PEER	4096	/* one client cannot fill the table */
 #define FLOWLOG_DEFAULT_INTERVAL_S	60
 #define FLOWLOG_MAX_INTERVAL_S		86400
 #define FLOWLOG_IDLE_TCP_MS		300000	/* no packet either way */
@@ -59,6 +60,7 @@ typedef void (*flowlog_emit_fn)(void *arg, const char *line, size_t len);
 
 struct flowlog_config {
 	uint32_t max_flows;	/* > 0 */
+	uint32_t max_flows_per_peer;	/* 0: only max_flows bounds a peer */
 	uint32_t interval_s;	/* interval lines; 0 = only when flows end */
 	uint64_t seed;		/* hash key: random bytes */
 	const char *procname;	/* "process" field (not copied) */
@@ -84,6 +86,7 @@ struct flowlog_stats {
 	uint64_t records;	/* lines written */
 	uint64_t ended;		/* flows removed (every final line) */
 	uint64_t untracked;	/* new flows refused: table full */
+	uint64_t untracked_peer;	/* new flows refused: the peer's cap */
 };
 
 struct flowlog;
@@ -96,8 +99,8 @@ void flowlog_free(struct flowlog *fl);
 /*
  * A client->resource packet of peer that the filter admitted: pi parsed
  * from pkt.  Finds or creates its flow (meta asked only on creation) and
- * counts it.  Returns 1 (new flow), 0 (existing) or -1 (table full: not
- * tracked).
+ * counts it.  Returns 1 (new flow), 0 (existing) or -1 (table full, or
+ * the peer already has max_flows_per_peer flows: not tracked).
  */
 int flowlog_client_packet(struct flowlog *fl, uint32_t peer, const struct pkt_info *pi,
     const uint8_t *pkt, uint64_t now, flowlog_meta_fn meta, void *meta_arg);

@@ -550,6 +550,7 @@ flows_start(struct dp *dp)
 		return;
 	memset(&fc, 0, sizeof(fc));
 	fc.max_flows = FLOWLOG_MAX_FLOWS;
+	fc.max_flows_per_peer = FLOWLOG_MAX_FLOWS_PER_PEER;
 	fc.interval_s = interval;
 	fc.procname = log_procname();
 	fc.pid = (int)getpid();
@@ -958,7 +959,7 @@ dp_tunnel_tick(struct dp *dp)
 		flowlog_get_stats(dp->flows, &st);
 		dp->ctr.flows_active = st.active;
 		dp->ctr.flow_records = st.records;
-		dp->ctr.flows_untracked = st.untracked;
+		dp->ctr.flows_untracked = st.untracked + st.untracked_peer;
 	}
 	/* Translations that went silent while the client kept sending: their
 	 * names are resolved again (§4.6); control coalesces the reports. */

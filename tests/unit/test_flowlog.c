@@ -48,6 +48,9 @@ clear_lines(void)
 	nlines = 0;
 }
 
+/* Per-peer cap of the next mk() (0: none). */
+static uint32_t mk_peer_cap;
+
 static struct flowlog *
 mk(uint32_t max, uint32_t interval)
 {
@@ -57,6 +60,7 @@ mk(uint32_t max, uint32_t interval)
 	clear_lines();
 	memset(&c, 0, sizeof(c));
 	c.max_flows = max;
+	c.max_flows_per_peer = mk_peer_cap;
 	c.interval_s = interval;
 	c.seed = 0x1234567890abcdefULL;
 	c.procname = "dataplane";
@@ -640,6 +644,16 @@ mcount(const struct mflow *m, size_t n)
 	return k;
 }
 
+static size_t
+mcount_peer(const struct mflow *m, size_t n, uint32_t peer)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += m[i].live && m[i].peer == peer;
+	return k;
+}
+
 /* Every line written since `from` matches a model flow, which is removed. */
 static void
 check_lines(struct mflow *m, size_t n, size_t from)
@@ -663,18 +677,21 @@ check_lines(struct mflow *m, size_t n, size_t from)
 
 START_TEST(random_vs_model)
 {
-	enum { CAP = 64, PORTS = 12 };
+	enum { CAP = 64, PORTS = 12, PCAP = 20 };
 	/* Few peers with many flows each, then many peers (peer index collisions). */
 	const uint32_t PEERS = _i == 0 ? 5 : _i == 1 ? 40 : 300;
 	static struct mflow m[CAP * 4];
-	struct flowlog *fl = mk(CAP, 0);
+	struct flowlog *fl;
 	struct flowlog_stats st;
-	uint64_t now = 0, untracked = 0;
+	uint64_t now = 0, untracked = 0, untracked_peer = 0;
 	size_t i, nm = 0, before;
 	int op, rc;
 
 	rng_state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)_i;
 	memset(m, 0, sizeof(m));
+	mk_peer_cap = PCAP;	/* 5 peers x 36 possible flows: the peer cap bites */
+	fl = mk(CAP, 0);
+	mk_peer_cap = 0;
 	for (i = 0; i < 30000; i++) {
 		uint32_t peer = 1 + rnd() % PEERS;
 		int cp = 1000 + (int)(rnd() % PORTS), rp = 80 + (int)(rnd() % 3);
@@ -689,6 +706,11 @@ START_TEST(random_vs_model)
 			if (f == NULL && mcount(m, nm) == CAP) {
 				ck_assert_int_eq(rc, -1);
 				untracked++;
+				continue;
+			}
+			if (f == NULL && mcount_peer(m, nm, peer) == PCAP) {
+				ck_assert_int_eq(rc, -1);
+				untracked_peer++;
 				continue;
 			}
 			ck_assert_int_eq(rc, f == NULL ? 1 : 0);
@@ -739,7 +761,10 @@ START_TEST(random_vs_model)
 		flowlog_get_stats(fl, &st);
 		ck_assert_uint_eq(st.active, mcount(m, nm));
 		ck_assert_uint_eq(st.untracked, untracked);
+		ck_assert_uint_eq(st.untracked_peer, untracked_peer);
 	}
+	if (_i == 0)
+		ck_assert_uint_gt(untracked_peer, 0);
 	before = nlines;
 	ck_assert_uint_eq(flowlog_end_all(fl, FLOWLOG_R_SHUTDOWN, now, WALL), mcount(m, nm));
 	check_lines(m, nm, before);
