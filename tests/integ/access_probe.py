@@ -14,7 +14,7 @@ test's own network namespaces (never towards anything else).
         our SYN, read from a raw ICMP socket opened before connect().  With
         --http, sends "GET PATH HTTP/1.0" and the banner is the status line.
   listen PORT[,PORT...] OUT
-        TCP listeners on 0.0.0.0:PORT; each connection gets the line
+        TCP listeners on 0.0.0.0:PORT and [::]:PORT; each connection gets the line
         "fz-access <local addr>:<port>" and is closed; one line per
         connection is appended to OUT: "conn local=A:P peer=A:P".
         Writes "listening" to OUT first.  Runs until killed.
@@ -184,11 +184,14 @@ def tcp(dst, port, timeout="3", *opt):
 def listen(ports, out):
     ls = []
     for p in ports.split(","):
-        l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        l.bind(("0.0.0.0", int(p)))
-        l.listen(16)
-        ls.append(l)
+        for f, any_addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+            l = socket.socket(f, socket.SOCK_STREAM)
+            l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if f == socket.AF_INET6:
+                l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            l.bind((any_addr, int(p)))
+            l.listen(16)
+            ls.append(l)
     with open(out, "a") as f:
         f.write("listening\n")
     while True:
@@ -200,7 +203,7 @@ def listen(ports, out):
                 continue
             loc = c.getsockname()
             try:
-                c.sendall(("fz-access %s:%d\n" % loc).encode())
+                c.sendall(("fz-access %s:%d\n" % (loc[0], loc[1])).encode())
             except OSError:
                 pass
             c.close()

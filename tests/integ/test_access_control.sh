@@ -17,6 +17,7 @@
 #     172.31.201.10 (C's grant), .97 .98 .99 (granted to nobody)  172.31.201.1
 #     10.77.0.7                                                   10.77.0.1
 #     192.168.77.7                                                192.168.77.1
+#     fd77::7                                                     fd77::1
 #   "public" ns ($PUB_NS) pub1 198.19.255.2 <-> pub0 198.19.255.1 gateway ns
 #     198.18.0.10 (benchmark range; the gateway routes 198.18.0.0/15 there)
 #   The gateway's health endpoint listens on 0.0.0.0:18080.
@@ -31,8 +32,8 @@
 #   C1  Internet-only client B -> the gateway host's health port through its
 #       LAN-side address 172.31.201.1:18080; nothing may reach the host's
 #       stack (counted on tun-firezone), ICMP 3/0 back.
-#   C2  B -> private LAN hosts 172.31.201.97, 10.77.0.7, 192.168.77.7:
-#       nothing arrives, ICMP 3/0 back.
+#   C2  B -> private LAN hosts 172.31.201.97, 10.77.0.7, 192.168.77.7 and
+#       fd77::7: nothing arrives, ICMP 3/0 (ICMPv6 1/3) back.
 #   C3  B -> client A's tunnel addresses 100.64.0.2 and fd00:2021:1111::2:
 #       nothing arrives on A's wireguard-go interface, ICMP 3/13 back.
 #   C4  B -> the gateway's own tunnel address 100.64.0.1 on the health port
@@ -153,12 +154,15 @@ ip -n "$WG_GW" link add lan0 type veth peer name lan1 netns "$LAN_NS" || fail "v
 for a in 172.31.201.1/24 10.77.0.1/24 192.168.77.1/24; do
 	ip -n "$WG_GW" addr add "$a" dev lan0
 done
+ip -n "$WG_GW" addr add fd77::1/64 dev lan0 nodad
 ip -n "$WG_GW" link set lan0 up
 for a in 172.31.201.10/24 172.31.201.97/24 172.31.201.98/24 172.31.201.99/24 10.77.0.7/24 192.168.77.7/24; do
 	ip -n "$LAN_NS" addr add "$a" dev lan1
 done
+ip -n "$LAN_NS" addr add fd77::7/64 dev lan1 nodad
 ip -n "$LAN_NS" link set lan1 up
 ip -n "$LAN_NS" route add default via "$GW_LAN" || fail "LAN default route"
+ip -n "$LAN_NS" -6 route add default via fd77::1 || fail "LAN IPv6 default route"
 wg_extra_netns "$PUB_NS"
 ip -n "$WG_GW" link add pub0 type veth peer name pub1 netns "$PUB_NS" || fail "veth public"
 ip -n "$WG_GW" addr add 198.19.255.1/30 dev pub0
@@ -168,7 +172,7 @@ ip -n "$PUB_NS" addr add "$PUB_HOST/32" dev pub1
 ip -n "$PUB_NS" link set pub1 up
 ip -n "$PUB_NS" route add default via 198.19.255.1 || fail "public default route"
 ip -n "$WG_GW" route add 198.18.0.0/15 via 198.19.255.2 dev pub0 || fail "route 198.18.0.0/15"
-for h in 172.31.201.99 10.77.0.7 192.168.77.7 "$PUB_HOST"; do
+for h in 172.31.201.99 10.77.0.7 192.168.77.7 fd77::7 "$PUB_HOST"; do
 	in_ns "$WG_GW" python3 "$WG_PY" ping "$h" 1 0.1 3 >/dev/null || fail "no connectivity gateway -> $h"
 done
 
@@ -284,13 +288,13 @@ e2e_client_wg "$WG_CL" "$WG_IF" "$WGD/client.key" "$WGD/client.psk" "$CLA_TUN4" 
 	"$SHA_PORT" 100.64.0.0/11 100.96.0.0/11 172.31.201.0/24 fd00:2021:1111::/107 fd00:2021:1111:8000::/107
 e2e_client_wg "$CLB_NS" "$CLB_IF" "$WGD/clientb.key" "$WGD/clientb.psk" "$CLB_TUN4" "$CLB_TUN6" "$GWPUB" \
 	"$SHB_PORT" 100.64.0.0/11 172.31.201.0/24 10.77.0.0/24 192.168.77.0/24 198.18.0.0/15 \
-	fd00:2021:1111::/107
+	fd00:2021:1111::/107 fd77::/64
 e2e_client_wg "$CLC_NS" "$CLC_IF" "$WGD/clientc.key" "$WGD/clientc.psk" "$CLC_TUN4" "$CLC_TUN6" "$GWPUB" \
 	"$SHC_PORT" 100.64.0.0/11 172.31.201.0/24
 echo "    set-up: gateway $GWPUB; clients A (legacy, DNS), B (Internet), C (CIDR) on ICE pairs (t=$(( $(date +%s) - T0 )) s)"
 
 # Counters where the attacks' packets would arrive.
-counter lan "$LAN_NS" lan1 172.31.201.99 172.31.201.98 172.31.201.97 10.77.0.7 192.168.77.7 "$LAN_OK"
+counter lan "$LAN_NS" lan1 172.31.201.99 172.31.201.98 172.31.201.97 10.77.0.7 192.168.77.7 fd77::7 "$LAN_OK"
 CNT_LAN=$CNT
 counter gw "$WG_GW" tun-firezone "$CLB_TUN4>$GW_LAN/tcp/$HEALTH_PORT" "$CLB_TUN4>$GW_TUN4/tcp/$HEALTH_PORT" \
 	"$CLB_TUN4>$GW_TUN4/icmp"
@@ -367,9 +371,12 @@ attack_host() {
 attack_host C1 "Internet-only client B -> the gateway host's health port via its LAN-side address" \
 	"$GW_LAN" "$CLB_TUN4>$GW_LAN/tcp/$HEALTH_PORT"
 icmp_is C1 "refused range 172.16.0.0/12 (unreachable)" 3/0
-for h in 172.31.201.97 10.77.0.7 192.168.77.7; do
+for h in 172.31.201.97 10.77.0.7 192.168.77.7 fd77::7; do
 	attack_lan C2 "Internet-only client B -> private LAN host" "$CLB_NS" "$h"
-	icmp_is C2 "refused range ($h; unreachable)" 3/0
+	case $h in
+	*:*) icmp_is C2 "refused range ($h; address unreachable)" 1/3 ;;
+	*) icmp_is C2 "refused range ($h; net unreachable)" 3/0 ;;
+	esac
 done
 
 # C3: another client's tunnel address (counted on A's wireguard-go interface).
