@@ -26,7 +26,9 @@
 # client):
 #   A1  proxy IPs, vector 1: the legacy request_connection of client A lists
 #       172.31.201.99 among the proxy IPs of app.resource.test; ping and TCP
-#       to it.  Nothing may arrive at the LAN host, no answer.
+#       to it.  Nothing may arrive at the LAN host, no answer.  A gateway
+#       that refuses the whole request (no connection_ready) passes too; A
+#       then connects with authorize_flow for the rest.
 #   A2  proxy IPs, vector 2: an in-tunnel AssignedIps (p2p control, type 0)
 #       lists 172.31.201.98 for app2.resource.test; ping and TCP to it.
 #   C1  Internet-only client B -> the gateway host's health port through its
