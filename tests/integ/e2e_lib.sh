@@ -211,3 +211,106 @@ e2e_ping_none() {
 	echo "    ping $1: $_r"
 	[ "$(wg_field "$_r" received)" = 0 ]
 }
+
+# ---------------------------------------------------------------------------
+# More clients (issue 19's access-control suite).  Each extra client has its
+# own namespace and veth to the gateway namespace, its own shim, candidate
+# relay and wireguard-go; the functions below only add to what the ones
+# above do and change nothing for the suites that use those.
+E2E_CLIENT_IFS=""
+
+# e2e_client_ns NS VETH_GW VETH_CL GW_ADDR CL_ADDR: a client namespace NS
+# linked to the gateway namespace by a veth (VETH_GW GW_ADDR/24 on the
+# gateway's side, VETH_CL CL_ADDR/24 in NS).  As e2e_net does for client A,
+# the client's ICE socket (bound to CL_ADDR) stays out of its tunnel: packets
+# from CL_ADDR use table 100 only, which reaches its own /24 and the
+# gateway's underlay address $WG_GW_ADDR through the veth.
+e2e_client_ns() {
+	wg_extra_netns "$1"
+	ip -n "$WG_GW" link add "$2" type veth peer name "$3" netns "$1" || fail "veth $2/$3"
+	ip -n "$WG_GW" addr add "$4/24" dev "$2"
+	ip -n "$WG_GW" link set "$2" up
+	ip -n "$1" addr add "$5/24" dev "$3"
+	ip -n "$1" link set "$3" up
+	ip -n "$1" route add "${5%.*}.0/24" dev "$3" table 100 || fail "$1: underlay table"
+	ip -n "$1" route add "$WG_GW_ADDR/32" via "$4" dev "$3" table 100 || fail "$1: underlay route"
+	ip -n "$1" route add "$WG_GW_ADDR/32" via "$4" dev "$3" || fail "$1: route to the gateway"
+	ip -n "$1" route add unreachable default table 100 || fail "$1: underlay table default"
+	ip -n "$1" rule add from "$5" lookup 100 priority 100 || fail "$1: underlay rule"
+	in_ns "$1" python3 "$WG_PY" ping "$4" 1 0.1 3 >/dev/null || fail "no underlay connectivity $1 -> gateway"
+}
+
+# e2e_client_shim NAME NS BIND UFRAG PWD GW_UFRAG GW_PWD: a shim as e2e_shim
+# starts one, in namespace NS gathering on BIND; sets SH_PID, SH_IN, SH_LOG
+# and SH_PORT (its socket for wireguard-go).
+e2e_client_shim() {
+	SH_IN="$FZ_TMP/$1.in"
+	SH_LOG="$FZ_TMP/$1.log"
+	rm -f "$SH_IN"
+	mkfifo -m 0600 "$SH_IN" || fail "mkfifo"
+	ip netns exec "$2" "$E2E_SHIM" --ufrag "$4" --pwd "$5" --remote-ufrag "$6" \
+		--remote-pwd "$7" --bind "$3" --wg-listen 127.0.0.1:0 --timeout 60 \
+		<>"$SH_IN" >"$SH_LOG" 2>&1 &
+	SH_PID=$!
+	FZ_PIDS="$FZ_PIDS $SH_PID"
+	_n=50
+	until grep -q '^shim: wg socket ' "$SH_LOG" 2>/dev/null; do
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] && kill -0 "$SH_PID" 2>/dev/null ||
+			{ cat "$SH_LOG"; fail "client_shim $1 did not start"; }
+		sleep 0.1
+	done
+	SH_PORT=$(sed -n 's/^shim: wg socket .*:\([0-9]*\)$/\1/p' "$SH_LOG" | head -n 1)
+}
+
+# e2e_client_signal NAME CLIENT_ID REF SHIM_LOG SHIM_IN: e2e_signal.py for
+# one client; output in $FZ_TMP/NAME.log.
+e2e_client_signal() {
+	"$PY" "$FZ_TOP/tests/integ/e2e_signal.py" --emu-log "$EMU_LOG" --emu-sock "$EMU_SOCK" \
+		--client-id "$2" --ref "$3" --shim-out "$4" --shim-in "$5" \
+		>"$FZ_TMP/$1.log" 2>&1 &
+	FZ_PIDS="$FZ_PIDS $!"
+}
+
+# e2e_client_wg NS IF KEYFILE PSKFILE TUN4 TUN6 GWPUB SHIM_PORT ROUTE...:
+# wireguard-go as interface IF in NS with the tunnel addresses TUN4/32 and
+# TUN6/128, its only peer the gateway (GWPUB, PSK from PSKFILE) at the
+# shim's 127.0.0.1:SHIM_PORT with allowed-ips 0.0.0.0/0 and ::/0, and a
+# route into IF for every ROUTE (IPv6 when it has a colon).  Sets
+# E2E_CLWG_PID; its log is $FZ_TMP/wireguard-go-IF.log.
+e2e_client_wg() {
+	_ns=$1 _if=$2 _key=$3 _psk=$4 _t4=$5 _t6=$6 _gw=$7 _port=$8
+	shift 8
+	ip netns exec "$_ns" env WG_PROCESS_FOREGROUND=1 LOG_LEVEL=verbose wireguard-go "$_if" \
+		>"$FZ_TMP/wireguard-go-$_if.log" 2>&1 &
+	E2E_CLWG_PID=$!
+	FZ_PIDS="$FZ_PIDS $E2E_CLWG_PID"
+	E2E_CLIENT_IFS="$E2E_CLIENT_IFS $_if"
+	_n=50
+	until in_ns "$_ns" wg show "$_if" >/dev/null 2>&1; do
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] && kill -0 "$E2E_CLWG_PID" 2>/dev/null ||
+			{ cat "$FZ_TMP/wireguard-go-$_if.log"; fail "wireguard-go $_if did not come up"; }
+		sleep 0.1
+	done
+	in_ns "$_ns" wg set "$_if" private-key "$_key" || fail "wg set private-key ($_if)"
+	ip -n "$_ns" addr add "$_t4/32" dev "$_if"
+	ip -n "$_ns" addr add "$_t6/128" dev "$_if" nodad
+	ip -n "$_ns" link set "$_if" mtu 1280 up || fail "wireguard-go $_if link up"
+	for _r in "$@"; do
+		case $_r in
+		*:*) ip -n "$_ns" -6 route add "$_r" dev "$_if" || fail "$_ns: route $_r" ;;
+		*) ip -n "$_ns" route add "$_r" dev "$_if" || fail "$_ns: route $_r" ;;
+		esac
+	done
+	in_ns "$_ns" wg set "$_if" peer "$_gw" endpoint "127.0.0.1:$_port" allowed-ips 0.0.0.0/0,::/0 \
+		persistent-keepalive 25 preshared-key "$_psk" || fail "wg set peer ($_if)"
+}
+
+# e2e_clients_cleanup: the control sockets of e2e_client_wg's interfaces
+# (their processes die with their namespaces or by PID in fz_cleanup).
+e2e_clients_cleanup() {
+	for _if in $E2E_CLIENT_IFS; do
+		rm -f "/var/run/wireguard/$_if.sock"
+	done
+}
