@@ -990,12 +990,12 @@ filter_check(struct filter_client *fc, const struct filter_gateway *gw,
 	if (pi->version == 4 ? !(fc->has4 && pkt_addr_eq(&pi->src, &fc->tun4)) :
 	    !(fc->has6 && pkt_addr_eq(&pi->src, &fc->tun6)))
 		return PKT_E_SPOOF;
+	if (now >= fc->next_expiry)
+		(void)filter_expire(fc, now);
 	if (is_gateway(gw, &pi->dst))
 		return gateway_serves(pi) ? PKT_OK : PKT_E_DENIED;
 	if (filter_is_client_range(&pi->dst))
 		return PKT_E_DENIED;	/* hairpin: never to another client */
-	if (now >= fc->next_expiry)
-		(void)filter_expire(fc, now);
 	if (fc->broken)
 		return PKT_E_DENIED;
 	return check_grants(fc, pi, why);
