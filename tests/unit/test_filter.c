@@ -815,13 +815,14 @@ START_TEST(replaced_proxy_not_admitted)
 	ck_assert_int_eq(filter_dns_update(fc, d, "a.example", &real, 1, two, 2), PKT_OK);
 	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 6, 80, 0), PKT_OK);
 	ck_assert_int_eq(check_pkt(fc, "fd00:2021:1111:8000::1", 6, 80, 0), PKT_OK);
-	ck_assert_uint_eq(filter_dns_proxies(fc, d, "a.example", got, 8), 2);
 	/* the name's set is replaced: the proxy it no longer lists is refused */
 	ck_assert_int_eq(filter_dns_update(fc, d, "a.example", &real, 1, &two[1], 1), PKT_OK);
 	assert_denied(fc, "100.96.0.1", 6, 80, FILTER_DENY_UNREACHABLE);
 	ck_assert_int_eq(check_pkt(fc, "fd00:2021:1111:8000::1", 6, 80, 0), PKT_OK);
 	ck_assert_uint_eq(filter_dns_proxies(fc, d, "a.example", got, 8), 1);
 	ck_assert(pkt_addr_eq(&got[0], &two[1]));
+	ck_assert_uint_eq(filter_dns_proxies(fc, d, "a.example", got, 0), 0);
+	ck_assert_uint_eq(filter_dns_proxies(fc, d, "nothing.example", got, 8), 0);
 	/* a proxy moving to another resource's name leaves the first name */
 	ck_assert_int_eq(filter_dns_update(fc, e, "b.example", &real, 1, &two[1], 1), PKT_OK);
 	ck_assert_uint_eq(filter_dns_proxies(fc, d, "a.example", got, 8), 0);
