@@ -7,7 +7,9 @@
  * table, so the packet path never looks at other clients.  Every change
  * rebuilds a compiled form: per family a sorted array of disjoint address
  * intervals, each pointing at a merged rule (permit-all, ICMP flag, sorted
- * TCP and UDP port ranges).  A packet costs two binary searches.
+ * TCP and UDP port ranges).  A packet costs two binary searches.  The
+ * Internet resource is not compiled: it admits what a short list of refused
+ * prefixes leaves, on top of the compiled grants (docs/security.md).
  */
 #ifndef FZ_FILTER_H
 #define FZ_FILTER_H
@@ -156,8 +158,8 @@ int filter_tun_source_ok(const struct filter_gateway *gw, const struct pkt_addr 
  * IP belongs to its DNS resource; otherwise the most specific CIDR resource
  * containing the destination whose own filters allow the packet wins, then
  * the Internet resource (outside its refused ranges), then the most
- * specific CIDR resource containing the destination whatever its filters.  Returns 1 and copies the id, or 0
- * if no resource matches.
+ * specific CIDR resource containing the destination whatever its filters.
+ * Returns 1 and copies the id, or 0 if no resource matches.
  */
 int filter_resource_of(const struct filter_client *fc, const struct pkt_info *pi,
     uint8_t id[FILTER_ID_LEN]);
