@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "filter.h"
 #include "ipc.h"
 #include "nat.h"
 #include "peers.h"
@@ -65,6 +66,7 @@ struct dp {
 	uint32_t nat_nfree;
 	struct event *ev_tick;      /* once a second: NAT expiry */
 	struct flowlog *flows;      /* flow logs; NULL when off */
+	struct filter_gateway gw;   /* our tunnel addresses (IFACE_CONFIG) */
 };
 
 /* How a datagram came: directly, or as ChannelData from a relay. */

@@ -76,6 +76,7 @@ on_iface_config(struct dp *dp, const struct ipc_msg *m)
 	unsigned int ifindex = dp->tun_ifindex;
 
 	memcpy(&ic, m->payload, sizeof(ic));
+	(void)filter_gateway_set(&dp->gw, ic.has_v4 ? ic.v4 : NULL, ic.has_v6 ? ic.v6 : NULL);
 	memset(&res, 0, sizeof(res));
 	if (ifindex == 0)
 		log_warnx("netlink: %s has no interface index", TUN_NAME);

@@ -404,9 +404,11 @@ on_cookie_reply(struct dp *dp, const uint8_t *msg, size_t n, uint64_t now)
 		dp->ctr.wg_drop_handshake++;
 }
 
-/* Reply to a denied packet with "administratively prohibited", bounded. */
+/* Reply to a denied packet with "administratively prohibited" (or, for
+ * why FILTER_DENY_UNREACHABLE, "unreachable"), bounded. */
 static void
-send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len, uint64_t now)
+send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len, uint64_t now,
+    enum filter_deny why)
 {
 	uint8_t out[1400];
 	int n;
@@ -417,11 +419,14 @@ send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len
 	}
 	if (p->icmp_sent >= ICMP_REPLIES_PER_SECOND)
 		return;
-	n = icmp_gen_prohibited(pkt, len, out, sizeof(out));
+	if (why == FILTER_DENY_UNREACHABLE)
+		n = icmp_gen_unreachable(pkt, len, out, sizeof(out));
+	else
+		n = icmp_gen_prohibited(pkt, len, out, sizeof(out));
 	if (n <= 0)
 		return;
 	p->icmp_sent++;
-	if (send_data(dp, p, out, (size_t)n, now) == 0)
+	if (send_data(dp, p, out, (size_t)n, now) == 0 && why == FILTER_DENY_PROHIBITED)
 		dp->ctr.icmp_prohibited_sent++;
 }
 
@@ -574,6 +579,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 	uint8_t *pt = msg + WG_DATA_HEADER_LEN;
 	size_t ptlen = 0, len;
 	bool confirmed = false;
+	enum filter_deny why;
 	int rc;
 
 	rc = wg_noise_decrypt(&dp->wg_local, msg, n, now, pt, n - WG_DATA_HEADER_LEN, &ptlen, &np,
@@ -613,35 +619,42 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 		forward_p2p_control(dp, p, pt, pi.tot_len);
 		return;
 	}
-	rc = filter_check(p->filter, &pi, (int64_t)time(NULL));
+	/* Gateway address, hairpin, proxy IPs, then grants (filter.h). */
+	rc = filter_check(p->filter, &dp->gw, &pi, (int64_t)time(NULL), &why);
 	if (rc == PKT_E_SPOOF) {
 		dp->ctr.wg_drop_spoofed++;
 		return;
 	}
 	if (rc != PKT_OK) {
 		dp->ctr.wg_drop_denied++;
-		send_prohibited(dp, p, pt, pi.tot_len, now);
+		send_prohibited(dp, p, pt, pi.tot_len, now, why);
 		return;
 	}
-	p->rx_bytes += pi.tot_len;
-	dp->ctr.wg_rx_bytes += pi.tot_len;
-	flow_from_client(dp, p, &pi, pt, now);
 	len = pi.tot_len;
 	if (filter_is_proxy_range(&pi.dst)) {
-		/* A DNS resource's proxy IP: rewrite to the real address (room
-		 * for NAT46 growth in our own buffer). */
+		/* A DNS resource's proxy IP: forwarded only once rewritten to
+		 * the real address (room for NAT46 growth in our own buffer). */
 		static uint8_t xbuf[TUNNEL_BUF + NAT64_GROWTH];
 		if (len > TUNNEL_BUF) {
 			dp->ctr.wg_drop_malformed++;
 			return;
 		}
 		memcpy(xbuf, pt, len);
-		if (nat_out(dp->nat, p->nat_slot, xbuf, &len, sizeof(xbuf), now) < 0) {
+		if ((rc = nat_out(dp->nat, p->nat_slot, xbuf, &len, sizeof(xbuf), now)) != 1) {
 			dp->ctr.wg_drop_denied++;
+			if (rc == 0)	/* no translation: nothing to send it to */
+				send_prohibited(dp, p, pt, pi.tot_len, now, FILTER_DENY_UNREACHABLE);
 			return;
 		}
-		pt = xbuf;
+		p->rx_bytes += pi.tot_len;
+		dp->ctr.wg_rx_bytes += pi.tot_len;
+		flow_from_client(dp, p, &pi, pt, now);
+		dp_tun_out(dp, xbuf, len);
+		return;
 	}
+	p->rx_bytes += pi.tot_len;
+	dp->ctr.wg_rx_bytes += pi.tot_len;
+	flow_from_client(dp, p, &pi, pt, now);
 	dp_tun_out(dp, pt, len);
 }
 
@@ -681,6 +694,11 @@ dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n, size_t cap)
 
 	if (pkt_parse(pkt, n, &pi) != PKT_OK || l4_truncated(&pi)) {
 		dp->ctr.tun_drop_malformed++;
+		return;
+	}
+	if (!filter_tun_source_ok(&dp->gw, &pi.src)) {
+		/* another client's tunnel address: no hairpin through the host */
+		dp->ctr.tun_drop_no_peer++;
 		return;
 	}
 	p = peers_by_tun(&dp->peers, pi.version, pi.dst.b);
@@ -794,47 +812,80 @@ to_pkt(struct pkt_addr *a, const struct ipc_ip *ip)
 		pkt_addr_v6(a, ip->addr);
 }
 
+/* Is real an address a translation may lead to (never a tunnel or proxy IP)? */
+static int
+dns_target_ok(const struct pkt_addr *real)
+{
+	return !filter_is_client_range(real) && !filter_is_proxy_range(real);
+}
+
+/* Remove the translations of the proxies in old[0..nold) not in now[0..nnow). */
+static void
+drop_replaced_proxies(struct dp *dp, struct dp_peer *p, const struct pkt_addr *old, size_t nold,
+    const struct pkt_addr *now, size_t nnow)
+{
+	size_t i, k;
+
+	for (i = 0; i < nold; i++) {
+		for (k = 0; k < nnow; k++)
+			if (pkt_addr_eq(&old[i], &now[k]))
+				break;
+		if (k == nnow)
+			(void)nat_xlate_remove(dp->nat, p->nat_slot, &old[i]);
+	}
+}
+
 /* gateway-dataplane.md §4.3 steps 2-5 (control did step 1). */
 static void
 on_dns_setup(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_dns_setup *d)
 {
 	struct pkt_addr prox[IPC_DNS_PROXIES_MAX], res[IPC_DNS_RESOLVED_MAX];
 	struct pkt_addr v4[IPC_DNS_RESOLVED_MAX], v6[IPC_DNS_RESOLVED_MAX];
-	size_t i, n4 = 0, n6 = 0, k4 = 0, k6 = 0;
+	struct pkt_addr old[FILTER_PROXIES_PER_NAME];
+	size_t i, n4 = 0, n6 = 0, nres = 0, k4 = 0, k6 = 0, nold;
 	uint64_t now = util_now_ms();
 	int rc;
 
 	for (i = 0; i < d->n_proxies; i++)
 		to_pkt(&prox[i], &d->proxies[i]);
 	for (i = 0; i < d->n_resolved; i++) {
-		to_pkt(&res[i], &d->resolved[i]);
-		if (res[i].af == 4)
-			v4[n4++] = res[i];
+		to_pkt(&res[nres], &d->resolved[i]);
+		if (!dns_target_ok(&res[nres])) {
+			log_warnx("dns: peer %u: %s: a resolved tunnel or proxy address is ignored",
+			    p->id, d->name);
+			continue;
+		}
+		if (res[nres].af == 4)
+			v4[n4++] = res[nres];
 		else
-			v6[n6++] = res[i];
+			v6[n6++] = res[nres];
+		nres++;
 	}
-	rc = filter_dns_update(p->filter, d->resource_id, d->name, res, d->n_resolved, prox, d->n_proxies);
+	nold = filter_dns_proxies(p->filter, d->resource_id, d->name, old, FILTER_PROXIES_PER_NAME);
+	rc = filter_dns_update(p->filter, d->resource_id, d->name, res, nres, prox, d->n_proxies);
 	if (rc != PKT_OK) {
 		log_warnx("dns: peer %u: %s: translation refused (%s)", p->id, d->name, pkt_strerror(rc));
 		return;
 	}
+	/* A proxy the name no longer lists forwards nothing any more. */
+	drop_replaced_proxies(dp, p, old, nold, prox, d->n_proxies);
 	for (i = 0; i < d->n_proxies; i++) {
 		const struct pkt_addr *t;
-		/* Same family first; the other family (NAT64/46) only without. */
-		if (prox[i].af == 4) {
-			if (n4 + n6 == 0)
-				continue;
-			t = n4 ? &v4[k4++ % n4] : &v6[k4++ % n6];
-		} else {
-			if (n4 + n6 == 0)
-				continue;
-			t = n6 ? &v6[k6++ % n6] : &v4[k6++ % n4];
+		/* Same family first; the other family (NAT64/46) only without.
+		 * Nothing resolved: the old translation goes (unreachable). */
+		if (n4 + n6 == 0) {
+			(void)nat_xlate_remove(dp->nat, p->nat_slot, &prox[i]);
+			continue;
 		}
+		if (prox[i].af == 4)
+			t = n4 ? &v4[k4++ % n4] : &v6[k4++ % n6];
+		else
+			t = n6 ? &v6[k6++ % n6] : &v4[k6++ % n4];
 		if (nat_xlate_set(dp->nat, p->nat_slot, &prox[i], t, now) != PKT_OK)
 			log_warnx("dns: peer %u: translation table full", p->id);
 	}
 	log_info("dns: peer %u: %s -> %u address(es) for %u proxy IP(s)", p->id, d->name,
-	    (unsigned)d->n_resolved, (unsigned)d->n_proxies);
+	    (unsigned)nres, (unsigned)d->n_proxies);
 }
 
 static void
