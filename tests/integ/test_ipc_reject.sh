@@ -4,7 +4,8 @@
 # Then a compromised control (issue 19) against the dataplane: forbidden
 # interface, peer and proxy addresses stop it (and never reach the host);
 # a peer with another peer's tunnel address and descriptors that are no UDP
-# socket are refused while it goes on, still answers and stops cleanly.
+# socket are refused while it goes on, still answers and stops cleanly, and
+# so is one entry too many in each table control fills.
 . "$(dirname "$0")/lib.sh"
 trap fz_cleanup EXIT
 fz_need_root
@@ -86,7 +87,7 @@ done
 # Refusals: the dataplane goes on, answers good messages, stops cleanly.
 ip netns exec "$FZ_NETNS" sysctl -qw net.ipv4.ping_group_range="0 2147483647" ||
 	fail "cannot allow ICMP datagram sockets in the namespace"
-for c in peer-duplicate fd-tcp fd-unix fd-pipe fd-file fd-mapped fd-ping fd-udplite fd-limit; do
+for c in peer-duplicate caps fd-tcp fd-unix fd-pipe fd-file fd-mapped fd-ping fd-udplite fd-limit; do
 	log="$FZ_TMP/$c.log"
 	start_fake "$c" "$log"
 	watch_addrs 20 "ipc_peer: (PASS|FAIL|SKIP) $c" "$log"
@@ -100,6 +101,7 @@ for c in peer-duplicate fd-tcp fd-unix fd-pipe fd-file fd-mapped fd-ping fd-udpl
 		{ cat "$log"; fail "the good interface address is missing after '$c'"; }
 	case $c in
 	peer-duplicate) line="peer 2 refused: its tunnel address belongs to peer 1" ;;
+	caps) line="grant refused: 256 resources is the limit" ;;
 	fd-limit) line="refusing a (third UDP|second IPv4) socket" ;;
 	*) line="control sent a descriptor that is not an IPv4 UDP socket" ;;
 	esac

@@ -16,7 +16,8 @@
  * dataplane: forbidden addresses (a protocol violation: the dataplane must
  * stop, and the tool says so on stderr if it answers instead), a peer with
  * another peer's tunnel address and descriptors that are no UDP socket
- * (refused, while the dataplane goes on and still answers good messages).
+ * (refused, while the dataplane goes on and still answers good messages),
+ * and one entry too many in every table control fills (refused, counted).
  * These print "ipc_peer: PASS <case>" or "ipc_peer: FAIL <case>: why" and
  * then wait for the dataplane to close the channel.
  */
@@ -482,6 +483,69 @@ violation(const char *cs)
 		    "(interface result v4 %u v6 %u)\n", cs, res.v4_ok, res.v6_ok);
 }
 
+/* Fill every table control fills, one past its limit: the extra entry is
+ * refused and counted, each table once. */
+static void
+caps(const char *cs)
+{
+	static struct ipc_c2d_grant g;
+	struct ipc_d2c_iface_result res;
+	struct ipc_d2c_counters c;
+	struct ipc_c2d_relay r;
+	struct ipc_c2d_channel ch;
+	uint32_t i, n;
+
+	/* Relays: 64, then one more. */
+	for (i = 0; i <= 64; i++) {
+		memset(&r, 0, sizeof(r));
+		r.server.family = 4;
+		r.server.port = 3478;
+		memcpy(r.server.addr, (const uint8_t[]){ 198, 18, 1, (uint8_t)i }, 4);
+		r.add = 1;
+		msg(IPC_C2D_RELAY, 0, &r, sizeof(r), -1);
+	}
+	/* Channels: 4096 on each of 16 relays (65536), then one more. */
+	memset(&ch, 0, sizeof(ch));
+	ch.server.family = ch.peer.family = ch.relayed.family = 4;
+	ch.server.port = 3478;
+	ch.peer.port = 40000;
+	ch.relayed.port = 50000;
+	ch.bound = 1;
+	for (n = 0; n <= 65536; n++) {
+		memcpy(ch.server.addr, (const uint8_t[]){ 198, 18, 1, (uint8_t)(n / 4096 % 64) }, 4);
+		ch.channel = (uint16_t)(0x4000 + n % 4096);
+		if (n == 65536)
+			ch.server.addr[3] = 63;  /* a relay with no channel yet */
+		msg(IPC_C2D_CHANNEL, 0, &ch, sizeof(ch), -1);
+	}
+	/* Grants: 256 resources for one client, then one more; a re-grant of a
+	 * resource it holds still passes. */
+	peer_add(1, 0x11, 5, 5, NULL);
+	memset(&g, 0, sizeof(g));
+	g.type = IPC_RES_CIDR;
+	g.family = 4;
+	g.prefix = 32;
+	for (i = 0; i <= 256; i++) {
+		g.resource_id[0] = (uint8_t)i;
+		g.resource_id[1] = (uint8_t)(i >> 8);
+		memcpy(g.net, (const uint8_t[]){ 198, 18, (uint8_t)(i >> 8), (uint8_t)i }, 4);
+		msg(IPC_C2D_GRANT, 1, &g, sizeof(g), -1);
+	}
+	g.resource_id[0] = 7;
+	g.resource_id[1] = 0;
+	memcpy(g.net, (const uint8_t[]){ 198, 18, 0, 7 }, 4);
+	msg(IPC_C2D_GRANT, 1, &g, sizeof(g), -1);
+	verdict(cs, iface(GW4, GW6, &res), "no answer after filling the tables");
+	verdict(cs, counters(&c) == sizeof(c), "no counters of this version");
+	if (c.cap_relays != 1 || c.cap_channels != 1 || c.cap_grants != 1)
+		fprintf(stderr, "ipc_peer: caps hit: relays %llu channels %llu grants %llu\n",
+		    (unsigned long long)c.cap_relays, (unsigned long long)c.cap_channels,
+		    (unsigned long long)c.cap_grants);
+	verdict(cs, c.cap_relays == 1, "cap_relays is not 1");
+	verdict(cs, c.cap_channels == 1, "cap_channels is not 1");
+	verdict(cs, c.cap_grants == 1, "cap_grants is not 1");
+}
+
 /* Refused requests: the dataplane goes on and still answers. */
 static void
 refusal(const char *cs)
@@ -510,6 +574,8 @@ refusal(const char *cs)
 		verdict(cs, c.peers == 2, "a peer with another peer's tunnel address was added");
 		verdict(cs, n == sizeof(c) && c.refused_peer_address == 2,
 		    "refused_peer_address is not 2");
+	} else if (strcmp(cs, "caps") == 0) {
+		caps(cs);
 	} else if (strcmp(cs, "fd-limit") == 0) {
 		verdict(cs, (fd = udp_socket(4, &port)) >= 0 && offer(fd, 4, port) == 1,
 		    "a good IPv4 socket was refused");
@@ -549,7 +615,7 @@ distrust_case(const char *cs)
 		violation(cs);
 		return 0;
 	}
-	if (strcmp(cs, "peer-duplicate") == 0 || strcmp(cs, "fd-limit") == 0 ||
+	if (strcmp(cs, "peer-duplicate") == 0 || strcmp(cs, "caps") == 0 ||
 	    strncmp(cs, "fd-", 3) == 0) {
 		refusal(cs);
 		return 0;

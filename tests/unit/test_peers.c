@@ -11,12 +11,12 @@
 
 static struct dp_peers T;
 
+/* Fill p as peer `id` with key bytes `key`, 100.64.0.<last4> and
+ * fd00:2021:1111::<last6>; returns p. */
 static struct dp_peer *
-mk(uint32_t id, uint8_t key, int has4, uint8_t last4, int has6, uint8_t last6)
+set(struct dp_peer *p, uint32_t id, uint8_t key, int has4, uint8_t last4, int has6, uint8_t last6)
 {
-	struct dp_peer *p = calloc(1, sizeof(*p));
-
-	ck_assert_ptr_nonnull(p);
+	memset(p, 0, sizeof(*p));
 	p->id = id;
 	memset(p->noise.remote_static, key, sizeof(p->noise.remote_static));
 	p->has_v4 = has4;
@@ -24,6 +24,15 @@ mk(uint32_t id, uint8_t key, int has4, uint8_t last4, int has6, uint8_t last6)
 	memcpy(p->tun_v4, (const uint8_t[]){ 100, 64, 0, last4 }, 4);
 	memcpy(p->tun_v6, (const uint8_t[]){ 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, [15] = last6 }, 16);
 	return p;
+}
+
+static struct dp_peer *
+mk(uint32_t id, uint8_t key, int has4, uint8_t last4, int has6, uint8_t last6)
+{
+	struct dp_peer *p = malloc(sizeof(*p));
+
+	ck_assert_ptr_nonnull(p);
+	return set(p, id, key, has4, last4, has6, last6);
 }
 
 static struct dp_peer *
@@ -46,20 +55,20 @@ START_TEST(tunnel_addresses_unique)
 	/* Another id and key with the same IPv4 or IPv6 address: refused. */
 	n = mk(2, 0xb2, 1, 5, 1, 6);
 	ck_assert_ptr_eq(conflict(n), a);
-	memcpy(n, mk(2, 0xb2, 1, 6, 1, 5), sizeof(*n));
+	set(n, 2, 0xb2, 1, 6, 1, 5);
 	ck_assert_ptr_eq(conflict(n), a);
 	/* ... even when it only gives the family that clashes. */
-	memcpy(n, mk(2, 0xb2, 0, 0, 1, 5), sizeof(*n));
+	set(n, 2, 0xb2, 0, 0, 1, 5);
 	ck_assert_ptr_eq(conflict(n), a);
 	/* Other addresses: fine; an address not given is not looked at. */
-	memcpy(n, mk(2, 0xb2, 1, 6, 1, 6), sizeof(*n));
+	set(n, 2, 0xb2, 1, 6, 1, 6);
 	ck_assert_ptr_null(conflict(n));
-	memcpy(n, mk(2, 0xb2, 0, 5, 1, 6), sizeof(*n));
+	set(n, 2, 0xb2, 0, 5, 1, 6);
 	ck_assert_ptr_null(conflict(n));
 	/* The same id (a re-add) or the same key replace the holder. */
-	memcpy(n, mk(1, 0xb2, 1, 5, 1, 5), sizeof(*n));
+	set(n, 1, 0xb2, 1, 5, 1, 5);
 	ck_assert_ptr_null(conflict(n));
-	memcpy(n, mk(9, 0xa1, 1, 5, 1, 5), sizeof(*n));
+	set(n, 9, 0xa1, 1, 5, 1, 5);
 	ck_assert_ptr_null(conflict(n));
 	free(n);
 
