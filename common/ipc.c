@@ -4,10 +4,13 @@
 #include "ipc.h"
 
 #include "addr.h"
+#include "log.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -198,27 +201,43 @@ ipc_validate(const struct ipc_chan *ch, const struct ipc_hdr *h,
  * get only addresses of the client ranges; DNS translations only map
  * proxy IPs of the proxy ranges.
  */
+/* Say which address broke which rule (the caller stops on the error). */
+static int
+refused_addr(const char *what, uint8_t family, const uint8_t *addr, const char *rule)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, ip, sizeof(ip)) == NULL)
+		snprintf(ip, sizeof(ip), "?");
+	log_warnx("ipc: refused %s %s: %s", what, ip, rule);
+	return 0;
+}
+
 static int
 iface_config_ok(const struct ipc_c2d_iface_config *ic)
 {
+	static const char rule[] = "not a host of 100.64.0.0/11 or fd00:2021:1111::/107";
+
 	if (ic->has_v4 > 1 || ic->has_v6 > 1 || (!ic->has_v4 && !ic->has_v6))
 		return 0;
 	if (ic->has_v4 && !addr_is_tunnel_host(4, ic->v4))
-		return 0;
+		return refused_addr("interface address", 4, ic->v4, rule);
 	if (ic->has_v6 && !addr_is_tunnel_host(6, ic->v6))
-		return 0;
+		return refused_addr("interface address", 6, ic->v6, rule);
 	return 1;
 }
 
 static int
 peer_add_ok(const struct ipc_c2d_peer_add *a)
 {
+	static const char rule[] = "outside the client ranges 100.64.0.0/11, fd00:2021:1111::/107";
+
 	if (a->has_psk > 1 || a->has_v4 > 1 || a->has_v6 > 1 || (!a->has_v4 && !a->has_v6))
 		return 0;
 	if (a->has_v4 && !addr_in_client_range(4, a->tun_v4))
-		return 0;
+		return refused_addr("peer tunnel address", 4, a->tun_v4, rule);
 	if (a->has_v6 && !addr_in_client_range(6, a->tun_v6))
-		return 0;
+		return refused_addr("peer tunnel address", 6, a->tun_v6, rule);
 	return 1;
 }
 
@@ -241,10 +260,13 @@ dns_setup_ok(const struct ipc_c2d_dns_setup *d)
 	if (!ipc_str_ok(d->name, sizeof(d->name)) ||
 	    d->n_proxies > IPC_DNS_PROXIES_MAX || d->n_resolved > IPC_DNS_RESOLVED_MAX)
 		return 0;
-	for (i = 0; i < d->n_proxies; i++)
-		if (!ip_field_ok(d->proxies[i].family, d->proxies[i].addr) ||
-		    !addr_in_proxy_range(d->proxies[i].family, d->proxies[i].addr))
+	for (i = 0; i < d->n_proxies; i++) {
+		if (!ip_field_ok(d->proxies[i].family, d->proxies[i].addr))
 			return 0;
+		if (!addr_in_proxy_range(d->proxies[i].family, d->proxies[i].addr))
+			return refused_addr("DNS proxy IP", d->proxies[i].family, d->proxies[i].addr,
+			    "outside the proxy ranges 100.96.0.0/11, fd00:2021:1111:8000::/107");
+	}
 	for (i = 0; i < d->n_resolved; i++)
 		if (!ip_field_ok(d->resolved[i].family, d->resolved[i].addr))
 			return 0;

@@ -78,6 +78,13 @@ for c in iface-v4-outside iface-v6-outside peer-outside dns-proxy-outside; do
 	[ "$rc" -eq 1 ] || { cat "$log"; fail "dataplane exit $rc on '$c'"; }
 	grep -q "invalid message from control: invalid field in payload" "$log" ||
 		{ cat "$log"; fail "no clear line for '$c'"; }
+	case $c in
+	iface-v4-outside) line="refused interface address 192.168.1.1" ;;
+	iface-v6-outside) line="refused interface address 2001:db8::1" ;;
+	peer-outside) line="refused peer tunnel address 192.168.1.5" ;;
+	*) line="refused DNS proxy IP 172.31.201.99" ;;
+	esac
+	grep -q "ipc: $line" "$log" || { cat "$log"; fail "the log does not name the address of '$c'"; }
 	grep -q "ipc_peer: FAIL" "$log" && { cat "$log"; fail "'$c' was taken"; }
 	_f=$(forbidden_present) && fail "the host got the forbidden address $_f"
 	fz_tun_present && fail "tun-firezone left behind after '$c'"
