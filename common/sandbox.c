@@ -25,8 +25,9 @@ static const char *const sys_common[] = {
 	"read", "write", "readv", "writev", "close", "fcntl", "lseek", "pread64",
 	/* stdio asks what stderr is */
 	"fstat", "newfstatat", "statx",
-	/* memory: malloc, OpenSSL, libevent */
-	"brk", "mmap", "munmap", "mremap", "madvise", "mprotect",
+	/* memory: malloc, OpenSSL, libevent; glibc's qsort asks the memory
+	 * size (sysinfo) once it sorts more than 1 KiB (a client's filter) */
+	"brk", "mmap", "munmap", "mremap", "madvise", "mprotect", "sysinfo",
 	/* locks in OpenSSL and libc */
 	"futex", "sched_yield",
 	/* time and randomness (RAND_bytes, key and nonce generation) */

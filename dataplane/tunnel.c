@@ -438,6 +438,12 @@ forward_p2p_control(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t
 	struct ipc_p2p_control c;
 	size_t body;
 
+	/* Each client gets its own rate, so one cannot crowd out the others'
+	 * events on the way to control (issue 19). */
+	if (!peers_p2p_control_take(p, util_now_ms())) {
+		dp->ctr.cap_p2p_control++;
+		return;
+	}
 	/* IPv6 header (40), then event type and 7 reserved bytes. */
 	if (len < 48 || (body = len - 48) > IPC_P2P_BODY_MAX) {
 		dp->ctr.wg_drop_malformed++;
@@ -461,6 +467,9 @@ send_p2p_control(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m)
 	size_t plen;
 
 	memcpy(&c, m->payload, sizeof(c));
+	/* ipc_recv checked c.len against the message; the buffer is ours. */
+	if (c.len > IPC_P2P_BODY_MAX)
+		return;
 	plen = 8 + (size_t)c.len;
 	memset(pkt, 0, 48);
 	pkt[0] = 0x60;                      /* version 6, class 0, flow 0 */
@@ -743,6 +752,14 @@ on_peer_add(struct dp *dp, uint32_t id, const struct ipc_c2d_peer_add *a)
 	struct pkt_addr t4, t6;
 	struct dp_peer *p, *old;
 
+	/* Tunnel addresses are the anti-spoofing check and the route back:
+	 * two live peers never share one (issue 19). */
+	if ((old = peers_tun_conflict(&dp->peers, id, a->public_key, a->has_v4, a->tun_v4,
+	    a->has_v6, a->tun_v6)) != NULL) {
+		dp->ctr.refused_peer_address++;
+		log_warnx("wg: peer %u refused: its tunnel address belongs to peer %u", id, old->id);
+		return;
+	}
 	if ((old = peers_by_id(&dp->peers, id)) != NULL) {
 		log_debug("wg: peer %u replaced", id);
 		peer_free(dp, old);
@@ -752,6 +769,7 @@ on_peer_add(struct dp *dp, uint32_t id, const struct ipc_c2d_peer_add *a)
 		peer_free(dp, old);
 	}
 	if (dp->nat_nfree == 0) {
+		dp->ctr.cap_peers++;
 		log_warnx("wg: peer %u refused: %u clients is the limit", id, NAT_CLIENTS);
 		return;
 	}
@@ -782,6 +800,7 @@ on_peer_add(struct dp *dp, uint32_t id, const struct ipc_c2d_peer_add *a)
 		return;
 	}
 	wg_timers_init(&p->timers, a->keepalive_s ? (uint32_t)a->keepalive_s * 1000u / WG_TIME_SCALE : 0);
+	peers_p2p_control_reset(p, util_now_ms());
 	p->nat_slot = dp->nat_free[--dp->nat_nfree];
 	(void)nat_client_set(dp->nat, p->nat_slot, a->has_v4 ? &t4 : NULL, a->has_v6 ? &t6 : NULL);
 	peers_link(&dp->peers, p);
@@ -928,19 +947,27 @@ dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m)
 	if (m->hdr.type == IPC_C2D_RELAY) {
 		struct ipc_c2d_relay r;
 		memcpy(&r, m->payload, sizeof(r));
-		if (relaytab_server(&dp->relays, &r.server, r.add) < 0)
-			log_warnx("turn: too many relays; %s ignored", addr_fmt(&r.server, b1, sizeof(b1)));
-		else
+		if (relaytab_server(&dp->relays, &r.server, r.add) < 0) {
+			dp->ctr.cap_relays++;
+			log_warnx("turn: too many relays (%u); %s ignored", RELAYTAB_SERVERS_MAX,
+			    addr_fmt(&r.server, b1, sizeof(b1)));
+		} else
 			log_debug("turn: relay %s %s", addr_fmt(&r.server, b1, sizeof(b1)),
 			    r.add ? "added" : "removed");
 		return;
 	}
 	if (m->hdr.type == IPC_C2D_CHANNEL) {
 		struct ipc_c2d_channel ch;
+		int rc;
 		memcpy(&ch, m->payload, sizeof(ch));
-		if (relaytab_channel(&dp->relays, &ch) < 0)
+		if ((rc = relaytab_channel(&dp->relays, &ch)) == RELAYTAB_EFULL) {
+			dp->ctr.cap_channels++;
+			log_warnx("turn: channel 0x%04x on %s refused: %u channels is the limit",
+			    ch.channel, addr_fmt(&ch.server, b1, sizeof(b1)), RELAYTAB_CHANNELS_MAX);
+		} else if (rc < 0) {
 			log_warnx("turn: channel 0x%04x on %s refused", ch.channel,
 			    addr_fmt(&ch.server, b1, sizeof(b1)));
+		}
 		return;
 	}
 
@@ -969,6 +996,15 @@ dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m)
 	case IPC_C2D_GRANT: {
 		static struct ipc_c2d_grant g;
 		memcpy(&g, m->payload, sizeof(g));
+		/* A new resource beyond the per-client limit is refused; a
+		 * re-grant of one it holds still updates it. */
+		if (!filter_has(p->filter, g.resource_id, NULL) &&
+		    filter_count(p->filter) >= IPC_GRANTS_PER_CLIENT_MAX) {
+			dp->ctr.cap_grants++;
+			log_warnx("filter: peer %u: grant refused: %u resources is the limit", id,
+			    IPC_GRANTS_PER_CLIENT_MAX);
+			break;
+		}
 		on_grant(dp, p, &g);
 		break;
 	}
