@@ -302,9 +302,12 @@ struct ipc_d2c_counters {
 	uint64_t cap_channels;         /* CHANNEL: the channel table is full */
 	uint64_t cap_udp_sockets;      /* UDP_SOCKET: one socket per family already */
 	uint64_t cap_p2p_control;      /* p2p control events over a client's rate */
+	uint64_t cap_translations;     /* DNS_SETUP: the client's (or every) NAT translation slot used */
+	uint64_t cap_dns_names;        /* DNS_SETUP: the resource has FILTER_NAMES_PER_RESOURCE names */
 	/* Requests from control refused because they were wrong. */
 	uint64_t refused_peer_address; /* PEER_ADD with another peer's tunnel address */
 	uint64_t refused_socket;       /* UDP_SOCKET whose descriptor is no fitting UDP socket */
+	uint64_t icmp_unreachable_sent; /* unreachable replies: refused range, untranslated proxy IP */
 };
 
 /* Resources one client may hold in the dataplane; more grants are refused. */

@@ -63,6 +63,8 @@ metrics_render(void *arg, struct evbuffer *b)
 		{ "channels", offsetof(struct ipc_d2c_counters, cap_channels) },
 		{ "udp_sockets", offsetof(struct ipc_d2c_counters, cap_udp_sockets) },
 		{ "p2p_control", offsetof(struct ipc_d2c_counters, cap_p2p_control) },
+		{ "translations", offsetof(struct ipc_d2c_counters, cap_translations) },
+		{ "dns_names", offsetof(struct ipc_d2c_counters, cap_dns_names) },
 	};
 	size_t i, direct = 0, relayed = 0;
 	struct p2p_conn *pc;
@@ -104,6 +106,9 @@ metrics_render(void *arg, struct evbuffer *b)
 	one(b, "cookie_replies_total", "counter", "Cookie replies sent under load.", d->wg_cookie_replies);
 	one(b, "icmp_prohibited_total", "counter",
 	    "ICMP administratively-prohibited replies sent for denied packets.", d->icmp_prohibited_sent);
+	one(b, "icmp_unreachable_total", "counter",
+	    "ICMP unreachable replies sent for refused destinations and untranslated proxy IPs.",
+	    d->icmp_unreachable_sent);
 	one(b, "clients_connected", "gauge", "Clients with a WireGuard peer in the dataplane.", d->peers);
 	for (i = 0; i < P2P_BUCKETS; i++)
 		for (pc = c->p2p.by_client[i]; pc != NULL; pc = pc->next_client) {

@@ -4,6 +4,7 @@
  * Configuration changes rebuild a compiled table (allocation allowed there);
  * filter_check only does binary searches over it.
  */
+#include "addr.h"
 #include "filter.h"
 
 #include <stdlib.h>
@@ -807,19 +808,13 @@ filter_has(const struct filter_client *fc, const uint8_t id[FILTER_ID_LEN],
 int
 filter_is_proxy_range(const struct pkt_addr *a)
 {
-	static const struct pkt_addr p4 = { 4, { 100, 96 } };
-	static const struct pkt_addr p6 = { 6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0x80, 0x00 } };
-
-	return pkt_addr_in_prefix(a, &p4, 11) || pkt_addr_in_prefix(a, &p6, 107);
+	return addr_in_proxy_range(a->af, a->b);
 }
 
 int
 filter_is_client_range(const struct pkt_addr *a)
 {
-	static const struct pkt_addr c4 = { 4, { 100, 64 } };
-	static const struct pkt_addr c6 = { 6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 } };
-
-	return pkt_addr_in_prefix(a, &c4, 11) || pkt_addr_in_prefix(a, &c6, 107);
+	return addr_in_client_range(a->af, a->b);
 }
 
 int

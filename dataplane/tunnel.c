@@ -35,6 +35,7 @@
 #define NAT_SESSIONS 262144
 #define NAT_SESSIONS_PER_CLIENT 4096
 #define NAT_TRANSLATIONS 65536
+#define NAT_TRANSLATIONS_PER_CLIENT 2048	/* 32 hostile clients to fill the table */
 
 /*
  * Timer jitter only spreads handshakes in time; it protects no secret.  A
@@ -426,7 +427,11 @@ send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len
 	if (n <= 0)
 		return;
 	p->icmp_sent++;
-	if (send_data(dp, p, out, (size_t)n, now) == 0 && why == FILTER_DENY_PROHIBITED)
+	if (send_data(dp, p, out, (size_t)n, now) != 0)
+		return;
+	if (why == FILTER_DENY_UNREACHABLE)
+		dp->ctr.icmp_unreachable_sent++;
+	else
 		dp->ctr.icmp_prohibited_sent++;
 }
 
@@ -883,6 +888,8 @@ on_dns_setup(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_dns_setup *d
 	nold = filter_dns_proxies(p->filter, d->resource_id, d->name, old, FILTER_PROXIES_PER_NAME);
 	rc = filter_dns_update(p->filter, d->resource_id, d->name, res, nres, prox, d->n_proxies);
 	if (rc != PKT_OK) {
+		if (rc == PKT_E_FULL)
+			dp->ctr.cap_dns_names++;
 		log_warnx("dns: peer %u: %s: translation refused (%s)", p->id, d->name, pkt_strerror(rc));
 		return;
 	}
@@ -900,8 +907,10 @@ on_dns_setup(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_dns_setup *d
 			t = n4 ? &v4[k4++ % n4] : &v6[k4++ % n6];
 		else
 			t = n6 ? &v6[k6++ % n6] : &v4[k6++ % n4];
-		if (nat_xlate_set(dp->nat, p->nat_slot, &prox[i], t, now) != PKT_OK)
+		if (nat_xlate_set(dp->nat, p->nat_slot, &prox[i], t, now) != PKT_OK) {
+			dp->ctr.cap_translations++;
 			log_warnx("dns: peer %u: translation table full", p->id);
+		}
 	}
 	log_info("dns: peer %u: %s -> %u address(es) for %u proxy IP(s)", p->id, d->name,
 	    (unsigned)nres, (unsigned)d->n_proxies);
@@ -1075,6 +1084,7 @@ dp_tunnel_init(struct dp *dp)
 	nc.max_sessions = NAT_SESSIONS;
 	nc.max_sessions_per_client = NAT_SESSIONS_PER_CLIENT;
 	nc.max_translations = NAT_TRANSLATIONS;
+	nc.max_translations_per_client = NAT_TRANSLATIONS_PER_CLIENT;
 	if (RAND_bytes((unsigned char *)&nc.seed, sizeof(nc.seed)) != 1 ||
 	    (dp->nat = nat_new(&nc)) == NULL ||
 	    (dp->nat_free = calloc(NAT_CLIENTS, sizeof(uint32_t))) == NULL)
