@@ -483,6 +483,47 @@ dnsnat_refresh(struct ctl *c, uint32_t peer_id, const struct ipc_ip *proxy)
 	}
 }
 
+/* Is resource granted to the client as a DNS resource? */
+static int
+dns_granted(struct ctl *c, const struct portal_msg_uuid *client, const struct portal_msg_uuid *resource)
+{
+	const struct authz_client *cl = authz_find(&c->authz, client);
+	size_t i;
+
+	if (cl != NULL)
+		for (i = 0; i < cl->n_res; i++)
+			if (memcmp(cl->res[i].desc.id.b, resource->b, 16) == 0)
+				return cl->res[i].desc.type == PORTAL_MSG_RES_DNS;
+	return 0;
+}
+
+void
+dnsnat_replay(struct ctl *c, struct p2p_conn *conn)
+{
+	static struct ipc_c2d_dns_setup d;
+	size_t i = 0, k;
+
+	while (i < conn->n_names) {
+		struct p2p_dnsname *e = &conn->names[i];
+		if (!dns_granted(c, &conn->client_id, &e->resource)) {
+			conn->names[i] = conn->names[--conn->n_names];
+			continue;
+		}
+		memset(&d, 0, sizeof(d));
+		memcpy(d.resource_id, e->resource.b, 16);
+		snprintf(d.name, sizeof(d.name), "%s", e->name);
+		for (k = 0; k < e->n_proxies && k < IPC_DNS_PROXIES_MAX; k++)
+			to_ipc_ip(&d.proxies[d.n_proxies++], &e->proxies[k]);
+		d.n_resolved = e->n_resolved;
+		memcpy(d.resolved, e->resolved, e->n_resolved * sizeof(e->resolved[0]));
+		e->refreshing = 0;
+		ctl_ipc_send_peer(c, IPC_C2D_DNS_SETUP, conn->peer_id, &d, sizeof(d));
+		i++;
+	}
+	if (conn->n_names > 0)
+		log_debug("dns: %zu translation(s) set up again for the new peer", conn->n_names);
+}
+
 void
 dnsnat_stop(struct ctl *c)
 {

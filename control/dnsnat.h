@@ -16,6 +16,7 @@
 #include "portal_types.h"
 
 struct ctl;
+struct p2p_conn;
 
 #define DNSNAT_TIMEOUT_S 10
 #define DNSNAT_PENDING_MAX 1000   /* resolutions at once (§4.2) */
@@ -55,6 +56,11 @@ void dnsnat_p2p_control(struct ctl *c, uint32_t peer_id, const struct ipc_p2p_co
 /* A translation of this client went silent (IPC_D2C_DNS_REFRESH): resolve
  * its name again and, if the addresses changed, set it up anew. */
 void dnsnat_refresh(struct ctl *c, uint32_t peer_id, const struct ipc_ip *proxy);
+
+/* The client's connection was replaced (new WireGuard peer, grants sent
+ * again): set up the translations recorded for it again, dropping those of
+ * resources it no longer holds as DNS resources. */
+void dnsnat_replay(struct ctl *c, struct p2p_conn *conn);
 
 /* Cancel every pending resolution (shutdown). */
 void dnsnat_stop(struct ctl *c);
