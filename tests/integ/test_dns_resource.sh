@@ -6,7 +6,9 @@
 # reaches the real addresses through the proxies: IPv4 -> IPv4, IPv6 -> IPv6,
 # and across families (NAT64: IPv6 proxy, IPv4-only name; NAT46: IPv4
 # proxy, IPv6-only name).  A name outside the pattern is answered Inactive
-# and its proxies stay closed.  The gateway resolves through its hosts file.
+# and its proxies stay closed, as are those of a request with a proxy IP
+# outside the proxy ranges or with more than 8.  The gateway resolves through
+# its hosts file.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/portal_lib.sh"
 . "$(dirname "$0")/wg_lib.sh"
@@ -83,6 +85,24 @@ out=$(assign evil.other.test 100.96.0.9) || fail "no DomainStatus for evil.other
 echo "    $out"
 echo "$out" | grep -q '"status": "Inactive"' || fail "a name outside the pattern was not Inactive"
 ok "AssignedIps answered: Active for names of the resource, Inactive for another"
+
+# Proxy IPs outside 100.96.0.0/11 and fd00:2021:1111:8000::/107 (a LAN host,
+# the client range, a public IPv6 address), or more than 8 for a name: the
+# whole AssignedIps is refused, Inactive, and logged (issue 19).
+for ips in 100.96.0.20,172.31.201.98 100.64.0.5 2001:db8::1 \
+	100.96.0.21,100.96.0.22,100.96.0.23,100.96.0.24,100.96.0.25,100.96.0.26,100.96.0.27,100.96.0.28,100.96.0.29; do
+	out=$(assign app.resource.test "$ips") || { echo "$out"; fail "no DomainStatus for proxies $ips"; }
+	echo "    $ips: $out"
+	echo "$out" | grep -q '"status": "Inactive"' || fail "proxies $ips accepted"
+done
+grep -q "translation of app.resource.test refused (proxy IP 172.31.201.98 outside 100.96.0.0/11 and fd00:2021:1111:8000::/107)" "$E2E_GW_LOG" ||
+	fail "no log line for the proxy IP 172.31.201.98"
+grep -q "translation of app.resource.test refused (9 proxy IPs, at most 8 per name)" "$E2E_GW_LOG" ||
+	fail "no log line for 9 proxy IPs"
+_r=$(wg_ping "$WG_CL" 100.96.0.20 3 0.2 4)
+echo "    ping 100.96.0.20 (refused request): $_r"
+[ "$(wg_field "$_r" received)" = 0 ] || fail "a proxy of a refused request answered"
+ok "AssignedIps with a proxy IP out of range, or with 9, refused whole (Inactive, logged)"
 
 ping_ok() {
 	_r=$(wg_ping "$WG_CL" "$1" 3 0.2 8)
