@@ -980,6 +980,11 @@ class Main(Scenario):
                     and self._count_eventually(r"wg: peer \d+ removed", removed),
                     "%s: the dataplane removed the old WireGuard peer (PEER_REMOVE, then PEER_ADD)" % what,
                     gw.tail(4))
+            # The new peer holds every resource of the client again (res and 10.3.0.0/16).
+            added = gw.grep(r"wg: peer \d+ added", process="dataplane")
+            pid = re.search(r"wg: peer (\d+) added", added[-1]["msg"]).group(1) if added else "none"
+            R.check("psk", self._count_eventually(r"filter: peer %s: resource granted" % pid, 2),
+                    "%s: the new peer %s got the client's resources again" % (what, pid), gw.tail(4))
         # Legacy request_connection: connection_ready with the ref and our
         # ICE credentials.
         rc = P.request_connection(client_id=Z, resource=res, ice_parameters=ICE_OFFER)
