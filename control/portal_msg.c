@@ -451,6 +451,30 @@ portal_msg_parse_ip(const char *s, size_t len, struct portal_msg_ip *out)
 	return PORTAL_MSG_OK;
 }
 
+/*
+ * The one range predicate for proxy IPs in control: 100.96.0.0/11 or
+ * fd00:2021:1111:8000::/107 (the client's DNS proxy ranges, never the
+ * client range 100.64.0.0/11 or fd00:2021:1111::/107).  family is AF_INET
+ * or AF_INET6, a points to 4 or 16 bytes.
+ */
+static int
+in_proxy_range(uint8_t family, const uint8_t *a)
+{
+	static const uint8_t p6[13] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0x80 };
+
+	if (family == AF_INET)
+		return a[0] == 100 && (a[1] & 0xe0) == 0x60;
+	if (family == AF_INET6)
+		return memcmp(a, p6, sizeof(p6)) == 0 && (a[13] & 0xe0) == 0;
+	return 0;
+}
+
+int
+portal_msg_proxy_ip_ok(const struct portal_msg_ip *ip)
+{
+	return ip != NULL && in_proxy_range(ip->family, ip->u.bytes);
+}
+
 /* Decimal digits only, no sign, no leading zero (except "0"), <= max. */
 static int
 parse_dec(const char *s, size_t len, unsigned max, unsigned *out)
@@ -1045,6 +1069,9 @@ resolve_in(struct pctx *c, json_object *obj, struct portal_msg_resolve *r)
 		if (rc == 0 && portal_msg_parse_ip(ipstr, iplen, &r->proxy_ips[i]) != 0)
 			rc = fail(c, PORTAL_MSG_E_ADDR, "not an IP address: '%s'",
 			    shown(tmp, sizeof(tmp), ipstr, iplen));
+		else if (rc == 0 && !portal_msg_proxy_ip_ok(&r->proxy_ips[i]))
+			rc = fail(c, PORTAL_MSG_E_ADDR, "proxy IP '%s' outside %s",
+			    shown(tmp, sizeof(tmp), ipstr, iplen), PORTAL_MSG_PROXY_RANGES);
 		path_pop(c, s1);
 		if (rc != 0)
 			return rc;
