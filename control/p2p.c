@@ -375,6 +375,21 @@ replace_reason(const struct p2p_conn *c, const struct portal_msg_peer *peer,
 	return "replaced: new remote ICE credentials";
 }
 
+int
+p2p_peer_addresses_ok(const struct portal_msg_peer *peer)
+{
+	char v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+
+	if (addr_in_client_range(4, (const uint8_t *)&peer->ipv4) &&
+	    addr_in_client_range(6, peer->ipv6.s6_addr))
+		return 1;
+	log_warnx("client: tunnel addresses %s and %s are not both inside 100.64.0.0/11 and "
+	    "fd00:2021:1111::/107; the client is refused",
+	    inet_ntop(AF_INET, &peer->ipv4, v4, sizeof(v4)),
+	    inet_ntop(AF_INET6, &peer->ipv6, v6, sizeof(v6)));
+	return 0;
+}
+
 struct p2p_conn *
 p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
     const struct portal_msg_ice_creds *remote, const struct portal_msg_ice_creds *local,
@@ -390,6 +405,9 @@ p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
 
 	*created = 0;
 	*replaced = 0;
+	/* The dataplane refuses anything else as a protocol violation. */
+	if (!p2p_peer_addresses_ok(peer))
+		return NULL;
 	/* Everything the same: the existing connection stays (upstream's
 	 * upsert_connection; the spec's §2.2 (b) ignored a new PSK). */
 	if (p2p_reusable(c, peer, remote, local))

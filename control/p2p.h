@@ -96,6 +96,13 @@ int p2p_reusable(const struct p2p_conn *c, const struct portal_msg_peer *peer,
     const struct portal_msg_ice_creds *remote, const struct portal_msg_ice_creds *local);
 
 /*
+ * 1 if the client's tunnel addresses lie in the client ranges
+ * (100.64.0.0/11, fd00:2021:1111::/107), the only ones the dataplane takes;
+ * 0 after a log line naming them.
+ */
+int p2p_peer_addresses_ok(const struct portal_msg_peer *peer);
+
+/*
  * A new flow (authorize_flow) or a legacy connection request: keep the
  * client's connection when p2p_reusable says so, otherwise replace it
  * (IPC_C2D_PEER_REMOVE of the old peer, IPC_C2D_PEER_ADD of the new one;

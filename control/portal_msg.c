@@ -6,6 +6,7 @@
  * wipes the whole struct before returning, so a failed parse never leaves
  * anything that looks valid (or a stray secret) behind.
  */
+#include "addr.h"
 #include "portal_msg.h"
 
 #include <arpa/inet.h>
@@ -457,22 +458,12 @@ portal_msg_parse_ip(const char *s, size_t len, struct portal_msg_ip *out)
  * client range 100.64.0.0/11 or fd00:2021:1111::/107).  family is AF_INET
  * or AF_INET6, a points to 4 or 16 bytes.
  */
-static int
-in_proxy_range(uint8_t family, const uint8_t *a)
-{
-	static const uint8_t p6[13] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0x80 };
-
-	if (family == AF_INET)
-		return a[0] == 100 && (a[1] & 0xe0) == 0x60;
-	if (family == AF_INET6)
-		return memcmp(a, p6, sizeof(p6)) == 0 && (a[13] & 0xe0) == 0;
-	return 0;
-}
-
 int
 portal_msg_proxy_ip_ok(const struct portal_msg_ip *ip)
 {
-	return ip != NULL && in_proxy_range(ip->family, ip->u.bytes);
+	if (ip == NULL || (ip->family != AF_INET && ip->family != AF_INET6))
+		return 0;
+	return addr_in_proxy_range(ip->family == AF_INET ? 4 : 6, ip->u.bytes);
 }
 
 /* Decimal digits only, no sign, no leading zero (except "0"), <= max. */

@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
+#include "addr.h"
 #include "control.h"
 #include "gateway_id.h"
 #include "dnsnat.h"
@@ -60,11 +61,21 @@ on_init(struct ctl *c, const struct portal_msg_init *in)
 	int added = 0;
 
 	memset(&ic, 0, sizeof(ic));
-	ic.has_v4 = 1;
-	ic.has_v6 = 1;
 	memcpy(ic.v4, &in->ipv4, 4);
 	memcpy(ic.v6, &in->ipv6, 16);
-	ctl_ipc_send_reliable(c, IPC_C2D_IFACE_CONFIG, &ic, sizeof(ic), -1);
+	/* The dataplane takes only host addresses of the tunnel ranges (and
+	 * stops on anything else): a portal that sends others gets a clear
+	 * error, and that family stays unconfigured. */
+	ic.has_v4 = addr_is_tunnel_host(4, ic.v4) != 0;
+	ic.has_v6 = addr_is_tunnel_host(6, ic.v6) != 0;
+	if (!ic.has_v4)
+		log_errorx("portal: init: tunnel address %s is not a host of 100.64.0.0/11; "
+		    "IPv4 is not configured", inet_ntop(AF_INET, &in->ipv4, v4, sizeof(v4)));
+	if (!ic.has_v6)
+		log_errorx("portal: init: tunnel address %s is not a host of fd00:2021:1111::/107; "
+		    "IPv6 is not configured", inet_ntop(AF_INET6, &in->ipv6, v6, sizeof(v6)));
+	if (ic.has_v4 || ic.has_v6)
+		ctl_ipc_send_reliable(c, IPC_C2D_IFACE_CONFIG, &ic, sizeof(ic), -1);
 	/* init adds relays; nothing is removed here (gateway-dataplane.md §1.4). */
 	for (i = 0; i < in->relays.n; i++)
 		if (relays_upsert(&c->relays, &in->relays.relays[i]) == 1)
@@ -165,6 +176,10 @@ on_authorize_flow(struct ctl *c, const struct portal_msg_authorize_flow *f)
 	fmt_uuid(&f->client.id, cid);
 	/* Only a connection made with the same credentials, key and PSK is
 	 * kept (upstream #9999); anything else is new and needs a relay. */
+	if (!p2p_peer_addresses_ok(&f->client)) {
+		log_warnx("client %s: refused; no flow_authorized", cid);
+		return;
+	}
 	if (!p2p_reusable(conn, &f->client, &f->client_ice, &f->gateway_ice) &&
 	    need_relay(c, "authorize_flow"))
 		return;
@@ -192,6 +207,10 @@ on_request_connection(struct ctl *c, const struct portal_msg_request_connection 
 	int created = 0, replaced = 0;
 
 	fmt_uuid(&r->client.id, cid);
+	if (!p2p_peer_addresses_ok(&r->client)) {
+		log_warnx("client %s: refused; no connection_ready", cid);
+		return;
+	}
 	if (need_relay(c, "request_connection"))
 		return;
 	if (authz_set_peer(&c->authz, &r->client, &r->client_ice, NULL) != AUTHZ_OK ||

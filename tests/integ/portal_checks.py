@@ -119,6 +119,8 @@ EXTRA = {
            "WireGuard peer (upstream #9999)",
     "proxy": "legacy payloads with a proxy IP outside 100.96.0.0/11 / fd00:2021:1111:8000::/107, or 9 of them, "
              "are refused whole",
+    "addr": "a client or init address outside the tunnel ranges: refused by control with a clear error, "
+            "the gateway stays up",
 }
 
 
@@ -1024,6 +1026,25 @@ class Main(Scenario):
         warn = [o for o in gw.grep(r"proxy_ips") if "outside 100.96.0.0/11 and fd00:2021:1111:8000::/107" in o["msg"]]
         R.check("proxy", any("172.31.201.99" in o["msg"] for o in warn),
                 "the log line names the proxy IP and the ranges", str([o["msg"] for o in warn[:1]]))
+        # Addresses outside the tunnel ranges from the portal (issue 19): the
+        # dataplane stops on them, so control refuses them first, with a
+        # clear error, and the gateway stays up.
+        V = "5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716"
+        s = e.seq()
+        afv = P.authorize_flow(client_id=V, resource=res, client_ipv4="192.168.1.5")
+        e.push("authorize_flow", afv)
+        R.check("addr", gw.wait_log(r"client: tunnel addresses 192\.168\.1\.5 and \S+ are not both inside", 5)
+                and gw.wait_log(r"client %s: refused; no flow_authorized" % V, 3),
+                "authorize_flow with client ipv4 192.168.1.5: refused and logged", gw.tail(3))
+        time.sleep(0.3)
+        R.check("addr", not e.records("flow_authorized", after=s, match={"json.payload.ref": afv["ref"]}),
+                "no flow_authorized for it")
+        e.push("init", P.init("100.115.164.78", "fd00:2021:1111::99", relays=[relay]))
+        R.check("addr", gw.wait_log(r"init: tunnel address 100\.115\.164\.78 is not a host of 100\.64\.0\.0/11", 5),
+                "init with ipv4 100.115.164.78: a clear error", gw.tail(3))
+        e.push("init", P.init("100.64.0.99", "fd00:2021:1111::99", relays=[relay]))
+        self.addr_check("addr", D, "a good init afterwards is applied")
+        R.check("addr", gw.alive(), "both processes still run", gw.tail(5))
         # An error reply to flow_authorized is only logged.
         e.c("reply", event="flow_authorized", mode="error", reason="invalid_ref")
         af4 = P.authorize_flow(client_id=W, resource=res)
