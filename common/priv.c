@@ -1,5 +1,6 @@
 /*
- * priv.c - parse and check /proc/<pid>/status.
+ * priv.c - parse and check /proc/<pid>/status; open the standard
+ * descriptors.
  */
 #include "priv.h"
 
@@ -160,6 +161,32 @@ priv_verify(const struct priv_status *st, uid_t uid, gid_t gid,
 		snprintf(why, whylen, "bounding set %016" PRIx64 ", expected %016" PRIx64,
 		    st->cap_bnd, caps);
 		return -1;
+	}
+	if (st->no_new_privs != 1) {
+		snprintf(why, whylen, "NoNewPrivs is %d, expected 1", st->no_new_privs);
+		return -1;
+	}
+	return 0;
+}
+
+int
+priv_stdio_open(void)
+{
+	int fd, nfd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free descriptor: fd itself, since the lower ones are open. */
+		if ((nfd = open("/dev/null", O_RDWR)) < 0)
+			return -1;
+		if (nfd != fd) {
+			if (dup2(nfd, fd) < 0) {
+				close(nfd);
+				return -1;
+			}
+			close(nfd);
+		}
 	}
 	return 0;
 }

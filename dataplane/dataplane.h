@@ -48,6 +48,8 @@ struct dp {
 	struct dp_udp udp[DP_UDP_MAX];
 	int nudp;
 	pid_t control_pid;
+	int control_pidfd;    /* pidfd of control, -1 if the kernel has none */
+	struct event *ev_control;  /* control_pidfd readable: control exited */
 	int control_status;   /* wait status once reaped, -1 before */
 	int stopping;         /* a clean shutdown is under way */
 	int exit_code;

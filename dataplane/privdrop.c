@@ -4,7 +4,7 @@
  * Kept capability, with its reason:
  *   CAP_NET_ADMIN  dataplane: TUN address/route/rule setup over rtnetlink,
  *                  SO_MARK on the UDP sockets, larger socket buffers.
- * Control keeps nothing.
+ * Control keeps nothing.  Both end with no_new_privs set, verified.
  */
 #include "privdrop.h"
 
@@ -104,6 +104,11 @@ verify(uid_t uid, gid_t gid, uint64_t caps, int drop_groups, int bounding, char 
 	}
 	if (priv_verify(&st, uid, gid, caps, drop_groups, bounding, reason, sizeof(reason)) < 0) {
 		snprintf(why, whylen, "privilege drop did not take effect: %s", reason);
+		return -1;
+	}
+	/* Asked of the kernel directly as well: no exec may ever add privileges. */
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
+		snprintf(why, whylen, "privilege drop did not take effect: no_new_privs is not set");
 		return -1;
 	}
 	return 0;

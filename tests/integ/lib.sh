@@ -93,6 +93,17 @@ fz_start_gateway() {
 	FZ_PIDS="$FZ_PIDS $GW_PID"
 }
 
+# fz_control_wrapper FILE TOOL MODE: write FILE, a script the dataplane can
+# start as its control program (FIREZONE_CONTROL_BIN) that runs the test
+# tool TOOL with FZ_TEST_MODE=MODE (no single quotes in TOOL or MODE).
+# The installed dataplane passes no FZ_TEST_MODE to control (only the test
+# builds do), so the fake controls get their settings this way.
+fz_control_wrapper() {
+	printf '#!/bin/sh\nFZ_TEST_MODE='"'"'%s'"'"'\nexport FZ_TEST_MODE\nexec '"'"'%s'"'"' "$@"\n' \
+		"$3" "$2" >"$1" || fail "cannot write $1"
+	chmod 755 "$1"
+}
+
 # Control's PID: the child of the dataplane.
 fz_control_pid() {
 	pgrep -P "$1" -f firezone-gateway-control | head -n 1
