@@ -128,14 +128,16 @@ priv_read_status(pid_t pid, struct priv_status *st)
 }
 
 int
-priv_verify(const struct priv_status *st, uid_t uid, gid_t gid,
+priv_verify(const struct priv_status *st, uid_t ruid, uid_t uid, gid_t gid,
     uint64_t caps, int drop_groups, int check_bounding, char *why, size_t whylen)
 {
+	uid_t want;
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		if (st->uid[i] != uid) {
-			snprintf(why, whylen, "uid is %u, expected %u", (unsigned)st->uid[i], (unsigned)uid);
+		want = i == 0 ? ruid : uid;
+		if (st->uid[i] != want) {
+			snprintf(why, whylen, "uid is %u, expected %u", (unsigned)st->uid[i], (unsigned)want);
 			return -1;
 		}
 		if (st->gid[i] != gid) {

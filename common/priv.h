@@ -28,13 +28,14 @@ int priv_read_status(pid_t pid, struct priv_status *st);
 int priv_parse_status(const char *text, struct priv_status *st);
 
 /*
- * Check that every uid is `uid`, every gid is `gid`, there are no
+ * Check that the real uid is `ruid`, the effective, saved and filesystem
+ * uids are `uid`, every gid is `gid`, there are no
  * supplementary groups (when drop_groups), the effective and permitted sets are exactly
  * `caps`, inheritable and ambient are empty, (when check_bounding) the
  * bounding set is exactly `caps`, and NoNewPrivs is 1 (a kernel too old to
  * report it fails: closed, not open).  Returns 0, or -1 with a reason in why.
  */
-int priv_verify(const struct priv_status *st, uid_t uid, gid_t gid,
+int priv_verify(const struct priv_status *st, uid_t ruid, uid_t uid, gid_t gid,
     uint64_t caps, int drop_groups, int check_bounding, char *why, size_t whylen);
 
 /*

@@ -7,13 +7,15 @@
  * socketpair, drop to CAP_NET_ADMIN under our own user and verify, then run
  * the event loop.
  *
- * The dataplane never blocks on control.  Control runs as another user
- * and we hold no CAP_KILL, so we cannot rely on signalling it; instead:
+ * The dataplane never blocks on control, and control never outlives it:
  *  - control's exit is learnt from a pidfd in the event loop and reaped
  *    with waitid(WNOHANG) (SIGCHLD as well, where pidfds are missing);
- *  - on a stop, control gets STOP_GRACE_SECONDS to exit; then we try
- *    pidfd_send_signal(SIGKILL) (EPERM unless both run as one user: only
- *    logged at debug level) and exit without waiting;
+ *    nothing ever waits for it;
+ *  - on a stop, control gets STOP_GRACE_SECONDS to exit; then we send it
+ *    SIGKILL through the pidfd and exit without waiting.  Control runs as
+ *    another user and we hold no CAP_KILL: the kill is allowed only
+ *    because our real uid is control's (privdrop.c); a failure is logged
+ *    at debug level and changes nothing, since
  *  - control set PR_SET_PDEATHSIG(SIGKILL) before its exec (spawn.c), so
  *    the kernel kills it when we exit, however we exit.
  */
@@ -184,9 +186,9 @@ control_exit_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Last resort on a stuck stop.  Without CAP_KILL and under another uid
- * this fails with EPERM, which is expected; PR_SET_PDEATHSIG ends control
- * once we exit.
+ * Last resort on a stuck stop.  Should the kernel refuse it (EPERM were our
+ * real uid not control's), PR_SET_PDEATHSIG still ends control once we
+ * exit: only worth a debug line.
  */
 static void
 try_kill_control(struct dp *dp)
@@ -478,7 +480,7 @@ main(int argc, char **argv)
 		fatalx("%s", why);
 	}
 	log_info("privileges: uid %u gid %u, capabilities: CAP_NET_ADMIN only%s",
-	    (unsigned)getuid(), (unsigned)getgid(),
+	    (unsigned)geteuid(), (unsigned)getegid(),
 	    plan.as_root ? "" : " (started without root: no user switch)");
 
 	if ((dp.base = event_base_new()) == NULL)

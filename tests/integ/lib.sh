@@ -63,11 +63,13 @@ fz_wait_log() {
 	fail "timed out waiting for '$2' in $1"
 }
 
-# fz_wait_gone PID [SECONDS]: wait until the process is gone.
+# fz_wait_gone PID [SECONDS]: wait until the process is gone (or dead and
+# not yet reaped: a zombie whose parent is an init that reaps slowly).
 fz_wait_gone() {
 	_n=$(( ${2:-10} * 10 ))
 	while [ "$_n" -gt 0 ]; do
 		kill -0 "$1" 2>/dev/null || return 0
+		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ] && return 0
 		sleep 0.1
 		_n=$((_n - 1))
 	done

@@ -28,19 +28,26 @@ START_TEST(parse_and_verify)
 	ck_assert_int_eq(st.ngroups, 0);
 	ck_assert_uint_eq(st.cap_eff, PRIV_CAP_BIT(12));
 	ck_assert_int_eq(st.no_new_privs, 1);
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), 0);
-	ck_assert_int_eq(priv_verify(&st, 998, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), 0);
+	ck_assert_int_eq(priv_verify(&st, 998, 998, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
 	ck_assert_ptr_nonnull(strstr(why, "uid"));
-	ck_assert_int_eq(priv_verify(&st, 999, 995, 0, 1, 1, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, 0, 1, 1, why, sizeof(why)), -1);
 	ck_assert_ptr_nonnull(strstr(why, "capabilities"));
 	st.cap_bnd = ~0ULL;
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 1, 0, why, sizeof(why)), 0);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 1, 0, why, sizeof(why)), 0);
 	st.ngroups = 2;
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 1, 0, why, sizeof(why)), -1);
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), 0);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 1, 0, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), 0);
 	st.cap_amb = 1;
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), -1);
+	/* The dataplane's real uid is control's (see dataplane/privdrop.c). */
+	st.cap_amb = 0;
+	st.uid[0] = 998;
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 998, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), 0);
+	st.uid[2] = 998;
+	ck_assert_int_eq(priv_verify(&st, 998, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), -1);
 }
 END_TEST
 
@@ -52,11 +59,11 @@ START_TEST(verify_no_new_privs)
 
 	ck_assert_int_eq(priv_parse_status(status_ok, &st), 0);
 	st.no_new_privs = 0;
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
 	ck_assert_ptr_nonnull(strstr(why, "NoNewPrivs"));
 	ck_assert_int_eq(priv_parse_status("Uid:\t1 1 1 1\nGid:\t1 1 1 1\nGroups:\t\n"
 	    "CapInh:\t0\nCapPrm:\t0\nCapEff:\t0\nCapBnd:\t0\n", &st), 0);
-	ck_assert_int_eq(priv_verify(&st, 1, 1, 0, 1, 1, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 1, 1, 1, 0, 1, 1, why, sizeof(why)), -1);
 	ck_assert_ptr_nonnull(strstr(why, "NoNewPrivs"));
 }
 END_TEST
