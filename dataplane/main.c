@@ -500,6 +500,8 @@ main(int argc, char **argv)
 	    ((dp.ev_control = event_new(dp.base, dp.control_pidfd, EV_READ | EV_PERSIST,
 	    control_exit_cb, &dp)) == NULL || event_add(dp.ev_control, NULL) < 0))
 		fatalx("cannot watch the control process");
+	if (dp_iface_init(&dp) < 0)
+		fatalx("cannot watch the netlink socket");
 	{
 		struct timeval one = { 1, 0 };
 		dp.ev_counters = event_new(dp.base, -1, EV_PERSIST, counters_cb, &dp);
@@ -524,6 +526,7 @@ main(int argc, char **argv)
 	log_counters(&dp);
 	dp_udp_close_all(&dp);
 	close(dp.tun_fd);
+	dp_iface_free(&dp);
 	close(dp.netlink_fd);
 	ipc_chan_clear(&dp.ipc);
 	close(dp.ipc.fd);
