@@ -132,10 +132,15 @@ control_pidfd_open(pid_t pid)
 	return fd < 0 ? -1 : (int)fd;
 }
 
+/* Set once we sent control SIGKILL ourselves: its death is no news then. */
+static int control_kill_sent;
+
 static void
 log_control_exit(const siginfo_t *si)
 {
-	if (si->si_code == CLD_EXITED)
+	if (si->si_code != CLD_EXITED && si->si_status == SIGKILL && control_kill_sent)
+		log_info("control process was killed after the grace period");
+	else if (si->si_code == CLD_EXITED)
 		log_errorx("control process exited with status %d", si->si_status);
 	else if (si->si_status == SIGSYS)
 		log_errorx("control process was killed by signal %d (SIGSYS: a system call outside "
@@ -195,7 +200,9 @@ try_kill_control(struct dp *dp)
 {
 	if (dp->control_pid <= 0 || dp->control_pidfd < 0)
 		return;
-	if (syscall(SYS_pidfd_send_signal, dp->control_pidfd, SIGKILL, NULL, 0) < 0)
+	if (syscall(SYS_pidfd_send_signal, dp->control_pidfd, SIGKILL, NULL, 0) == 0)
+		control_kill_sent = 1;
+	else
 		log_debug("cannot kill control process %d (%s); it ends with us (PR_SET_PDEATHSIG)",
 		    (int)dp->control_pid, strerror(errno));
 }
@@ -209,7 +216,7 @@ stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	reap_control(dp);
 	if (dp->control_pid > 0) {
-		log_warnx("control process did not stop within %d s; leaving it to the kernel",
+		log_warnx("control process did not stop within %d s; killing it, not waiting",
 		    STOP_GRACE_SECONDS);
 		try_kill_control(dp);
 	}
