@@ -23,7 +23,8 @@ done
 
 # Dataplane as receiver: the fake control sends each bad message.
 for c in unknown-type wrong-direction wrong-size length-mismatch unexpected-fd version wrong-phase missing-fd short; do
-	ip netns exec "$FZ_NETNS" env FIREZONE_CONTROL_BIN="$PEER" FZ_TEST_MODE="$c" \
+	fz_control_wrapper "$FZ_TMP/peer-$c" "$PEER" "$c"
+	ip netns exec "$FZ_NETNS" env FIREZONE_CONTROL_BIN="$FZ_TMP/peer-$c" \
 		"$DP" -u ws://127.0.0.1:9 tok >"$FZ_TMP/$c.log" 2>&1; rc=$?
 	[ "$rc" -eq 1 ] || { cat "$FZ_TMP/$c.log"; fail "dataplane exit $rc on '$c'"; }
 	grep -q "invalid message from control" "$FZ_TMP/$c.log" || { cat "$FZ_TMP/$c.log"; fail "no clear line for '$c'"; }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -659,6 +660,9 @@ as_dataplane(const char *cs, const char *bin)
 		dup2(sv[1], IPC_CONTROL_FD);
 		if (geteuid() == 0 && pw != NULL &&
 		    (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0))
+			_exit(126);
+		/* Control refuses to run without it, as the dataplane starts it. */
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			_exit(126);
 		execl(bin, "firezone-gateway-control", "--log-level", "debug", (char *)NULL);
 		_exit(127);
