@@ -21,7 +21,7 @@
 
 #define TXN_MAX		STUN_AGENT_MAX_SAVED_IDS
 #define TXN_PER_PAIR	8
-#define TXID_BUCKETS	4096	/* process-wide table of outstanding check ids */
+#define TXID_BUCKETS	16384	/* process-wide table of outstanding check ids */
 #define USERNAME_MAX	(2 * ICE_UFRAG_MAX + 1)
 #define NO_IDX		0xffff
 
