@@ -121,8 +121,18 @@ void dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m);
 void dp_tun_out(struct dp *dp, const uint8_t *pkt, size_t len);
 void dp_tun_flush(struct dp *dp);
 
-/* spawn.c: fork and exec the control process on its end of the pair. */
-pid_t dp_spawn_control(const struct dp_config *cfg, const void *plan, int ctl_sock);
+/*
+ * spawn.c: open the control program at path while still privileged and
+ * check it (a regular file; as root, not writable but executable by the
+ * control user of plan).  Returns the descriptor (close-on-exec; *is_script
+ * set for a "#!" file), or -1 with a one-line reason in why.
+ */
+int dp_control_open(const char *path, const void *plan, int *is_script, char *why,
+    size_t whylen);
+/* spawn.c: fork, drop privileges and fexecve bin_fd (from dp_control_open)
+ * as the control process on its end of the pair.  The caller closes bin_fd. */
+pid_t dp_spawn_control(const struct dp_config *cfg, const void *plan, int ctl_sock, int bin_fd,
+    int is_script);
 
 /* main.c: begin a clean stop (exit code 0) or a fatal one (exit code 1). */
 void dp_stop(struct dp *dp, int exit_code, const char *why);

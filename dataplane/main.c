@@ -428,7 +428,7 @@ main(int argc, char **argv)
 	struct event *sigs[4];
 	static const int signums[4] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP };
 	char why[512];
-	int sv[2], i;
+	int sv[2], i, ctl_bin_fd, ctl_is_script;
 
 	/* Before anything opens a descriptor: 0-2 must not be free. */
 	if (priv_stdio_open() < 0)
@@ -450,9 +450,9 @@ main(int argc, char **argv)
 	if (privdrop_prepare(&plan, cfg.dp_user, cfg.ctl_user, why, sizeof(why)) < 0)
 		fatalx("%s", why);
 	resolve_control_bin(&cfg);
-	if (cfg.control_bin[0] == '\0' || access(cfg.control_bin, X_OK) < 0)
-		fatalx("cannot find the control program %s (set FIREZONE_CONTROL_BIN)",
-		    cfg.control_bin);
+	if ((ctl_bin_fd = dp_control_open(cfg.control_bin, &plan, &ctl_is_script, why,
+	    sizeof(why))) < 0)
+		fatalx("%s", why);
 
 	prepare_state_dir(&cfg, &plan);
 	memset(&dp, 0, sizeof(dp));
@@ -473,9 +473,10 @@ main(int argc, char **argv)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		fatal("socketpair");
 	ipc_buffers(sv);
-	if ((dp.control_pid = dp_spawn_control(&cfg, &plan, sv[1])) < 0)
+	if ((dp.control_pid = dp_spawn_control(&cfg, &plan, sv[1], ctl_bin_fd, ctl_is_script)) < 0)
 		fatal("cannot start the control process");
 	close(sv[1]);
+	close(ctl_bin_fd);
 	/* Not reaped yet, so the pid is still control's even if it exited. */
 	if ((dp.control_pidfd = control_pidfd_open(dp.control_pid)) < 0)
 		log_warn("pidfd_open: watching control through SIGCHLD instead");

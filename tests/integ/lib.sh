@@ -27,8 +27,6 @@ fz_users() {
 		useradd --system --no-create-home --home-dir /nonexistent \
 			--shell /usr/sbin/nologin "$u" || fail "cannot create user $u"
 	done
-	su -s /bin/sh firezone-control -c "test -x '$CTL'" ||
-		fail "$CTL is not executable by the firezone-control user (check the permissions of its directories)"
 }
 
 fz_netns() {
@@ -100,9 +98,14 @@ fz_start_gateway() {
 # tool TOOL with FZ_TEST_MODE=MODE (no single quotes in TOOL or MODE).
 # The installed dataplane passes no FZ_TEST_MODE to control (only the test
 # builds do), so the fake controls get their settings this way.
+# The tool is copied into $FZ_TMP first: the control user must reach it by
+# path, and the clone may lie in a directory it cannot enter (root's home).
 fz_control_wrapper() {
+	_tool="$FZ_TMP/tool-$(basename "$2")"
+	[ -f "$_tool" ] || cp "$2" "$_tool" || fail "cannot copy $2"
+	chmod 755 "$_tool"
 	printf '#!/bin/sh\nFZ_TEST_MODE='"'"'%s'"'"'\nexport FZ_TEST_MODE\nexec '"'"'%s'"'"' "$@"\n' \
-		"$3" "$2" >"$1" || fail "cannot write $1"
+		"$3" "$_tool" >"$1" || fail "cannot write $1"
 	chmod 755 "$1"
 }
 

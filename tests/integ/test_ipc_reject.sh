@@ -45,7 +45,8 @@ forbidden_present() {
 
 # start_fake CASE LOG: the dataplane with ipc_peer as its control; sets DPID.
 start_fake() {
-	ip netns exec "$FZ_NETNS" env FIREZONE_CONTROL_BIN="$PEER" FZ_TEST_MODE="$1" \
+	fz_control_wrapper "$FZ_TMP/fake-$1" "$PEER" "$1"
+	ip netns exec "$FZ_NETNS" env FIREZONE_CONTROL_BIN="$FZ_TMP/fake-$1" \
 		"$DP" -u ws://127.0.0.1:9 tok >"$2" 2>&1 &
 	DPID=$!
 	FZ_PIDS="$FZ_PIDS $DPID"

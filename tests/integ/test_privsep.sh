@@ -191,6 +191,37 @@ out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$DP" tok 2>&1); rc=
 "$DP" --version | grep -q '^firezone-gateway ' || fail "--version"
 ok "start-up errors"
 
+# 8b. The control program is opened before the privilege drop and run with
+# fexecve: it may lie in a directory the control user cannot enter (a clone
+# in root's 0700 home), and one the control user could change is refused.
+priv=$(mktemp -d /tmp/fz-priv0700.XXXXXX)
+chmod 700 "$priv"
+cp "$CTL" "$priv/firezone-gateway-control"
+chmod 755 "$priv/firezone-gateway-control"
+FIREZONE_CONTROL_BIN="$priv/firezone-gateway-control" fz_start_gateway "$FZ_TMP/run0700.log" \
+	-u ws://127.0.0.1:9 --state-dir "$FZ_TMP/state" --log-level debug test-token-not-real
+fz_wait_log "$FZ_TMP/run0700.log" "said hello" 10 || { rm -rf "$priv"; fail "control in a 0700 directory did not start: $(tail -n 3 "$FZ_TMP/run0700.log")"; }
+kill -TERM "$GW_PID"; wait "$GW_PID"; rc=$?
+[ "$rc" -eq 0 ] || { rm -rf "$priv"; fail "exit status $rc with control in a 0700 directory"; }
+bad_ctl() { # $1 what, $2 expected message
+	out=$(ip netns exec "$FZ_NETNS" env FIREZONE_CONTROL_BIN="$priv/firezone-gateway-control" \
+		"$DP" -u ws://127.0.0.1:9 --state-dir "$FZ_TMP/state" tok 2>&1); rc=$?
+	[ "$rc" -eq 1 ] && echo "$out" | grep -q "$2" || { rm -rf "$priv"; fail "$1: exit $rc, $out"; }
+}
+chown firezone-control "$priv/firezone-gateway-control"
+bad_ctl "control program owned by the control user" "is writable by the control user"
+chown root "$priv/firezone-gateway-control"
+chmod 757 "$priv/firezone-gateway-control"
+bad_ctl "control program writable by everyone" "is writable by the control user"
+chmod 750 "$priv/firezone-gateway-control"
+bad_ctl "control program not executable by the control user" "is not executable by the control user"
+rm -f "$priv/firezone-gateway-control"; mkdir "$priv/firezone-gateway-control"
+bad_ctl "control program a directory" "is not a regular file"
+rmdir "$priv/firezone-gateway-control"
+bad_ctl "control program missing" "cannot open the control program"
+rm -rf "$priv"
+ok "control started from a 0700 directory (fexecve); unusable control programs refused with one clear line"
+
 # 9. Non-root start with file capabilities (setcap), no user switch.
 mkdir -p "$FZ_TMP/bin"
 cp "$DP" "$CTL" "$FZ_TMP/bin/"
