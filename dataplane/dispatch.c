@@ -124,6 +124,9 @@ dp_ipc_readable(struct dp *dp)
 		case IPC_C2D_DNS_SETUP:
 		case IPC_C2D_P2P_CONTROL:
 			dp_tunnel_ipc(dp, &m);
+			/* The received copy of a preshared key goes at once. */
+			if (m.hdr.type == IPC_C2D_PEER_ADD)
+				explicit_bzero(m.buf, sizeof(m.hdr) + m.hdr.len);
 			break;
 		case IPC_C2D_SHUTDOWN: {
 			struct ipc_shutdown s;
