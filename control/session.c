@@ -21,6 +21,7 @@
 #include "control.h"
 #include "gateway_id.h"
 #include "dnsnat.h"
+#include "dnsserver.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -65,6 +66,7 @@ on_init(struct ctl *c, const struct portal_msg_init *in)
 	memcpy(ic.v4, &in->ipv4, 4);
 	memcpy(ic.v6, &in->ipv6, 16);
 	ctl_ipc_send_reliable(c, IPC_C2D_IFACE_CONFIG, &ic, sizeof(ic), -1);
+	(void)dnsserver_listen(c->dnsserver, &in->ipv4, &in->ipv6);
 	/* init adds relays; nothing is removed here (gateway-dataplane.md §1.4). */
 	for (i = 0; i < in->relays.n; i++)
 		if (relays_upsert(&c->relays, &in->relays.relays[i]) == 1)
@@ -389,6 +391,10 @@ ctl_session_start(struct ctl *c)
 		ctl_stop(c, 1, "cannot set up the DNS resolver");
 		return;
 	}
+	if ((c->dnsserver = dnsserver_new(c->base, "/etc/resolv.conf")) == NULL) {
+		ctl_stop(c, 1, "cannot set up the DNS server");
+		return;
+	}
 	login.api_url = c->cfg.api_url;
 	login.token = c->cfg.token;
 	login.firezone_id = c->gateway_id;
@@ -440,6 +446,8 @@ ctl_session_stop(struct ctl *c)
 		c->ev_tick = NULL;
 	}
 	dnsnat_stop(c);
+	dnsserver_free(c->dnsserver);
+	c->dnsserver = NULL;
 	if (c->portal_live) {
 		turnmgr_free(c);
 		p2p_free(&c->p2p);
