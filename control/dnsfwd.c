@@ -295,21 +295,60 @@ nameserver_line(const char *line, size_t len, struct sockaddr_storage *ss)
 	return 0;
 }
 
-socklen_t
-dnsfwd_resolv_first(const char *text, size_t len, struct sockaddr_storage *ss)
+size_t
+dnsfwd_resolv_parse(const char *text, size_t len, struct sockaddr_storage *ss, socklen_t *sl,
+    size_t max)
 {
-	size_t start = 0, end;
-	socklen_t sl;
+	size_t start = 0, end, n = 0;
 
-	while (start < len) {
+	while (start < len && n < max) {
 		for (end = start; end < len && text[end] != '\n'; end++)
 			;
-		if ((sl = nameserver_line(text + start, end - start, ss)) > 0)
-			return sl;
+		if ((sl[n] = nameserver_line(text + start, end - start, &ss[n])) > 0)
+			n++;
 		start = end + 1;
 	}
-	memset(ss, 0, sizeof(*ss));
-	return 0;
+	return n;
+}
+
+enum dnsfwd_err
+dnsfwd_build_query(uint16_t id, const char *name, uint16_t qtype, uint8_t *out, size_t outlen,
+    size_t *n)
+{
+	size_t o = DNSFWD_HDR_LEN, l, wire = 1;
+	const char *p = name, *dot;
+
+	*n = 0;
+	if (outlen < DNSFWD_HDR_LEN + 1 + 4)
+		return DNSFWD_ESPACE;
+	while (*p != '\0') {
+		dot = strchr(p, '.');
+		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		if (l == 0 || l > 63)
+			return DNSFWD_ENAME;
+		wire += l + 1;
+		if (wire > DNSFWD_NAME_MAX)
+			return DNSFWD_ENAME;
+		if (o + 1 + l + 1 + 4 > outlen)
+			return DNSFWD_ESPACE;
+		out[o] = (uint8_t)l;
+		memcpy(out + o + 1, p, l);
+		o += l + 1;
+		p += l;
+		if (*p == '.')
+			p++;
+	}
+	out[o++] = 0;
+	put16(out, id);
+	put16(out + 2, DNSFWD_F_RD);
+	put16(out + 4, 1);
+	put16(out + 6, 0);
+	put16(out + 8, 0);
+	put16(out + 10, 0);
+	put16(out + o, qtype);
+	put16(out + o + 2, 1);
+	*n = o + 4;
+	return DNSFWD_OK;
 }
 
 const char *

@@ -7,8 +7,9 @@
  * question are and where its records end: it checks a query (header, one
  * question, the name in wire form), checks an answer and matches it to its
  * query (id and question), builds a SERVFAIL answer from a query, cuts an
- * answer to the UDP limit at a record boundary with TC set, and picks the
- * nameserver out of resolv.conf text.  No allocation, no I/O; every
+ * answer to the UDP limit at a record boundary with TC set, builds the
+ * probe queries that rank the nameservers, and reads the nameservers out of
+ * resolv.conf text.  No allocation, no I/O; every
  * offset is checked against the message length before it is read.
  */
 #ifndef FZ_DNSFWD_H
@@ -83,11 +84,19 @@ enum dnsfwd_err dnsfwd_servfail(const uint8_t *m, const struct dnsfwd_question *
  * at most max bytes is left as it is.  Stores the new length in *n. */
 enum dnsfwd_err dnsfwd_truncate(uint8_t *m, size_t len, size_t max, size_t *n);
 
-/* The first usable "nameserver" line of resolv.conf text (len bytes, no
- * NUL needed): an IPv4 or IPv6 address literal (an IPv6 zone "%if" is not
- * accepted).  Fills *ss with the address and port 53 and returns its
- * length; returns 0 if there is none. */
-socklen_t dnsfwd_resolv_first(const char *text, size_t len, struct sockaddr_storage *ss);
+/* The usable "nameserver" lines of resolv.conf text (len bytes, no NUL
+ * needed), in order: IPv4 or IPv6 address literals (an IPv6 zone "%if" is
+ * not accepted; other lines are skipped).  Fills ss[i] with the address
+ * and port 53 and sl[i] with its length, for at most max of them; returns
+ * how many. */
+size_t dnsfwd_resolv_parse(const char *text, size_t len, struct sockaddr_storage *ss, socklen_t *sl,
+    size_t max);
+
+/* Build into out (outlen bytes) a query with id, RD set and one question
+ * (qtype, class IN) for the dotted name (a trailing dot is optional; empty
+ * labels are refused).  Stores its length in *n. */
+enum dnsfwd_err dnsfwd_build_query(uint16_t id, const char *name, uint16_t qtype, uint8_t *out,
+    size_t outlen, size_t *n);
 
 /* A short text for an error, for logs. */
 const char *dnsfwd_strerror(enum dnsfwd_err e);

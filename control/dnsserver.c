@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <event2/util.h>
 
 #include "addr.h"
 #include "dnsfwd.h"
@@ -82,10 +84,29 @@ struct dns_conn {
 	struct dns_query *q;          /* the one query in flight, or NULL */
 };
 
+/* A nameserver of resolv.conf and its probes of the current round. */
+struct dns_ns {
+	struct dnsserver *srv;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int64_t rtt_us;               /* the last round's best RTT; -1: no answer */
+	int64_t round_rtt_us;         /* this round's best so far; -1: none yet */
+	int64_t sent_us;              /* when this round's probes left */
+	struct dnsfwd_question pq;    /* this round's probe question, to match answers */
+	size_t plen;
+	uint8_t probe[DNSFWD_HDR_LEN + DNSFWD_NAME_MAX + 4];
+	int udp_fd;                   /* this round's UDP probe; -1 if none */
+	struct event *udp_ev;
+	struct bufferevent *tcp;      /* this round's TCP probe */
+};
+
 struct dnsserver {
 	struct event_base *base;
-	struct sockaddr_storage ns;
-	socklen_t nslen;              /* 0: no nameserver, every query gets SERVFAIL */
+	struct dns_ns ns[DNSSERVER_MAX_NS];
+	size_t n_ns;                  /* 0: no nameserver, every query gets SERVFAIL */
+	size_t cur;                   /* the nameserver queries go to */
+	struct event *ev_probe;       /* every DNSSERVER_PROBE_INTERVAL_S: a new round */
+	struct event *ev_round_end;   /* DNSSERVER_PROBE_TIMEOUT_MS after it: rank */
 	int have_addrs;
 	struct in_addr v4;
 	struct in6_addr v6;
@@ -316,8 +337,10 @@ start_udp(struct dns_query *q)
 {
 	struct dnsserver *s = q->srv;
 
-	q->up_fd = socket(s->ns.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (q->up_fd < 0 || connect(q->up_fd, (struct sockaddr *)&s->ns, s->nslen) < 0 ||
+	const struct dns_ns *ns = &s->ns[s->cur];
+
+	q->up_fd = socket(ns->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (q->up_fd < 0 || connect(q->up_fd, (const struct sockaddr *)&ns->ss, ns->sl) < 0 ||
 	    send(q->up_fd, q->msg, q->len, 0) != (ssize_t)q->len)
 		return -1;
 	q->up_ev = event_new(s->base, q->up_fd, EV_READ | EV_PERSIST, up_udp_cb, q);
@@ -341,7 +364,8 @@ start_tcp(struct dns_query *q)
 	    bufferevent_enable(q->up_bev, EV_READ | EV_WRITE) < 0)
 		return -1;
 	/* Errors after this point (refused, unreachable) arrive in the event callback. */
-	if (bufferevent_socket_connect(q->up_bev, (struct sockaddr *)&s->ns, (int)s->nslen) < 0)
+	if (bufferevent_socket_connect(q->up_bev, (struct sockaddr *)&s->ns[s->cur].ss,
+	    (int)s->ns[s->cur].sl) < 0)
 		return -1;
 	return 0;
 }
@@ -391,7 +415,7 @@ start_query(struct dnsserver *s, enum transport t, const uint8_t *m, size_t len,
 		query_fail(q, "cannot arm the timer");
 		return;
 	}
-	if (s->nslen == 0) {
+	if (s->n_ns == 0) {
 		query_fail(q, "no nameserver in resolv.conf");
 		return;
 	}
@@ -693,14 +717,185 @@ close_all(struct dnsserver *s)
 
 /* ---- API ---------------------------------------------------------------- */
 
+/* ---- nameserver ranking (docs/dns-server.md) ----------------------------- */
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+probe_stop(struct dns_ns *ns)
+{
+	if (ns->udp_ev != NULL)
+		event_free(ns->udp_ev);
+	if (ns->udp_fd >= 0)
+		close(ns->udp_fd);
+	if (ns->tcp != NULL)
+		bufferevent_free(ns->tcp);
+	ns->udp_ev = NULL;
+	ns->udp_fd = -1;
+	ns->tcp = NULL;
+}
+
+/* A message from the nameserver: note the RTT if it answers this round's
+ * probe.  Returns 1 if it did. */
+static int
+probe_answer(struct dns_ns *ns, const uint8_t *m, size_t n)
+{
+	struct dnsfwd_question a;
+	int64_t rtt;
+
+	if (dnsfwd_parse_answer(m, n, &a) != DNSFWD_OK || !a.present || !dnsfwd_matches(&ns->pq, &a))
+		return 0;
+	rtt = now_us() - ns->sent_us;
+	if (ns->round_rtt_us < 0 || rtt < ns->round_rtt_us)
+		ns->round_rtt_us = rtt;
+	return 1;
+}
+
+static void
+probe_udp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_ns *ns = arg;
+	ssize_t n;
+
+	(void)what;
+	while ((n = recv(fd, scratch, sizeof(scratch), 0)) >= 0)
+		if (probe_answer(ns, scratch, (size_t)n)) {
+			event_free(ns->udp_ev);
+			close(ns->udp_fd);
+			ns->udp_ev = NULL;
+			ns->udp_fd = -1;
+			return;
+		}
+}
+
+static void
+probe_tcp_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct dns_ns *ns = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t pfx[2];
+	size_t len;
+
+	if (evbuffer_copyout(in, pfx, 2) != 2)
+		return;
+	len = (size_t)pfx[0] << 8 | pfx[1];
+	if (evbuffer_get_length(in) < 2 + len)
+		return;
+	evbuffer_drain(in, 2);
+	if (evbuffer_remove(in, scratch, len) == (int)len)
+		(void)probe_answer(ns, scratch, len);
+	bufferevent_free(ns->tcp);
+	ns->tcp = NULL;
+}
+
+static void
+probe_tcp_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct dns_ns *ns = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	bufferevent_free(ns->tcp);
+	ns->tcp = NULL;
+}
+
+/* Send this round's probes (UDP and TCP) to one nameserver. */
+static void
+probe_send(struct dns_ns *ns)
+{
+	struct dnsserver *s = ns->srv;
+	uint8_t pfx[2];
+	uint16_t id;
+
+	probe_stop(ns);
+	ns->round_rtt_us = -1;
+	evutil_secure_rng_get_bytes(&id, sizeof(id));
+	if (dnsfwd_build_query(id, DNSSERVER_PROBE_NAME, 1, ns->probe, sizeof(ns->probe), &ns->plen) !=
+	    DNSFWD_OK || dnsfwd_parse_query(ns->probe, ns->plen, &ns->pq) != DNSFWD_OK)
+		return;
+	ns->sent_us = now_us();
+	ns->udp_fd = socket(ns->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ns->udp_fd < 0 || connect(ns->udp_fd, (struct sockaddr *)&ns->ss, ns->sl) < 0 ||
+	    send(ns->udp_fd, ns->probe, ns->plen, 0) != (ssize_t)ns->plen ||
+	    (ns->udp_ev = event_new(s->base, ns->udp_fd, EV_READ | EV_PERSIST, probe_udp_cb, ns)) == NULL ||
+	    event_add(ns->udp_ev, NULL) < 0)
+		probe_stop(ns);
+	pfx[0] = (uint8_t)(ns->plen >> 8);
+	pfx[1] = (uint8_t)ns->plen;
+	if ((ns->tcp = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		return;
+	bufferevent_setcb(ns->tcp, probe_tcp_read_cb, NULL, probe_tcp_event_cb, ns);
+	if (bufferevent_write(ns->tcp, pfx, 2) < 0 || bufferevent_write(ns->tcp, ns->probe, ns->plen) < 0 ||
+	    bufferevent_enable(ns->tcp, EV_READ | EV_WRITE) < 0 ||
+	    bufferevent_socket_connect(ns->tcp, (struct sockaddr *)&ns->ss, (int)ns->sl) < 0) {
+		if (ns->tcp != NULL)
+			bufferevent_free(ns->tcp);
+		ns->tcp = NULL;
+	}
+}
+
+static void
+probe_round_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnsserver *s = arg;
+	struct timeval tv = { DNSSERVER_PROBE_TIMEOUT_MS / 1000, (DNSSERVER_PROBE_TIMEOUT_MS % 1000) * 1000 };
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < s->n_ns; i++)
+		probe_send(&s->ns[i]);
+	(void)evtimer_add(s->ev_round_end, &tv);
+}
+
+/* The round is over: forward to the nameserver with the lowest RTT of
+ * this round; if none answered, keep the current one. */
+static void
+probe_end_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnsserver *s = arg;
+	struct ipc_addr a;
+	char ab[ADDR_STRLEN];
+	size_t i, best = s->n_ns;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < s->n_ns; i++) {
+		probe_stop(&s->ns[i]);
+		s->ns[i].rtt_us = s->ns[i].round_rtt_us;
+		if (s->ns[i].rtt_us >= 0 && (best == s->n_ns || s->ns[i].rtt_us < s->ns[best].rtt_us))
+			best = i;
+	}
+	if (best == s->n_ns) {
+		log_debug("dns server: no nameserver answered its probe; still forwarding to the same one");
+		return;
+	}
+	if (best == s->cur)
+		return;
+	s->cur = best;
+	if (addr_from_sockaddr(&a, (struct sockaddr *)&s->ns[best].ss, s->ns[best].sl) == 0)
+		log_info("dns server: forwarding to %s, the nameserver that answered fastest (%lld ms)",
+		    addr_fmt(&a, ab, sizeof(ab)), (long long)(s->ns[best].rtt_us / 1000));
+}
+
 static void
 read_resolv(struct dnsserver *s, const char *path)
 {
 	static char text[RESOLV_MAX];
+	struct sockaddr_storage ss[DNSSERVER_MAX_NS];
+	socklen_t sl[DNSSERVER_MAX_NS];
 	struct ipc_addr a;
 	char ab[ADDR_STRLEN];
-	size_t len = 0;
-	ssize_t n;
+	size_t len = 0, i, n;
+	ssize_t r;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -708,30 +903,50 @@ read_resolv(struct dnsserver *s, const char *path)
 		    "answered SERVFAIL", path, strerror(errno), DNSFWD_PORT);
 		return;
 	}
-	while (len < sizeof(text) && (n = read(fd, text + len, sizeof(text) - len)) > 0)
-		len += (size_t)n;
+	while (len < sizeof(text) && (r = read(fd, text + len, sizeof(text) - len)) > 0)
+		len += (size_t)r;
 	close(fd);
-	s->nslen = dnsfwd_resolv_first(text, len, &s->ns);
-	if (s->nslen == 0 || addr_from_sockaddr(&a, (struct sockaddr *)&s->ns, s->nslen) < 0) {
-		s->nslen = 0;
+	n = dnsfwd_resolv_parse(text, len, ss, sl, DNSSERVER_MAX_NS);
+	for (i = 0; i < n; i++) {
+		if (addr_from_sockaddr(&a, (struct sockaddr *)&ss[i], sl[i]) < 0)
+			continue;
+		s->ns[s->n_ns].ss = ss[i];
+		s->ns[s->n_ns].sl = sl[i];
+		s->n_ns++;
+		log_info("dns server: nameserver %s (from %s)", addr_fmt(&a, ab, sizeof(ab)), path);
+	}
+	if (s->n_ns == 0)
 		log_warnx("dns server: no usable nameserver line in %s: clients' DNS queries on port %d "
 		    "will be answered SERVFAIL", path, DNSFWD_PORT);
-		return;
-	}
-	log_info("dns server: forwarding to %s (the first nameserver of %s)", addr_fmt(&a, ab, sizeof(ab)),
-	    path);
 }
 
 struct dnsserver *
 dnsserver_new(struct event_base *base, const char *path)
 {
+	struct timeval every = { DNSSERVER_PROBE_INTERVAL_S, 0 };
 	struct dnsserver *s;
+	size_t i;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->base = base;
 	s->l[0].udp_fd = s->l[1].udp_fd = -1;
+	for (i = 0; i < DNSSERVER_MAX_NS; i++) {
+		s->ns[i].srv = s;
+		s->ns[i].udp_fd = -1;
+		s->ns[i].rtt_us = s->ns[i].round_rtt_us = -1;
+	}
 	read_resolv(s, path);
+	/* Rank the nameservers when there is a choice: now, then periodically. */
+	if (s->n_ns > 1) {
+		s->ev_probe = event_new(base, -1, EV_PERSIST, probe_round_cb, s);
+		s->ev_round_end = evtimer_new(base, probe_end_cb, s);
+		if (s->ev_probe == NULL || s->ev_round_end == NULL || event_add(s->ev_probe, &every) < 0) {
+			dnsserver_free(s);
+			return NULL;
+		}
+		event_active(s->ev_probe, EV_TIMEOUT, 0);
+	}
 	return s;
 }
 
@@ -768,8 +983,16 @@ dnsserver_counters(const struct dnsserver *s, struct dnsserver_counters *out)
 void
 dnsserver_free(struct dnsserver *s)
 {
+	size_t i;
+
 	if (s == NULL)
 		return;
 	close_all(s);
+	for (i = 0; i < s->n_ns; i++)
+		probe_stop(&s->ns[i]);
+	if (s->ev_probe != NULL)
+		event_free(s->ev_probe);
+	if (s->ev_round_end != NULL)
+		event_free(s->ev_round_end);
 	free(s);
 }

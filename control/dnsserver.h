@@ -1,9 +1,10 @@
 /*
  * dnsserver.h - the DNS server on the gateway's tunnel addresses, port
  * 53535, UDP and TCP (docs/dns-server.md): a forwarder without a cache
- * that passes each client query unchanged to the nameserver of
+ * that passes each client query unchanged to a nameserver of
  * /etc/resolv.conf over the same transport and passes its answer back,
- * or answers SERVFAIL.  libevent glue around the sans-IO core dnsfwd.c.
+ * or answers SERVFAIL.  With several nameservers, the one that answered a
+ * probe fastest in the last round (every 60 s) gets the queries.  libevent glue around the sans-IO core dnsfwd.c.
  */
 #ifndef FZ_DNSSERVER_H
 #define FZ_DNSSERVER_H
@@ -22,6 +23,11 @@ struct dnsserver;
 #define DNSSERVER_UPSTREAM_TIMEOUT_MS 5000
 #define DNSSERVER_TCP_IDLE_S          30  /* a client connection without a query */
 #define DNSSERVER_TCP_WRITE_S         10  /* a client that does not read its answer */
+/* Ranking the nameservers when resolv.conf lists several. */
+#define DNSSERVER_MAX_NS              8   /* nameservers read from resolv.conf */
+#define DNSSERVER_PROBE_INTERVAL_S    60
+#define DNSSERVER_PROBE_TIMEOUT_MS    2000
+#define DNSSERVER_PROBE_NAME          "firezone.dev" /* asked for A, over UDP and TCP */
 
 /* What /metrics shows. */
 struct dnsserver_counters {
@@ -33,8 +39,9 @@ struct dnsserver_counters {
 	uint64_t limited;                  /* queries or connections refused by a limit */
 };
 
-/* Read the nameserver from path (normally /etc/resolv.conf) once and make
- * a server that listens nowhere yet.  A missing or unusable file is logged
+/* Read the nameservers from path (normally /etc/resolv.conf) once and make
+ * a server that listens nowhere yet; with more than one, start ranking
+ * them (the first listed is used until a round has ended).  A missing or unusable file is logged
  * and every query is then answered SERVFAIL.  NULL only without memory. */
 struct dnsserver *dnsserver_new(struct event_base *base, const char *path);
 

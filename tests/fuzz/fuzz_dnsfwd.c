@@ -5,7 +5,8 @@
  * a SERVFAIL that must parse as an answer matching it; an accepted answer
  * is truncated to 1200 bytes and to a size picked from the input, and what
  * is left must still parse, match the same question, fit the limit and
- * carry TC when it was cut.  The input is also read as resolv.conf text.
+ * carry TC when it was cut.  The input is also read as resolv.conf text,
+ * and as a name for a probe query that must parse back.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,13 +71,34 @@ as_answer(const uint8_t *data, size_t size)
 	cut(size, max, &q);
 }
 
+/* The input as a dotted name: a built query must parse back. */
+static void
+as_name(const uint8_t *data, size_t size)
+{
+	char name[300];
+	struct dnsfwd_question q;
+	size_t n;
+
+	if (size >= sizeof(name))
+		return;
+	memcpy(name, data, size);
+	name[size] = '\0';
+	if (dnsfwd_build_query(7, name, 16, out, sizeof(out), &n) != DNSFWD_OK)
+		return;
+	if (dnsfwd_parse_query(out, n, &q) != DNSFWD_OK || q.id != 7 || q.qtype != 16)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss[3];
+	socklen_t sl[3];
 
 	as_query(data, size);
 	as_answer(data, size);
-	(void)dnsfwd_resolv_first((const char *)data, size, &ss);
+	as_name(data, size);
+	if (dnsfwd_resolv_parse((const char *)data, size, ss, sl, 3) > 3)
+		abort();
 	return 0;
 }

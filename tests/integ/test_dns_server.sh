@@ -4,10 +4,12 @@
 # resources there.  The reference client (libnice + wireguard-go, through
 # the portal emulator) asks over its tunnel; the gateway's resolv.conf
 # (/etc/netns/NS/resolv.conf, which `ip netns exec` mounts over
-# /etc/resolv.conf) names a stub nameserver in the resource namespace
-# (tests/integ/dns_stub.py) that answers fixed SRV and TXT records, a TXT
-# set of 1900 bytes, and never answers names under silent.resource.test.
-# Checked: the answers reach the client byte for byte (same id) over UDP
+# /etc/resolv.conf) lists first an address where nothing answers, then a
+# stub nameserver in the resource namespace (tests/integ/dns_stub.py) that
+# answers fixed SRV and TXT records, a TXT set of 1900 bytes, and never
+# answers names under silent.resource.test.
+# Checked: the probes pick the stub (the nameserver that answers fastest);
+# the answers reach the client byte for byte (same id) over UDP
 # and TCP on both tunnel addresses; the long answer is cut to at most 1200
 # bytes with TC over UDP and comes whole over TCP; one TCP connection
 # carries several queries, one at a time and pipelined; a silent nameserver
@@ -34,9 +36,9 @@ GW6=fd00:2021:1111::1
 
 e2e_build_shim
 wg_topology
-# The gateway's nameserver: the stub in the resource namespace.
+# The gateway's nameservers: a dead address, then the stub in the resource namespace.
 mkdir -p "/etc/netns/$WG_GW"
-printf 'nameserver 10.99.0.2\n' >"/etc/netns/$WG_GW/resolv.conf"
+printf 'nameserver 10.99.0.9\nnameserver 10.99.0.2\n' >"/etc/netns/$WG_GW/resolv.conf"
 ip netns exec "$WG_RES" /usr/bin/python3 "$STUB" serve 10.99.0.2 >"$FZ_TMP/stub.log" 2>&1 &
 STUB_PID=$!
 FZ_PIDS="$FZ_PIDS $STUB_PID"
@@ -72,6 +74,11 @@ wg_client_peer "$GWPUB" "127.0.0.1:$SHIM_PORT" "$WGD/psk" 25
 wg_ping "$WG_CL" "$GW4" 2 0.2 3 >/dev/null
 e2e_wait_file "$E2E_GW_LOG" "WireGuard handshake done" 10 || { tail -n 20 "$E2E_GW_LOG"; fail "no handshake"; }
 ok "client connected (ICE, WireGuard)"
+e2e_gw_log "dns server: forwarding to 10.99.0.2:53, the nameserver that answered fastest" ||
+	{ grep "dns server" "$E2E_GW_LOG"; fail "the probes did not pick the answering nameserver"; }
+grep -q "query udp [0-9]* 1 firezone.dev" "$FZ_TMP/stub.log" && grep -q "query tcp [0-9]* 1 firezone.dev" "$FZ_TMP/stub.log" ||
+	fail "no UDP and TCP probes reached the stub"
+ok "probes over UDP and TCP: the nameserver that answers is chosen over the dead one listed first"
 
 # ask udp|tcp SERVER ID TYPE NAME [TIMEOUT]: one query from the client.
 ask() {

@@ -323,8 +323,13 @@ END_TEST
 static socklen_t
 resolv(const char *text, char *out, size_t outlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = dnsfwd_resolv_first(text, strlen(text), &ss);
+	struct sockaddr_storage all[3], ss;
+	socklen_t sls[3], sl = 0;
+
+	if (dnsfwd_resolv_parse(text, strlen(text), all, sls, 3) > 0) {
+		ss = all[0];
+		sl = sls[0];
+	}
 
 	out[0] = '\0';
 	if (sl == sizeof(struct sockaddr_in)) {
@@ -360,6 +365,53 @@ START_TEST(resolv_conf)
 }
 END_TEST
 
+START_TEST(resolv_several)
+{
+	static const char text[] = "nameserver 10.0.0.1\nnameserver ::1\nbogus\nnameserver 10.0.0.3\n"
+	    "nameserver 10.0.0.4\n";
+	struct sockaddr_storage ss[4];
+	socklen_t sl[4];
+
+	ck_assert_uint_eq(dnsfwd_resolv_parse(text, sizeof(text) - 1, ss, sl, 4), 4);
+	ck_assert_int_eq(ss[0].ss_family, AF_INET);
+	ck_assert_int_eq(ss[1].ss_family, AF_INET6);
+	ck_assert_uint_eq(sl[1], sizeof(struct sockaddr_in6));
+	ck_assert_uint_eq(ntohl(((struct sockaddr_in *)&ss[3])->sin_addr.s_addr), 0x0A000004);
+	ck_assert_uint_eq(dnsfwd_resolv_parse(text, sizeof(text) - 1, ss, sl, 2), 2);
+	ck_assert_uint_eq(dnsfwd_resolv_parse(text, sizeof(text) - 1, ss, sl, 0), 0);
+}
+END_TEST
+
+START_TEST(build_query)
+{
+	struct dnsfwd_question q;
+	uint8_t out[600];
+	size_t n;
+	char big[300];
+
+	ck_assert_int_eq(dnsfwd_build_query(0xABCD, "firezone.dev", 1, out, sizeof(out), &n), DNSFWD_OK);
+	ck_assert_uint_eq(n, 12 + 14 + 4);
+	ck_assert_int_eq(dnsfwd_parse_query(out, n, &q), DNSFWD_OK);
+	ck_assert_uint_eq(q.id, 0xABCD);
+	ck_assert_uint_eq(q.qtype, 1);
+	ck_assert_uint_eq(q.flags, DNSFWD_F_RD);
+	ck_assert_int_eq(memcmp(q.name, "\010firezone\003dev", 14), 0);
+	ck_assert_int_eq(dnsfwd_build_query(1, "firezone.dev.", 1, out, sizeof(out), &n), DNSFWD_OK);
+	ck_assert_uint_eq(n, 30);
+	ck_assert_int_eq(dnsfwd_build_query(1, "firezone.dev", 1, out, 29, &n), DNSFWD_ESPACE);
+	ck_assert_int_eq(dnsfwd_build_query(1, "firezone.dev", 1, out, 30, &n), DNSFWD_OK);
+	ck_assert_int_eq(dnsfwd_build_query(1, "a..b", 1, out, sizeof(out), &n), DNSFWD_ENAME);
+	memset(big, 'a', 64);
+	big[64] = '\0';
+	ck_assert_int_eq(dnsfwd_build_query(1, big, 1, out, sizeof(out), &n), DNSFWD_ENAME);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (n = 63; n < sizeof(big) - 1; n += 64)
+		big[n] = '.';
+	ck_assert_int_eq(dnsfwd_build_query(1, big, 1, out, sizeof(out), &n), DNSFWD_ENAME);
+}
+END_TEST
+
 START_TEST(strerror_all)
 {
 	int e;
@@ -384,6 +436,8 @@ main(void)
 	tcase_add_test(tc, servfail);
 	tcase_add_test(tc, truncation);
 	tcase_add_test(tc, resolv_conf);
+	tcase_add_test(tc, resolv_several);
+	tcase_add_test(tc, build_query);
 	tcase_add_test(tc, strerror_all);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
