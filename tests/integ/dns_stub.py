@@ -20,6 +20,15 @@
     dns_stub.py ask2 SERVER PORT
         Two queries one after the other on one TCP connection, then two more
         written at once (pipelined); prints one "ask" line per answer.
+
+    dns_stub.py junk SERVER PORT
+        Three unparsable UDP datagrams, then on one TCP connection an
+        unparsable message followed by a good query; prints the "ask" line
+        of its answer (the junk must be dropped, the connection kept).
+
+    dns_stub.py conns SERVER PORT N
+        Open N TCP connections at once and print "open=N closed=M", M being
+        how many the server closed within 2 s.
 """
 import socket, struct, sys, threading, time
 
@@ -210,18 +219,57 @@ def ask2(server, port):
     return 0
 
 
+def junk(server, port):
+    fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    for d in (b"\0" * 5, build_query(1, 16, "txt.resource.test")[:20],
+              struct.pack("!HHHHHH", 2, 0x8180, 1, 0, 0, 0) + wire_name("txt.resource.test") + b"\0\x10\0\1"):
+        u.sendto(d, (server, port))
+    s = socket.create_connection((server, port), timeout=8)
+    bad = b"\xff" * 14
+    q = build_query(2001, 16, "txt.resource.test")
+    s.sendall(struct.pack("!H", len(bad)) + bad + struct.pack("!H", len(q)) + q)
+    t0 = time.time()
+    a = recv_exact(s, struct.unpack("!H", recv_exact(s, 2))[0])
+    print(describe(q, a, time.time() - t0))
+    return 0
+
+
+def conns(server, port, n):
+    fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+    socks = [socket.create_connection((server, port), timeout=2) for _ in range(n)]
+    time.sleep(2)
+    closed = 0
+    for c in socks:
+        c.setblocking(False)
+        try:
+            if c.recv(1) == b"":
+                closed += 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            closed += 1
+    print("open=%d closed=%d" % (n, closed))
+    return 0
+
+
 def main():
     argv = sys.argv
     if len(argv) >= 3 and argv[1] == "serve":
         serve(argv[2:])
         return 0
-    if not ((len(argv) >= 8 and argv[1] == "ask") or (len(argv) == 4 and argv[1] == "ask2")):
+    if not ((len(argv) >= 8 and argv[1] == "ask") or (len(argv) == 4 and argv[1] in ("ask2", "junk")) or
+            (len(argv) == 5 and argv[1] == "conns")):
         print(__doc__)
         return 2
     try:
         if argv[1] == "ask":
             timeout = float(argv[8]) if len(argv) > 8 else 8.0
             return ask(argv[2], argv[3], int(argv[4]), int(argv[5]), argv[6], argv[7], timeout)
+        if argv[1] == "junk":
+            return junk(argv[2], int(argv[3]))
+        if argv[1] == "conns":
+            return conns(argv[2], int(argv[3]), int(argv[4]))
         return ask2(argv[2], int(argv[3]))
     except (OSError, TypeError, struct.error) as e:
         # refused (nothing listens), reset, or a connection closed early

@@ -13,7 +13,8 @@
 # and TCP on both tunnel addresses; the long answer is cut to at most 1200
 # bytes with TC over UDP and comes whole over TCP; one TCP connection
 # carries several queries, one at a time and pipelined; a silent nameserver
-# gives SERVFAIL after about 5 s; /metrics counts all this.
+# gives SERVFAIL after about 5 s; junk is dropped; a client gets at most 8
+# TCP connections; /metrics counts all this.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/portal_lib.sh"
 . "$(dirname "$0")/wg_lib.sh"
@@ -141,13 +142,24 @@ done
 [ "$(field "$r" id)" = 9901 ] && [ "$(field "$rt" id)" = 9902 ] || fail "SERVFAIL with the wrong id"
 ok "no answer from the nameserver: SERVFAIL after about 5 s, UDP and TCP"
 
+r=$(in_ns "$WG_CL" /usr/bin/python3 "$STUB" junk "$GW4" 53535)
+echo "    junk, then a query on the same TCP connection: $r"
+expect "$r" "a query after junk" id=2001 rcode=0 same=1
+ok "unparsable queries are dropped (UDP and TCP), the TCP connection kept"
+r=$(in_ns "$WG_CL" /usr/bin/python3 "$STUB" conns "$GW6" 53535 10)
+echo "    10 TCP connections from one client: $r"
+[ "$(field "$r" closed)" = 2 ] || fail "want 2 of 10 connections closed (8 per client), got: $r"
+ok "TCP connections per client are capped"
+
 m=$(in_ns "$WG_GW" /usr/bin/python3 -c 'import urllib.request as u; print(u.urlopen("http://127.0.0.1:18080/metrics").read().decode())') ||
 	fail "no /metrics"
 metric() { echo "$m" | awk -v k="$1" '$1 == k { print $2 }'; }
 echo "    $(echo "$m" | grep '^firezone_gateway_dns_' | tr '\n' ' ')"
 [ "$(metric 'firezone_gateway_dns_queries_total{transport="udp"}')" -ge 4 ] || fail "UDP queries not counted"
-[ "$(metric 'firezone_gateway_dns_queries_total{transport="tcp"}')" -ge 8 ] || fail "TCP queries not counted"
+[ "$(metric 'firezone_gateway_dns_queries_total{transport="tcp"}')" -ge 9 ] || fail "TCP queries not counted"
 [ "$(metric firezone_gateway_dns_truncated_total)" -ge 1 ] || fail "truncation not counted"
 [ "$(metric firezone_gateway_dns_servfail_total)" -ge 2 ] || fail "SERVFAIL not counted"
-ok "/metrics counts queries, truncations and SERVFAILs"
+[ "$(metric 'firezone_gateway_dns_dropped_total{reason="malformed"}')" -ge 4 ] || fail "junk not counted"
+[ "$(metric 'firezone_gateway_dns_dropped_total{reason="limit"}')" -ge 2 ] || fail "limit hits not counted"
+ok "/metrics counts queries, truncations, SERVFAILs, junk and limit hits"
 exit 0
