@@ -4,9 +4,13 @@
 #   make check      install missing Debian packages (as root), build, run every suite
 #   make demo       install missing packages, build, run the local demo (root)
 #   make install    PREFIX=/usr/local DESTDIR= LIBEXECDIR=$(PREFIX)/libexec
-#   make SANITIZE=1 ASan + UBSan build (in build-san/)
+#   make SANITIZE=1 ASan + UBSan build (in build-san/), with the test hooks
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each
-#   make WG_SHORT=1 test-only build with WireGuard timers / 10 (build-shorttimers/)
+#   make WG_SHORT=1 test-only build with WireGuard timers / 10 and the test
+#                   hooks (build-shorttimers/)
+#
+# The test hooks (FZ_TEST_HOOKS: FZ_TEST_MODE, FIREZONE_SECCOMP=off) exist
+# only in the test builds, which make install refuses; build/ has none.
 #   make V=1        show the commands
 
 VERSION     := 0.1.0
@@ -27,12 +31,13 @@ PKG_CONFIG ?= pkg-config
 ifeq ($(SANITIZE),1)
 B        := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CPPFLAGS += -DFZ_TEST_HOOKS
 else ifeq ($(WG_SHORT),1)
-# Test-only build with every WireGuard timer divided by 10 (rekey tests);
-# never installed.
+# Test-only build with every WireGuard timer divided by 10 (rekey tests)
+# and the test hooks (tests/integ/test_sandbox.sh); never installed.
 B        := build-shorttimers
 SANFLAGS :=
-CPPFLAGS += -DWG_TEST_SHORT_TIMERS
+CPPFLAGS += -DWG_TEST_SHORT_TIMERS -DFZ_TEST_HOOKS
 else
 B        := build
 SANFLAGS :=

@@ -1,5 +1,5 @@
 /*
- * addr.c - address conversions.
+ * addr.c - address conversions and the Firezone address ranges.
  */
 #include "addr.h"
 
@@ -75,4 +75,74 @@ addr_equal(const struct ipc_addr *a, const struct ipc_addr *b)
 	size_t n = a->family == 4 ? 4 : 16;
 
 	return a->family == b->family && a->port == b->port && memcmp(a->addr, b->addr, n) == 0;
+}
+
+static const uint8_t client4[4] = { 100, 64, 0, 0 };
+static const uint8_t proxy4[4] = { 100, 96, 0, 0 };
+static const uint8_t client6[16] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 };
+static const uint8_t proxy6[16] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0x80, 0x00 };
+
+/* 1 if the first plen bits of a and net agree. */
+static int
+prefix_match(const uint8_t *a, const uint8_t *net, unsigned plen)
+{
+	unsigned full = plen / 8, rem = plen % 8;
+	uint8_t mask;
+
+	if (memcmp(a, net, full) != 0)
+		return 0;
+	if (rem == 0)
+		return 1;
+	mask = (uint8_t)(0xff << (8 - rem));
+	return (a[full] & mask) == (net[full] & mask);
+}
+
+/* 1 if the bits of a after plen (a has n bytes) all equal `bit`. */
+static int
+host_bits_all(const uint8_t *a, size_t n, unsigned plen, int bit)
+{
+	uint8_t want = bit ? 0xff : 0x00, mask;
+	size_t i = plen / 8;
+
+	if (plen % 8 != 0) {
+		mask = (uint8_t)(0xff >> (plen % 8));
+		if ((a[i] & mask) != (want & mask))
+			return 0;
+		i++;
+	}
+	for (; i < n; i++)
+		if (a[i] != want)
+			return 0;
+	return 1;
+}
+
+int
+addr_in_client_range(uint8_t family, const uint8_t *addr)
+{
+	if (family == 4)
+		return prefix_match(addr, client4, ADDR_TUNNEL_PLEN4);
+	if (family == 6)
+		return prefix_match(addr, client6, ADDR_TUNNEL_PLEN6);
+	return 0;
+}
+
+int
+addr_in_proxy_range(uint8_t family, const uint8_t *addr)
+{
+	if (family == 4)
+		return prefix_match(addr, proxy4, ADDR_TUNNEL_PLEN4);
+	if (family == 6)
+		return prefix_match(addr, proxy6, ADDR_TUNNEL_PLEN6);
+	return 0;
+}
+
+int
+addr_is_tunnel_host(uint8_t family, const uint8_t *addr)
+{
+	if (!addr_in_client_range(family, addr))
+		return 0;
+	if (family == 4)
+		return !host_bits_all(addr, 4, ADDR_TUNNEL_PLEN4, 0) &&
+		    !host_bits_all(addr, 4, ADDR_TUNNEL_PLEN4, 1);
+	return !host_bits_all(addr, 16, ADDR_TUNNEL_PLEN6, 0);
 }

@@ -6,6 +6,7 @@
 #define FZ_ADDR_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "ipc_msg.h"
@@ -22,5 +23,23 @@ socklen_t addr_to_sockaddr(const struct ipc_addr *a, struct sockaddr_storage *ss
 const char *addr_fmt(const struct ipc_addr *a, char *buf, size_t len);
 /* Equal family, address and port. */
 int addr_equal(const struct ipc_addr *a, const struct ipc_addr *b);
+
+/*
+ * The Firezone address ranges, on raw bytes: family 4 (addr: 4 bytes) or 6
+ * (addr: 16 bytes); any other family is in no range.
+ *
+ * addr_in_client_range: the tunnel addresses of clients and gateways,
+ * 100.64.0.0/11 and fd00:2021:1111::/107.
+ * addr_in_proxy_range: the DNS-resource proxy IPs, 100.96.0.0/11 and
+ * fd00:2021:1111:8000::/107.
+ * addr_is_tunnel_host: in the client range and usable as one host's
+ * address: the host part is not all zeros (nor, for IPv4, all ones).
+ * Each returns 1 or 0.
+ */
+#define ADDR_TUNNEL_PLEN4 11
+#define ADDR_TUNNEL_PLEN6 107
+int addr_in_client_range(uint8_t family, const uint8_t *addr);
+int addr_in_proxy_range(uint8_t family, const uint8_t *addr);
+int addr_is_tunnel_host(uint8_t family, const uint8_t *addr);
 
 #endif

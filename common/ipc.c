@@ -3,9 +3,14 @@
  */
 #include "ipc.h"
 
+#include "addr.h"
+#include "log.h"
+
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -189,6 +194,104 @@ ipc_validate(const struct ipc_chan *ch, const struct ipc_hdr *h,
 	return IPC_OK;
 }
 
+/*
+ * What control may ask of the dataplane's addresses (issue 19: control is
+ * not trusted).  The interface gets only hosts of the tunnel ranges, so a
+ * compromised control cannot put an arbitrary address on the host; peers
+ * get only addresses of the client ranges; DNS translations only map
+ * proxy IPs of the proxy ranges.
+ */
+/* Say which address broke which rule (the caller stops on the error). */
+static int
+refused_addr(const char *what, uint8_t family, const uint8_t *addr, const char *rule)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, ip, sizeof(ip)) == NULL)
+		snprintf(ip, sizeof(ip), "?");
+	log_warnx("ipc: refused %s %s: %s", what, ip, rule);
+	return 0;
+}
+
+static int
+iface_config_ok(const struct ipc_c2d_iface_config *ic)
+{
+	static const char rule[] = "not a host of 100.64.0.0/11 or fd00:2021:1111::/107";
+
+	if (ic->has_v4 > 1 || ic->has_v6 > 1 || (!ic->has_v4 && !ic->has_v6))
+		return 0;
+	if (ic->has_v4 && !addr_is_tunnel_host(4, ic->v4))
+		return refused_addr("interface address", 4, ic->v4, rule);
+	if (ic->has_v6 && !addr_is_tunnel_host(6, ic->v6))
+		return refused_addr("interface address", 6, ic->v6, rule);
+	return 1;
+}
+
+static int
+peer_add_ok(const struct ipc_c2d_peer_add *a)
+{
+	static const char rule[] = "outside the client ranges 100.64.0.0/11, fd00:2021:1111::/107";
+
+	if (a->has_psk > 1 || a->has_v4 > 1 || a->has_v6 > 1 || (!a->has_v4 && !a->has_v6))
+		return 0;
+	if (a->has_v4 && !addr_in_client_range(4, a->tun_v4))
+		return refused_addr("peer tunnel address", 4, a->tun_v4, rule);
+	if (a->has_v6 && !addr_in_client_range(6, a->tun_v6))
+		return refused_addr("peer tunnel address", 6, a->tun_v6, rule);
+	return 1;
+}
+
+/* An IPv4 address leaves bytes 4-15 of its 16-byte field zero. */
+static int
+ip_field_ok(uint8_t family, const uint8_t addr[16])
+{
+	static const uint8_t zero[12];
+
+	if (family == 4)
+		return memcmp(addr + 4, zero, sizeof(zero)) == 0;
+	return family == 6;
+}
+
+static int
+dns_setup_ok(const struct ipc_c2d_dns_setup *d)
+{
+	unsigned i;
+
+	if (!ipc_str_ok(d->name, sizeof(d->name)) ||
+	    d->n_proxies > IPC_DNS_PROXIES_MAX || d->n_resolved > IPC_DNS_RESOLVED_MAX)
+		return 0;
+	for (i = 0; i < d->n_proxies; i++) {
+		if (!ip_field_ok(d->proxies[i].family, d->proxies[i].addr))
+			return 0;
+		if (!addr_in_proxy_range(d->proxies[i].family, d->proxies[i].addr))
+			return refused_addr("DNS proxy IP", d->proxies[i].family, d->proxies[i].addr,
+			    "outside the proxy ranges 100.96.0.0/11, fd00:2021:1111:8000::/107");
+	}
+	for (i = 0; i < d->n_resolved; i++)
+		if (!ip_field_ok(d->resolved[i].family, d->resolved[i].addr))
+			return 0;
+	return 1;
+}
+
+/* A grant's type is one of IPC_RES_*; only a CIDR grant has a network,
+ * whose prefix fits its family. */
+static int
+grant_kind_ok(uint8_t type, uint8_t family, uint8_t prefix, const uint8_t net[16])
+{
+	static const uint8_t zero[16];
+
+	switch (type) {
+	case IPC_RES_CIDR:
+		return ((family == 4 && prefix <= 32) || (family == 6 && prefix <= 128)) &&
+		    ip_field_ok(family, net);
+	case IPC_RES_DNS:
+	case IPC_RES_INTERNET:
+		return family == 0 && prefix == 0 && memcmp(net, zero, sizeof(zero)) == 0;
+	default:
+		return 0;
+	}
+}
+
 /* Checks of fields inside payloads that the size table cannot express. */
 static int
 payload_check(const struct ipc_hdr *h, const uint8_t *p)
@@ -244,9 +347,7 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 	case IPC_C2D_IFACE_CONFIG: {
 		struct ipc_c2d_iface_config ic;
 		memcpy(&ic, p, sizeof(ic));
-		if (ic.has_v4 > 1 || ic.has_v6 > 1 || (!ic.has_v4 && !ic.has_v6))
-			return IPC_EPAYLOAD;
-		return IPC_OK;
+		return iface_config_ok(&ic) ? IPC_OK : IPC_EPAYLOAD;
 	}
 	case IPC_D2C_IFACE_RESULT: {
 		const uint8_t *b = p;
@@ -260,8 +361,7 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 		struct ipc_c2d_peer_add a;
 		int ok;
 		memcpy(&a, p, sizeof(a));
-		ok = h->peer_id != 0 && a.has_psk <= 1 && a.has_v4 <= 1 && a.has_v6 <= 1 &&
-		    (a.has_v4 || a.has_v6);
+		ok = h->peer_id != 0 && peer_add_ok(&a);
 		explicit_bzero(&a, sizeof(a));
 		return ok ? IPC_OK : IPC_EPAYLOAD;
 	}
@@ -295,11 +395,8 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 		uint8_t has_expiry = p[offsetof(struct ipc_c2d_grant, has_expiry)];
 		uint32_t i, n;
 		memcpy(&n, p + offsetof(struct ipc_c2d_grant, n_filters), sizeof(n));
-		if (h->peer_id == 0 || type < IPC_RES_CIDR || type > IPC_RES_INTERNET ||
-		    has_expiry > 1 || n > IPC_GRANT_FILTERS_MAX)
-			return IPC_EPAYLOAD;
-		if (type == IPC_RES_CIDR && !((family == 4 && prefix <= 32) ||
-		    (family == 6 && prefix <= 128)))
+		if (h->peer_id == 0 || has_expiry > 1 || n > IPC_GRANT_FILTERS_MAX ||
+		    !grant_kind_ok(type, family, prefix, p + offsetof(struct ipc_c2d_grant, net)))
 			return IPC_EPAYLOAD;
 		for (i = 0; i < n; i++) {
 			struct ipc_filter f;
@@ -315,17 +412,7 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 		return h->peer_id != 0 ? IPC_OK : IPC_EPAYLOAD;
 	case IPC_C2D_DNS_SETUP: {
 		const struct ipc_c2d_dns_setup *d = (const void *)p;
-		unsigned i;
-		if (h->peer_id == 0 || !ipc_str_ok(d->name, sizeof(d->name)) ||
-		    d->n_proxies > IPC_DNS_PROXIES_MAX || d->n_resolved > IPC_DNS_RESOLVED_MAX)
-			return IPC_EPAYLOAD;
-		for (i = 0; i < d->n_proxies; i++)
-			if (d->proxies[i].family != 4 && d->proxies[i].family != 6)
-				return IPC_EPAYLOAD;
-		for (i = 0; i < d->n_resolved; i++)
-			if (d->resolved[i].family != 4 && d->resolved[i].family != 6)
-				return IPC_EPAYLOAD;
-		return IPC_OK;
+		return (h->peer_id != 0 && dns_setup_ok(d)) ? IPC_OK : IPC_EPAYLOAD;
 	}
 	case IPC_D2C_DNS_REFRESH: {
 		struct ipc_d2c_dns_refresh r;

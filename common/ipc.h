@@ -5,8 +5,12 @@
  * Every received message is checked against one table before any handler
  * sees it: type known, direction right, exact (or bounded) size, an fd
  * present exactly when the type carries one, and the channel's phase right.
- * A message that fails any check is reported as an error; the process glue
- * treats every error as fatal.
+ * Then the fields inside the payload: flags 0 or 1, families 4 or 6, and
+ * the addresses control hands the dataplane inside the Firezone ranges
+ * (interface and peer tunnel addresses in the client ranges, proxy IPs in
+ * the proxy ranges; see ipc_msg.h), because the dataplane does not trust
+ * control.  A message that fails any check is reported as an error; the
+ * process glue treats every error as fatal.
  */
 #ifndef FZ_IPC_H
 #define FZ_IPC_H

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#define IPC_VERSION 2u
+#define IPC_VERSION 3u
 
 /* The control process finds its end of the socketpair on this fd. */
 #define IPC_CONTROL_FD 3
@@ -136,7 +136,9 @@ struct ipc_c2d_udp_socket {
  * The tunnel addresses from the portal's `init` (gateway-dataplane.md
  * §1.2-§1.3): the dataplane flushes tun-firezone's addresses, sets the MTU,
  * adds these (/32 and /128), sets the link up, and requests the policy
- * rules and routes.  Sent again on every later `init`.
+ * rules and routes.  Sent again on every later `init`.  Each address given
+ * must be a host of the tunnel ranges (addr_is_tunnel_host): anything else
+ * is a protocol violation.
  */
 struct ipc_c2d_iface_config {
 	uint8_t has_v4;
@@ -162,7 +164,12 @@ struct ipc_d2c_iface_result {
  * (chosen by control, never 0).
  */
 
-/* A WireGuard peer (a client).  The PSK is wiped by both sides after use. */
+/*
+ * A WireGuard peer (a client).  The PSK is wiped by both sides after use.
+ * Each tunnel address given must lie in the client ranges (a protocol
+ * violation otherwise); one that another peer id holds gets the peer
+ * refused (counted in refused_peer_address).
+ */
 struct ipc_c2d_peer_add {
 	uint8_t public_key[32];
 	uint8_t preshared_key[32];
@@ -286,7 +293,25 @@ struct ipc_d2c_counters {
 	uint64_t flow_records;         /* flow-log lines written */
 	uint64_t flows_untracked;      /* new flows not logged: table or peer share full */
 	uint64_t wg_drop_replay;       /* data with a counter already seen or too old */
+	/* Limits on what control and clients may make the dataplane keep
+	 * (issue 19): each counts requests refused because the table (or the
+	 * client's rate) was full. */
+	uint64_t cap_peers;            /* PEER_ADD: the client table is full */
+	uint64_t cap_grants;           /* GRANT: the client holds IPC_GRANTS_PER_CLIENT_MAX */
+	uint64_t cap_relays;           /* RELAY: the relay table is full */
+	uint64_t cap_channels;         /* CHANNEL: the channel table is full */
+	uint64_t cap_udp_sockets;      /* UDP_SOCKET: one socket per family already */
+	uint64_t cap_p2p_control;      /* p2p control events over a client's rate */
+	uint64_t cap_translations;     /* DNS_SETUP: the client's (or every) NAT translation slot used */
+	uint64_t cap_dns_names;        /* DNS_SETUP: the resource has FILTER_NAMES_PER_RESOURCE names */
+	/* Requests from control refused because they were wrong. */
+	uint64_t refused_peer_address; /* PEER_ADD with another peer's tunnel address */
+	uint64_t refused_socket;       /* UDP_SOCKET whose descriptor is no fitting UDP socket */
+	uint64_t icmp_unreachable_sent; /* unreachable replies: refused range, untranslated proxy IP */
 };
+
+/* Resources one client may hold in the dataplane; more grants are refused. */
+#define IPC_GRANTS_PER_CLIENT_MAX 256
 
 /* An IP address of either family (4 or 6). */
 struct ipc_ip {
@@ -299,9 +324,12 @@ struct ipc_ip {
  * DNS-resource translation for one client (gateway-dataplane.md §4.3):
  * control has checked that the DNS resource is granted and that `name`
  * matches its pattern, and resolved it; the dataplane records the name's
- * addresses on the resource and maps each proxy IP to a real one.
+ * addresses on the resource and maps each proxy IP to a real one.  Every
+ * proxy IP lies in the proxy ranges (addr_in_proxy_range), at most 8 per
+ * name (the client's 4 IPv4 and 4 IPv6); anything else is a protocol
+ * violation.
  */
-#define IPC_DNS_PROXIES_MAX 16
+#define IPC_DNS_PROXIES_MAX 8
 #define IPC_DNS_RESOLVED_MAX 32
 struct ipc_c2d_dns_setup {
 	uint8_t resource_id[16];

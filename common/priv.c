@@ -1,5 +1,6 @@
 /*
- * priv.c - parse and check /proc/<pid>/status.
+ * priv.c - parse and check /proc/<pid>/status; open the standard
+ * descriptors.
  */
 #include "priv.h"
 
@@ -127,14 +128,16 @@ priv_read_status(pid_t pid, struct priv_status *st)
 }
 
 int
-priv_verify(const struct priv_status *st, uid_t uid, gid_t gid,
+priv_verify(const struct priv_status *st, uid_t ruid, uid_t uid, gid_t gid,
     uint64_t caps, int drop_groups, int check_bounding, char *why, size_t whylen)
 {
+	uid_t want;
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		if (st->uid[i] != uid) {
-			snprintf(why, whylen, "uid is %u, expected %u", (unsigned)st->uid[i], (unsigned)uid);
+		want = i == 0 ? ruid : uid;
+		if (st->uid[i] != want) {
+			snprintf(why, whylen, "uid is %u, expected %u", (unsigned)st->uid[i], (unsigned)want);
 			return -1;
 		}
 		if (st->gid[i] != gid) {
@@ -160,6 +163,32 @@ priv_verify(const struct priv_status *st, uid_t uid, gid_t gid,
 		snprintf(why, whylen, "bounding set %016" PRIx64 ", expected %016" PRIx64,
 		    st->cap_bnd, caps);
 		return -1;
+	}
+	if (st->no_new_privs != 1) {
+		snprintf(why, whylen, "NoNewPrivs is %d, expected 1", st->no_new_privs);
+		return -1;
+	}
+	return 0;
+}
+
+int
+priv_stdio_open(void)
+{
+	int fd, nfd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free descriptor: fd itself, since the lower ones are open. */
+		if ((nfd = open("/dev/null", O_RDWR)) < 0)
+			return -1;
+		if (nfd != fd) {
+			if (dup2(nfd, fd) < 0) {
+				close(nfd);
+				return -1;
+			}
+			close(nfd);
+		}
 	}
 	return 0;
 }

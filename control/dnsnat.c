@@ -4,6 +4,8 @@
  */
 #include "dnsnat.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +22,10 @@
 
 #define P2P_EV_ASSIGNED_IPS 0
 #define P2P_EV_DOMAIN_STATUS 1
+
+/* Pending resolutions of one client: the global DNSNAT_PENDING_MAX must not
+ * be one client's to fill. */
+#define DNSNAT_PENDING_CLIENT_MAX 32
 
 struct dnsnat_req {
 	struct ctl *c;
@@ -105,6 +111,61 @@ name_find(struct p2p_conn *conn, const struct portal_msg_uuid *resource, const c
 	return NULL;
 }
 
+/* Names recorded for one resource of a client. */
+static size_t
+names_of(const struct p2p_conn *conn, const struct portal_msg_uuid *resource)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < conn->n_names; i++)
+		if (memcmp(conn->names[i].resource.b, resource->b, 16) == 0)
+			n++;
+	return n;
+}
+
+/* May this client's resource get one more name (already known names
+ * always may)?  The new name is refused when full, never an old one
+ * evicted: a client cannot push out translations it set up earlier. */
+static int
+name_room(struct p2p_conn *conn, const struct portal_msg_uuid *resource, const char *name)
+{
+	if (name_find(conn, resource, name) != NULL)
+		return 1;
+	return conn->n_names < P2P_NAMES_MAX && names_of(conn, resource) < DNSNAT_NAMES_PER_RESOURCE_MAX;
+}
+
+static size_t
+pending_of(const struct portal_msg_uuid *client)
+{
+	const struct dnsnat_req *r;
+	size_t n = 0;
+
+	for (r = pending; r != NULL; r = r->next)
+		if (memcmp(r->client.b, client->b, 16) == 0)
+			n++;
+	return n;
+}
+
+int
+dnsnat_proxies_ok(const struct portal_msg_ip *proxies, size_t n, char *why, size_t whylen)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (n > DNSNAT_PROXIES_MAX) {
+		snprintf(why, whylen, "%zu proxy IPs, at most %d per name", n, DNSNAT_PROXIES_MAX);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (!portal_msg_proxy_ip_ok(&proxies[i])) {
+			if (inet_ntop(proxies[i].family, proxies[i].u.bytes, a, sizeof(a)) == NULL)
+				snprintf(a, sizeof(a), "?");
+			snprintf(why, whylen, "proxy IP %s outside %s", a, PORTAL_MSG_PROXY_RANGES);
+			return 0;
+		}
+	return 1;
+}
+
 static int
 ip_in(const struct ipc_ip *a, const struct ipc_ip *set, size_t n)
 {
@@ -139,7 +200,7 @@ name_record(struct p2p_conn *conn, const struct dnsnat_req *r, const struct ipc_
 
 	if (e == NULL) {
 		struct p2p_dnsname *n;
-		if (conn->n_names >= P2P_NAMES_MAX ||
+		if (!name_room(conn, &r->resource, r->name) ||
 		    (n = realloc(conn->names, (conn->n_names + 1) * sizeof(*n))) == NULL)
 			return;
 		conn->names = n;
@@ -199,6 +260,12 @@ finish(struct dnsnat_req *r, struct evutil_addrinfo *res)
 			 * again while the name stays silent (§4.6). */
 			e->refreshing = 0;
 		}
+	} else if (!name_room(conn, &r->resource, r->name)) {
+		/* Other names of the resource filled it while this one resolved. */
+		log_warnx("dns: translation of %s refused (more than %d names for the resource)",
+		    r->name, DNSNAT_NAMES_PER_RESOURCE_MAX);
+		if (r->answer)
+			send_status(c, &r->client, &r->resource, r->name, 0);
 	} else if (d.n_resolved == 0) {
 		/* The reference reports success with nothing resolved; the client
 		 * is better served knowing the name does not work here. */
@@ -249,30 +316,51 @@ static int start(struct ctl *c, const struct portal_msg_uuid *client,
     const struct portal_msg_uuid *resource, const char *name, const struct portal_msg_ip *proxies,
     size_t n_proxies, int answer, int refresh);
 
+/* Log a refusal (with the client) and answer an AssignedIps Inactive. */
+static int
+refuse(struct ctl *c, const struct portal_msg_uuid *client, const struct portal_msg_uuid *resource,
+    const char *name, int answer, const char *why)
+{
+	char cid[PORTAL_MSG_UUID_STRLEN];
+
+	portal_msg_uuid_fmt(client, cid);
+	log_warnx("dns: client %s: translation of %.64s refused (%s)", cid, name, why);
+	if (answer)
+		send_status(c, client, resource, name, 0);
+	return -1;
+}
+
 int
 dnsnat_request(struct ctl *c, const struct portal_msg_uuid *client,
     const struct portal_msg_uuid *resource, const char *name,
     const struct portal_msg_ip *proxies, size_t n_proxies, int answer)
 {
 	struct authz_client *cl = authz_find(&c->authz, client);
+	struct p2p_conn *conn = p2p_find(&c->p2p, client);
 	const struct authz_resource *res = NULL;
+	char why[128];
 	size_t i;
 
 	if (cl != NULL)
 		for (i = 0; i < cl->n_res; i++)
 			if (memcmp(cl->res[i].desc.id.b, resource->b, 16) == 0)
 				res = &cl->res[i];
-	if (res == NULL || res->desc.type != PORTAL_MSG_RES_DNS ||
-	    dnspattern_match(res->desc.address, name) != 1 || n_proxies > IPC_DNS_PROXIES_MAX ||
-	    strlen(name) > PORTAL_MSG_DOMAIN_MAX || n_pending >= DNSNAT_PENDING_MAX || c->dns == NULL) {
-		log_info("dns: translation of %.64s refused (%s)", name,
-		    res == NULL ? "resource not granted" : res->desc.type != PORTAL_MSG_RES_DNS ?
-		    "not a DNS resource" : n_pending >= DNSNAT_PENDING_MAX ? "too many pending" :
-		    "name does not match the resource");
-		if (answer)
-			send_status(c, client, resource, name, 0);
-		return -1;
+	if (res == NULL)
+		return refuse(c, client, resource, name, answer, "resource not granted");
+	if (res->desc.type != PORTAL_MSG_RES_DNS)
+		return refuse(c, client, resource, name, answer, "not a DNS resource");
+	if (strlen(name) > PORTAL_MSG_DOMAIN_MAX || dnspattern_match(res->desc.address, name) != 1)
+		return refuse(c, client, resource, name, answer, "name does not match the resource");
+	if (!dnsnat_proxies_ok(proxies, n_proxies, why, sizeof(why)))
+		return refuse(c, client, resource, name, answer, why);
+	if (conn != NULL && !name_room(conn, resource, name)) {
+		snprintf(why, sizeof(why), "more than %d names for the resource",
+		    DNSNAT_NAMES_PER_RESOURCE_MAX);
+		return refuse(c, client, resource, name, answer, why);
 	}
+	if (n_pending >= DNSNAT_PENDING_MAX || pending_of(client) >= DNSNAT_PENDING_CLIENT_MAX ||
+	    c->dns == NULL)
+		return refuse(c, client, resource, name, answer, "too many pending");
 	return start(c, client, resource, name, proxies, n_proxies, answer, 0);
 }
 
@@ -318,8 +406,9 @@ void
 dnsnat_p2p_control(struct ctl *c, uint32_t peer_id, const struct ipc_p2p_control *m,
     const uint8_t *body)
 {
-	struct portal_msg_ip proxies[IPC_DNS_PROXIES_MAX];
+	struct portal_msg_ip proxies[DNSNAT_PROXIES_MAX];
 	struct portal_msg_uuid resource;
+	char why[64];
 	struct json_tokener *tok;
 	struct p2p_conn *conn = p2p_by_peer(&c->p2p, peer_id);
 	json_object *o = NULL, *v, *ips;
@@ -338,10 +427,15 @@ dnsnat_p2p_control(struct ctl *c, uint32_t peer_id, const struct ipc_p2p_control
 	    portal_msg_parse_uuid(json_object_get_string(v), (size_t)json_object_get_string_len(v),
 	    &resource) != 0 ||
 	    !json_object_object_get_ex(o, "domain", &v) || !json_object_is_type(v, json_type_string) ||
-	    !json_object_object_get_ex(o, "proxy_ips", &ips) || !json_object_is_type(ips, json_type_array) ||
-	    json_object_array_length(ips) > IPC_DNS_PROXIES_MAX)
+	    !json_object_object_get_ex(o, "proxy_ips", &ips) || !json_object_is_type(ips, json_type_array))
 		goto out; /* undecodable: ignored silently (§5.3) */
 	domain = json_object_get_string(v);
+	if (json_object_array_length(ips) > DNSNAT_PROXIES_MAX) {
+		snprintf(why, sizeof(why), "%zu proxy IPs, at most %d per name",
+		    json_object_array_length(ips), DNSNAT_PROXIES_MAX);
+		(void)refuse(c, &conn->client_id, &resource, domain, 1, why);
+		goto out;
+	}
 	for (i = 0; i < json_object_array_length(ips); i++) {
 		json_object *e = json_object_array_get_idx(ips, i);
 		if (!json_object_is_type(e, json_type_string) ||
@@ -387,6 +481,47 @@ dnsnat_refresh(struct ctl *c, uint32_t peer_id, const struct ipc_ip *proxy)
 			return;
 		}
 	}
+}
+
+/* Is resource granted to the client as a DNS resource? */
+static int
+dns_granted(struct ctl *c, const struct portal_msg_uuid *client, const struct portal_msg_uuid *resource)
+{
+	const struct authz_client *cl = authz_find(&c->authz, client);
+	size_t i;
+
+	if (cl != NULL)
+		for (i = 0; i < cl->n_res; i++)
+			if (memcmp(cl->res[i].desc.id.b, resource->b, 16) == 0)
+				return cl->res[i].desc.type == PORTAL_MSG_RES_DNS;
+	return 0;
+}
+
+void
+dnsnat_replay(struct ctl *c, struct p2p_conn *conn)
+{
+	static struct ipc_c2d_dns_setup d;
+	size_t i = 0, k;
+
+	while (i < conn->n_names) {
+		struct p2p_dnsname *e = &conn->names[i];
+		if (!dns_granted(c, &conn->client_id, &e->resource)) {
+			conn->names[i] = conn->names[--conn->n_names];
+			continue;
+		}
+		memset(&d, 0, sizeof(d));
+		memcpy(d.resource_id, e->resource.b, 16);
+		snprintf(d.name, sizeof(d.name), "%s", e->name);
+		for (k = 0; k < e->n_proxies && k < IPC_DNS_PROXIES_MAX; k++)
+			to_ipc_ip(&d.proxies[d.n_proxies++], &e->proxies[k]);
+		d.n_resolved = e->n_resolved;
+		memcpy(d.resolved, e->resolved, e->n_resolved * sizeof(e->resolved[0]));
+		e->refreshing = 0;
+		ctl_ipc_send_peer(c, IPC_C2D_DNS_SETUP, conn->peer_id, &d, sizeof(d));
+		i++;
+	}
+	if (conn->n_names > 0)
+		log_debug("dns: %zu translation(s) set up again for the new peer", conn->n_names);
 }
 
 void

@@ -107,7 +107,7 @@ struct dnsserver {
 	size_t cur;                   /* the nameserver queries go to */
 	struct event *ev_probe;       /* every DNSSERVER_PROBE_INTERVAL_S: a new round */
 	struct event *ev_round_end;   /* DNSSERVER_PROBE_TIMEOUT_MS after it: rank */
-	int have_addrs;
+	int have_addrs, has_v4, has_v6;
 	struct in_addr v4;
 	struct in6_addr v6;
 	struct dns_listener l[2];     /* [0] IPv4, [1] IPv6 */
@@ -853,7 +853,9 @@ probe_round_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (i = 0; i < s->n_ns; i++)
 		probe_send(&s->ns[i]);
-	(void)evtimer_add(s->ev_round_end, &tv);
+	if (evtimer_add(s->ev_round_end, &tv) < 0)
+		log_warnx("dns server: cannot time the nameserver probes");
+	log_debug("dns server: probing %zu nameservers", s->n_ns);
 }
 
 /* The round is over: forward to the nameserver with the lowest RTT of
@@ -871,6 +873,9 @@ probe_end_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < s->n_ns; i++) {
 		probe_stop(&s->ns[i]);
 		s->ns[i].rtt_us = s->ns[i].round_rtt_us;
+		if (addr_from_sockaddr(&a, (struct sockaddr *)&s->ns[i].ss, s->ns[i].sl) == 0)
+			log_debug("dns server: probe of %s: %s %lld us", addr_fmt(&a, ab, sizeof(ab)),
+			    s->ns[i].rtt_us >= 0 ? "answered in" : "no answer,", (long long)s->ns[i].rtt_us);
 		if (s->ns[i].rtt_us >= 0 && (best == s->n_ns || s->ns[i].rtt_us < s->ns[best].rtt_us))
 			best = i;
 	}
@@ -953,21 +958,32 @@ dnsserver_new(struct event_base *base, const char *path)
 int
 dnsserver_listen(struct dnsserver *s, const struct in_addr *v4, const struct in6_addr *v6)
 {
-	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
-	int failed;
+	char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+	int failed = 0;
 
-	if (s->have_addrs && memcmp(&s->v4, v4, sizeof(*v4)) == 0 && memcmp(&s->v6, v6, sizeof(*v6)) == 0)
+	if (s->have_addrs && s->has_v4 == (v4 != NULL) && s->has_v6 == (v6 != NULL) &&
+	    (v4 == NULL || memcmp(&s->v4, v4, sizeof(*v4)) == 0) &&
+	    (v6 == NULL || memcmp(&s->v6, v6, sizeof(*v6)) == 0))
 		return 0;
 	close_all(s);
-	s->v4 = *v4;
-	s->v6 = *v6;
+	memset(&s->v4, 0, sizeof(s->v4));
+	memset(&s->v6, 0, sizeof(s->v6));
+	s->has_v4 = v4 != NULL;
+	s->has_v6 = v6 != NULL;
 	s->have_addrs = 1;
-	failed = listener_open(s, &s->l[0], AF_INET, v4) + listener_open(s, &s->l[1], AF_INET6, v6);
-	inet_ntop(AF_INET, v4, a4, sizeof(a4));
-	inet_ntop(AF_INET6, v6, a6, sizeof(a6));
-	if (failed < 4)
-		log_info("dns server: listening on %s:%d and [%s]:%d (UDP and TCP)%s", a4, DNSFWD_PORT, a6,
-		    DNSFWD_PORT, failed ? ", some sockets failed" : "");
+	if (v4 != NULL) {
+		s->v4 = *v4;
+		failed += listener_open(s, &s->l[0], AF_INET, v4);
+		inet_ntop(AF_INET, v4, a4, sizeof(a4));
+	}
+	if (v6 != NULL) {
+		s->v6 = *v6;
+		failed += listener_open(s, &s->l[1], AF_INET6, v6);
+		inet_ntop(AF_INET6, v6, a6, sizeof(a6));
+	}
+	if (v4 != NULL || v6 != NULL)
+		log_info("dns server: listening on port %d (UDP and TCP) of %s and %s%s", DNSFWD_PORT, a4, a6,
+		    failed ? "; some sockets failed" : "");
 	return failed;
 }
 

@@ -46,8 +46,9 @@ struct dnsserver_counters {
 struct dnsserver *dnsserver_new(struct event_base *base, const char *path);
 
 /* Listen on v4 and v6, port 53535, UDP and TCP (the init's tunnel
- * addresses).  The same addresses again change nothing; others close the
- * old sockets, connections and queries first.  Sockets are bound with
+ * addresses; NULL for a family that is not configured).  The same
+ * addresses again change nothing; others close the old sockets,
+ * connections and queries first.  Sockets are bound with
  * IP_FREEBIND, so the addresses need not be on the interface yet.
  * Returns the number of sockets that failed (each one logged). */
 int dnsserver_listen(struct dnsserver *s, const struct in_addr *v4, const struct in6_addr *v6);

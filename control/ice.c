@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stun/stunagent.h>
 #include <stun/usages/ice.h>
@@ -20,6 +21,7 @@
 
 #define TXN_MAX		STUN_AGENT_MAX_SAVED_IDS
 #define TXN_PER_PAIR	8
+#define TXID_BUCKETS	16384	/* process-wide table of outstanding check ids */
 #define USERNAME_MAX	(2 * ICE_UFRAG_MAX + 1)
 #define NO_IDX		0xffff
 
@@ -76,7 +78,9 @@ struct txn {
 	uint16_t	pair;
 	uint32_t	pair_gen;
 	uint64_t	sent_ms;
-	StunTransactionId id;
+	StunTransactionId id;		/* cookie + 96 random bits */
+	struct ice_agent *owner;	/* set while the id is in the table */
+	struct txn	*hnext;		/* txid_table chain */
 };
 
 struct ice_timing {
@@ -133,6 +137,19 @@ struct ice_agent {
 	unsigned		ev_count;
 	unsigned		ev_dropped;
 };
+
+/*
+ * Outstanding check transaction ids of every agent -> (agent, txn slot),
+ * for dispatching responses (RFC 8489 section 5: the id is 96 random bits,
+ * so it cannot also carry an agent tag).  Entries live inside the agents'
+ * txns[] arrays (at most TXN_MAX per agent) and leave the table when the
+ * check is answered, expires (ICE_TXN_LIFETIME_MS), is evicted or its
+ * agent is freed.  The bucket is taken from random id bytes we drew
+ * ourselves, so a sender cannot aim entries at one bucket; looking up an
+ * id it chose costs one chain walk.  The control process is single
+ * threaded.
+ */
+static struct txn *txid_table[TXID_BUCKETS];
 
 static const uint16_t known_attributes[] = {
 	STUN_ATTRIBUTE_MAPPED_ADDRESS,
@@ -303,6 +320,51 @@ pair_due(const struct ice_agent *a, const struct pair *p)
 
 /* ---- transactions ---------------------------------------------------------- */
 
+static uint32_t
+txid_bucket(const uint8_t *id)
+{
+	/* bytes 4..15: the random part (0..3 is the magic cookie) */
+	return (((uint32_t)id[4] << 8) | id[5]) % TXID_BUCKETS;
+}
+
+static struct txn *
+txid_lookup(const uint8_t *id)
+{
+	struct txn *t;
+
+	for (t = txid_table[txid_bucket(id)]; t != NULL; t = t->hnext)
+		if (memcmp(t->id, id, sizeof(StunTransactionId)) == 0)
+			return t;
+	return NULL;
+}
+
+static void
+txid_insert(struct ice_agent *a, struct txn *t)
+{
+	struct txn **head = &txid_table[txid_bucket(t->id)];
+
+	t->owner = a;
+	t->hnext = *head;
+	*head = t;
+}
+
+static void
+txid_remove(struct txn *t)
+{
+	struct txn **pp;
+
+	if (t->owner == NULL)
+		return;
+	for (pp = &txid_table[txid_bucket(t->id)]; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == t) {
+			*pp = t->hnext;
+			break;
+		}
+	}
+	t->owner = NULL;
+	t->hnext = NULL;
+}
+
 static void
 txn_release(struct ice_agent *a, uint16_t ti, bool forget)
 {
@@ -312,6 +374,7 @@ txn_release(struct ice_agent *a, uint16_t ti, bool forget)
 
 	if (!t->in_use)
 		return;
+	txid_remove(t);
 	if (forget)
 		stun_agent_forget_transaction(&a->stun, t->id);
 	p = &a->pairs[t->pair];
@@ -343,15 +406,46 @@ txn_alloc(struct ice_agent *a)
 	return oldest;
 }
 
+/* This agent's live transaction with that id, or -1. */
 static int
 txn_find(const struct ice_agent *a, const uint8_t *id)
 {
-	int i;
+	const struct txn *t = txid_lookup(id);
+
+	if (t == NULL || t->owner != a || !t->in_use)
+		return -1;
+	return (int)(t - a->txns);
+}
+
+/* Forget checks nobody answered within ICE_TXN_LIFETIME_MS. */
+static void
+txn_expire(struct ice_agent *a, uint64_t now)
+{
+	uint16_t i;
 
 	for (i = 0; i < TXN_MAX; i++)
-		if (a->txns[i].in_use && memcmp(a->txns[i].id, id,
-		    sizeof(StunTransactionId)) == 0)
-			return i;
+		if (a->txns[i].in_use && a->txns[i].sent_ms + ICE_TXN_LIFETIME_MS <= now)
+			txn_release(a, i, true);
+}
+
+/*
+ * A fresh transaction id: the cookie and 96 bits from RAND_bytes, drawn
+ * again in the (negligible) case it is already outstanding.  Returns 0, or
+ * -1 when the random source fails.
+ */
+static int
+txid_new(uint8_t *id)
+{
+	static const uint8_t cookie[4] = { 0x21, 0x12, 0xa4, 0x42 };
+	int tries;
+
+	memcpy(id, cookie, sizeof(cookie));
+	for (tries = 0; tries < 4; tries++) {
+		if (RAND_bytes(id + 4, (int)sizeof(StunTransactionId) - 4) != 1)
+			return -1;
+		if (txid_lookup(id) == NULL)
+			return 0;
+	}
 	return -1;
 }
 
@@ -569,9 +663,14 @@ ice_agent_new(const char *local_ufrag, const char *local_pwd,
 void
 ice_agent_free(struct ice_agent *a)
 {
+	uint16_t i;
+
 	if (a == NULL)
 		return;
-	explicit_bzero(a, sizeof(*a));
+	for (i = 0; i < TXN_MAX; i++)
+		txid_remove(&a->txns[i]);
+	/* ufrags, passwords and the USERNAME strings built from them */
+	OPENSSL_cleanse(a, sizeof(*a));
 	free(a);
 }
 
@@ -887,11 +986,14 @@ ice_match_txid(const uint8_t *data, size_t len, uint32_t *tag)
 {
 	unsigned cls, method;
 
+	const struct txn *t;
+
 	if (tag == NULL || stun_header(data, len, &cls, &method) != 0 ||
 	    (cls != 2 && cls != 3) || method != STUN_BINDING)
 		return ICE_ENOTSTUN;
-	*tag = ((uint32_t)data[8] << 24) | ((uint32_t)data[9] << 16) |
-	    ((uint32_t)data[10] << 8) | data[11];
+	if ((t = txid_lookup(data + STUN_MESSAGE_TRANS_ID_POS)) == NULL || t->owner == NULL)
+		return ICE_ENOMATCH;
+	*tag = t->owner->tag;
 	return ICE_OK;
 }
 
@@ -962,18 +1064,76 @@ note_source(struct ice_agent *a, unsigned ri, const struct local_cand *l)
 	return 1;
 }
 
+enum reply_kind {
+	REPLY_FAILED = 0,
+	REPLY_SUCCESS,		/* Binding success response */
+	REPLY_ROLE_CONFLICT,	/* 487: we keep our role */
+};
+
+/*
+ * Answer a validated Binding request (RFC 8445 7.3.1.1, RFC 8489 9.1.3)
+ * into buf (ICE_TX_MAX bytes): *len bytes, signed with the local password
+ * (the key stun_agent_validate found for req).
+ *
+ * Role conflict: when the request claims our role (ICE-CONTROLLING while we
+ * control, ICE-CONTROLLED while we are controlled), the tie-breakers decide
+ * as in RFC 8445 7.3.1.1: either *control flips and a success response
+ * follows, or the answer is a 487 error (no USERNAME either).
+ *
+ * The success response carries XOR-MAPPED-ADDRESS (the request's source),
+ * MESSAGE-INTEGRITY and FINGERPRINT, and no USERNAME (RFC 8489 9.1.3: a
+ * response never carries it; libnice's stun_usage_ice_conncheck_create_reply
+ * copies it from the request, hence this function).
+ */
+static enum reply_kind
+build_reply(struct ice_agent *a, StunMessage *req, const struct sockaddr_storage *src,
+    socklen_t srclen, bool *control, uint8_t *buf, size_t *len)
+{
+	StunMessage resp;
+	uint64_t q;
+	size_t n;
+
+	*len = 0;
+	if (stun_message_find64(req, *control ? STUN_ATTRIBUTE_ICE_CONTROLLING :
+	    STUN_ATTRIBUTE_ICE_CONTROLLED, &q) == STUN_MESSAGE_RETURN_SUCCESS) {
+		/* RFC 8445 7.3.1.1: controlling, the larger tie-breaker keeps
+		 * the role; controlled, the larger (or equal) one takes it. */
+		if (*control ? a->tie >= q : a->tie < q) {
+			if (!stun_agent_init_error(&a->stun, &resp, buf, ICE_TX_MAX, req,
+			    STUN_ERROR_ROLE_CONFLICT))
+				return REPLY_FAILED;
+			n = stun_agent_finish_message(&a->stun, &resp, a->local_pwd,
+			    a->local_pwd_len);
+			if (n == 0 || n > ICE_TX_MAX)
+				return REPLY_FAILED;
+			*len = n;
+			return REPLY_ROLE_CONFLICT;
+		}
+		*control = !*control;
+	}
+	if (!stun_agent_init_response(&a->stun, &resp, buf, ICE_TX_MAX, req) ||
+	    stun_message_append_xor_addr(&resp, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
+	    src, srclen) != STUN_MESSAGE_RETURN_SUCCESS)
+		return REPLY_FAILED;
+	n = stun_agent_finish_message(&a->stun, &resp, a->local_pwd, a->local_pwd_len);
+	if (n == 0 || n > ICE_TX_MAX)
+		return REPLY_FAILED;
+	*len = n;
+	return REPLY_SUCCESS;
+}
+
 static int
 handle_request(struct ice_agent *a, uint64_t now, const struct ice_rx *rx,
     struct ice_tx *reply)
 {
-	StunMessage req, resp;
+	StunMessage req;
 	StunValidationStatus vs;
-	StunUsageIceReturn ur;
+	enum reply_kind rr;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	uint32_t prio;
 	bool use_cand, control;
-	size_t plen;
+	size_t plen = 0;
 	int li, ri, pi;
 	uint16_t ulen;
 
@@ -1018,14 +1178,9 @@ handle_request(struct ice_agent *a, uint64_t now, const struct ice_rx *rx,
 		return ICE_EDROPPED;
 
 	control = a->controlling;
-	plen = sizeof(reply->data);
-	ur = stun_usage_ice_conncheck_create_reply(&a->stun, &req, &resp,
-	    reply->data, &plen, &ss, sslen, &control, a->tie,
-	    STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
-	if (ur == STUN_USAGE_ICE_RETURN_ROLE_CONFLICT && control == a->controlling) {
+	rr = build_reply(a, &req, &ss, sslen, &control, reply->data, &plen);
+	if (rr == REPLY_ROLE_CONFLICT) {
 		/* We keep our role; the peer gets 487 and switches. */
-		if (plen == 0 || plen > sizeof(reply->data))
-			return ICE_EDROPPED;
 		reply->len = (uint16_t)plen;
 		reply->from = a->local[li].addr;
 		reply->to = rx->from;
@@ -1033,9 +1188,7 @@ handle_request(struct ice_agent *a, uint64_t now, const struct ice_rx *rx,
 		log_info("ice: agent %u role conflict: answered 487", (unsigned)a->tag);
 		return ICE_OK;
 	}
-	if ((ur != STUN_USAGE_ICE_RETURN_SUCCESS &&
-	    ur != STUN_USAGE_ICE_RETURN_ROLE_CONFLICT) || plen == 0 ||
-	    plen > sizeof(reply->data))
+	if (rr != REPLY_SUCCESS)
 		return ICE_EDROPPED;
 	if (control != a->controlling) {
 		set_role(a, control);
@@ -1104,11 +1257,13 @@ handle_response(struct ice_agent *a, uint64_t now, const struct ice_rx *rx)
 	int ti;
 	uint16_t alen;
 
-	if (((uint32_t)rx->data[8] << 24 | (uint32_t)rx->data[9] << 16 |
-	    (uint32_t)rx->data[10] << 8 | rx->data[11]) != a->tag)
-		return ICE_ENOMATCH;
+	/* Only ids of our outstanding checks: anything else is dropped. */
 	if ((ti = txn_find(a, rx->data + STUN_MESSAGE_TRANS_ID_POS)) < 0)
 		return ICE_ENOMATCH;
+	if (a->txns[ti].sent_ms + ICE_TXN_LIFETIME_MS <= now) {
+		txn_release(a, (uint16_t)ti, true);
+		return ICE_ENOMATCH;
+	}
 	if (stun_attr(rx->data, rx->len, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, &alen) == NULL)
 		return ICE_ENOTSTUN;
 	t = a->txns[ti];
@@ -1224,6 +1379,7 @@ ice_agent_tick(struct ice_agent *a, uint64_t now_ms)
 	if (a == NULL || a->failed)
 		return;
 	touch(a, now_ms);
+	txn_expire(a, now_ms);
 	t = timing(a);
 	for (i = 0; i < ICE_MAX_PAIRS; i++) {
 		struct pair *p = &a->pairs[i];
@@ -1281,7 +1437,6 @@ build_check(struct ice_agent *a, struct pair *p, uint16_t pi, uint64_t now,
 	uint16_t ti;
 	size_t n;
 	bool use_cand = a->controlling && p->use_cand_pending;
-	uint8_t tagb[4];
 
 	if (p->ntxn == TXN_PER_PAIR)
 		txn_release(a, p->txn[0], true);
@@ -1290,12 +1445,12 @@ build_check(struct ice_agent *a, struct pair *p, uint16_t pi, uint64_t now,
 	if (!stun_agent_init_request(&a->stun, &msg, tx->data, sizeof(tx->data),
 	    STUN_BINDING))
 		return ICE_ENOSPACE;
-	/* Our tag leads the transaction id; the other 8 bytes stay random. */
-	tagb[0] = (uint8_t)(a->tag >> 24);
-	tagb[1] = (uint8_t)(a->tag >> 16);
-	tagb[2] = (uint8_t)(a->tag >> 8);
-	tagb[3] = (uint8_t)a->tag;
-	memcpy(tx->data + 8, tagb, 4);
+	/* RFC 8489 section 5: all 96 bits of the id are random; responses
+	 * find their agent through txid_table. */
+	if (txid_new(tx->data + STUN_MESSAGE_TRANS_ID_POS) != 0) {
+		memset(tx, 0, sizeof(*tx));
+		return ICE_ENOMEM;
+	}
 	/* Attribute order of section 2.5. */
 	if (stun_message_append_bytes(&msg, STUN_ATTRIBUTE_USERNAME, a->user_out,
 	    a->user_out_len) != STUN_MESSAGE_RETURN_SUCCESS ||
@@ -1321,6 +1476,7 @@ build_check(struct ice_agent *a, struct pair *p, uint16_t pi, uint64_t now,
 	a->txns[ti].pair_gen = p->gen;
 	a->txns[ti].sent_ms = now;
 	memcpy(a->txns[ti].id, tx->data + STUN_MESSAGE_TRANS_ID_POS, sizeof(StunTransactionId));
+	txid_insert(a, &a->txns[ti]);
 	p->txn[p->ntxn++] = ti;
 
 	if (p->unanswered == 0)

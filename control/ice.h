@@ -4,8 +4,10 @@
  *
  * Built on libnice's STUN library: a StunAgent with short-term credentials
  * and FINGERPRINT validates every message and signs ours; the ICE usage
- * (stun_usage_ice_conncheck_process / _create_reply) reads responses and
- * answers requests, including role conflicts (487) per RFC 8445 7.3.1.1.
+ * (stun_usage_ice_conncheck_process) reads responses.  Requests are answered
+ * with the agent's lower-level calls (a success response carries
+ * XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY and FINGERPRINT, never USERNAME,
+ * RFC 8489 9.1.3), including role conflicts (487) per RFC 8445 7.3.1.1.
  *
  * Credentials per direction (section 2.5):
  *   our requests:      USERNAME "<remote ufrag>:<local ufrag>", MI key = remote pwd
@@ -14,9 +16,11 @@
  *
  * Our Binding requests carry USERNAME, ICE-CONTROLLED (ICE-CONTROLLING after
  * a role switch), PRIORITY, USE-CANDIDATE (only when controlling),
- * MESSAGE-INTEGRITY, FINGERPRINT.  Their transaction id starts with the
- * agent's 32-bit tag (big-endian) followed by 8 random bytes, so responses
- * reach the right agent with ice_match_txid() without a shared table.
+ * MESSAGE-INTEGRITY, FINGERPRINT.  Their transaction ids are 96 bits from
+ * RAND_bytes (RFC 8489 section 5); a process-wide table of outstanding ids
+ * (ice_match_txid) brings each response to its agent.  An id leaves the
+ * table when answered, after ICE_TXN_LIFETIME_MS, when its pair goes, or
+ * when the agent is freed; responses with any other id are dropped.
  *
  * Driving it (the glue, for each agent):
  *   - after any call: drain ice_agent_poll_event() until it returns 0;
@@ -54,11 +58,14 @@
 #define ICE_IDLE_MAX_RETRANSMITS	4u
 #define ICE_CANDIDATE_TIMEOUT_MS	10000u	/* section 2.9 item 1 */
 #define ICE_IDLE_AFTER_MS		10000u	/* section 2.8 */
+#define ICE_TXN_LIFETIME_MS		39500u	/* a check unanswered this long is forgotten
+						 * (RFC 8489 section 6.2.1, Rc = 7) */
 
 struct ice_agent;
 
 struct ice_config {
-	uint32_t	tag;		/* the glue's id for this agent (see ice_match_txid) */
+	uint32_t	tag;		/* the glue's id for this agent (ice_match_txid
+					 * returns it; also named in logs) */
 	uint64_t	tie_breaker;	/* 0: drawn at random */
 	uint32_t	ta_ms;		/* pacing between our checks; the spec uses 0 */
 };
@@ -118,14 +125,15 @@ struct ice_event {
  * New agent, controlled, with the portal's (or our generated) credentials.
  * ufrags must be 4-255 ice-chars, passwords 22-256 ice-chars (RFC 8839).
  * cfg may be NULL (tag 0, random tie-breaker, no pacing).  Credentials are
- * copied; the caller wipes its copies.  Returns the agent (free with
+ * copied (and wiped by ice_agent_free); the caller wipes its copies.  Returns the agent (free with
  * ice_agent_free) or NULL for bad credentials or no memory.
  */
 struct ice_agent *ice_agent_new(const char *local_ufrag, const char *local_pwd,
     const char *remote_ufrag, const char *remote_pwd,
     const struct ice_config *cfg, uint64_t now_ms);
 
-/* Wipe the passwords and free.  NULL is ignored. */
+/* Drop the agent's outstanding ids from the table, wipe the ufrags and
+ * passwords (OPENSSL_cleanse of the whole agent) and free.  NULL is ignored. */
 void ice_agent_free(struct ice_agent *a);
 
 /*
@@ -225,8 +233,10 @@ int ice_agent_pair_count(const struct ice_agent *a);
 int ice_match_username(const uint8_t *data, size_t len, char *out_local, char *out_remote);
 
 /*
- * For a STUN Binding success or error response: store the tag carried in
- * the transaction id.  Returns ICE_OK or ICE_ENOTSTUN.
+ * For a STUN Binding success or error response: look its transaction id
+ * up among the outstanding checks of all agents and store the owner's tag.
+ * Returns ICE_OK, ICE_ENOMATCH (no such outstanding check: drop it) or
+ * ICE_ENOTSTUN.
  */
 int ice_match_txid(const uint8_t *data, size_t len, uint32_t *tag);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +87,24 @@ check_privileges(void)
 	if (st.cap_eff != 0 || st.cap_prm != 0 || st.cap_amb != 0 || st.cap_inh != 0)
 		fatalx("refusing to run with capabilities (effective %llx, permitted %llx)",
 		    (unsigned long long)st.cap_eff, (unsigned long long)st.cap_prm);
+	if (st.no_new_privs != 1 || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		fatalx("refusing to run without no_new_privs: start firezone-gateway instead");
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fatalx("refusing to run dumpable");
+}
+
+/*
+ * The exec of a program that is not set-user-ID makes the process
+ * dumpable again (the kernel's default after exec when the credentials are
+ * unchanged), which would let any process of the control user read our
+ * memory and /proc files (environment, descriptors) or attach a debugger.
+ * Cleared here, before anything secret arrives.
+ */
+static void
+make_undumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fatal("prctl(PR_SET_DUMPABLE)");
 }
 
 static void
@@ -111,6 +130,10 @@ main(int argc, char **argv)
 	int ch, type = 0, i;
 	socklen_t tl = sizeof(type);
 
+	/* Before anything opens a descriptor: 0-2 must not be free. */
+	if (priv_stdio_open() < 0)
+		return 1;
+	make_undumpable();
 	log_init("control", level, fmt);
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {

@@ -55,6 +55,19 @@ metrics_render(void *arg, struct evbuffer *b)
 		{ "queue_full", offsetof(struct ipc_d2c_counters, stun_dropped) },
 	};
 	struct dnsserver_counters dc;
+	static const struct {
+		const char *table;
+		size_t off;
+	} caps[] = {
+		{ "peers", offsetof(struct ipc_d2c_counters, cap_peers) },
+		{ "grants", offsetof(struct ipc_d2c_counters, cap_grants) },
+		{ "relays", offsetof(struct ipc_d2c_counters, cap_relays) },
+		{ "channels", offsetof(struct ipc_d2c_counters, cap_channels) },
+		{ "udp_sockets", offsetof(struct ipc_d2c_counters, cap_udp_sockets) },
+		{ "p2p_control", offsetof(struct ipc_d2c_counters, cap_p2p_control) },
+		{ "translations", offsetof(struct ipc_d2c_counters, cap_translations) },
+		{ "dns_names", offsetof(struct ipc_d2c_counters, cap_dns_names) },
+	};
 	size_t i, direct = 0, relayed = 0;
 	struct p2p_conn *pc;
 	uint64_t v;
@@ -79,9 +92,25 @@ metrics_render(void *arg, struct evbuffer *b)
 	    "firezone_gateway_handshakes_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)d->wg_handshakes_started, (unsigned long long)d->wg_handshakes,
 	    (unsigned long long)(d->wg_drop_handshake + d->wg_drop_mac));
+	header(b, "caps_hit_total", "counter",
+	    "Requests refused because a dataplane table or a client's rate limit was full, by table.");
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		memcpy(&v, (const char *)d + caps[i].off, sizeof(v));
+		evbuffer_add_printf(b, "firezone_gateway_caps_hit_total{table=\"%s\"} %llu\n",
+		    caps[i].table, (unsigned long long)v);
+	}
+	header(b, "control_requests_refused_total", "counter",
+	    "Requests of the control process that the dataplane refused, by reason.");
+	evbuffer_add_printf(b,
+	    "firezone_gateway_control_requests_refused_total{reason=\"duplicate_tunnel_address\"} %llu\n"
+	    "firezone_gateway_control_requests_refused_total{reason=\"bad_socket\"} %llu\n",
+	    (unsigned long long)d->refused_peer_address, (unsigned long long)d->refused_socket);
 	one(b, "cookie_replies_total", "counter", "Cookie replies sent under load.", d->wg_cookie_replies);
 	one(b, "icmp_prohibited_total", "counter",
 	    "ICMP administratively-prohibited replies sent for denied packets.", d->icmp_prohibited_sent);
+	one(b, "icmp_unreachable_total", "counter",
+	    "ICMP unreachable replies sent for refused destinations and untranslated proxy IPs.",
+	    d->icmp_unreachable_sent);
 	one(b, "clients_connected", "gauge", "Clients with a WireGuard peer in the dataplane.", d->peers);
 	for (i = 0; i < P2P_BUCKETS; i++)
 		for (pc = c->p2p.by_client[i]; pc != NULL; pc = pc->next_client) {

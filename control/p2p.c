@@ -5,6 +5,7 @@
 #include "p2p.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -328,32 +329,114 @@ p2p_find(const struct p2p *p, const struct portal_msg_uuid *client)
 	return NULL;
 }
 
+/* Equal NUL-terminated credential strings, in time independent of where
+ * they differ (the buffers are compared whole). */
+static int
+creds_equal(const struct portal_msg_ice_creds *a, const struct portal_msg_ice_creds *b)
+{
+	struct portal_msg_ice_creds x, y;
+	int eq;
+
+	memset(&x, 0, sizeof(x));
+	memset(&y, 0, sizeof(y));
+	snprintf(x.username, sizeof(x.username), "%s", a->username);
+	snprintf(x.password, sizeof(x.password), "%s", a->password);
+	snprintf(y.username, sizeof(y.username), "%s", b->username);
+	snprintf(y.password, sizeof(y.password), "%s", b->password);
+	eq = CRYPTO_memcmp(&x, &y, sizeof(x)) == 0;
+	OPENSSL_cleanse(&x, sizeof(x));
+	OPENSSL_cleanse(&y, sizeof(y));
+	return eq;
+}
+
+int
+p2p_reusable(const struct p2p_conn *c, const struct portal_msg_peer *peer,
+    const struct portal_msg_ice_creds *remote, const struct portal_msg_ice_creds *local)
+{
+	return c != NULL && local != NULL && creds_equal(&c->local, local) &&
+	    creds_equal(&c->remote, remote) &&
+	    CRYPTO_memcmp(c->public_key, peer->public_key, sizeof(c->public_key)) == 0 &&
+	    CRYPTO_memcmp(c->preshared_key, peer->preshared_key, sizeof(c->preshared_key)) == 0;
+}
+
+/* Why an existing connection is not reused (for the log; no secrets). */
+static const char *
+replace_reason(const struct p2p_conn *c, const struct portal_msg_peer *peer,
+    const struct portal_msg_ice_creds *local)
+{
+	if (local == NULL)
+		return "replaced by a legacy connection request";
+	if (!creds_equal(&c->local, local))
+		return "replaced: new ICE credentials";
+	if (CRYPTO_memcmp(c->public_key, peer->public_key, sizeof(c->public_key)) != 0)
+		return "replaced: new client public key";
+	if (CRYPTO_memcmp(c->preshared_key, peer->preshared_key, sizeof(c->preshared_key)) != 0)
+		return "replaced: new preshared key";
+	return "replaced: new remote ICE credentials";
+}
+
+int
+p2p_peer_addresses_ok(const struct portal_msg_peer *peer)
+{
+	char v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+
+	if (addr_in_client_range(4, (const uint8_t *)&peer->ipv4) &&
+	    addr_in_client_range(6, peer->ipv6.s6_addr))
+		return 1;
+	log_warnx("client: tunnel addresses %s and %s are not both inside 100.64.0.0/11 and "
+	    "fd00:2021:1111::/107; the client is refused",
+	    inet_ntop(AF_INET, &peer->ipv4, v4, sizeof(v4)),
+	    inet_ntop(AF_INET6, &peer->ipv6, v6, sizeof(v6)));
+	return 0;
+}
+
 struct p2p_conn *
 p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
     const struct portal_msg_ice_creds *remote, const struct portal_msg_ice_creds *local,
-    int *created)
+    int *created, int *replaced)
 {
 	struct p2p_conn *c = p2p_find(p, &peer->id);
+	struct p2p_dnsname *names = NULL;
 	struct ice_config cfg;
 	struct ipc_c2d_peer_add pa;
 	struct timeval zero = { 0, 0 };
-	size_t i;
+	size_t i, n_names = 0;
 	uint64_t now = util_now_ms();
 
 	*created = 0;
-	/* Same local credentials: the existing connection stays (§2.2 (b)). */
-	if (c != NULL && local != NULL && strcmp(c->local.username, local->username) == 0 &&
-	    strcmp(c->local.password, local->password) == 0)
-		return c;
-	if (c != NULL)
-		conn_remove(p, c, "replaced by a new connection");
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	*replaced = 0;
+	/* The dataplane refuses anything else as a protocol violation. */
+	if (!p2p_peer_addresses_ok(peer))
 		return NULL;
+	/* Everything the same: the existing connection stays (upstream's
+	 * upsert_connection; the spec's §2.2 (b) ignored a new PSK). */
+	if (p2p_reusable(c, peer, remote, local))
+		return c;
+	if (c != NULL) {
+		/* The client's DNS translations outlive its connection. */
+		names = c->names;
+		n_names = c->n_names;
+		c->names = NULL;
+		c->n_names = 0;
+		conn_remove(p, c, replace_reason(c, peer, local));
+		*replaced = 1;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		free(names);
+		return NULL;
+	}
 	c->owner = p;
 	c->client_id = peer->id;
+	c->names = names;
+	c->n_names = n_names;
+	memcpy(c->public_key, peer->public_key, sizeof(c->public_key));
+	memcpy(c->preshared_key, peer->preshared_key, sizeof(c->preshared_key));
+	c->remote = *remote;
 	if (local != NULL)
 		c->local = *local;
 	else if (ice_gen_credentials(c->local.username, c->local.password) < 0) {
+		free(c->names);
+		OPENSSL_cleanse(c, sizeof(*c));
 		free(c);
 		return NULL;
 	}
@@ -370,6 +453,7 @@ p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
 			ice_agent_free(c->agent);
 		if (c->ev != NULL)
 			event_free(c->ev);
+		free(c->names);
 		OPENSSL_cleanse(c, sizeof(*c));
 		free(c);
 		return NULL;

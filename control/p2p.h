@@ -49,6 +49,12 @@ struct p2p_conn {
 	int pending_relay;          /* nominated via a relay, channel not bound yet */
 	struct ipc_addr pending_local, pending_remote;
 	struct portal_msg_ice_creds local;   /* password secret */
+	/* What the connection was made with, to tell an upsert that changes it
+	 * (p2p_reusable): the client's key, the PSK and the remote ICE
+	 * credentials.  Secret (PSK, password); wiped with the connection. */
+	uint8_t public_key[PORTAL_MSG_KEY_LEN];
+	uint8_t preshared_key[PORTAL_MSG_KEY_LEN];
+	struct portal_msg_ice_creds remote;
 	size_t n_add, n_del;        /* candidate strings to signal */
 	char add[P2P_PENDING_MAX][128];
 	char del[P2P_PENDING_MAX][128];
@@ -79,14 +85,36 @@ void p2p_learn_host(struct p2p *p, const struct ipc_addr *local);
 void p2p_free(struct p2p *p);
 
 /*
- * A new flow (authorize_flow) or a legacy connection request: create or
- * keep the client's connection.  local == NULL (legacy) makes the gateway
- * pick its own credentials, returned in *used.  Returns the connection or
- * NULL on failure.
+ * Would p2p_connect keep this existing connection (c may be NULL: no)?
+ * Only when everything it was made with is the same, as upstream's
+ * upsert_connection decides (firezone #9999): the local ICE credentials
+ * (never for a legacy request, local == NULL), the remote ones, the
+ * client's public key and the PSK, compared in constant time.  A changed
+ * key or PSK replaces the connection and so the WireGuard peer.
+ */
+int p2p_reusable(const struct p2p_conn *c, const struct portal_msg_peer *peer,
+    const struct portal_msg_ice_creds *remote, const struct portal_msg_ice_creds *local);
+
+/*
+ * 1 if the client's tunnel addresses lie in the client ranges
+ * (100.64.0.0/11, fd00:2021:1111::/107), the only ones the dataplane takes;
+ * 0 after a log line naming them.
+ */
+int p2p_peer_addresses_ok(const struct portal_msg_peer *peer);
+
+/*
+ * A new flow (authorize_flow) or a legacy connection request: keep the
+ * client's connection when p2p_reusable says so, otherwise replace it
+ * (IPC_C2D_PEER_REMOVE of the old peer, IPC_C2D_PEER_ADD of the new one;
+ * the DNS names set up for the old one move to the new one, for the caller
+ * to grant and set up again).  local == NULL (legacy) makes the gateway
+ * pick its own credentials, kept in the connection's `local`.  *created is
+ * 1 for a new peer, *replaced 1 when it took an old one's place.  Returns
+ * the connection or NULL on failure.
  */
 struct p2p_conn *p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
     const struct portal_msg_ice_creds *remote, const struct portal_msg_ice_creds *local,
-    int *created);
+    int *created, int *replaced);
 
 struct p2p_conn *p2p_find(const struct p2p *p, const struct portal_msg_uuid *client);
 /* The connection of the dataplane's peer handle, or NULL. */

@@ -228,6 +228,7 @@ phoenix_decode(const char *text, size_t len, struct phoenix_msg *m)
 	jerr = json_tokener_get_error(tok);
 	end = i + json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
+	explicit_bzero(copy, len - i + 1);	/* frames carry keys and credentials */
 	free(copy);
 	if (root == NULL) {
 		if (jerr == json_tokener_continue || jerr == json_tokener_error_parse_eof)
@@ -290,6 +291,7 @@ phoenix_session_free(struct phoenix_session *s)
 		return;
 	for (f = s->q_head; f != NULL; f = n) {
 		n = f->next;
+		explicit_bzero(f->text, f->len);
 		free(f);
 	}
 	s->q_head = s->q_tail = NULL;
@@ -317,6 +319,7 @@ make_frame(struct phoenix_session *s, const char *topic, const char *event,
 		return rc;
 	f = malloc(sizeof(*f) + len + 1);
 	if (f == NULL) {
+		explicit_bzero(text, len);
 		free(text);
 		return PHOENIX_ENOMEM;
 	}
@@ -324,6 +327,7 @@ make_frame(struct phoenix_session *s, const char *topic, const char *event,
 	f->ref = s->next_ref++;
 	f->len = len;
 	memcpy(f->text, text, len + 1);
+	explicit_bzero(text, len);	/* replies carry our ICE password */
 	free(text);
 	*out = f;
 	return PHOENIX_OK;
@@ -448,6 +452,7 @@ phoenix_session_pop(struct phoenix_session *s)
 	if (s->q_head == NULL)
 		s->q_tail = NULL;
 	s->q_len--;
+	explicit_bzero(f->text, f->len);
 	free(f);
 }
 

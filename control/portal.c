@@ -170,6 +170,11 @@ portal_init(struct portal *p, struct event_base *base, struct evdns_base *dns,
 	}
 	portal_user_agent(p->user_agent, sizeof(p->user_agent));
 
+	if (!p->url.tls)
+		/* Once, at start: every connection would repeat it. */
+		log_warnx("portal: %s is not encrypted (%s://): the gateway token travels in clear "
+		    "and anyone on the path can take it; use a wss:// (or https://) URL",
+		    p->url_redacted, portal_url_scheme(&p->url));
 	if (p->url.tls) {
 		/* System trust store; SSL_CERT_FILE / SSL_CERT_DIR are honoured by
 		 * OpenSSL's default paths. */
@@ -652,6 +657,22 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/*
+ * Make the handshake check the certificate against host: an IP address
+ * (IPv6 when is_ipv6, or only digits and dots) must be one of its IP SANs,
+ * a name its DNS names (also sent as SNI).  -1 when OpenSSL refuses any
+ * of it (bad address text, no memory).
+ */
+static int
+tls_expect_identity(SSL *ssl, const char *host, int is_ipv6)
+{
+	if (is_ipv6 || strspn(host, "0123456789.") == strlen(host))
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -1;
+	if (SSL_set_tlsext_host_name(ssl, host) != 1 || SSL_set1_host(ssl, host) != 1)
+		return -1;
+	return 0;
+}
+
 static void
 try_next_address(struct portal *p)
 {
@@ -663,11 +684,13 @@ try_next_address(struct portal *p)
 		if (p->url.tls) {
 			if ((ssl = SSL_new(p->ssl_ctx)) == NULL)
 				break;
-			if (p->url.host_is_ipv6 || strspn(p->url.host, "0123456789.") == strlen(p->url.host)) {
-				X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), p->url.host);
-			} else {
-				SSL_set_tlsext_host_name(ssl, p->url.host);
-				SSL_set1_host(ssl, p->url.host);
+			if (tls_expect_identity(ssl, p->url.host, p->url.host_is_ipv6) < 0) {
+				/* Without the name (or address) set, any trusted
+				 * certificate would do: never connect like that. */
+				SSL_free(ssl);
+				transient(p, "TLS: cannot set the expected identity %s of the portal; "
+				    "not connecting", p->url.host);
+				return;
 			}
 			p->bev = bufferevent_openssl_socket_new(p->base, -1, ssl,
 			    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);

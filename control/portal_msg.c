@@ -6,6 +6,7 @@
  * wipes the whole struct before returning, so a failed parse never leaves
  * anything that looks valid (or a stray secret) behind.
  */
+#include "addr.h"
 #include "portal_msg.h"
 
 #include <arpa/inet.h>
@@ -449,6 +450,20 @@ portal_msg_parse_ip(const char *s, size_t len, struct portal_msg_ip *out)
 	}
 	*out = ip;
 	return PORTAL_MSG_OK;
+}
+
+/*
+ * The one range predicate for proxy IPs in control: 100.96.0.0/11 or
+ * fd00:2021:1111:8000::/107 (the client's DNS proxy ranges, never the
+ * client range 100.64.0.0/11 or fd00:2021:1111::/107).  family is AF_INET
+ * or AF_INET6, a points to 4 or 16 bytes.
+ */
+int
+portal_msg_proxy_ip_ok(const struct portal_msg_ip *ip)
+{
+	if (ip == NULL || (ip->family != AF_INET && ip->family != AF_INET6))
+		return 0;
+	return addr_in_proxy_range(ip->family == AF_INET ? 4 : 6, ip->u.bytes);
 }
 
 /* Decimal digits only, no sign, no leading zero (except "0"), <= max. */
@@ -1045,6 +1060,9 @@ resolve_in(struct pctx *c, json_object *obj, struct portal_msg_resolve *r)
 		if (rc == 0 && portal_msg_parse_ip(ipstr, iplen, &r->proxy_ips[i]) != 0)
 			rc = fail(c, PORTAL_MSG_E_ADDR, "not an IP address: '%s'",
 			    shown(tmp, sizeof(tmp), ipstr, iplen));
+		else if (rc == 0 && !portal_msg_proxy_ip_ok(&r->proxy_ips[i]))
+			rc = fail(c, PORTAL_MSG_E_ADDR, "proxy IP '%s' outside %s",
+			    shown(tmp, sizeof(tmp), ipstr, iplen), PORTAL_MSG_PROXY_RANGES);
 		path_pop(c, s1);
 		if (rc != 0)
 			return rc;

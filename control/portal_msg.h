@@ -209,6 +209,15 @@ int portal_msg_parse_ip(const char *s, size_t len, struct portal_msg_ip *out);
 int portal_msg_parse_cidr(const char *s, size_t len, struct portal_msg_cidr *out);
 int portal_msg_parse_sockaddr(const char *s, size_t len, struct portal_msg_sockaddr *out);
 
+/*
+ * Is ip a DNS proxy IP a client may assign: inside 100.96.0.0/11 or
+ * fd00:2021:1111:8000::/107 (PORTAL_MSG_PROXY_RANGES)?  1 or 0 (also for
+ * NULL).  The legacy payload parsers refuse any other proxy IP, and
+ * control/dnsnat.c checks AssignedIps with it.  One predicate for control;
+ * the dataplane keeps its own (filter_is_proxy_range).
+ */
+int portal_msg_proxy_ip_ok(const struct portal_msg_ip *ip);
+
 /* Lowercase hyphenated form into out[PORTAL_MSG_UUID_STRLEN]; returns out. */
 char *portal_msg_uuid_fmt(const struct portal_msg_uuid *id, char *out);
 

@@ -25,10 +25,13 @@
 #define PORTAL_MSG_TURN_PASS_MAX  256	/* TURN password */
 #define PORTAL_MSG_ICE_UFRAG_MAX  256	/* RFC 8445 ice-ufrag upper bound */
 #define PORTAL_MSG_ICE_PWD_MAX    256	/* RFC 8445 ice-pwd upper bound */
-#define PORTAL_MSG_PROXY_IPS_MAX  16	/* legacy DNS proxy IPs (portal sends 8) */
+#define PORTAL_MSG_PROXY_IPS_MAX  8	/* DNS proxy IPs per domain (clients assign 8; more is refused) */
 #define PORTAL_MSG_CANDIDATES_MAX 64	/* ICE candidates per message */
 #define PORTAL_MSG_CANDIDATE_MAX  512	/* bytes per candidate string */
 #define PORTAL_MSG_TS_MAX         253402300799LL	/* 9999-12-31T23:59:59Z */
+
+/* Where a client's DNS proxy IPs must lie (text for log lines). */
+#define PORTAL_MSG_PROXY_RANGES   "100.96.0.0/11 and fd00:2021:1111:8000::/107"
 
 #define PORTAL_MSG_KEY_LEN        32	/* WireGuard public key / PSK */
 #define PORTAL_MSG_UUID_STRLEN    37	/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" + NUL */

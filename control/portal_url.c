@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "portal_url.h"
@@ -37,10 +38,15 @@ sb_reserve(struct sbuf *b, size_t extra)
 		return;
 	if (want < 2 * b->cap)
 		want = 2 * b->cap;
-	np = realloc(b->p, want);
-	if (np == NULL) {
+	/* Not realloc: the old block may hold the token and must be wiped. */
+	if ((np = malloc(want)) == NULL) {
 		b->failed = 1;
 		return;
+	}
+	if (b->p != NULL) {
+		memcpy(np, b->p, b->len + 1);
+		OPENSSL_cleanse(b->p, b->cap);
+		free(b->p);
 	}
 	b->p = np;
 	b->cap = want;
@@ -377,6 +383,8 @@ static int
 finish(struct sbuf *b, char **out)
 {
 	if (b->failed) {
+		if (b->p != NULL)
+			OPENSSL_cleanse(b->p, b->cap);
 		free(b->p);
 		return PORTAL_URL_ENOMEM;
 	}

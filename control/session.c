@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
+#include "addr.h"
 #include "control.h"
 #include "gateway_id.h"
 #include "dnsnat.h"
@@ -61,12 +62,22 @@ on_init(struct ctl *c, const struct portal_msg_init *in)
 	int added = 0;
 
 	memset(&ic, 0, sizeof(ic));
-	ic.has_v4 = 1;
-	ic.has_v6 = 1;
 	memcpy(ic.v4, &in->ipv4, 4);
 	memcpy(ic.v6, &in->ipv6, 16);
-	ctl_ipc_send_reliable(c, IPC_C2D_IFACE_CONFIG, &ic, sizeof(ic), -1);
-	(void)dnsserver_listen(c->dnsserver, &in->ipv4, &in->ipv6);
+	/* The dataplane takes only host addresses of the tunnel ranges (and
+	 * stops on anything else): a portal that sends others gets a clear
+	 * error, and that family stays unconfigured. */
+	ic.has_v4 = addr_is_tunnel_host(4, ic.v4) != 0;
+	ic.has_v6 = addr_is_tunnel_host(6, ic.v6) != 0;
+	if (!ic.has_v4)
+		log_errorx("portal: init: tunnel address %s is not a host of 100.64.0.0/11; "
+		    "IPv4 is not configured", inet_ntop(AF_INET, &in->ipv4, v4, sizeof(v4)));
+	if (!ic.has_v6)
+		log_errorx("portal: init: tunnel address %s is not a host of fd00:2021:1111::/107; "
+		    "IPv6 is not configured", inet_ntop(AF_INET6, &in->ipv6, v6, sizeof(v6)));
+	if (ic.has_v4 || ic.has_v6)
+		ctl_ipc_send_reliable(c, IPC_C2D_IFACE_CONFIG, &ic, sizeof(ic), -1);
+	(void)dnsserver_listen(c->dnsserver, ic.has_v4 ? &in->ipv4 : NULL, ic.has_v6 ? &in->ipv6 : NULL);
 	/* init adds relays; nothing is removed here (gateway-dataplane.md §1.4). */
 	for (i = 0; i < in->relays.n; i++)
 		if (relays_upsert(&c->relays, &in->relays.relays[i]) == 1)
@@ -132,8 +143,28 @@ reply(struct ctl *c, const char *event, json_object *payload)
 {
 	if (payload == NULL || portal_push(&c->portal, event, payload) < 0)
 		log_warnx("portal: cannot queue %s", event);
-	if (payload != NULL)
+	if (payload != NULL) {
+		/* connection_ready carries our ICE password: wipe the strings
+		 * json-c holds before it frees them. */
+		portal_msg_json_wipe(payload);
 		json_object_put(payload);
+	}
+}
+
+/* A connection replaced another one of the same client: its new WireGuard
+ * peer gets every resource the client still holds, then the DNS
+ * translations set up before. */
+static void
+restore_peer(struct ctl *c, struct p2p_conn *conn)
+{
+	const struct authz_client *cl = authz_find(&c->authz, &conn->client_id);
+	size_t k;
+
+	if (cl != NULL)
+		for (k = 0; k < cl->n_res; k++)
+			p2p_grant(&c->p2p, &cl->id, &cl->res[k].desc, cl->res[k].has_expiry,
+			    cl->res[k].expires_at);
+	dnsnat_replay(c, conn);
 }
 
 static void
@@ -142,19 +173,26 @@ on_authorize_flow(struct ctl *c, const struct portal_msg_authorize_flow *f)
 	struct p2p_conn *conn = p2p_find(&c->p2p, &f->client.id);
 	char cid[PORTAL_MSG_UUID_STRLEN];
 	json_object *o = NULL;
-	int created = 0;
+	int created = 0, replaced = 0;
 
 	fmt_uuid(&f->client.id, cid);
-	/* Only a connection with other local ICE credentials is new (§2.3). */
-	if ((conn == NULL || strcmp(conn->local.username, f->gateway_ice.username) != 0 ||
-	    strcmp(conn->local.password, f->gateway_ice.password) != 0) &&
+	/* Only a connection made with the same credentials, key and PSK is
+	 * kept (upstream #9999); anything else is new and needs a relay. */
+	if (!p2p_peer_addresses_ok(&f->client)) {
+		log_warnx("client %s: refused; no flow_authorized", cid);
+		return;
+	}
+	if (!p2p_reusable(conn, &f->client, &f->client_ice, &f->gateway_ice) &&
 	    need_relay(c, "authorize_flow"))
 		return;
 	if (authz_set_peer(&c->authz, &f->client, &f->client_ice, &f->gateway_ice) != AUTHZ_OK ||
-	    (conn = p2p_connect(&c->p2p, &f->client, &f->client_ice, &f->gateway_ice, &created)) == NULL) {
+	    (conn = p2p_connect(&c->p2p, &f->client, &f->client_ice, &f->gateway_ice, &created,
+	    &replaced)) == NULL) {
 		log_warnx("client %s: cannot set up the connection; no flow_authorized", cid);
 		return;
 	}
+	if (replaced)
+		restore_peer(c, conn);
 	grant(c, &f->client.id, &f->client.ipv4, &f->client.ipv6, &f->resource, f->has_expires_at,
 	    f->expires_at, "authorize_flow");
 	if (portal_msg_build_flow_authorized(f->ref, &o) == 0)
@@ -168,16 +206,23 @@ on_request_connection(struct ctl *c, const struct portal_msg_request_connection 
 	struct p2p_conn *conn;
 	char cid[PORTAL_MSG_UUID_STRLEN];
 	json_object *o = NULL;
-	int created = 0;
+	int created = 0, replaced = 0;
 
 	fmt_uuid(&r->client.id, cid);
+	if (!p2p_peer_addresses_ok(&r->client)) {
+		log_warnx("client %s: refused; no connection_ready", cid);
+		return;
+	}
 	if (need_relay(c, "request_connection"))
 		return;
 	if (authz_set_peer(&c->authz, &r->client, &r->client_ice, NULL) != AUTHZ_OK ||
-	    (conn = p2p_connect(&c->p2p, &r->client, &r->client_ice, NULL, &created)) == NULL) {
+	    (conn = p2p_connect(&c->p2p, &r->client, &r->client_ice, NULL, &created,
+	    &replaced)) == NULL) {
 		log_warnx("client %s: cannot set up the connection; no connection_ready", cid);
 		return;
 	}
+	if (replaced)
+		restore_peer(c, conn);
 	grant(c, &r->client.id, &r->client.ipv4, &r->client.ipv6, &r->resource, r->has_expires_at,
 	    r->expires_at, "request_connection");
 	/* The legacy offer may carry a DNS name and its proxy IPs: the
@@ -237,6 +282,21 @@ on_candidates(struct ctl *c, const struct portal_msg_ice_candidates *ic, int add
 	p2p_remote_candidates(&c->p2p, &ic->client_id, ic->candidates, ic->n_candidates, add);
 }
 
+/*
+ * Done with an event: wipe the decoded copy (PSK, TURN and ICE passwords)
+ * and the string values of the json-c payload they were copied from, which
+ * the Phoenix layer frees right after (json-c frees without wiping).  What
+ * json-c's tokener and allocator kept on the way (its parse buffer, freed
+ * blocks) cannot be reached from here; the frame text itself is wiped by
+ * the portal connection.
+ */
+static void
+wipe_event(const struct phoenix_msg *m)
+{
+	portal_msg_clear(&msg);
+	portal_msg_json_wipe(m->payload);
+}
+
 static void
 on_event(void *arg, const struct phoenix_msg *m)
 {
@@ -255,6 +315,7 @@ on_event(void *arg, const struct phoenix_msg *m)
 		log_warnx("portal: ignoring %s event: %s", rc == PORTAL_MSG_E_UNKNOWN_EVENT ? "an unknown" :
 		    "a malformed", why);
 		c->msgs_ignored++;
+		wipe_event(m);
 		return;
 	}
 	switch (msg.type) {
@@ -299,7 +360,7 @@ on_event(void *arg, const struct phoenix_msg *m)
 	case PORTAL_MSG_NONE:
 		break;
 	}
-	portal_msg_clear(&msg);
+	wipe_event(m);
 }
 
 void

@@ -16,8 +16,20 @@
  * Response validation: our own bounded length walk, the transaction by id
  * (hash on the random id bytes), the source address, then
  * stun_agent_validate with FINGERPRINT checked only when the response has
- * one and MESSAGE-INTEGRITY checked only when it has one (the Firezone
- * relay sends neither, section 5; coturn sends both).
+ * one.  MESSAGE-INTEGRITY (RFC 8489 9.2.5, RFC 8656):
+ *   - answers to unsigned requests (Binding, the first Allocate) are not
+ *     checked: the 401 that starts the nonce exchange is unsigned;
+ *   - answers to signed requests must carry a MESSAGE-INTEGRITY that
+ *     verifies with the long-term key, or they are ignored as if never
+ *     received (the transaction keeps retransmitting and may time out).
+ *     stun_agent_validate checks it with the key it kept for the request;
+ *     it skips error codes 400, 401 and 438, which mi_check covers: a 400
+ *     must be signed, a 401 or 438 may come unsigned (the server may have
+ *     no valid key for us: coturn's stale-nonce answer is unsigned) but
+ *     one that carries MESSAGE-INTEGRITY must verify.
+ * Today's Firezone relay and coturn sign every answer to a signed request
+ * with MESSAGE-INTEGRITY (HMAC-SHA1); MESSAGE-INTEGRITY-SHA256 alone is not
+ * accepted (we never offer it: our requests use MESSAGE-INTEGRITY).
  */
 #include "turn.h"
 
@@ -31,6 +43,8 @@
 #include <sys/socket.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stun/stunagent.h>
 #include <stun/stunmessage.h>
 #include <stun/usages/bind.h>
@@ -157,6 +171,8 @@ struct turn_client {
 	size_t username_len;
 	char password[TURN_PASSWORD_MAX + 1];	/* secret */
 	size_t password_len;
+	uint8_t lt_key[16];		/* secret: MD5(username ":" realm ":" password) */
+	uint64_t integrity_drops;	/* answers to signed requests ignored */
 	char realm[TURN_REALM_MAX + 1];
 	size_t realm_len;
 	char software[TURN_SOFTWARE_MAX + 1];
@@ -938,6 +954,7 @@ wipe_credentials(struct turn_client *c)
 {
 	OPENSSL_cleanse(c->password, sizeof(c->password));
 	c->password_len = 0;
+	OPENSSL_cleanse(c->lt_key, sizeof(c->lt_key));
 	/* the agent keeps long-term keys (MD5 of the password) per transaction */
 	for (size_t i = 0; i < STUN_AGENT_MAX_SAVED_IDS; i++) {
 		OPENSSL_cleanse(c->agent.sent_ids[i].long_term_key,
@@ -975,6 +992,30 @@ copy_str(char *dst, size_t cap, size_t *len, const char *src, bool may_be_empty)
 	return 0;
 }
 
+/*
+ * The long-term key of RFC 8489 9.2.2 (no SASLprep, as the requests):
+ * MD5(username ":" realm ":" password).  Returns false if the digest fails.
+ */
+static bool
+lt_key_derive(struct turn_client *c)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	bool ok;
+
+	if (ctx == NULL)
+		return false;
+	ok = EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, c->username, c->username_len) == 1 &&
+	    EVP_DigestUpdate(ctx, ":", 1) == 1 &&
+	    EVP_DigestUpdate(ctx, c->realm, c->realm_len) == 1 &&
+	    EVP_DigestUpdate(ctx, ":", 1) == 1 &&
+	    EVP_DigestUpdate(ctx, c->password, c->password_len) == 1 &&
+	    EVP_DigestFinal_ex(ctx, c->lt_key, &n) == 1 && n == sizeof(c->lt_key);
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
 int
 turn_client_start(struct turn_client *c, uint64_t now_ms, const struct turn_config *cfg)
 {
@@ -996,6 +1037,10 @@ turn_client_start(struct turn_client *c, uint64_t now_ms, const struct turn_conf
 	    (cfg->software != NULL &&
 	    copy_str(c->software, sizeof(c->software), &n, cfg->software, true) < 0)) {
 		OPENSSL_cleanse(c->password, sizeof(c->password));
+		return TURN_ERR_INVAL;
+	}
+	if (!lt_key_derive(c)) {
+		wipe_credentials(c);
 		return TURN_ERR_INVAL;
 	}
 	for (size_t i = 0; i < cfg->n_server; i++)
@@ -1586,6 +1631,67 @@ on_success(struct turn_client *c, uint64_t now_ms, struct turn_txn *t, StunMessa
 	}
 }
 
+/* An answer that failed MESSAGE-INTEGRITY: as if never received. */
+static void
+integrity_drop(struct turn_client *c, const struct turn_txn *t, int code)
+{
+	char b[ADDR_BUF];
+
+	c->integrity_drops++;
+	log_debug("turn: ignored an answer (%d) to request kind %u from %s: "
+	    "MESSAGE-INTEGRITY missing or wrong", code, t->kind,
+	    srv_str(c, t->server, b, sizeof(b)));
+}
+
+/*
+ * Offset of the first MESSAGE-INTEGRITY attribute of buf[0..len) (a message
+ * whose attribute lengths were already checked), -1 if there is none, -2
+ * if it is not 20 bytes long.
+ */
+static long
+mi_offset(const uint8_t *buf, size_t len)
+{
+	size_t off = 20;
+
+	while (off + 4 <= len) {
+		uint16_t type = get16(buf + off), alen = get16(buf + off + 2);
+
+		if (type == STUN_ATTRIBUTE_MESSAGE_INTEGRITY)
+			return alen == 20 && off + 24 <= len ? (long)off : -2;
+		off += 4 + (((size_t)alen + 3) & ~(size_t)3);
+	}
+	return -1;
+}
+
+/*
+ * MESSAGE-INTEGRITY of the answers stun_agent_validate does not check
+ * (error codes 400, 401, 438; see the top of this file).  required: a
+ * missing attribute fails.  RFC 8489 14.5: HMAC-SHA1 with the long-term key
+ * over the message up to the attribute, the header length counting up to
+ * its end.
+ */
+static bool
+mi_check(const struct turn_client *c, const uint8_t *buf, size_t len, bool required)
+{
+	uint8_t tmp[TURN_RX_MAX], mac[EVP_MAX_MD_SIZE];
+	unsigned int mlen = 0;
+	long off = mi_offset(buf, len);
+	uint16_t l;
+
+	if (off == -1)
+		return !required;
+	if (off < 0 || (size_t)off > sizeof(tmp))
+		return false;
+	memcpy(tmp, buf, (size_t)off);
+	l = (uint16_t)(off + 24 - 20);
+	tmp[2] = (uint8_t)(l >> 8);
+	tmp[3] = (uint8_t)l;
+	if (HMAC(EVP_sha1(), c->lt_key, sizeof(c->lt_key), tmp, (size_t)off, mac, &mlen) == NULL ||
+	    mlen != 20)
+		return false;
+	return CRYPTO_memcmp(mac, buf + off + 4, 20) == 0;
+}
+
 int
 turn_client_input(struct turn_client *c, uint64_t now_ms, const struct ipc_addr *from,
     const struct ipc_addr *local, const uint8_t *data, size_t len)
@@ -1621,15 +1727,28 @@ turn_client_input(struct turn_client *c, uint64_t now_ms, const struct ipc_addr 
 		return TURN_ERR_UNMATCHED;
 
 	/*
-	 * Check what is present, and only that: FINGERPRINT if the answer has
-	 * one, MESSAGE-INTEGRITY (with the long-term key this request was
-	 * signed with) if it has one and the request was signed.
+	 * An answer to a signed request must be signed (see the top of this
+	 * file).  The codes libnice does not check are checked first: a
+	 * successful stun_agent_validate forgets the transaction.
+	 */
+	if (t->signed_ && cls == STUN_ERROR &&
+	    stun_message_find_error(&view, &code) == STUN_MESSAGE_RETURN_SUCCESS &&
+	    (code == 400 || code == 401 || code == 438) &&
+	    !mi_check(c, data, len, code == 400)) {
+		integrity_drop(c, t, code);
+		return TURN_ERR_INTEGRITY;
+	}
+	code = 0;
+	/*
+	 * FINGERPRINT is checked if the answer has one; MESSAGE-INTEGRITY with
+	 * the long-term key this request was signed with, required, if the
+	 * request was signed.
 	 */
 	saved = c->agent.usage_flags;
 	c->agent.usage_flags = STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS;
 	if (stun_message_has_attribute(&view, STUN_ATTRIBUTE_FINGERPRINT))
 		c->agent.usage_flags |= STUN_AGENT_USAGE_USE_FINGERPRINT;
-	if (!t->signed_ || !stun_message_has_attribute(&view, STUN_ATTRIBUTE_MESSAGE_INTEGRITY))
+	if (!t->signed_)
 		c->agent.usage_flags |= STUN_AGENT_USAGE_IGNORE_CREDENTIALS;
 	vs = stun_agent_validate(&c->agent, &msg, data, len, NULL, NULL);
 	c->agent.usage_flags = saved;
@@ -1649,9 +1768,11 @@ turn_client_input(struct turn_client *c, uint64_t now_ms, const struct ipc_addr 
 		return TURN_OK;
 	case STUN_VALIDATION_UNMATCHED_RESPONSE:
 		return TURN_ERR_UNMATCHED;
-	case STUN_VALIDATION_BAD_REQUEST:
 	case STUN_VALIDATION_UNAUTHORIZED:
 	case STUN_VALIDATION_UNAUTHORIZED_BAD_REQUEST:
+		integrity_drop(c, t, 0);
+		return TURN_ERR_INTEGRITY;
+	case STUN_VALIDATION_BAD_REQUEST:
 		return TURN_ERR_INTEGRITY;
 	default:
 		return TURN_ERR_MALFORMED;
@@ -1769,6 +1890,12 @@ int
 turn_client_is_server(const struct turn_client *c, const struct ipc_addr *a)
 {
 	return c != NULL && a != NULL && server_index(c, a) >= 0;
+}
+
+uint64_t
+turn_client_integrity_drops(const struct turn_client *c)
+{
+	return c != NULL ? c->integrity_drops : 0;
 }
 
 /* ---- ChannelData -------------------------------------------------------- */

@@ -44,9 +44,15 @@
  *     permission lifetime of RFC 8656, which also refreshes the 10 min
  *     channel lifetime;
  *   - requests carry FINGERPRINT (both servers accept it); responses are
- *     accepted with or without FINGERPRINT and MESSAGE-INTEGRITY, and each
- *     one that is present must verify (the Firezone relay signs nothing,
- *     coturn signs everything);
+ *     accepted with or without FINGERPRINT (one that is present must
+ *     verify);
+ *   - an answer to a signed request (every request after the first 401)
+ *     must carry MESSAGE-INTEGRITY that verifies with the long-term key
+ *     (RFC 8489 9.2.5, RFC 8656), or it is ignored as if never received
+ *     and counted (turn_client_integrity_drops); only 401 and 438 may come
+ *     unsigned.  Today's Firezone relay and coturn both sign these answers;
+ *     answers to unsigned requests (Binding, the first Allocate) are not
+ *     checked;
  *   - a retransmission repeats the request byte for byte (same transaction
  *     id, RFC 8489 section 6.2.1); a request re-sent after a 401/438
  *     challenge is a new transaction.
@@ -221,7 +227,8 @@ int turn_client_start(struct turn_client *c, uint64_t now_ms, const struct turn_
 /*
  * A datagram from `from` (one of our servers); local may be NULL.  Returns
  * TURN_OK if it answered one of our transactions, otherwise a negative
- * code and the datagram changed nothing.  Never trusts a length from the
+ * code and the datagram changed nothing (TURN_ERR_INTEGRITY: an answer to a
+ * signed request without a valid MESSAGE-INTEGRITY, or a bad FINGERPRINT).  Never trusts a length from the
  * network; len is bounded by TURN_RX_MAX.
  */
 int turn_client_input(struct turn_client *c, uint64_t now_ms, const struct ipc_addr *from,
@@ -272,6 +279,9 @@ enum turn_state turn_client_state(const struct turn_client *c);
 int turn_client_active_server(const struct turn_client *c, struct ipc_addr *out);
 /* Our relayed address of a family (4 or 6); 0 if none. */
 int turn_client_relayed(const struct turn_client *c, uint8_t family, struct ipc_addr *out);
+/* Answers to signed requests ignored for a missing or wrong
+ * MESSAGE-INTEGRITY since turn_client_start. */
+uint64_t turn_client_integrity_drops(const struct turn_client *c);
 /* Does `a` equal one of the configured server addresses? */
 int turn_client_is_server(const struct turn_client *c, const struct ipc_addr *a);
 /* Bound (usable) channel towards peer, or 0. */

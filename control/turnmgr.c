@@ -188,7 +188,8 @@ slot_free(struct ctl *c, struct turn_slot *s)
 	if (s->ev != NULL)
 		event_free(s->ev);
 	turn_client_free(s->tc);
-	memset(s, 0, sizeof(*s));
+	/* The TURN username of the relay's credentials. */
+	OPENSSL_cleanse(s, sizeof(*s));
 }
 
 static void
@@ -397,6 +398,6 @@ turnmgr_free(struct ctl *c)
 			if (c->turn.s[k].ev != NULL)
 				event_free(c->turn.s[k].ev);
 			turn_client_free(c->turn.s[k].tc);
-			memset(&c->turn.s[k], 0, sizeof(c->turn.s[k]));
+			OPENSSL_cleanse(&c->turn.s[k], sizeof(c->turn.s[k]));
 		}
 }

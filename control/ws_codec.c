@@ -527,6 +527,9 @@ ws_decoder_free(struct ws_decoder *d)
 {
 	if (d == NULL)
 		return;
+	/* Portal messages carry preshared keys and relay credentials. */
+	if (d->msg != NULL)
+		explicit_bzero(d->msg, d->msg_cap);
 	free(d->msg);
 	d->msg = NULL;
 	d->msg_len = d->msg_cap = 0;
@@ -557,9 +560,14 @@ msg_reserve(struct ws_decoder *d, size_t need)
 		ncap = need;
 	if (ncap < 256 && d->max_message >= 256)
 		ncap = 256;
-	p = realloc(d->msg, ncap);
-	if (p == NULL)
+	/* Not realloc: the old block may hold secrets and is wiped first. */
+	if ((p = malloc(ncap)) == NULL)
 		return WS_ENOMEM;
+	if (d->msg != NULL) {
+		memcpy(p, d->msg, d->msg_len);
+		explicit_bzero(d->msg, d->msg_cap);
+		free(d->msg);
+	}
 	d->msg = p;
 	d->msg_cap = ncap;
 	return WS_OK;

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "filter.h"
 #include "ipc.h"
 #include "nat.h"
 #include "peers.h"
@@ -21,6 +22,7 @@
 struct event_base;
 struct event;
 struct flowlog;
+struct dp_iface;
 
 /* Mark on the gateway's sockets so its own traffic skips the Firezone
  * routing table (gateway-dataplane.md §1.3). */
@@ -45,9 +47,12 @@ struct dp {
 	unsigned int tun_ifindex;  /* looked up once: no ioctl in the sandbox */
 	struct event *ev_tun;
 	int netlink_fd;
+	struct dp_iface *iface;     /* interface configuration (iface.c) */
 	struct dp_udp udp[DP_UDP_MAX];
 	int nudp;
 	pid_t control_pid;
+	int control_pidfd;    /* pidfd of control, -1 if the kernel has none */
+	struct event *ev_control;  /* control_pidfd readable: control exited */
 	int control_status;   /* wait status once reaped, -1 before */
 	int stopping;         /* a clean shutdown is under way */
 	int exit_code;
@@ -65,6 +70,7 @@ struct dp {
 	uint32_t nat_nfree;
 	struct event *ev_tick;      /* once a second: NAT expiry */
 	struct flowlog *flows;      /* flow logs; NULL when off */
+	struct filter_gateway gw;   /* our tunnel addresses (IFACE_CONFIG) */
 };
 
 /* How a datagram came: directly, or as ChannelData from a relay. */
@@ -78,6 +84,12 @@ void dp_ipc_readable(struct dp *dp);
 void dp_ipc_flush(struct dp *dp);
 /* Send a message that must arrive; a failure is fatal. */
 void dp_ipc_send_reliable(struct dp *dp, uint16_t type, const void *payload, size_t len);
+
+/* iface.c: apply IPC_C2D_IFACE_CONFIG through netlink without blocking
+ * (IPC_D2C_IFACE_RESULT when done); init after the event base exists. */
+int dp_iface_init(struct dp *dp);
+void dp_iface_config(struct dp *dp, const struct ipc_c2d_iface_config *ic);
+void dp_iface_free(struct dp *dp);
 
 /* udp.c: adopt a UDP socket received from control; read and demultiplex. */
 int dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mark);

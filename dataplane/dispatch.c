@@ -9,8 +9,6 @@
 
 #include "dataplane.h"
 #include "log.h"
-#include "netlink.h"
-#include "tun.h"
 
 void
 dp_ipc_flush(struct dp *dp)
@@ -67,22 +65,16 @@ on_udp_socket(struct dp *dp, const struct ipc_msg *m)
 	dp_ipc_send_reliable(dp, IPC_D2C_SOCKET_ACK, &ack, sizeof(ack));
 }
 
-/* The portal's init: addresses, MTU, link up, rules and routes. */
+/* The portal's init: addresses, MTU, link up, rules and routes, applied
+ * without blocking (iface.c), which sends IPC_D2C_IFACE_RESULT. */
 static void
 on_iface_config(struct dp *dp, const struct ipc_msg *m)
 {
 	struct ipc_c2d_iface_config ic;
-	struct ipc_d2c_iface_result res;
-	unsigned int ifindex = dp->tun_ifindex;
 
 	memcpy(&ic, m->payload, sizeof(ic));
-	memset(&res, 0, sizeof(res));
-	if (ifindex == 0)
-		log_warnx("netlink: %s has no interface index", TUN_NAME);
-	else
-		(void)netlink_apply_iface(dp->netlink_fd, ifindex, ic.has_v4 ? ic.v4 : NULL,
-		    ic.has_v6 ? ic.v6 : NULL, &res);
-	dp_ipc_send_reliable(dp, IPC_D2C_IFACE_RESULT, &res, sizeof(res));
+	(void)filter_gateway_set(&dp->gw, ic.has_v4 ? ic.v4 : NULL, ic.has_v6 ? ic.v6 : NULL);
+	dp_iface_config(dp, &ic);
 }
 
 void

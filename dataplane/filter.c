@@ -4,6 +4,7 @@
  * Configuration changes rebuild a compiled table (allocation allowed there);
  * filter_check only does binary searches over it.
  */
+#include "addr.h"
 #include "filter.h"
 
 #include <stdlib.h>
@@ -15,8 +16,10 @@ __extension__ typedef unsigned __int128 u128;
 
 struct domain {
 	char *name;
-	struct pkt_addr *ips;
+	struct pkt_addr *ips;		/* resolved addresses */
 	size_t nips;
+	struct pkt_addr prox[FILTER_PROXIES_PER_NAME];	/* its proxy IPs */
+	size_t nprox;
 };
 
 struct res {
@@ -31,14 +34,10 @@ struct res {
 	size_t ndoms;
 };
 
-struct proxy {
-	struct pkt_addr addr;
-	uint8_t id[FILTER_ID_LEN];
-};
-
 struct rule {
 	uint8_t permit_all;
 	uint8_t icmp;
+	uint8_t proxy;		/* a DNS resource's proxy IP */
 	uint32_t tcp_off, tcp_n;
 	uint32_t udp_off, udp_n;
 };
@@ -66,8 +65,6 @@ struct filter_client {
 	int has4, has6;
 	struct res *res;
 	size_t nres, capres;
-	struct proxy *prox;
-	size_t nprox, capprox;
 	int internet;
 	int broken;		/* last rebuild failed: deny everything */
 	int64_t next_expiry;
@@ -273,9 +270,8 @@ res_contains(const struct res *r, const struct pkt_addr *net, unsigned plen)
 {
 	size_t i, j;
 
+	/* the Internet resource is checked apart, outside its refused ranges */
 	switch (r->type) {
-	case FILTER_RES_INTERNET:
-		return 1;
 	case FILTER_RES_CIDR:
 		return r->net.af == net->af && r->plen <= plen &&
 		    pkt_addr_in_prefix(net, &r->net, r->plen);
@@ -364,6 +360,47 @@ flatten(const struct pfx *p, size_t np, struct ival **out, size_t *nout)
 	return PKT_OK;
 }
 
+/*
+ * Add the proxy IPs of DNS resource r to pf[0..*npf), all under one rule
+ * made of r's filters alone; a CIDR /32 or /128 equal to a proxy IP takes
+ * that rule (proxies of one client are unique: filter_dns_update moves them).
+ */
+static int
+add_proxies(struct compiled *c, struct res *r, struct pfx *pf, size_t *npf, struct prange *tmp)
+{
+	uint32_t ri = 0;
+	int have_rule = 0;
+	size_t i, j, k;
+
+	for (i = 0; i < r->ndoms; i++)
+		for (j = 0; j < r->doms[i].nprox; j++) {
+			const struct pkt_addr *a = &r->doms[i].prox[j];
+			unsigned full = af_bits(a->af);
+			int replaced = 0;
+
+			if (!have_rule) {
+				if (make_rule(c, &r, 1, tmp, &ri) != PKT_OK)
+					return PKT_E_NOMEM;
+				c->rules[ri].proxy = 1;
+				have_rule = 1;
+			}
+			for (k = 0; k < *npf; k++)
+				if (pf[k].plen == full && pkt_addr_eq(&pf[k].net, a)) {
+					pf[k].rule = ri;
+					replaced = 1;
+				}
+			if (replaced)
+				continue;
+			pf[*npf].net = *a;
+			pf[*npf].plen = (uint8_t)full;
+			pf[*npf].af = a->af;
+			pf[*npf].start = pf[*npf].end = addr_to_u128(a);
+			pf[*npf].rule = ri;
+			(*npf)++;
+		}
+	return PKT_OK;
+}
+
 static int
 rebuild(struct filter_client *fc)
 {
@@ -371,7 +408,7 @@ rebuild(struct filter_client *fc)
 	struct pfx *pf = NULL;
 	struct res **contrib = NULL;
 	struct prange *tmp = NULL;
-	size_t npf = 0, totspecs = 0, i, j, fam;
+	size_t npf = 0, totspecs = 0, totprox = 0, i, j, fam;
 	int err = PKT_E_NOMEM;
 
 	memset(&c, 0, sizeof(c));
@@ -383,11 +420,13 @@ rebuild(struct filter_client *fc)
 			fc->internet = 1;
 		if (fc->res[i].expires < fc->next_expiry)
 			fc->next_expiry = fc->res[i].expires;
+		for (j = 0; j < fc->res[i].ndoms; j++)
+			totprox += fc->res[i].doms[j].nprox;
 	}
-	pf = malloc((fc->nres + fc->nprox + 1) * sizeof(*pf));
+	pf = malloc((fc->nres + totprox + 1) * sizeof(*pf));
 	contrib = malloc((fc->nres + 1) * sizeof(*contrib));
 	tmp = malloc((totspecs + 1) * sizeof(*tmp));
-	c.rules = malloc((fc->nres + fc->nprox + 1) * sizeof(*c.rules));
+	c.rules = malloc((fc->nres + totprox + 1) * sizeof(*c.rules));
 	if (pf == NULL || contrib == NULL || tmp == NULL || c.rules == NULL)
 		goto out;
 
@@ -416,33 +455,11 @@ rebuild(struct filter_client *fc)
 		pf[npf].end = pf[npf].start | host_mask(r->net.af, r->plen);
 		npf++;
 	}
-	/* DNS entries: each proxy IP of a granted DNS resource, its filters alone. */
-	for (i = 0; i < fc->nprox; i++) {
-		struct res *r = res_find(fc, fc->prox[i].id);
-		const struct pkt_addr *a = &fc->prox[i].addr;
-		unsigned full = af_bits(a->af);
-		uint32_t ri;
-		size_t k;
-		int replaced = 0;
-
-		if (r == NULL || r->type != FILTER_RES_DNS)
-			continue;
-		if (make_rule(&c, &r, 1, tmp, &ri) != PKT_OK)
+	/* DNS entries: each proxy IP of a DNS resource, its filters alone. */
+	for (i = 0; i < fc->nres; i++)
+		if (fc->res[i].type == FILTER_RES_DNS &&
+		    add_proxies(&c, &fc->res[i], pf, &npf, tmp) != PKT_OK)
 			goto out;
-		for (k = 0; k < npf; k++)
-			if (pf[k].plen == full && pkt_addr_eq(&pf[k].net, a)) {
-				pf[k].rule = ri;
-				replaced = 1;
-			}
-		if (replaced)
-			continue;
-		pf[npf].net = *a;
-		pf[npf].plen = (uint8_t)full;
-		pf[npf].af = a->af;
-		pf[npf].start = pf[npf].end = addr_to_u128(a);
-		pf[npf].rule = ri;
-		npf++;
-	}
 	/* Flatten per family. */
 	for (fam = 0; fam < 2; fam++) {
 		uint8_t af = fam == 0 ? 4 : 6;
@@ -510,7 +527,6 @@ filter_client_free(struct filter_client *fc)
 	for (i = 0; i < fc->nres; i++)
 		res_clear(&fc->res[i]);
 	free(fc->res);
-	free(fc->prox);
 	compiled_free(&fc->c);
 	free(fc);
 }
@@ -610,46 +626,101 @@ filter_revoke(struct filter_client *fc, const uint8_t id[FILTER_ID_LEN])
 	return rebuild(fc);
 }
 
+/* Check a DNS update's addresses; proxies must be DNS proxy IPs. */
+static int
+dns_args_valid(const struct pkt_addr *resolved, size_t nres, const struct pkt_addr *proxies,
+    size_t nprox)
+{
+	size_t i;
+
+	if (nprox > FILTER_PROXIES_PER_NAME) {
+		log_warnx("filter: %zu proxy IPs for one name refused (at most %d)", nprox,
+		    FILTER_PROXIES_PER_NAME);
+		return 0;
+	}
+	for (i = 0; i < nres; i++)
+		if (resolved[i].af != 4 && resolved[i].af != 6)
+			return 0;
+	for (i = 0; i < nprox; i++)
+		if ((proxies[i].af != 4 && proxies[i].af != 6) || !filter_is_proxy_range(&proxies[i])) {
+			log_warnx("filter: a proxy IP outside the DNS proxy ranges refused");
+			return 0;
+		}
+	return 1;
+}
+
+static struct domain *
+dom_find(const struct res *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndoms; i++)
+		if (strcmp(r->doms[i].name, name) == 0)
+			return &r->doms[i];
+	return NULL;
+}
+
+/* Remove proxy a from every name of every DNS resource of fc. */
+static void
+proxy_unlink(struct filter_client *fc, const struct pkt_addr *a)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < fc->nres; i++)
+		for (j = 0; j < fc->res[i].ndoms; j++) {
+			struct domain *d = &fc->res[i].doms[j];
+			for (k = 0; k < d->nprox; k++)
+				if (pkt_addr_eq(&d->prox[k], a)) {
+					d->prox[k] = d->prox[--d->nprox];
+					break;
+				}
+		}
+}
+
+/* Make d's proxy set exactly proxies[0..n) (duplicates once), moving each here. */
+static void
+proxies_replace(struct filter_client *fc, struct domain *d, const struct pkt_addr *proxies,
+    size_t n)
+{
+	size_t i, k;
+
+	d->nprox = 0;
+	for (i = 0; i < n; i++)
+		proxy_unlink(fc, &proxies[i]);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < d->nprox; k++)
+			if (pkt_addr_eq(&d->prox[k], &proxies[i]))
+				break;
+		if (k == d->nprox)
+			d->prox[d->nprox++] = proxies[i];
+	}
+}
+
 int
 filter_dns_update(struct filter_client *fc, const uint8_t id[FILTER_ID_LEN], const char *name,
     const struct pkt_addr *resolved, size_t nres, const struct pkt_addr *proxies, size_t nprox)
 {
 	struct pkt_addr *ips = NULL;
-	struct domain *d = NULL;
+	struct domain *d;
 	struct res *r;
-	size_t i, k;
 
 	if (fc == NULL || id == NULL || name == NULL || (nres && !resolved) || (nprox && !proxies))
 		return PKT_E_INVAL;
 	if ((r = res_find(fc, id)) == NULL)
 		return PKT_E_NOTFOUND;
-	if (r->type != FILTER_RES_DNS)
+	if (r->type != FILTER_RES_DNS || !dns_args_valid(resolved, nres, proxies, nprox))
 		return PKT_E_INVAL;
-	for (i = 0; i < nres; i++)
-		if (resolved[i].af != 4 && resolved[i].af != 6)
-			return PKT_E_INVAL;
-	for (i = 0; i < nprox; i++)
-		if (proxies[i].af != 4 && proxies[i].af != 6)
-			return PKT_E_INVAL;
-	/* Reserve room first so a failure changes nothing. */
-	if (fc->nprox + nprox > fc->capprox) {
-		size_t ncap = fc->capprox ? fc->capprox : 8;
-		struct proxy *n;
-		while (ncap < fc->nprox + nprox)
-			ncap *= 2;
-		if ((n = realloc(fc->prox, ncap * sizeof(*n))) == NULL)
-			return PKT_E_NOMEM;
-		fc->prox = n;
-		fc->capprox = ncap;
+	if ((d = dom_find(r, name)) == NULL && r->ndoms >= FILTER_NAMES_PER_RESOURCE) {
+		log_warnx("filter: a DNS resource already holds %d names for this client; "
+		    "a new name is refused", FILTER_NAMES_PER_RESOURCE);
+		return PKT_E_FULL;
 	}
+	/* Allocate first so a failure changes nothing. */
 	if (nres > 0) {
 		if ((ips = malloc(nres * sizeof(*ips))) == NULL)
 			return PKT_E_NOMEM;
 		memcpy(ips, resolved, nres * sizeof(*ips));
 	}
-	for (i = 0; i < r->ndoms; i++)
-		if (strcmp(r->doms[i].name, name) == 0)
-			d = &r->doms[i];
 	if (d == NULL) {
 		struct domain *n = realloc(r->doms, (r->ndoms + 1) * sizeof(*n));
 		char *nm = strdup(name);
@@ -661,24 +732,32 @@ filter_dns_update(struct filter_client *fc, const uint8_t id[FILTER_ID_LEN], con
 			return PKT_E_NOMEM;
 		}
 		d = &r->doms[r->ndoms++];
+		memset(d, 0, sizeof(*d));
 		d->name = nm;
-		d->ips = NULL;
-		d->nips = 0;
 	}
 	free(d->ips);
 	d->ips = ips;
 	d->nips = nres;
-	for (i = 0; i < nprox; i++) {
-		for (k = 0; k < fc->nprox; k++)
-			if (pkt_addr_eq(&fc->prox[k].addr, &proxies[i]))
-				break;
-		if (k == fc->nprox) {
-			fc->prox[k].addr = proxies[i];
-			fc->nprox++;
-		}
-		memcpy(fc->prox[k].id, id, FILTER_ID_LEN);
-	}
+	proxies_replace(fc, d, proxies, nprox);
 	return rebuild(fc);
+}
+
+size_t
+filter_dns_proxies(const struct filter_client *fc, const uint8_t id[FILTER_ID_LEN],
+    const char *name, struct pkt_addr *out, size_t max)
+{
+	const struct domain *d;
+	const struct res *r;
+	size_t n;
+
+	if (fc == NULL || id == NULL || name == NULL || (max > 0 && out == NULL) ||
+	    (r = res_find(fc, id)) == NULL || r->type != FILTER_RES_DNS ||
+	    (d = dom_find(r, name)) == NULL)
+		return 0;
+	n = d->nprox < max ? d->nprox : max;
+	if (n > 0)
+		memcpy(out, d->prox, n * sizeof(*out));
+	return n;
 }
 
 int
@@ -729,19 +808,92 @@ filter_has(const struct filter_client *fc, const uint8_t id[FILTER_ID_LEN],
 int
 filter_is_proxy_range(const struct pkt_addr *a)
 {
-	static const struct pkt_addr p4 = { 4, { 100, 96 } };
-	static const struct pkt_addr p6 = { 6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0x80, 0x00 } };
-
-	return pkt_addr_in_prefix(a, &p4, 11) || pkt_addr_in_prefix(a, &p6, 107);
+	return addr_in_proxy_range(a->af, a->b);
 }
 
 int
 filter_is_client_range(const struct pkt_addr *a)
 {
-	static const struct pkt_addr c4 = { 4, { 100, 64 } };
-	static const struct pkt_addr c6 = { 6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 } };
+	return addr_in_client_range(a->af, a->b);
+}
 
-	return pkt_addr_in_prefix(a, &c4, 11) || pkt_addr_in_prefix(a, &c6, 107);
+int
+filter_is_internet_refused(const struct pkt_addr *a)
+{
+	static const struct {
+		struct pkt_addr net;
+		uint8_t plen;
+	} refused[] = {
+		{ { 4, { 10 } }, 8 },
+		{ { 4, { 100, 64 } }, 10 },
+		{ { 4, { 127 } }, 8 },
+		{ { 4, { 169, 254 } }, 16 },
+		{ { 4, { 172, 16 } }, 12 },
+		{ { 4, { 192, 168 } }, 16 },
+		{ { 4, { 224 } }, 4 },
+		{ { 4, { 240 } }, 4 },
+		{ { 6, { [15] = 1 } }, 128 },
+		{ { 6, { [10] = 0xff, [11] = 0xff } }, 96 },
+		{ { 6, { 0xfc } }, 7 },
+		{ { 6, { 0xfe, 0x80 } }, 10 },
+		{ { 6, { 0xff } }, 8 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (pkt_addr_in_prefix(a, &refused[i].net, refused[i].plen))
+			return 1;
+	return 0;
+}
+
+int
+filter_gateway_set(struct filter_gateway *gw, const uint8_t *v4, const uint8_t *v6)
+{
+	int err = PKT_OK;
+
+	if (gw == NULL)
+		return PKT_E_INVAL;
+	memset(gw, 0, sizeof(*gw));
+	if (v4 != NULL) {
+		pkt_addr_v4(&gw->v4, v4);
+		gw->has_v4 = filter_is_client_range(&gw->v4);
+	}
+	if (v6 != NULL) {
+		pkt_addr_v6(&gw->v6, v6);
+		gw->has_v6 = filter_is_client_range(&gw->v6);
+	}
+	if ((v4 != NULL && !gw->has_v4) || (v6 != NULL && !gw->has_v6)) {
+		log_warnx("filter: a gateway tunnel address outside the tunnel ranges is ignored");
+		err = PKT_E_INVAL;
+	}
+	return err;
+}
+
+static int
+is_gateway(const struct filter_gateway *gw, const struct pkt_addr *a)
+{
+	if (gw == NULL)
+		return 0;
+	return (gw->has_v4 && pkt_addr_eq(a, &gw->v4)) || (gw->has_v6 && pkt_addr_eq(a, &gw->v6));
+}
+
+/* What the gateway serves on its tunnel address: DNS on one port, and echo. */
+static int
+gateway_serves(const struct pkt_info *pi)
+{
+	if ((pi->proto == PKT_PROTO_UDP || pi->proto == PKT_PROTO_TCP) && pi->l4_ok)
+		return pi->dport == FILTER_GATEWAY_DNS_PORT;
+	if (pi->proto == PKT_PROTO_ICMP && pi->version == 4)
+		return pi->is_echo && pi->icmp_type == PKT_ICMP4_ECHO_REQUEST;
+	if (pi->proto == PKT_PROTO_ICMPV6 && pi->version == 6)
+		return pi->is_echo && pi->icmp_type == PKT_ICMP6_ECHO_REQUEST;
+	return 0;
+}
+
+int
+filter_tun_source_ok(const struct filter_gateway *gw, const struct pkt_addr *src)
+{
+	return !filter_is_client_range(src) || is_gateway(gw, src);
 }
 
 static int
@@ -779,24 +931,10 @@ lookup(const struct filter_client *fc, const struct pkt_addr *d)
 	return &fc->c.rules[iv[lo - 1].rule];
 }
 
-int
-filter_check(struct filter_client *fc, const struct pkt_info *pi, int64_t now)
+/* Does compiled rule r admit pi?  PKT_OK or PKT_E_DENIED. */
+static int
+rule_allows(const struct filter_client *fc, const struct rule *r, const struct pkt_info *pi)
 {
-	const struct rule *r;
-
-	if (fc == NULL || pi == NULL)
-		return PKT_E_DENIED;
-	if (pi->version == 4 ? !(fc->has4 && pkt_addr_eq(&pi->src, &fc->tun4)) :
-	    !(fc->has6 && pkt_addr_eq(&pi->src, &fc->tun6)))
-		return PKT_E_SPOOF;
-	if (now >= fc->next_expiry)
-		(void)filter_expire(fc, now);
-	if (fc->broken)
-		return PKT_E_DENIED;
-	if (fc->internet && !filter_is_proxy_range(&pi->dst))
-		return PKT_OK;
-	if ((r = lookup(fc, &pi->dst)) == NULL)
-		return PKT_E_DENIED;
 	if (r->permit_all)
 		return PKT_OK;
 	if (pi->proto == PKT_PROTO_TCP && pi->l4_ok)
@@ -806,6 +944,56 @@ filter_check(struct filter_client *fc, const struct pkt_info *pi, int64_t now)
 	if (pi->proto == PKT_PROTO_ICMP || pi->proto == PKT_PROTO_ICMPV6)
 		return r->icmp ? PKT_OK : PKT_E_DENIED;
 	return PKT_E_DENIED;
+}
+
+/* Grants only: proxy IPs, CIDR rules, the Internet resource and its refused ranges. */
+static int
+check_grants(struct filter_client *fc, const struct pkt_info *pi, enum filter_deny *why)
+{
+	const struct rule *r = lookup(fc, &pi->dst);
+
+	if (filter_is_proxy_range(&pi->dst)) {
+		/* only a proxy entry counts here, never a CIDR grant around it */
+		if (r == NULL || !r->proxy) {
+			*why = FILTER_DENY_UNREACHABLE;
+			return PKT_E_DENIED;
+		}
+		return rule_allows(fc, r, pi);
+	}
+	if (r != NULL && rule_allows(fc, r, pi) == PKT_OK)
+		return PKT_OK;
+	if (fc->internet) {
+		if (!filter_is_internet_refused(&pi->dst))
+			return PKT_OK;
+		if (r == NULL)
+			*why = FILTER_DENY_UNREACHABLE;
+	}
+	return PKT_E_DENIED;
+}
+
+int
+filter_check(struct filter_client *fc, const struct filter_gateway *gw,
+    const struct pkt_info *pi, int64_t now, enum filter_deny *why)
+{
+	enum filter_deny dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = FILTER_DENY_PROHIBITED;
+	if (fc == NULL || pi == NULL)
+		return PKT_E_DENIED;
+	if (pi->version == 4 ? !(fc->has4 && pkt_addr_eq(&pi->src, &fc->tun4)) :
+	    !(fc->has6 && pkt_addr_eq(&pi->src, &fc->tun6)))
+		return PKT_E_SPOOF;
+	if (now >= fc->next_expiry)
+		(void)filter_expire(fc, now);
+	if (is_gateway(gw, &pi->dst))
+		return gateway_serves(pi) ? PKT_OK : PKT_E_DENIED;
+	if (filter_is_client_range(&pi->dst))
+		return PKT_E_DENIED;	/* hairpin: never to another client */
+	if (fc->broken)
+		return PKT_E_DENIED;
+	return check_grants(fc, pi, why);
 }
 
 /* Do r's own filters allow pi (an empty list allows everything)? */
@@ -829,6 +1017,24 @@ res_allows(const struct res *r, const struct pkt_info *pi)
 	return 0;
 }
 
+/* The DNS resource whose names hold proxy a, or NULL. */
+static const struct res *
+proxy_owner(const struct filter_client *fc, const struct pkt_addr *a)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < fc->nres; i++) {
+		const struct res *r = &fc->res[i];
+		if (r->type != FILTER_RES_DNS)
+			continue;
+		for (j = 0; j < r->ndoms; j++)
+			for (k = 0; k < r->doms[j].nprox; k++)
+				if (pkt_addr_eq(&r->doms[j].prox[k], a))
+					return r;
+	}
+	return NULL;
+}
+
 int
 filter_resource_of(const struct filter_client *fc, const struct pkt_info *pi,
     uint8_t id[FILTER_ID_LEN])
@@ -839,13 +1045,10 @@ filter_resource_of(const struct filter_client *fc, const struct pkt_info *pi,
 	if (fc == NULL || pi == NULL || id == NULL)
 		return 0;
 	if (filter_is_proxy_range(&pi->dst)) {
-		for (i = 0; i < fc->nprox; i++)
-			if (pkt_addr_eq(&fc->prox[i].addr, &pi->dst) &&
-			    (r = res_find(fc, fc->prox[i].id)) != NULL && r->type == FILTER_RES_DNS) {
-				memcpy(id, r->id, FILTER_ID_LEN);
-				return 1;
-			}
-		return 0;
+		if ((r = proxy_owner(fc, &pi->dst)) == NULL)
+			return 0;
+		memcpy(id, r->id, FILTER_ID_LEN);
+		return 1;
 	}
 	for (i = 0; i < fc->nres; i++) {
 		r = &fc->res[i];
@@ -860,6 +1063,8 @@ filter_resource_of(const struct filter_client *fc, const struct pkt_info *pi,
 		if (res_allows(r, pi) && (best == NULL || r->plen > best->plen))
 			best = r;
 	}
+	if (inet != NULL && filter_is_internet_refused(&pi->dst))
+		inet = NULL;
 	r = best != NULL ? best : inet != NULL ? inet : any;
 	if (r == NULL)
 		return 0;

@@ -1,5 +1,6 @@
 /*
- * icmp_gen.c - build "administratively prohibited" ICMP errors.
+ * icmp_gen.c - build "administratively prohibited" and "unreachable" ICMP
+ * errors.
  */
 #include "icmp_gen.h"
 
@@ -48,8 +49,10 @@ may_answer(const struct pkt_info *pi)
 	return 1;
 }
 
-int
-icmp_gen_prohibited(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap)
+/* Build the error of the given codes (IPv4 type 3, IPv6 type 1) answering in. */
+static int
+icmp_gen_unreach(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap, uint8_t code4,
+    uint8_t code6)
 {
 	struct pkt_info pi;
 	size_t hl, quote, outlen;
@@ -80,7 +83,7 @@ icmp_gen_prohibited(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap
 		memcpy(out + 16, pi.src.b, 4);
 		pkt_put16(out + 10, pkt_csum(out, PKT_IPV4_HDR_LEN));
 		out[20] = PKT_ICMP4_UNREACH;
-		out[21] = 13;	/* communication administratively prohibited (RFC 1812) */
+		out[21] = code4;
 		pkt_put16(out + 22, pkt_csum(out + 20, outlen - 20));
 	} else {
 		out[0] = 0x60;
@@ -90,10 +93,24 @@ icmp_gen_prohibited(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap
 		memcpy(out + 8, pi.dst.b, 16);
 		memcpy(out + 24, pi.src.b, 16);
 		out[40] = PKT_ICMP6_UNREACH;
-		out[41] = 1;	/* communication with destination administratively prohibited */
+		out[41] = code6;
 		pkt_put16(out + 42, pkt_csum_fold(pkt_csum_add(
 		    pkt_csum_pseudo(&pi.dst, &pi.src, PKT_PROTO_ICMPV6, (uint32_t)(outlen - 40)),
 		    out + 40, outlen - 40)));
 	}
 	return (int)outlen;
+}
+
+int
+icmp_gen_prohibited(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap)
+{
+	/* communication (with destination) administratively prohibited */
+	return icmp_gen_unreach(in, inlen, out, outcap, 13, 1);
+}
+
+int
+icmp_gen_unreachable(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap)
+{
+	/* network unreachable (RFC 792), address unreachable (RFC 4443) */
+	return icmp_gen_unreach(in, inlen, out, outcap, 0, 3);
 }

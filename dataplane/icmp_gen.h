@@ -1,6 +1,6 @@
 /*
- * icmp_gen.h - ICMP / ICMPv6 "administratively prohibited" replies for
- * packets the filter denies.  Sans-IO: bytes in, bytes out; the caller
+ * icmp_gen.h - ICMP / ICMPv6 "administratively prohibited" and
+ * "unreachable" replies for packets the filter denies.  Sans-IO: bytes in, bytes out; the caller
  * rate-limits and sends.  The reference gateway dropped denied packets
  * silently; answering lets the client fail fast instead of timing out.
  */
@@ -33,5 +33,13 @@
  * a parse error, or PKT_E_NOSPACE.
  */
 int icmp_gen_prohibited(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap);
+
+/*
+ * The same, but IPv4 type 3 code 0 (network unreachable) and IPv6 type 1
+ * code 3 (address unreachable): for a DNS proxy IP without a translation
+ * and for a range the Internet resource refuses.  Same rules and results
+ * as icmp_gen_prohibited.
+ */
+int icmp_gen_unreachable(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap);
 
 #endif

@@ -6,6 +6,18 @@
  * socket), generate the WireGuard key pair, start control over a
  * socketpair, drop to CAP_NET_ADMIN under our own user and verify, then run
  * the event loop.
+ *
+ * The dataplane never blocks on control, and control never outlives it:
+ *  - control's exit is learnt from a pidfd in the event loop and reaped
+ *    with waitid(WNOHANG) (SIGCHLD as well, where pidfds are missing);
+ *    nothing ever waits for it;
+ *  - on a stop, control gets STOP_GRACE_SECONDS to exit; then we send it
+ *    SIGKILL through the pidfd and exit without waiting.  Control runs as
+ *    another user and we hold no CAP_KILL: the kill is allowed only
+ *    because our real uid is control's (privdrop.c); a failure is logged
+ *    at debug level and changes nothing, since
+ *  - control set PR_SET_PDEATHSIG(SIGKILL) before its exec (spawn.c), so
+ *    the kernel kills it when we exit, however we exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,12 +39,23 @@
 
 #include "dataplane.h"
 #include "log.h"
+#include "priv.h"
 #include "privdrop.h"
 #include "sandbox.h"
 #include "tun.h"
 #include "tunoff.h"
 
 #define STOP_GRACE_SECONDS 3
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
 
 static int
 rtnetlink_socket(void)
@@ -99,30 +123,88 @@ resolve_control_bin(struct dp_config *cfg)
 		cfg->control_bin[0] = '\0';
 }
 
+/* A pidfd for pid (Linux 5.3); -1 where the kernel has none. */
+static int
+control_pidfd_open(pid_t pid)
+{
+	long fd = syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? -1 : (int)fd;
+}
+
+/* Set once we sent control SIGKILL ourselves: its death is no news then. */
+static int control_kill_sent;
+
+static void
+log_control_exit(const siginfo_t *si)
+{
+	if (si->si_code != CLD_EXITED && si->si_status == SIGKILL && control_kill_sent)
+		log_info("control process was killed after the grace period");
+	else if (si->si_code == CLD_EXITED)
+		log_errorx("control process exited with status %d", si->si_status);
+	else if (si->si_status == SIGSYS)
+		log_errorx("control process was killed by signal %d (SIGSYS: a system call outside "
+		    "its seccomp allowlist; the kernel's audit log names it)", si->si_status);
+	else
+		log_errorx("control process was killed by signal %d", si->si_status);
+}
+
+/* Reap control if it has exited; never waits. */
 static void
 reap_control(struct dp *dp)
 {
-	int st;
-	pid_t r;
+	siginfo_t si;
+	int r;
 
 	if (dp->control_pid <= 0)
 		return;
-	while ((r = waitpid(dp->control_pid, &st, WNOHANG)) < 0 && errno == EINTR)
-		;
-	if (r != dp->control_pid)
-		return;
-	dp->control_status = st;
-	dp->control_pid = 0;
-	if (!dp->stopping) {
-		if (WIFSIGNALED(st))
-			log_errorx("control process was killed by signal %d", WTERMSIG(st));
+	memset(&si, 0, sizeof(si));
+	do {
+		if (dp->control_pidfd >= 0)
+			r = waitid(P_PIDFD, (id_t)dp->control_pidfd, &si, WEXITED | WNOHANG);
 		else
-			log_errorx("control process exited with status %d", WEXITSTATUS(st));
+			r = waitid(P_PID, (id_t)dp->control_pid, &si, WEXITED | WNOHANG);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0 || si.si_pid == 0)
+		return;	/* still running (or not ours any more: ECHILD) */
+	dp->control_status = si.si_code == CLD_EXITED ? si.si_status << 8 : si.si_status;
+	dp->control_pid = 0;
+	if (dp->ev_control != NULL)
+		event_del(dp->ev_control);
+	/* Killed by a signal is worth a line even during a stop (SIGSYS!). */
+	if (!dp->stopping || si.si_code != CLD_EXITED)
+		log_control_exit(&si);
+	else if (si.si_status != 0 && dp->exit_code == 0)
+		log_warnx("control process exited with status %d", si.si_status);
+	if (!dp->stopping)
 		dp_stop(dp, 1, "control process is gone");
-	} else if (WIFEXITED(st) && WEXITSTATUS(st) != 0 && dp->exit_code == 0) {
-		log_warnx("control process exited with status %d", WEXITSTATUS(st));
-	}
 	event_base_loopbreak(dp->base);
+}
+
+/* The pidfd became readable: control has exited. */
+static void
+control_exit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	reap_control(arg);
+}
+
+/*
+ * Last resort on a stuck stop.  Should the kernel refuse it (EPERM were our
+ * real uid not control's), PR_SET_PDEATHSIG still ends control once we
+ * exit: only worth a debug line.
+ */
+static void
+try_kill_control(struct dp *dp)
+{
+	if (dp->control_pid <= 0 || dp->control_pidfd < 0)
+		return;
+	if (syscall(SYS_pidfd_send_signal, dp->control_pidfd, SIGKILL, NULL, 0) == 0)
+		control_kill_sent = 1;
+	else
+		log_debug("cannot kill control process %d (%s); it ends with us (PR_SET_PDEATHSIG)",
+		    (int)dp->control_pid, strerror(errno));
 }
 
 static void
@@ -132,12 +214,11 @@ stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	reap_control(dp);
 	if (dp->control_pid > 0) {
-		log_warnx("control process did not stop within %d s; killing it", STOP_GRACE_SECONDS);
-		kill(dp->control_pid, SIGKILL);
-		while (waitpid(dp->control_pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		dp->control_pid = 0;
+		log_warnx("control process did not stop within %d s; killing it, not waiting",
+		    STOP_GRACE_SECONDS);
+		try_kill_control(dp);
 	}
 	event_base_loopbreak(dp->base);
 }
@@ -349,6 +430,9 @@ main(int argc, char **argv)
 	char why[512];
 	int sv[2], i;
 
+	/* Before anything opens a descriptor: 0-2 must not be free. */
+	if (priv_stdio_open() < 0)
+		return 1;
 	log_init("dataplane", LOG_LVL_INFO, LOG_FMT_TEXT);
 	switch (config_parse(&cfg, argc, argv)) {
 	case CONFIG_OK:
@@ -373,6 +457,7 @@ main(int argc, char **argv)
 	prepare_state_dir(&cfg, &plan);
 	memset(&dp, 0, sizeof(dp));
 	dp.control_status = -1;
+	dp.control_pidfd = -1;
 	if ((dp.tun_fd = tun_open(why, sizeof(why), cfg.tun_offload, &dp.tun_caps)) < 0)
 		fatalx("%s", why);
 	dp.tun_ifindex = tun_ifindex();
@@ -391,6 +476,9 @@ main(int argc, char **argv)
 	if ((dp.control_pid = dp_spawn_control(&cfg, &plan, sv[1])) < 0)
 		fatal("cannot start the control process");
 	close(sv[1]);
+	/* Not reaped yet, so the pid is still control's even if it exited. */
+	if ((dp.control_pidfd = control_pidfd_open(dp.control_pid)) < 0)
+		log_warn("pidfd_open: watching control through SIGCHLD instead");
 	ipc_chan_init(&dp.ipc, sv[0], IPC_SIDE_DATAPLANE);
 	evutil_make_socket_nonblocking(sv[0]);
 
@@ -399,7 +487,7 @@ main(int argc, char **argv)
 		fatalx("%s", why);
 	}
 	log_info("privileges: uid %u gid %u, capabilities: CAP_NET_ADMIN only%s",
-	    (unsigned)getuid(), (unsigned)getgid(),
+	    (unsigned)geteuid(), (unsigned)getegid(),
 	    plan.as_root ? "" : " (started without root: no user switch)");
 
 	if ((dp.base = event_base_new()) == NULL)
@@ -415,6 +503,12 @@ main(int argc, char **argv)
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0)
 			fatalx("cannot watch signal %d", signums[i]);
 	}
+	if (dp.control_pidfd >= 0 &&
+	    ((dp.ev_control = event_new(dp.base, dp.control_pidfd, EV_READ | EV_PERSIST,
+	    control_exit_cb, &dp)) == NULL || event_add(dp.ev_control, NULL) < 0))
+		fatalx("cannot watch the control process");
+	if (dp_iface_init(&dp) < 0)
+		fatalx("cannot watch the netlink socket");
 	{
 		struct timeval one = { 1, 0 };
 		dp.ev_counters = event_new(dp.base, -1, EV_PERSIST, counters_cb, &dp);
@@ -439,15 +533,14 @@ main(int argc, char **argv)
 	log_counters(&dp);
 	dp_udp_close_all(&dp);
 	close(dp.tun_fd);
+	dp_iface_free(&dp);
 	close(dp.netlink_fd);
 	ipc_chan_clear(&dp.ipc);
 	close(dp.ipc.fd);
 	dp_tunnel_free(&dp);
-	if (dp.control_pid > 0) {
-		kill(dp.control_pid, SIGKILL);
-		while (waitpid(dp.control_pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
+	/* No waiting for control here: if it is still there, the kernel ends
+	 * it when we exit (PR_SET_PDEATHSIG). */
+	reap_control(&dp);
 	log_info("stopped (exit %d); %s removed", dp.exit_code, TUN_NAME);
 	return dp.exit_code;
 }

@@ -45,7 +45,7 @@ struct ncl {
 	uint8_t active, has4, has6;
 	struct pkt_addr tun4, tun6;
 	uint32_t sess_head, xl_head;
-	uint32_t nsess;
+	uint32_t nsess, nxl;
 };
 
 struct nat {
@@ -443,6 +443,7 @@ xl_remove(struct nat *nt, uint32_t i)
 		c->xl_head = x->cl_next;
 	if (x->cl_next != NIL)
 		nt->x[x->cl_next].cl_prev = x->cl_prev;
+	c->nxl--;
 	memset(x, 0, sizeof(*x));
 	x->next = nt->free_x;
 	nt->free_x = i;
@@ -471,7 +472,8 @@ nat_xlate_set(struct nat *nt, uint32_t client, const struct pkt_addr *proxy,
 		xl_reset_timers(&nt->x[i], now);
 		return PKT_OK;
 	}
-	if (nt->free_x == NIL)
+	if (nt->free_x == NIL || (nt->cfg.max_translations_per_client != 0 &&
+	    c->nxl >= nt->cfg.max_translations_per_client))
 		return PKT_E_FULL;
 	i = nt->free_x;
 	x = &nt->x[i];
@@ -490,6 +492,7 @@ nat_xlate_set(struct nat *nt, uint32_t client, const struct pkt_addr *proxy,
 	if (c->xl_head != NIL)
 		nt->x[c->xl_head].cl_prev = i;
 	c->xl_head = i;
+	c->nxl++;
 	return PKT_OK;
 }
 

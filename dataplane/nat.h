@@ -34,6 +34,7 @@ struct nat_config {
 	uint32_t max_sessions;		/* sessions, all clients together */
 	uint32_t max_sessions_per_client;
 	uint32_t max_translations;	/* proxy->real entries, all clients */
+	uint32_t max_translations_per_client;	/* 0: only max_translations */
 	uint64_t session_timeout_ms;	/* 0: NAT_SESSION_TIMEOUT_MS */
 	uint64_t seed;			/* hash key; pass random bytes */
 };
@@ -60,7 +61,8 @@ void nat_client_remove(struct nat *nt, uint32_t client);
  * Map proxy -> real for a client (spec 4.3 step 3): inserts, or replaces
  * the mapping with fresh liveness timers (created = now).  Sessions bound to
  * an older real IP are replaced on their next outgoing packet.  Returns 0,
- * PKT_E_INVAL or PKT_E_FULL.
+ * PKT_E_INVAL or PKT_E_FULL (the table, or this client's share of it, is
+ * full: one client cannot take every translation).
  */
 int nat_xlate_set(struct nat *nt, uint32_t client, const struct pkt_addr *proxy,
     const struct pkt_addr *real, uint64_t now);

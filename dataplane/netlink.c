@@ -2,9 +2,12 @@
  * netlink.c - rtnetlink configuration of tun-firezone (gateway-dataplane.md
  * §1.2-§1.4).
  *
- * The first half builds requests and parses answers without touching a
- * socket; the second half talks to the kernel over the dataplane's
- * NETLINK_ROUTE socket, one request at a time, each wait bounded by poll.
+ * The first part builds requests and parses answers, the second runs the
+ * configuration as a job, one request after another, fed with the
+ * kernel's answers; neither touches a socket.  The last part moves a
+ * job's requests and answers over the dataplane's non-blocking
+ * NETLINK_ROUTE socket without ever waiting: the caller's event loop calls
+ * it again when the socket is readable, and aborts the job on a timer.
  * Every length read from the kernel is checked before it is used, and
  * structures are copied out with memcpy so no unaligned access happens.
  */
@@ -15,20 +18,16 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "log.h"
 #include "netlink.h"
 
 #define NL_ERRNO_MAX	4095	/* kernel error codes are -1 .. -4095 */
-#define NL_FLUSH_BATCH	32	/* addresses deleted per listing */
 #define NL_FLUSH_ROUNDS	8	/* listings before the flush gives up */
 #define NL_DUMP_TRIES	4	/* attempts at an interrupted dump */
-#define NL_REQ_MAX	256	/* every request we build fits */
 
 /* ---- builders ---------------------------------------------------------- */
 
@@ -581,31 +580,9 @@ netlink_strerror(int code)
 	}
 }
 
-/* ---- glue -------------------------------------------------------------- */
-
-static union {
-	struct nlmsghdr align;
-	uint8_t b[NETLINK_RXBUF];
-} nl_rx;
+/* ---- the apply job (sans-IO) -------------------------------------------- */
 
 static uint32_t nl_seq;
-
-/*
- * Set when the kernel did not answer within the bound during the current
- * netlink_apply_iface / netlink_apply_routes call: the remaining requests of
- * that call are skipped, so a silent kernel costs one timeout per call.
- */
-static int nl_gave_up;
-
-/* errno of the last NETLINK_E_IO, kept for the log line. */
-static int nl_io_errno;
-
-/* Routes this module added (or found present) on an earlier call. */
-static struct {
-	struct netlink_route r[NETLINK_ROUTES_MAX];
-	uint32_t ifindex[NETLINK_ROUTES_MAX];
-	size_t n;
-} nl_added;
 
 uint32_t
 netlink_next_seq(void)
@@ -613,101 +590,6 @@ netlink_next_seq(void)
 	if (++nl_seq == 0)
 		nl_seq = 1;
 	return nl_seq;
-}
-
-static long
-elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)(t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
-}
-
-int
-netlink_wait_reply(int fd, struct netlink_wait *w, netlink_msg_cb cb, void *arg, int timeout_ms)
-{
-	struct timespec t0;
-	struct pollfd pfd;
-	struct sockaddr_nl sa;
-	struct iovec iov;
-	struct msghdr mh;
-	ssize_t r;
-	long left;
-	int n, rc;
-
-	if (fd < 0 || w == NULL || timeout_ms < 0)
-		return NETLINK_E_INVAL;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!w->done) {
-		if ((left = timeout_ms - elapsed_ms(&t0)) <= 0)
-			return NETLINK_E_TIMEOUT;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if ((n = poll(&pfd, 1, (int)left)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return NETLINK_E_IO;
-		}
-		if (n == 0)
-			continue;
-		if (pfd.revents & POLLNVAL) {
-			errno = EBADF;
-			return NETLINK_E_IO;
-		}
-		memset(&sa, 0, sizeof(sa));
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = nl_rx.b;
-		iov.iov_len = sizeof(nl_rx.b);
-		mh.msg_name = &sa;
-		mh.msg_namelen = sizeof(sa);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		if ((r = recvmsg(fd, &mh, MSG_DONTWAIT)) < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-				continue;
-			return NETLINK_E_IO;	/* ENOBUFS: answers were lost */
-		}
-		if (mh.msg_flags & MSG_TRUNC)
-			return NETLINK_E_TRUNC;
-		/* Only the kernel (port 0) answers our requests. */
-		if (mh.msg_namelen < sizeof(sa) || sa.nl_family != AF_NETLINK || sa.nl_pid != 0)
-			continue;
-		if ((rc = netlink_wait_feed(w, nl_rx.b, (size_t)r, cb, arg)) < 0)
-			return rc;
-	}
-	return NETLINK_OK;
-}
-
-int
-netlink_request(int fd, const uint8_t *req, size_t len, uint32_t seq, int dump,
-    netlink_msg_cb cb, void *arg)
-{
-	struct sockaddr_nl sa;
-	struct netlink_wait w;
-	ssize_t r;
-	int rc;
-
-	if (fd < 0 || req == NULL || len < NLMSG_HDRLEN)
-		return NETLINK_E_INVAL;
-	memset(&sa, 0, sizeof(sa));
-	sa.nl_family = AF_NETLINK;
-	netlink_wait_init(&w, seq, dump);
-	do {
-		r = sendto(fd, req, len, 0, (const struct sockaddr *)&sa, sizeof(sa));
-	} while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return NETLINK_E_IO;
-	if ((size_t)r != len) {
-		errno = EMSGSIZE;
-		return NETLINK_E_IO;
-	}
-	if ((rc = netlink_wait_reply(fd, &w, cb, arg, NETLINK_TIMEOUT_MS)) < 0)
-		return rc;
-	if (w.dump && w.intr && w.err == 0)
-		return EAGAIN;	/* inconsistent dump: the caller lists again */
-	return w.err;
 }
 
 static const char *
@@ -720,215 +602,17 @@ addr_str(uint8_t family, const uint8_t *a, char *out, size_t outlen)
 
 /* Log a failed request: kernel errno with log_warn, local failure with log_warnx. */
 static void
-log_fail(int rc, const char *what, uint32_t ifindex)
+log_fail(const struct netlink_job *j, int rc, const char *what, uint32_t ifindex)
 {
 	if (rc > 0) {
 		errno = rc;
 		log_warn("netlink: link %u: %s", ifindex, what);
 	} else if (rc == NETLINK_E_IO) {
-		errno = nl_io_errno;
+		errno = j->io_errno;
 		log_warn("netlink: link %u: %s", ifindex, what);
 	} else {
 		log_warnx("netlink: link %u: %s: %s", ifindex, what, netlink_strerror(rc));
 	}
-}
-
-/* Send a request a builder just wrote (len: its return) and wait for the answer. */
-static int
-send_built(int fd, const uint8_t *req, int len, uint32_t seq, int dump, netlink_msg_cb cb, void *arg)
-{
-	int rc;
-
-	if (len < 0)
-		return len;
-	if (nl_gave_up)
-		return NETLINK_E_TIMEOUT;
-	rc = netlink_request(fd, req, (size_t)len, seq, dump, cb, arg);
-	if (rc == NETLINK_E_TIMEOUT)
-		nl_gave_up = 1;
-	else if (rc == NETLINK_E_IO)
-		nl_io_errno = errno;
-	return rc;
-}
-
-struct flush_ctx {
-	uint32_t ifindex;
-	struct netlink_addr a[NL_FLUSH_BATCH];
-	size_t n;
-	size_t more;
-};
-
-static int
-flush_cb(const struct netlink_msg *m, void *arg)
-{
-	struct flush_ctx *c = arg;
-	struct netlink_addr a;
-	int rc;
-
-	if ((rc = netlink_parse_addr(m, &a)) == NETLINK_E_INVAL)
-		return 0;	/* another message type or family */
-	if (rc < 0)
-		return rc;
-	if (a.ifindex != c->ifindex)
-		return 0;
-	if (!a.has_local && !a.has_address)
-		return NETLINK_E_MALFORMED;
-	if (c->n < NL_FLUSH_BATCH)
-		c->a[c->n++] = a;
-	else
-		c->more++;
-	return 0;
-}
-
-/* §1.2 step 2: delete every address on the link.  0 or -1. */
-static int
-flush_link(int fd, uint32_t ifindex)
-{
-	static struct flush_ctx c;
-	uint8_t req[NL_REQ_MAX];
-	char s[INET6_ADDRSTRLEN], what[96];
-	uint32_t seq;
-	size_t i;
-	int round, rc;
-
-	for (round = 0; round < NL_FLUSH_ROUNDS; round++) {
-		memset(&c, 0, sizeof(c));
-		c.ifindex = ifindex;
-		seq = netlink_next_seq();
-		rc = send_built(fd, req, netlink_build_getaddr(req, sizeof(req), seq), seq, 1,
-		    flush_cb, &c);
-		if (rc == EAGAIN)
-			continue;
-		if (rc != 0) {
-			log_fail(rc, "cannot list addresses", ifindex);
-			return -1;
-		}
-		if (c.n == 0)
-			return 0;
-		for (i = 0; i < c.n; i++) {
-			const struct netlink_addr *a = &c.a[i];
-
-			seq = netlink_next_seq();
-			rc = send_built(fd, req, netlink_build_addr(req, sizeof(req), seq, RTM_DELADDR, a),
-			    seq, 0, NULL, NULL);
-			addr_str(a->family, a->has_local ? a->local : a->address, s, sizeof(s));
-			/* Deleting a primary IPv4 address takes its secondaries along. */
-			if (rc == 0 || rc == EADDRNOTAVAIL || rc == ENOENT) {
-				log_debug("netlink: link %u: deleted %s/%u", ifindex, s, a->plen);
-				continue;
-			}
-			snprintf(what, sizeof(what), "cannot delete %s/%u", s, (unsigned int)a->plen);
-			log_fail(rc, what, ifindex);
-			return -1;
-		}
-	}
-	log_warnx("netlink: link %u: addresses remain after %d rounds of deletion", ifindex,
-	    NL_FLUSH_ROUNDS);
-	return -1;
-}
-
-/* §1.2 steps 3 and 5. */
-static int
-set_link(int fd, uint32_t ifindex, uint32_t mtu, int up)
-{
-	uint8_t req[NL_REQ_MAX];
-	uint32_t seq = netlink_next_seq();
-	int rc;
-
-	rc = send_built(fd, req, netlink_build_link(req, sizeof(req), seq, ifindex, mtu, up), seq, 0,
-	    NULL, NULL);
-	if (rc != 0) {
-		log_fail(rc, mtu != 0 ? "cannot set the MTU" : "cannot set the link up", ifindex);
-		return -1;
-	}
-	return 0;
-}
-
-/* §1.2 step 4: one address, /32 or /128. */
-static int
-add_addr(int fd, uint32_t ifindex, uint8_t family, const uint8_t *ip)
-{
-	struct netlink_addr a;
-	uint8_t req[NL_REQ_MAX];
-	char s[INET6_ADDRSTRLEN], what[96];
-	size_t alen = family_alen(family);
-	uint32_t seq = netlink_next_seq();
-	int rc;
-
-	memset(&a, 0, sizeof(a));
-	a.family = family;
-	a.plen = (uint8_t)(alen * 8);
-	a.ifindex = ifindex;
-	memcpy(a.local, ip, alen);
-	memcpy(a.address, ip, alen);
-	a.has_local = 1;
-	a.has_address = 1;
-	rc = send_built(fd, req, netlink_build_addr(req, sizeof(req), seq, RTM_NEWADDR, &a), seq, 0,
-	    NULL, NULL);
-	if (rc == 0 || rc == EEXIST)
-		return 0;
-	snprintf(what, sizeof(what), "cannot add %s/%u", addr_str(family, ip, s, sizeof(s)),
-	    (unsigned int)a.plen);
-	log_fail(rc, what, ifindex);
-	return -1;
-}
-
-struct rule_ctx {
-	uint8_t family;
-	int found;
-};
-
-static int
-rule_cb(const struct netlink_msg *m, void *arg)
-{
-	struct rule_ctx *c = arg;
-	struct netlink_rule r;
-	int rc;
-
-	if ((rc = netlink_parse_rule(m, &r)) == NETLINK_E_INVAL)
-		return 0;
-	if (rc < 0)
-		return rc;
-	if (netlink_rule_is_fz(&r, c->family))
-		c->found = 1;
-	return 0;
-}
-
-/*
- * §1.2 step 6.  Without a priority the kernel gives every new rule a fresh
- * one, so NLM_F_EXCL alone never reports EEXIST for a rule we asked for
- * before: list the family's rules first and add ours only when missing.
- */
-static int
-ensure_rule(int fd, uint32_t ifindex, uint8_t family)
-{
-	struct rule_ctx c = { .family = family, .found = 0 };
-	uint8_t req[NL_REQ_MAX];
-	uint32_t seq;
-	int rc = EAGAIN, i;
-
-	for (i = 0; i < NL_DUMP_TRIES && rc == EAGAIN; i++) {
-		c.family = family;
-		c.found = 0;
-		seq = netlink_next_seq();
-		rc = send_built(fd, req, netlink_build_getrule(req, sizeof(req), seq, family), seq, 1,
-		    rule_cb, &c);
-	}
-	if (rc == 0 && c.found) {
-		log_debug("netlink: IPv%d policy rule already present", family == AF_INET ? 4 : 6);
-		return 0;
-	}
-	if (rc != 0)
-		log_fail(rc, family == AF_INET ? "cannot list IPv4 policy rules; adding ours" :
-		    "cannot list IPv6 policy rules; adding ours", ifindex);
-	seq = netlink_next_seq();
-	rc = send_built(fd, req, netlink_build_fz_rule(req, sizeof(req), seq, family), seq, 0,
-	    NULL, NULL);
-	if (rc == 0 || rc == EEXIST)
-		return 0;
-	log_fail(rc, family == AF_INET ? "cannot add the IPv4 policy rule" :
-	    "cannot add the IPv6 policy rule", ifindex);
-	return -1;
 }
 
 static int
@@ -949,143 +633,612 @@ route_what(char *out, size_t outlen, const char *verb, const struct netlink_rout
 
 /* Remember a route as ours (no duplicates); 0, or -1 when full. */
 static int
-remember(struct netlink_route *r, uint32_t *idx, size_t *n, const struct netlink_route *x,
-    uint32_t ifindex)
+remember(struct netlink_routes *m, const struct netlink_route *x, uint32_t ifindex)
 {
 	size_t i;
 
-	for (i = 0; i < *n; i++)
-		if (idx[i] == ifindex && route_eq(&r[i], x))
+	for (i = 0; i < m->n; i++)
+		if (m->ifindex[i] == ifindex && route_eq(&m->r[i], x))
 			return 0;
-	if (*n >= NETLINK_ROUTES_MAX)
+	if (m->n >= NETLINK_ROUTES_MAX)
 		return -1;
-	r[*n] = *x;
-	idx[*n] = ifindex;
-	(*n)++;
+	m->r[m->n] = *x;
+	m->ifindex[m->n] = ifindex;
+	m->n++;
+	return 0;
+}
+
+/* Route i of the memory is in the wanted set (on this link). */
+static int
+job_wanted(const struct netlink_job *j, size_t i)
+{
+	size_t k;
+
+	if (j->mem->ifindex[i] != j->ifindex)
+		return 0;
+	for (k = 0; k < j->nset; k++)
+		if (route_eq(&j->mem->r[i], &j->set[k]))
+			return 1;
+	return 0;
+}
+
+static void
+job_start(struct netlink_job *j, int kind, struct netlink_routes *mem, uint32_t ifindex)
+{
+	memset(j, 0, sizeof(*j));
+	j->kind = kind;
+	j->mem = mem;
+	j->ifindex = ifindex;
+	j->routes_ok = 1;
+}
+
+/* Invalid arguments: the job is over before it began, nothing applied. */
+static void
+job_refuse(struct netlink_job *j, const char *what)
+{
+	log_warnx("netlink: link %u: %s: %s", j->ifindex, what, netlink_strerror(NETLINK_E_INVAL));
+	memset(&j->res, 0, sizeof(j->res));
+	j->rc = -1;
+	j->done = 1;
+}
+
+static void
+job_summary(struct netlink_job *j)
+{
+	char s4[INET6_ADDRSTRLEN] = "none", s6[INET6_ADDRSTRLEN] = "none";
+	struct ipc_d2c_iface_result *res = &j->res;
+
+	if (j->has_v4)
+		addr_str(AF_INET, j->v4, s4, sizeof(s4));
+	if (j->has_v6)
+		addr_str(AF_INET6, j->v6, s6, sizeof(s6));
+	log_info("netlink: link %u %s: v4 %s%s%s, v6 %s%s%s, mtu %u, link %s, "
+	    "rules v4 %s v6 %s, routes %s", j->ifindex, j->rc == 0 ? "configured" : "not configured",
+	    s4, j->has_v4 ? "/32 " : "", j->has_v4 ? (res->v4_ok ? "ok" : "failed") : "",
+	    s6, j->has_v6 ? "/128 " : "", j->has_v6 ? (res->v6_ok ? "ok" : "failed") : "",
+	    NETLINK_FZ_MTU, res->link_up ? "up" : "not up",
+	    res->rules_v4_ok ? "ok" : "no", res->rules_v6_ok ? "ok" : "no",
+	    res->routes_ok ? "ok" : "incomplete");
+}
+
+/*
+ * The end, normal or not.  The routes remembered become what is ours now:
+ * those kept by the route steps and, when they did not all run, every old
+ * route not yet deleted or re-confirmed.
+ */
+static void
+job_finish(struct netlink_job *j, int complete)
+{
+	size_t i;
+
+	if (j->step == NLJ_ROUTE_DEL || j->step == NLJ_ROUTE_ADD || complete) {
+		for (i = 0; !complete && i < j->mem->n; i++)
+			if (job_wanted(j, i) || (j->step == NLJ_ROUTE_DEL && i >= j->idx))
+				(void)remember(&j->keep, &j->mem->r[i], j->mem->ifindex[i]);
+		*j->mem = j->keep;
+	}
+	j->res.routes_ok = complete && j->routes_ok;
+	if (j->kind == NETLINK_JOB_ROUTES)
+		j->rc = j->res.routes_ok ? 0 : -1;
+	else if (!j->flushed || ((j->has_v4 || j->has_v6) && !j->res.v4_ok && !j->res.v6_ok))
+		j->rc = -1;
+	else
+		j->rc = 0;
+	j->step = NLJ_DONE;
+	j->waiting = 0;
+	j->done = 1;
+	if (j->kind == NETLINK_JOB_IFACE)
+		job_summary(j);
+}
+
+static void
+job_to_routes(struct netlink_job *j)
+{
+	j->step = NLJ_ROUTE_DEL;
+	j->idx = 0;
+}
+
+static void
+flush_failed(struct netlink_job *j)
+{
+	log_warnx("netlink: link %u: addresses not applied (the old ones could not be removed)",
+	    j->ifindex);
+	j->flushed = 0;
+	job_to_routes(j);
+}
+
+/* A listing and its deletions are done: list again (§1.2 step 2). */
+static void
+flush_next_round(struct netlink_job *j)
+{
+	if (++j->round >= NL_FLUSH_ROUNDS) {
+		log_warnx("netlink: link %u: addresses remain after %d rounds of deletion", j->ifindex,
+		    NL_FLUSH_ROUNDS);
+		flush_failed(j);
+		return;
+	}
+	j->step = NLJ_FLUSH_LIST;
+}
+
+static int
+flush_cb(const struct netlink_msg *m, void *arg)
+{
+	struct netlink_job *j = arg;
+	struct netlink_addr a;
+	int rc;
+
+	if ((rc = netlink_parse_addr(m, &a)) == NETLINK_E_INVAL)
+		return 0;	/* another message type or family */
+	if (rc < 0)
+		return rc;
+	if (a.ifindex != j->ifindex)
+		return 0;
+	if (!a.has_local && !a.has_address)
+		return NETLINK_E_MALFORMED;
+	if (j->nflush < NETLINK_FLUSH_BATCH)
+		j->flush[j->nflush++] = a;
 	return 0;
 }
 
 static int
-apply_routes(int fd, uint32_t ifindex, const struct netlink_route *set, size_t n)
+rule_cb(const struct netlink_msg *m, void *arg)
 {
-	struct netlink_route keep[NETLINK_ROUTES_MAX];
-	uint32_t keep_idx[NETLINK_ROUTES_MAX];
-	uint8_t req[NL_REQ_MAX];
+	struct netlink_job *j = arg;
+	struct netlink_rule r;
+	int rc;
+
+	if ((rc = netlink_parse_rule(m, &r)) == NETLINK_E_INVAL)
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (netlink_rule_is_fz(&r, j->step == NLJ_RULE4_LIST ? AF_INET : AF_INET6))
+		j->found = 1;
+	return 0;
+}
+
+static int
+build_add_addr(struct netlink_job *j, uint8_t *buf, size_t cap, uint32_t seq, uint8_t family)
+{
+	struct netlink_addr a;
+	size_t alen = family_alen(family);
+
+	memset(&a, 0, sizeof(a));
+	a.family = family;
+	a.plen = (uint8_t)(alen * 8);
+	a.ifindex = j->ifindex;
+	memcpy(a.local, family == AF_INET ? j->v4 : j->v6, alen);
+	memcpy(a.address, a.local, alen);
+	a.has_local = 1;
+	a.has_address = 1;
+	return netlink_build_addr(buf, cap, seq, RTM_NEWADDR, &a);
+}
+
+/*
+ * The request of the current step into buf, skipping steps with nothing to
+ * do.  Returns its length, 0 when the job ended, or a negative netlink_err
+ * of a builder (the step then failed).  Sets j->w.dump for listings.
+ */
+static int
+job_build(struct netlink_job *j, uint8_t *buf, size_t cap, uint32_t seq)
+{
+	for (;;) {
+		j->dump = 0;
+		switch (j->step) {
+		case NLJ_FLUSH_LIST:
+			j->nflush = 0;
+			j->dump = 1;
+			return netlink_build_getaddr(buf, cap, seq);
+		case NLJ_FLUSH_DEL:
+			return netlink_build_addr(buf, cap, seq, RTM_DELADDR, &j->flush[j->idx]);
+		case NLJ_MTU:
+			return netlink_build_link(buf, cap, seq, j->ifindex, NETLINK_FZ_MTU, -1);
+		case NLJ_ADD4:
+			if (j->has_v4)
+				return build_add_addr(j, buf, cap, seq, AF_INET);
+			j->step = NLJ_ADD6;
+			continue;
+		case NLJ_ADD6:
+			if (j->has_v6)
+				return build_add_addr(j, buf, cap, seq, AF_INET6);
+			j->step = NLJ_UP;
+			continue;
+		case NLJ_UP:
+			return netlink_build_link(buf, cap, seq, j->ifindex, 0, 1);
+		case NLJ_RULE4_LIST:
+		case NLJ_RULE6_LIST:
+			if (!(j->step == NLJ_RULE4_LIST ? j->res.v4_ok : j->res.v6_ok)) {
+				if (j->step == NLJ_RULE4_LIST)
+					j->step = NLJ_RULE6_LIST;
+				else
+					job_to_routes(j);
+				j->tries = 0;
+				continue;
+			}
+			j->found = 0;
+			j->dump = 1;
+			return netlink_build_getrule(buf, cap, seq,
+			    j->step == NLJ_RULE4_LIST ? AF_INET : AF_INET6);
+		case NLJ_RULE4_ADD:
+			return netlink_build_fz_rule(buf, cap, seq, AF_INET);
+		case NLJ_RULE6_ADD:
+			return netlink_build_fz_rule(buf, cap, seq, AF_INET6);
+		case NLJ_ROUTE_DEL:
+			/* Routes we added earlier that are not wanted any more go first. */
+			while (j->idx < j->mem->n && job_wanted(j, j->idx))
+				j->idx++;
+			if (j->idx < j->mem->n)
+				return netlink_build_route(buf, cap, seq, RTM_DELROUTE,
+				    j->mem->ifindex[j->idx], &j->mem->r[j->idx]);
+			j->step = NLJ_ROUTE_ADD;
+			j->idx = 0;
+			continue;
+		case NLJ_ROUTE_ADD:
+			if (j->idx < j->nset)
+				return netlink_build_route(buf, cap, seq, RTM_NEWROUTE, j->ifindex,
+				    &j->set[j->idx]);
+			job_finish(j, 1);
+			return 0;
+		default:
+			return 0;
+		}
+	}
+}
+
+/* The rule steps of one family, after the listing answered rc. */
+static void
+rule_listed(struct netlink_job *j, int rc)
+{
+	int v4 = j->step == NLJ_RULE4_LIST;
+
+	if (rc == EAGAIN && ++j->tries < NL_DUMP_TRIES)
+		return;		/* inconsistent dump: list again */
+	if (rc == 0 && j->found) {
+		log_debug("netlink: IPv%d policy rule already present", v4 ? 4 : 6);
+		if (v4)
+			j->res.rules_v4_ok = 1;
+		else
+			j->res.rules_v6_ok = 1;
+		j->step = v4 ? NLJ_RULE6_LIST : NLJ_ROUTE_DEL;
+		j->tries = 0;
+		j->idx = 0;
+		return;
+	}
+	if (rc != 0)
+		log_fail(j, rc, v4 ? "cannot list IPv4 policy rules; adding ours" :
+		    "cannot list IPv6 policy rules; adding ours", j->ifindex);
+	j->step = v4 ? NLJ_RULE4_ADD : NLJ_RULE6_ADD;
+}
+
+static void
+rule_added(struct netlink_job *j, int rc)
+{
+	int v4 = j->step == NLJ_RULE4_ADD, ok = rc == 0 || rc == EEXIST;
+
+	if (!ok)
+		log_fail(j, rc, v4 ? "cannot add the IPv4 policy rule" :
+		    "cannot add the IPv6 policy rule", j->ifindex);
+	if (v4)
+		j->res.rules_v4_ok = (uint8_t)ok;
+	else
+		j->res.rules_v6_ok = (uint8_t)ok;
+	j->step = v4 ? NLJ_RULE6_LIST : NLJ_ROUTE_DEL;
+	j->tries = 0;
+	j->idx = 0;
+}
+
+static void
+addr_added(struct netlink_job *j, int rc)
+{
+	int v4 = j->step == NLJ_ADD4, ok = rc == 0 || rc == EEXIST;
+	char s[INET6_ADDRSTRLEN], what[96];
+
+	if (!ok) {
+		snprintf(what, sizeof(what), "cannot add %s/%u",
+		    addr_str(v4 ? AF_INET : AF_INET6, v4 ? j->v4 : j->v6, s, sizeof(s)), v4 ? 32u : 128u);
+		log_fail(j, rc, what, j->ifindex);
+	}
+	if (v4)
+		j->res.v4_ok = (uint8_t)ok;
+	else
+		j->res.v6_ok = (uint8_t)ok;
+	j->step = v4 ? NLJ_ADD6 : NLJ_UP;
+}
+
+static void
+addr_deleted(struct netlink_job *j, int rc)
+{
+	const struct netlink_addr *a = &j->flush[j->idx];
+	char s[INET6_ADDRSTRLEN], what[96];
+
+	addr_str(a->family, a->has_local ? a->local : a->address, s, sizeof(s));
+	/* Deleting a primary IPv4 address takes its secondaries along. */
+	if (rc == 0 || rc == EADDRNOTAVAIL || rc == ENOENT) {
+		log_debug("netlink: link %u: deleted %s/%u", j->ifindex, s, a->plen);
+		if (++j->idx >= j->nflush)
+			flush_next_round(j);
+		return;
+	}
+	snprintf(what, sizeof(what), "cannot delete %s/%u", s, (unsigned int)a->plen);
+	log_fail(j, rc, what, j->ifindex);
+	flush_failed(j);
+}
+
+/* The answer rc (0, the kernel's errno, or a negative netlink_err) to the
+ * request of the current step: record it and move on. */
+static void
+job_answer(struct netlink_job *j, int rc)
+{
 	char what[128];
-	size_t nkeep = 0, i, j;
-	uint32_t seq;
-	int rc, ok = 1, wanted;
 
-	if (fd < 0 || ifindex == 0 || ifindex > INT_MAX || n > NETLINK_ROUTES_MAX ||
-	    (n > 0 && set == NULL)) {
-		log_warnx("netlink: link %u: cannot apply routes: %s", ifindex,
-		    netlink_strerror(NETLINK_E_INVAL));
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (!route_valid(&set[i])) {
-			log_warnx("netlink: link %u: refusing an invalid route", ifindex);
-			return -1;
+	switch (j->step) {
+	case NLJ_FLUSH_LIST:
+		if (rc == EAGAIN)
+			flush_next_round(j);
+		else if (rc != 0) {
+			log_fail(j, rc, "cannot list addresses", j->ifindex);
+			flush_failed(j);
+		} else if (j->nflush == 0) {
+			j->flushed = 1;
+			j->step = NLJ_MTU;
+		} else {
+			j->step = NLJ_FLUSH_DEL;
+			j->idx = 0;
 		}
-	}
-	/* Routes we added earlier that are not wanted any more go first. */
-	for (i = 0; i < nl_added.n; i++) {
-		wanted = 0;
-		for (j = 0; j < n; j++)
-			if (nl_added.ifindex[i] == ifindex && route_eq(&nl_added.r[i], &set[j]))
-				wanted = 1;
-		if (wanted)
-			continue;
-		seq = netlink_next_seq();
-		rc = send_built(fd, req, netlink_build_route(req, sizeof(req), seq, RTM_DELROUTE,
-		    nl_added.ifindex[i], &nl_added.r[i]), seq, 0, NULL, NULL);
-		if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == ENODEV)
-			continue;
-		route_what(what, sizeof(what), "delete", &nl_added.r[i]);
-		log_fail(rc, what, nl_added.ifindex[i]);
-		/* Still ours: try again next time. */
-		(void)remember(keep, keep_idx, &nkeep, &nl_added.r[i], nl_added.ifindex[i]);
-	}
-	for (i = 0; i < n; i++) {
-		seq = netlink_next_seq();
-		rc = send_built(fd, req, netlink_build_route(req, sizeof(req), seq, RTM_NEWROUTE,
-		    ifindex, &set[i]), seq, 0, NULL, NULL);
+		break;
+	case NLJ_FLUSH_DEL:
+		addr_deleted(j, rc);
+		break;
+	case NLJ_MTU:
+		if (rc != 0)
+			log_fail(j, rc, "cannot set the MTU", j->ifindex);
+		j->step = NLJ_ADD4;
+		break;
+	case NLJ_ADD4:
+	case NLJ_ADD6:
+		addr_added(j, rc);
+		break;
+	case NLJ_UP:
+		if (rc != 0)
+			log_fail(j, rc, "cannot set the link up", j->ifindex);
+		j->res.link_up = rc == 0;
+		j->step = NLJ_RULE4_LIST;
+		j->tries = 0;
+		break;
+	case NLJ_RULE4_LIST:
+	case NLJ_RULE6_LIST:
+		rule_listed(j, rc);
+		break;
+	case NLJ_RULE4_ADD:
+	case NLJ_RULE6_ADD:
+		rule_added(j, rc);
+		break;
+	case NLJ_ROUTE_DEL:
+		if (rc != 0 && rc != ENOENT && rc != ESRCH && rc != ENODEV) {
+			route_what(what, sizeof(what), "delete", &j->mem->r[j->idx]);
+			log_fail(j, rc, what, j->mem->ifindex[j->idx]);
+			/* Still ours: try again next time. */
+			(void)remember(&j->keep, &j->mem->r[j->idx], j->mem->ifindex[j->idx]);
+		}
+		j->idx++;
+		break;
+	case NLJ_ROUTE_ADD:
 		if (rc == 0 || rc == EEXIST) {
-			if (remember(keep, keep_idx, &nkeep, &set[i], ifindex) < 0)
-				log_warnx("netlink: link %u: too many routes to remember", ifindex);
-			continue;
+			if (remember(&j->keep, &j->set[j->idx], j->ifindex) < 0)
+				log_warnx("netlink: link %u: too many routes to remember", j->ifindex);
+		} else {
+			route_what(what, sizeof(what), "add", &j->set[j->idx]);
+			log_fail(j, rc, what, j->ifindex);
+			j->routes_ok = 0;
 		}
-		route_what(what, sizeof(what), "add", &set[i]);
-		log_fail(rc, what, ifindex);
-		ok = 0;
+		j->idx++;
+		break;
+	default:
+		break;
 	}
-	memcpy(nl_added.r, keep, nkeep * sizeof(keep[0]));
-	memcpy(nl_added.ifindex, keep_idx, nkeep * sizeof(keep_idx[0]));
-	nl_added.n = nkeep;
-	return ok ? 0 : -1;
 }
 
-int
-netlink_apply_routes(int fd, uint32_t ifindex, const struct netlink_route *set, size_t n)
+static int
+link_valid(uint32_t ifindex)
 {
-	nl_gave_up = 0;
-	return apply_routes(fd, ifindex, set, n);
+	return ifindex != 0 && ifindex <= INT_MAX;
 }
 
-int
-netlink_apply_iface(int nl_fd, unsigned int ifindex, const uint8_t *v4, const uint8_t *v6,
-    struct ipc_d2c_iface_result *res)
+void
+netlink_job_iface(struct netlink_job *j, struct netlink_routes *mem, uint32_t ifindex,
+    const uint8_t *v4, const uint8_t *v6)
 {
 	static const struct netlink_route fz_routes[2] = {
 		{ .family = AF_INET, .plen = 11, .dst = { 100, 64 } },
 		{ .family = AF_INET6, .plen = 107, .dst = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 } },
 	};
-	char s4[INET6_ADDRSTRLEN] = "none", s6[INET6_ADDRSTRLEN] = "none";
-	int flushed, rc;
 
-	if (res == NULL)
-		return -1;
-	memset(res, 0, sizeof(*res));
-	if (nl_fd < 0 || ifindex == 0 || ifindex > INT_MAX) {
-		log_warnx("netlink: cannot configure link %u: %s", ifindex,
-		    netlink_strerror(NETLINK_E_INVAL));
-		return -1;
+	job_start(j, NETLINK_JOB_IFACE, mem, ifindex);
+	if (mem == NULL || !link_valid(ifindex)) {
+		job_refuse(j, "cannot configure the link");
+		return;
 	}
-	if (v4 != NULL)
-		addr_str(AF_INET, v4, s4, sizeof(s4));
-	if (v6 != NULL)
-		addr_str(AF_INET6, v6, s6, sizeof(s6));
-
-	nl_gave_up = 0;
-	flushed = flush_link(nl_fd, ifindex) == 0;
-	if (flushed) {
-		(void)set_link(nl_fd, ifindex, NETLINK_FZ_MTU, -1);
-		if (v4 != NULL)
-			res->v4_ok = add_addr(nl_fd, ifindex, AF_INET, v4) == 0;
-		if (v6 != NULL)
-			res->v6_ok = add_addr(nl_fd, ifindex, AF_INET6, v6) == 0;
-		res->link_up = set_link(nl_fd, ifindex, 0, 1) == 0;
-		if (res->v4_ok)
-			res->rules_v4_ok = ensure_rule(nl_fd, ifindex, AF_INET) == 0;
-		if (res->v6_ok)
-			res->rules_v6_ok = ensure_rule(nl_fd, ifindex, AF_INET6) == 0;
-	} else {
-		log_warnx("netlink: link %u: addresses not applied (the old ones could not be removed)",
-		    ifindex);
+	if (v4 != NULL) {
+		j->has_v4 = 1;
+		memcpy(j->v4, v4, sizeof(j->v4));
+	}
+	if (v6 != NULL) {
+		j->has_v6 = 1;
+		memcpy(j->v6, v6, sizeof(j->v6));
 	}
 	/* §1.3: the routes are set whether or not the addresses were applied. */
-	res->routes_ok = apply_routes(nl_fd, ifindex, fz_routes, 2) == 0;
+	memcpy(j->set, fz_routes, sizeof(fz_routes));
+	j->nset = 2;
+	j->step = NLJ_FLUSH_LIST;
+}
 
-	if (!flushed || ((v4 != NULL || v6 != NULL) && !res->v4_ok && !res->v6_ok))
-		rc = -1;
+void
+netlink_job_routes(struct netlink_job *j, struct netlink_routes *mem, uint32_t ifindex,
+    const struct netlink_route *set, size_t n)
+{
+	size_t i;
+
+	job_start(j, NETLINK_JOB_ROUTES, mem, ifindex);
+	if (mem == NULL || !link_valid(ifindex) || n > NETLINK_ROUTES_MAX || (n > 0 && set == NULL)) {
+		job_refuse(j, "cannot apply routes");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (!route_valid(&set[i])) {
+			job_refuse(j, "refusing an invalid route");
+			return;
+		}
+		j->set[i] = set[i];
+	}
+	j->nset = n;
+	j->flushed = 1;
+	job_to_routes(j);
+}
+
+int
+netlink_job_next(struct netlink_job *j, uint8_t *buf, size_t cap)
+{
+	uint32_t seq;
+	int len;
+
+	while (!j->done && !j->waiting) {
+		seq = netlink_next_seq();
+		len = job_build(j, buf, cap, seq);
+		if (j->done)
+			return 0;
+		if (len < 0) {
+			job_answer(j, len);
+			continue;
+		}
+		netlink_wait_init(&j->w, seq, j->dump);
+		j->waiting = 1;
+		return len;
+	}
+	return 0;
+}
+
+int
+netlink_job_feed(struct netlink_job *j, const uint8_t *buf, size_t len)
+{
+	netlink_msg_cb cb = NULL;
+	int rc;
+
+	if (j->done || !j->waiting)
+		return 0;
+	if (j->step == NLJ_FLUSH_LIST)
+		cb = flush_cb;
+	else if (j->step == NLJ_RULE4_LIST || j->step == NLJ_RULE6_LIST)
+		cb = rule_cb;
+	if ((rc = netlink_wait_feed(&j->w, buf, len, cb, j)) == 0)
+		return 0;
+	j->waiting = 0;
+	if (rc < 0)
+		job_answer(j, rc);
+	else if (j->w.dump && j->w.intr && j->w.err == 0)
+		job_answer(j, EAGAIN);	/* inconsistent dump: list again */
 	else
-		rc = 0;
-	log_info("netlink: link %u %s: v4 %s%s%s, v6 %s%s%s, mtu %u, link %s, "
-	    "rules v4 %s v6 %s, routes %s", ifindex, rc == 0 ? "configured" : "not configured",
-	    s4, v4 == NULL ? "" : "/32 ", v4 == NULL ? "" : (res->v4_ok ? "ok" : "failed"),
-	    s6, v6 == NULL ? "" : "/128 ", v6 == NULL ? "" : (res->v6_ok ? "ok" : "failed"),
-	    NETLINK_FZ_MTU, res->link_up ? "up" : "not up",
-	    res->rules_v4_ok ? "ok" : "no", res->rules_v6_ok ? "ok" : "no",
-	    res->routes_ok ? "ok" : "incomplete");
-	return rc;
+		job_answer(j, j->w.err);
+	return 1;
+}
+
+void
+netlink_job_fail(struct netlink_job *j, int rc, int err)
+{
+	if (j->done || !j->waiting)
+		return;
+	j->waiting = 0;
+	j->io_errno = err;
+	job_answer(j, rc);
+}
+
+void
+netlink_job_abort(struct netlink_job *j)
+{
+	if (j->done)
+		return;
+	log_warnx("netlink: link %u: no answer from the kernel in time; the rest of the "
+	    "configuration is skipped", j->ifindex);
+	j->waiting = 0;
+	job_finish(j, 0);
+}
+
+int
+netlink_job_done(const struct netlink_job *j)
+{
+	return j->done;
+}
+
+int
+netlink_job_result(const struct netlink_job *j, struct ipc_d2c_iface_result *res)
+{
+	if (res != NULL) {
+		memset(res, 0, sizeof(*res));
+		if (j->done)
+			*res = j->res;
+	}
+	return j->done ? j->rc : -1;
+}
+
+/* ---- glue (socket I/O, never waiting) ---------------------------------- */
+
+static union {
+	struct nlmsghdr align;
+	uint8_t b[NETLINK_RXBUF];
+} nl_rx;
+
+int
+netlink_job_pump(int fd, struct netlink_job *j)
+{
+	uint8_t req[NETLINK_REQ_MAX];
+	struct sockaddr_nl sa;
+	struct iovec iov;
+	struct msghdr mh;
+	ssize_t r;
+	int len, active;
+
+	for (;;) {
+		active = j != NULL && !j->done;
+		if (active && !j->waiting) {
+			if ((len = netlink_job_next(j, req, sizeof(req))) <= 0)
+				continue;	/* the job ended */
+			memset(&sa, 0, sizeof(sa));
+			sa.nl_family = AF_NETLINK;
+			do {
+				r = sendto(fd, req, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&sa,
+				    sizeof(sa));
+			} while (r < 0 && errno == EINTR);
+			if (r < 0)
+				netlink_job_fail(j, NETLINK_E_IO, errno);
+			else if (r != len)
+				netlink_job_fail(j, NETLINK_E_IO, EMSGSIZE);
+			continue;
+		}
+		memset(&sa, 0, sizeof(sa));
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = nl_rx.b;
+		iov.iov_len = sizeof(nl_rx.b);
+		mh.msg_name = &sa;
+		mh.msg_namelen = sizeof(sa);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if ((r = recvmsg(fd, &mh, MSG_DONTWAIT)) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK || !active)
+				break;
+			/* ENOBUFS: answers were lost; the request waited for fails. */
+			netlink_job_fail(j, NETLINK_E_IO, errno);
+			continue;
+		}
+		if (mh.msg_flags & MSG_TRUNC) {
+			if (active)
+				netlink_job_fail(j, NETLINK_E_TRUNC, 0);
+			continue;
+		}
+		/* Only the kernel (port 0) answers our requests. */
+		if (!active || mh.msg_namelen < sizeof(sa) || sa.nl_family != AF_NETLINK ||
+		    sa.nl_pid != 0)
+			continue;
+		(void)netlink_job_feed(j, nl_rx.b, (size_t)r);
+	}
+	return j == NULL || j->done;
 }

@@ -3,13 +3,17 @@
  * §1.2-§1.4): addresses, MTU, link state, the policy rule per family and the
  * routes in the Firezone table.
  *
- * Two layers:
- *  - sans-IO: message builders (bytes into a caller buffer) and a response
- *    parser (every length checked before use); these never touch a socket;
- *  - glue: synchronous request/ack over the NETLINK_ROUTE socket that the
- *    dataplane opened at start-up (non-blocking; every wait is bounded by
- *    poll, so nothing here can hang), and netlink_apply_iface, the one entry
- *    point the IPC dispatcher calls for IPC_C2D_IFACE_CONFIG.
+ * Three layers:
+ *  - sans-IO codec: message builders (bytes into a caller buffer) and a
+ *    response parser (every length checked before use);
+ *  - sans-IO job: the whole configuration of IPC_C2D_IFACE_CONFIG (or a
+ *    route set) as a state machine that hands out one request at a time
+ *    and is fed the kernel's answers; neither layer touches a socket;
+ *  - glue: netlink_job_pump moves a job's requests and answers over the
+ *    non-blocking NETLINK_ROUTE socket the dataplane opened at start-up,
+ *    never waiting: the event loop calls it again when the socket is
+ *    readable and aborts the job when its timer (NETLINK_TIMEOUT_MS for the
+ *    whole job) expires, so the packet loop never stalls on the kernel.
  *
  * Sans-IO functions return a length or 0 on success and a negative
  * enum netlink_err on failure.
@@ -25,9 +29,11 @@
 #define NETLINK_FZ_MARK		0xfd002021u	/* "not fwmark" of the policy rule */
 #define NETLINK_FZ_TABLE	539098368u	/* 0x2021fd00, the Firezone table */
 #define NETLINK_FZ_MTU		1280u
-#define NETLINK_TIMEOUT_MS	2000		/* bound on every wait for the kernel */
-#define NETLINK_ROUTES_MAX	8		/* routes remembered between calls */
+#define NETLINK_TIMEOUT_MS	2000		/* bound on one job, all requests together */
+#define NETLINK_ROUTES_MAX	8		/* routes remembered between jobs */
 #define NETLINK_RXBUF		32768		/* largest dump datagram the kernel sends */
+#define NETLINK_REQ_MAX		256		/* every request we build fits */
+#define NETLINK_FLUSH_BATCH	32		/* addresses deleted per listing */
 
 enum netlink_err {
 	NETLINK_OK = 0,
@@ -199,52 +205,124 @@ int netlink_wait_feed(struct netlink_wait *w, const uint8_t *buf, size_t len,
 /* Short text of a negative netlink_err. */
 const char *netlink_strerror(int code);
 
-/* ---- glue (socket I/O) ----------------------------------------------- */
+/* ---- the job (sans-IO) --------------------------------------------------- */
+
+/* Routes of the Firezone table this module added, kept between jobs. */
+struct netlink_routes {
+	struct netlink_route r[NETLINK_ROUTES_MAX];
+	uint32_t ifindex[NETLINK_ROUTES_MAX];
+	size_t n;
+};
+
+enum netlink_job_kind {
+	NETLINK_JOB_IFACE = 1,	/* IPC_C2D_IFACE_CONFIG: §1.2 then §1.3 */
+	NETLINK_JOB_ROUTES = 2,	/* only a route set (§1.3) */
+};
+
+/* Steps of a job, in order (private). */
+enum netlink_job_step {
+	NLJ_FLUSH_LIST = 1, NLJ_FLUSH_DEL, NLJ_MTU, NLJ_ADD4, NLJ_ADD6, NLJ_UP,
+	NLJ_RULE4_LIST, NLJ_RULE4_ADD, NLJ_RULE6_LIST, NLJ_RULE6_ADD,
+	NLJ_ROUTE_DEL, NLJ_ROUTE_ADD, NLJ_DONE
+};
+
+/* One configuration under way.  Fields are private to netlink.c. */
+struct netlink_job {
+	int kind;
+	int step;
+	int done;
+	int waiting;		/* a request is out, its answer not yet in */
+	int dump;		/* the current request is a listing */
+	int io_errno;		/* errno of the last NETLINK_E_IO, for the log */
+	int rc;
+	uint32_t ifindex;
+	uint8_t has_v4, has_v6;
+	uint8_t v4[4], v6[16];
+	struct netlink_route set[NETLINK_ROUTES_MAX];	/* the wanted routes */
+	size_t nset;
+	struct netlink_routes *mem;	/* the caller's memory of our routes */
+	struct netlink_routes keep;	/* what the memory becomes */
+	struct netlink_wait w;
+	unsigned int round;	/* address listings so far */
+	unsigned int tries;	/* attempts at an interrupted rule listing */
+	size_t idx;		/* address or route being handled */
+	int found;		/* our policy rule is in the listing */
+	int flushed;
+	int routes_ok;
+	struct netlink_addr flush[NETLINK_FLUSH_BATCH];
+	size_t nflush;
+	struct ipc_d2c_iface_result res;
+};
 
 /*
- * Wait on fd (up to timeout_ms in all) until w is done, feeding datagrams
- * that come from the kernel (others are ignored).  Returns 0 when done,
- * NETLINK_E_TIMEOUT, NETLINK_E_IO (errno kept), NETLINK_E_TRUNC for a
- * datagram larger than NETLINK_RXBUF, or what netlink_wait_feed returned.
+ * Start the job for IPC_C2D_IFACE_CONFIG on link ifindex (§1.2 then §1.3):
+ * delete every address on the link, MTU 1280, add v4/32 and v6/128 (either
+ * may be NULL), set the link up, the policy rule per family whose address
+ * was added (not duplicated), then the routes 100.64.0.0/11 and
+ * fd00:2021:1111::/107 (whether or not the addresses were applied).  mem
+ * remembers the routes we added, across jobs.  A bad ifindex or a NULL mem
+ * ends the job at once (result -1, nothing done).
  */
-int netlink_wait_reply(int fd, struct netlink_wait *w, netlink_msg_cb cb, void *arg,
-    int timeout_ms);
+void netlink_job_iface(struct netlink_job *j, struct netlink_routes *mem, uint32_t ifindex,
+    const uint8_t *v4, const uint8_t *v6);
 
 /*
- * Send the request req[0..len) (its nlmsg_seq already set to seq) to the
- * kernel and wait up to NETLINK_TIMEOUT_MS for its ack or the end of its
- * dump (dump parts go to cb).  Returns 0, the kernel's positive errno
- * (EAGAIN for a dump the kernel flagged inconsistent: list again), or a
- * negative netlink_err.
+ * Start a job that makes the routes of the Firezone table through link
+ * ifindex exactly set[n] (§1.3): routes remembered in mem that are not in
+ * the set are deleted (ENOENT/ESRCH ignored), the set is (re)added (EEXIST
+ * ignored).  Invalid arguments or routes end the job at once (result -1).
  */
-int netlink_request(int fd, const uint8_t *req, size_t len, uint32_t seq, int dump,
-    netlink_msg_cb cb, void *arg);
+void netlink_job_routes(struct netlink_job *j, struct netlink_routes *mem, uint32_t ifindex,
+    const struct netlink_route *set, size_t n);
+
+/*
+ * The next request to send: writes it into buf and returns its length, or
+ * 0 when nothing is to be sent (an answer is awaited, or the job is done).
+ * Each request gets a fresh sequence number.
+ */
+int netlink_job_next(struct netlink_job *j, uint8_t *buf, size_t cap);
+
+/*
+ * Feed one datagram from the kernel.  Returns 1 when it completed the
+ * awaited answer (call netlink_job_next again), else 0 (answers to other
+ * sequence numbers, late ones of an aborted job included, are ignored).
+ */
+int netlink_job_feed(struct netlink_job *j, const uint8_t *buf, size_t len);
+
+/*
+ * The awaited request failed locally: rc a negative netlink_err (err: the
+ * errno of NETLINK_E_IO, for the log).  The job records the failure of its
+ * step and moves on, as for an error from the kernel.
+ */
+void netlink_job_fail(struct netlink_job *j, int rc, int err);
+
+/* Time is up: the rest of the job is skipped and counts as failed. */
+void netlink_job_abort(struct netlink_job *j);
+
+/* 1 once the job ended (normally or aborted). */
+int netlink_job_done(const struct netlink_job *j);
+
+/*
+ * The outcome of an ended job: res filled (1 = done; all 0 before the end)
+ * and 0, or -1 when (iface) the flush failed or no requested address could
+ * be added, (routes) a route of the set is missing, or the job has not
+ * ended.
+ */
+int netlink_job_result(const struct netlink_job *j, struct ipc_d2c_iface_result *res);
 
 /* A fresh sequence number for the next request (never 0). */
 uint32_t netlink_next_seq(void);
 
-/*
- * Make the routes of the Firezone table through link ifindex exactly set[n]
- * (§1.3): routes this module added earlier that are not in the set are
- * deleted (ENOENT/ESRCH ignored), the set is (re)added (EEXIST ignored).
- * Returns 0 if every route of the set is present, -1 otherwise.  Each
- * request waits at most NETLINK_TIMEOUT_MS; once one gets no answer in that
- * time, the remaining requests of the call are skipped and count as failed.
- */
-int netlink_apply_routes(int fd, uint32_t ifindex, const struct netlink_route *set, size_t n);
+/* ---- glue (socket I/O) ----------------------------------------------- */
 
 /*
- * Apply the portal's interface addresses to link ifindex (§1.2 then §1.3):
- * delete every address on the link, MTU 1280, add v4/32 and v6/128 (either
- * may be NULL), set the link up, the policy rule per family whose address
- * was added (not duplicated), then the routes 100.64.0.0/11 and
- * fd00:2021:1111::/107.  res is always filled (1 = done).  Returns 0, or -1
- * when the flush failed or no requested address could be added.  Failures
- * are logged; the caller keeps running.  Synchronous: each request waits at
- * most NETLINK_TIMEOUT_MS for its answer, and after one timeout the rest of
- * the call is skipped, so a silent kernel costs one timeout, not one each.
+ * Drive j on the non-blocking netlink socket fd without ever waiting: send
+ * its requests, read what the kernel has answered (datagrams not from the
+ * kernel are ignored), until an answer is still missing or the job ends.
+ * With j NULL or done, reads and discards whatever is queued (late
+ * answers).  Returns 1 when the job has ended, 0 while it waits for the
+ * kernel: call again when fd is readable; abort it when its time is up.
  */
-int netlink_apply_iface(int nl_fd, unsigned int ifindex, const uint8_t *v4, const uint8_t *v6,
-    struct ipc_d2c_iface_result *res);
+int netlink_job_pump(int fd, struct netlink_job *j);
 
 #endif

@@ -109,3 +109,52 @@ peers_by_tun(const struct dp_peers *t, uint8_t family, const uint8_t *addr)
 	}
 	return NULL;
 }
+
+/* p holds an address the new peer (id, key) asks for and is not replaced by it. */
+static int
+conflicts(const struct dp_peer *p, uint32_t id, const uint8_t key[32])
+{
+	return p != NULL && p->id != id && memcmp(p->noise.remote_static, key, 32) != 0;
+}
+
+struct dp_peer *
+peers_tun_conflict(const struct dp_peers *t, uint32_t id, const uint8_t key[32],
+    int has_v4, const uint8_t v4[4], int has_v6, const uint8_t v6[16])
+{
+	struct dp_peer *p;
+
+	if (has_v4 && conflicts(p = peers_by_tun(t, 4, v4), id, key))
+		return p;
+	if (has_v6 && conflicts(p = peers_by_tun(t, 6, v6), id, key))
+		return p;
+	return NULL;
+}
+
+void
+peers_p2p_control_reset(struct dp_peer *p, uint64_t now_ms)
+{
+	p->p2p_tokens = PEERS_P2P_CONTROL_BURST;
+	p->p2p_refill_ms = now_ms;
+}
+
+int
+peers_p2p_control_take(struct dp_peer *p, uint64_t now_ms)
+{
+	uint64_t add;
+
+	if (now_ms > p->p2p_refill_ms) {
+		add = (now_ms - p->p2p_refill_ms) * PEERS_P2P_CONTROL_RATE / 1000;
+		if (add >= PEERS_P2P_CONTROL_BURST - p->p2p_tokens) {
+			p->p2p_tokens = PEERS_P2P_CONTROL_BURST;
+			p->p2p_refill_ms = now_ms;
+		} else if (add > 0) {
+			/* Whole tokens only: the remainder of the time still counts. */
+			p->p2p_tokens += (uint32_t)add;
+			p->p2p_refill_ms += add * 1000 / PEERS_P2P_CONTROL_RATE;
+		}
+	}
+	if (p->p2p_tokens == 0)
+		return 0;
+	p->p2p_tokens--;
+	return 1;
+}

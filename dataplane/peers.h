@@ -19,6 +19,11 @@
 
 #define PEERS_BUCKETS 4096 /* power of two */
 
+/* p2p control events a client may send (token bucket): a sustained rate
+ * per second and a burst.  Events over it are dropped, never queued. */
+#define PEERS_P2P_CONTROL_RATE 20
+#define PEERS_P2P_CONTROL_BURST 40
+
 struct event;
 
 struct dp_peer {
@@ -44,6 +49,8 @@ struct dp_peer {
 	uint32_t icmp_sent;         /* replies sent in that second */
 	int handshake_reported;
 	uint64_t traffic_reported_ms; /* last IPC_PEER_EV_TRAFFIC */
+	uint32_t p2p_tokens;        /* p2p control events it may still send */
+	uint64_t p2p_refill_ms;     /* when the bucket was last refilled */
 	struct dp_peer *next_id, *next_key, *next_v4, *next_v6;
 };
 
@@ -63,7 +70,23 @@ void peers_link(struct dp_peers *t, struct dp_peer *p);
 void peers_unlink(struct dp_peers *t, struct dp_peer *p);
 struct dp_peer *peers_by_id(const struct dp_peers *t, uint32_t id);
 struct dp_peer *peers_by_key(const struct dp_peers *t, const uint8_t key[32]);
-/* family 4 or 6; addr 4 or 16 bytes.  The last linked peer wins. */
+/* family 4 or 6; addr 4 or 16 bytes.  Tunnel addresses are unique across
+ * linked peers (see peers_tun_conflict), so at most one matches. */
 struct dp_peer *peers_by_tun(const struct dp_peers *t, uint8_t family, const uint8_t *addr);
+/* Fill the peer's p2p control bucket (a new peer starts with a full burst). */
+void peers_p2p_control_reset(struct dp_peer *p, uint64_t now_ms);
+/* Take one p2p control event from the peer's bucket, refilled at
+ * PEERS_P2P_CONTROL_RATE per second up to PEERS_P2P_CONTROL_BURST.
+ * Returns 1 if the event may go on, 0 if it is over the rate. */
+int peers_p2p_control_take(struct dp_peer *p, uint64_t now_ms);
+/*
+ * The linked peer, if any, that holds one of the given tunnel addresses
+ * (v4 when has_v4, v6 when has_v6) and that a new peer with this id and
+ * public key would not replace (a peer of the same id, or of the same key,
+ * is removed before the new one is linked).  Link a new peer only if this
+ * returns NULL.
+ */
+struct dp_peer *peers_tun_conflict(const struct dp_peers *t, uint32_t id, const uint8_t key[32],
+    int has_v4, const uint8_t v4[4], int has_v6, const uint8_t v6[16]);
 
 #endif

@@ -4,12 +4,25 @@
  * Kept capability, with its reason:
  *   CAP_NET_ADMIN  dataplane: TUN address/route/rule setup over rtnetlink,
  *                  SO_MARK on the UDP sockets, larger socket buffers.
- * Control keeps nothing.
+ * Control keeps nothing.  Both end with no_new_privs set, verified.
+ *
+ * Started as root, the dataplane's real uid is the control user's (its
+ * effective, saved and filesystem uids are its own).  The kernel lets a
+ * process signal another only when the sender's real or effective uid is
+ * the target's real or saved uid (or with CAP_KILL), and it sends
+ * PR_SET_PDEATHSIG with the dying parent's credentials: without this
+ * neither the parent-death signal nor our pidfd_send_signal would reach
+ * control, and nothing would end a stuck or compromised control once the
+ * dataplane is gone.  What control gains in return: it could signal the
+ * dataplane, but no signal-sending call is in its seccomp allowlist, and
+ * it cannot ptrace it or read its /proc files (our effective uid is not
+ * its, and we are not dumpable).  Control's own identity stays plain.
  */
 #include "privdrop.h"
 
 #include <cap-ng.h>
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,7 +106,8 @@ can_clear_bounding(void)
 }
 
 static int
-verify(uid_t uid, gid_t gid, uint64_t caps, int drop_groups, int bounding, char *why, size_t whylen)
+verify(uid_t ruid, uid_t uid, gid_t gid, uint64_t caps, int drop_groups, int bounding, char *why,
+    size_t whylen)
 {
 	struct priv_status st;
 	char reason[160];
@@ -102,11 +116,35 @@ verify(uid_t uid, gid_t gid, uint64_t caps, int drop_groups, int bounding, char 
 		snprintf(why, whylen, "cannot read back /proc/self/status: %s", strerror(errno));
 		return -1;
 	}
-	if (priv_verify(&st, uid, gid, caps, drop_groups, bounding, reason, sizeof(reason)) < 0) {
+	if (priv_verify(&st, ruid, uid, gid, caps, drop_groups, bounding, reason, sizeof(reason)) < 0) {
 		snprintf(why, whylen, "privilege drop did not take effect: %s", reason);
 		return -1;
 	}
+	/* Asked of the kernel directly as well: no exec may ever add privileges. */
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
+		snprintf(why, whylen, "privilege drop did not take effect: no_new_privs is not set");
+		return -1;
+	}
 	return 0;
+}
+
+/* As root: our user, with control's uid as the real one (see the top). */
+static int
+dataplane_ids(const struct privdrop_plan *p, char *why, size_t whylen)
+{
+	int rc = 0;
+
+	/* Keep the permitted set across the change of uid (CAP_NET_ADMIN
+	 * only by now, the bounding set is cleared first). */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+	    setresgid(p->dp_gid, p->dp_gid, p->dp_gid) < 0 ||
+	    setresuid(p->ctl_uid, p->dp_uid, p->dp_uid) < 0)
+		rc = -1;
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		rc = -1;
+	if (rc < 0)
+		snprintf(why, whylen, "cannot switch to the dataplane user: %s", strerror(errno));
+	return rc;
 }
 
 int
@@ -125,16 +163,19 @@ privdrop_dataplane(const struct privdrop_plan *p, char *why, size_t whylen)
 	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_NET_ADMIN);
 	/* Bounding set first, while CAP_SETPCAP is still held. */
 	rc = bounding ? capng_apply(CAPNG_SELECT_BOUNDS) : 0;
-	if (rc == 0 && p->as_root)
-		rc = capng_change_id((int)p->dp_uid, (int)p->dp_gid, CAPNG_DROP_SUPP_GRP);
-	else if (rc == 0)
-		rc = capng_apply(CAPNG_SELECT_CAPS);
 	if (rc != 0) {
 		snprintf(why, whylen, "libcap-ng could not drop privileges (code %d)", rc);
 		return -1;
 	}
-	return verify(p->dp_uid, p->dp_gid, PRIV_CAP_BIT(CAP_NET_ADMIN), p->as_root, bounding,
-	    why, whylen);
+	if (p->as_root && dataplane_ids(p, why, whylen) < 0)
+		return -1;
+	/* Leaving root cleared the effective set: CAP_NET_ADMIN back in. */
+	if ((rc = capng_apply(CAPNG_SELECT_CAPS)) != 0) {
+		snprintf(why, whylen, "libcap-ng could not drop privileges (code %d)", rc);
+		return -1;
+	}
+	return verify(p->as_root ? p->ctl_uid : p->dp_uid, p->dp_uid, p->dp_gid,
+	    PRIV_CAP_BIT(CAP_NET_ADMIN), p->as_root, bounding, why, whylen);
 }
 
 int
@@ -158,5 +199,5 @@ privdrop_control(const struct privdrop_plan *p, char *why, size_t whylen)
 		snprintf(why, whylen, "libcap-ng could not drop privileges (code %d)", rc);
 		return -1;
 	}
-	return verify(p->ctl_uid, p->ctl_gid, 0, p->as_root, bounding, why, whylen);
+	return verify(p->ctl_uid, p->ctl_uid, p->ctl_gid, 0, p->as_root, bounding, why, whylen);
 }

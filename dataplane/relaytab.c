@@ -113,10 +113,12 @@ relaytab_channel(struct relaytab *t, const struct ipc_c2d_channel *ch)
 		return 0;
 	}
 	if (!relaytab_is_server(t, &ch->server))
-		return -1;
+		return RELAYTAB_EUNKNOWN;
 	if (c == NULL) {
+		if (t->n_channels >= RELAYTAB_CHANNELS_MAX)
+			return RELAYTAB_EFULL;
 		if ((c = calloc(1, sizeof(*c))) == NULL)
-			return -1;
+			return RELAYTAB_ENOMEM;
 		c->next = t->b[h];
 		t->b[h] = c;
 		t->n_channels++;

@@ -12,7 +12,16 @@
 #include "ipc_msg.h"
 
 #define RELAYTAB_SERVERS_MAX 64
+/* Channels bound across all relays: a few per relayed client connection
+ * for 10,000 clients.  More are refused (issue 19: every table that
+ * control fills is bounded). */
+#define RELAYTAB_CHANNELS_MAX 65536
 #define RELAYTAB_BUCKETS 4096 /* power of two */
+
+/* Errors of relaytab_channel. */
+#define RELAYTAB_EUNKNOWN -1 /* the channel's server is not a known relay */
+#define RELAYTAB_EFULL -2    /* RELAYTAB_CHANNELS_MAX channels already */
+#define RELAYTAB_ENOMEM -3
 
 struct relay_chan {
 	struct ipc_addr server;
@@ -31,11 +40,13 @@ struct relaytab {
 
 void relaytab_init(struct relaytab *t);
 void relaytab_free(struct relaytab *t);
-/* Add (add 1) or remove a server; removing drops its channels.  0 or -1 (full). */
+/* Add (add 1) or remove a server; removing drops its channels.  0 or -1
+ * (RELAYTAB_SERVERS_MAX servers already). */
 int relaytab_server(struct relaytab *t, const struct ipc_addr *server, int add);
 int relaytab_is_server(const struct relaytab *t, const struct ipc_addr *a);
-/* Bind (bound 1, replacing) or unbind a channel.  0, or -1 (unknown server
- * or out of memory). */
+/* Bind (bound 1, replacing) or unbind a channel.  0, RELAYTAB_EUNKNOWN,
+ * RELAYTAB_EFULL (a new channel beyond RELAYTAB_CHANNELS_MAX) or
+ * RELAYTAB_ENOMEM. */
 int relaytab_channel(struct relaytab *t, const struct ipc_c2d_channel *ch);
 const struct relay_chan *relaytab_lookup(const struct relaytab *t, const struct ipc_addr *server,
     uint16_t channel);

@@ -1,24 +1,30 @@
 /*
  * spawn.c - start the control process: fork, drop every privilege in the
- * child, exec firezone-gateway-control with its socket on IPC_CONTROL_FD
- * and a minimal environment.
+ * child, tie its life to ours, exec firezone-gateway-control with its
+ * socket on IPC_CONTROL_FD and a minimal environment.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "dataplane.h"
 #include "log.h"
 #include "privdrop.h"
 
-/* Environment variables control may see; everything else is dropped. */
+/* Environment variables control may see; everything else is dropped.
+ * FZ_TEST_MODE (the seccomp probe) only in test builds. */
 static const char *const pass_env[] = {
 	"SSL_CERT_FILE", "SSL_CERT_DIR", "TZ", "LANG", "LC_ALL", "NOTIFY_SOCKET",
-	"WATCHDOG_USEC", "WATCHDOG_PID", "FZ_TEST_MODE",
+	"WATCHDOG_USEC", "WATCHDOG_PID",
+#ifdef FZ_TEST_HOOKS
+	"FZ_TEST_MODE",
+#endif
 };
 
 static void
@@ -45,7 +51,7 @@ dp_spawn_control(const struct dp_config *cfg, const void *planp, int ctl_sock)
 	char *argv[6];
 	size_t i, n = 0;
 	const char *v;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	/* Build argv and envp before fork: no allocation in the child. */
 	argv[0] = (char *)"firezone-gateway-control";
@@ -85,6 +91,17 @@ dp_spawn_control(const struct dp_config *cfg, const void *planp, int ctl_sock)
 	}
 	if (privdrop_control(plan, why, sizeof(why)) < 0)
 		child_fail(why);
+	/*
+	 * Control dies with us: the dataplane cannot signal it (another user,
+	 * no CAP_KILL) and never waits for it, so the kernel ends it when we
+	 * exit, however we exit.  Set after the drop, which resets it, and
+	 * kept across the exec (control is not set-user-ID).  If we died
+	 * before this point, nobody would deliver the signal: check.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail("prctl(PR_SET_PDEATHSIG) failed");
+	if (getppid() != parent)
+		child_fail("the dataplane exited while control was starting");
 	execve(cfg->control_bin, argv, envp);
 	snprintf(why, sizeof(why), "cannot execute %s: %s (set FIREZONE_CONTROL_BIN?)",
 	    cfg->control_bin, strerror(errno));

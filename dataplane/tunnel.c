@@ -35,6 +35,7 @@
 #define NAT_SESSIONS 262144
 #define NAT_SESSIONS_PER_CLIENT 4096
 #define NAT_TRANSLATIONS 65536
+#define NAT_TRANSLATIONS_PER_CLIENT 2048	/* 32 hostile clients to fill the table */
 
 /*
  * Timer jitter only spreads handshakes in time; it protects no secret.  A
@@ -404,9 +405,11 @@ on_cookie_reply(struct dp *dp, const uint8_t *msg, size_t n, uint64_t now)
 		dp->ctr.wg_drop_handshake++;
 }
 
-/* Reply to a denied packet with "administratively prohibited", bounded. */
+/* Reply to a denied packet with "administratively prohibited" (or, for
+ * why FILTER_DENY_UNREACHABLE, "unreachable"), bounded. */
 static void
-send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len, uint64_t now)
+send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len, uint64_t now,
+    enum filter_deny why)
 {
 	uint8_t out[1400];
 	int n;
@@ -417,11 +420,18 @@ send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len
 	}
 	if (p->icmp_sent >= ICMP_REPLIES_PER_SECOND)
 		return;
-	n = icmp_gen_prohibited(pkt, len, out, sizeof(out));
+	if (why == FILTER_DENY_UNREACHABLE)
+		n = icmp_gen_unreachable(pkt, len, out, sizeof(out));
+	else
+		n = icmp_gen_prohibited(pkt, len, out, sizeof(out));
 	if (n <= 0)
 		return;
 	p->icmp_sent++;
-	if (send_data(dp, p, out, (size_t)n, now) == 0)
+	if (send_data(dp, p, out, (size_t)n, now) != 0)
+		return;
+	if (why == FILTER_DENY_UNREACHABLE)
+		dp->ctr.icmp_unreachable_sent++;
+	else
 		dp->ctr.icmp_prohibited_sent++;
 }
 
@@ -433,6 +443,12 @@ forward_p2p_control(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t
 	struct ipc_p2p_control c;
 	size_t body;
 
+	/* Each client gets its own rate, so one cannot crowd out the others'
+	 * events on the way to control (issue 19). */
+	if (!peers_p2p_control_take(p, util_now_ms())) {
+		dp->ctr.cap_p2p_control++;
+		return;
+	}
 	/* IPv6 header (40), then event type and 7 reserved bytes. */
 	if (len < 48 || (body = len - 48) > IPC_P2P_BODY_MAX) {
 		dp->ctr.wg_drop_malformed++;
@@ -456,6 +472,9 @@ send_p2p_control(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m)
 	size_t plen;
 
 	memcpy(&c, m->payload, sizeof(c));
+	/* ipc_recv checked c.len against the message; the buffer is ours. */
+	if (c.len > IPC_P2P_BODY_MAX)
+		return;
 	plen = 8 + (size_t)c.len;
 	memset(pkt, 0, 48);
 	pkt[0] = 0x60;                      /* version 6, class 0, flow 0 */
@@ -574,6 +593,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 	uint8_t *pt = msg + WG_DATA_HEADER_LEN;
 	size_t ptlen = 0, len;
 	bool confirmed = false;
+	enum filter_deny why;
 	int rc;
 
 	rc = wg_noise_decrypt(&dp->wg_local, msg, n, now, pt, n - WG_DATA_HEADER_LEN, &ptlen, &np,
@@ -613,35 +633,42 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 		forward_p2p_control(dp, p, pt, pi.tot_len);
 		return;
 	}
-	rc = filter_check(p->filter, &pi, (int64_t)time(NULL));
+	/* Gateway address, hairpin, proxy IPs, then grants (filter.h). */
+	rc = filter_check(p->filter, &dp->gw, &pi, (int64_t)time(NULL), &why);
 	if (rc == PKT_E_SPOOF) {
 		dp->ctr.wg_drop_spoofed++;
 		return;
 	}
 	if (rc != PKT_OK) {
 		dp->ctr.wg_drop_denied++;
-		send_prohibited(dp, p, pt, pi.tot_len, now);
+		send_prohibited(dp, p, pt, pi.tot_len, now, why);
 		return;
 	}
-	p->rx_bytes += pi.tot_len;
-	dp->ctr.wg_rx_bytes += pi.tot_len;
-	flow_from_client(dp, p, &pi, pt, now);
 	len = pi.tot_len;
 	if (filter_is_proxy_range(&pi.dst)) {
-		/* A DNS resource's proxy IP: rewrite to the real address (room
-		 * for NAT46 growth in our own buffer). */
+		/* A DNS resource's proxy IP: forwarded only once rewritten to
+		 * the real address (room for NAT46 growth in our own buffer). */
 		static uint8_t xbuf[TUNNEL_BUF + NAT64_GROWTH];
 		if (len > TUNNEL_BUF) {
 			dp->ctr.wg_drop_malformed++;
 			return;
 		}
 		memcpy(xbuf, pt, len);
-		if (nat_out(dp->nat, p->nat_slot, xbuf, &len, sizeof(xbuf), now) < 0) {
+		if ((rc = nat_out(dp->nat, p->nat_slot, xbuf, &len, sizeof(xbuf), now)) != 1) {
 			dp->ctr.wg_drop_denied++;
+			if (rc == 0)	/* no translation: nothing to send it to */
+				send_prohibited(dp, p, pt, pi.tot_len, now, FILTER_DENY_UNREACHABLE);
 			return;
 		}
-		pt = xbuf;
+		p->rx_bytes += pi.tot_len;
+		dp->ctr.wg_rx_bytes += pi.tot_len;
+		flow_from_client(dp, p, &pi, pt, now);
+		dp_tun_out(dp, xbuf, len);
+		return;
 	}
+	p->rx_bytes += pi.tot_len;
+	dp->ctr.wg_rx_bytes += pi.tot_len;
+	flow_from_client(dp, p, &pi, pt, now);
 	dp_tun_out(dp, pt, len);
 }
 
@@ -681,6 +708,11 @@ dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n, size_t cap)
 
 	if (pkt_parse(pkt, n, &pi) != PKT_OK || l4_truncated(&pi)) {
 		dp->ctr.tun_drop_malformed++;
+		return;
+	}
+	if (!filter_tun_source_ok(&dp->gw, &pi.src)) {
+		/* another client's tunnel address: no hairpin through the host */
+		dp->ctr.tun_drop_no_peer++;
 		return;
 	}
 	p = peers_by_tun(&dp->peers, pi.version, pi.dst.b);
@@ -725,6 +757,14 @@ on_peer_add(struct dp *dp, uint32_t id, const struct ipc_c2d_peer_add *a)
 	struct pkt_addr t4, t6;
 	struct dp_peer *p, *old;
 
+	/* Tunnel addresses are the anti-spoofing check and the route back:
+	 * two live peers never share one (issue 19). */
+	if ((old = peers_tun_conflict(&dp->peers, id, a->public_key, a->has_v4, a->tun_v4,
+	    a->has_v6, a->tun_v6)) != NULL) {
+		dp->ctr.refused_peer_address++;
+		log_warnx("wg: peer %u refused: its tunnel address belongs to peer %u", id, old->id);
+		return;
+	}
 	if ((old = peers_by_id(&dp->peers, id)) != NULL) {
 		log_debug("wg: peer %u replaced", id);
 		peer_free(dp, old);
@@ -734,6 +774,7 @@ on_peer_add(struct dp *dp, uint32_t id, const struct ipc_c2d_peer_add *a)
 		peer_free(dp, old);
 	}
 	if (dp->nat_nfree == 0) {
+		dp->ctr.cap_peers++;
 		log_warnx("wg: peer %u refused: %u clients is the limit", id, NAT_CLIENTS);
 		return;
 	}
@@ -764,6 +805,7 @@ on_peer_add(struct dp *dp, uint32_t id, const struct ipc_c2d_peer_add *a)
 		return;
 	}
 	wg_timers_init(&p->timers, a->keepalive_s ? (uint32_t)a->keepalive_s * 1000u / WG_TIME_SCALE : 0);
+	peers_p2p_control_reset(p, util_now_ms());
 	p->nat_slot = dp->nat_free[--dp->nat_nfree];
 	(void)nat_client_set(dp->nat, p->nat_slot, a->has_v4 ? &t4 : NULL, a->has_v6 ? &t6 : NULL);
 	peers_link(&dp->peers, p);
@@ -794,47 +836,84 @@ to_pkt(struct pkt_addr *a, const struct ipc_ip *ip)
 		pkt_addr_v6(a, ip->addr);
 }
 
+/* Is real an address a translation may lead to (never a tunnel or proxy IP)? */
+static int
+dns_target_ok(const struct pkt_addr *real)
+{
+	return !filter_is_client_range(real) && !filter_is_proxy_range(real);
+}
+
+/* Remove the translations of the proxies in old[0..nold) not in now[0..nnow). */
+static void
+drop_replaced_proxies(struct dp *dp, struct dp_peer *p, const struct pkt_addr *old, size_t nold,
+    const struct pkt_addr *now, size_t nnow)
+{
+	size_t i, k;
+
+	for (i = 0; i < nold; i++) {
+		for (k = 0; k < nnow; k++)
+			if (pkt_addr_eq(&old[i], &now[k]))
+				break;
+		if (k == nnow)
+			(void)nat_xlate_remove(dp->nat, p->nat_slot, &old[i]);
+	}
+}
+
 /* gateway-dataplane.md §4.3 steps 2-5 (control did step 1). */
 static void
 on_dns_setup(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_dns_setup *d)
 {
 	struct pkt_addr prox[IPC_DNS_PROXIES_MAX], res[IPC_DNS_RESOLVED_MAX];
 	struct pkt_addr v4[IPC_DNS_RESOLVED_MAX], v6[IPC_DNS_RESOLVED_MAX];
-	size_t i, n4 = 0, n6 = 0, k4 = 0, k6 = 0;
+	struct pkt_addr old[FILTER_PROXIES_PER_NAME];
+	size_t i, n4 = 0, n6 = 0, nres = 0, k4 = 0, k6 = 0, nold;
 	uint64_t now = util_now_ms();
 	int rc;
 
 	for (i = 0; i < d->n_proxies; i++)
 		to_pkt(&prox[i], &d->proxies[i]);
 	for (i = 0; i < d->n_resolved; i++) {
-		to_pkt(&res[i], &d->resolved[i]);
-		if (res[i].af == 4)
-			v4[n4++] = res[i];
+		to_pkt(&res[nres], &d->resolved[i]);
+		if (!dns_target_ok(&res[nres])) {
+			log_warnx("dns: peer %u: %s: a resolved tunnel or proxy address is ignored",
+			    p->id, d->name);
+			continue;
+		}
+		if (res[nres].af == 4)
+			v4[n4++] = res[nres];
 		else
-			v6[n6++] = res[i];
+			v6[n6++] = res[nres];
+		nres++;
 	}
-	rc = filter_dns_update(p->filter, d->resource_id, d->name, res, d->n_resolved, prox, d->n_proxies);
+	nold = filter_dns_proxies(p->filter, d->resource_id, d->name, old, FILTER_PROXIES_PER_NAME);
+	rc = filter_dns_update(p->filter, d->resource_id, d->name, res, nres, prox, d->n_proxies);
 	if (rc != PKT_OK) {
+		if (rc == PKT_E_FULL)
+			dp->ctr.cap_dns_names++;
 		log_warnx("dns: peer %u: %s: translation refused (%s)", p->id, d->name, pkt_strerror(rc));
 		return;
 	}
+	/* A proxy the name no longer lists forwards nothing any more. */
+	drop_replaced_proxies(dp, p, old, nold, prox, d->n_proxies);
 	for (i = 0; i < d->n_proxies; i++) {
 		const struct pkt_addr *t;
-		/* Same family first; the other family (NAT64/46) only without. */
-		if (prox[i].af == 4) {
-			if (n4 + n6 == 0)
-				continue;
-			t = n4 ? &v4[k4++ % n4] : &v6[k4++ % n6];
-		} else {
-			if (n4 + n6 == 0)
-				continue;
-			t = n6 ? &v6[k6++ % n6] : &v4[k6++ % n4];
+		/* Same family first; the other family (NAT64/46) only without.
+		 * Nothing resolved: the old translation goes (unreachable). */
+		if (n4 + n6 == 0) {
+			(void)nat_xlate_remove(dp->nat, p->nat_slot, &prox[i]);
+			continue;
 		}
-		if (nat_xlate_set(dp->nat, p->nat_slot, &prox[i], t, now) != PKT_OK)
+		if (prox[i].af == 4)
+			t = n4 ? &v4[k4++ % n4] : &v6[k4++ % n6];
+		else
+			t = n6 ? &v6[k6++ % n6] : &v4[k6++ % n4];
+		if (nat_xlate_set(dp->nat, p->nat_slot, &prox[i], t, now) != PKT_OK) {
+			dp->ctr.cap_translations++;
 			log_warnx("dns: peer %u: translation table full", p->id);
+		}
 	}
 	log_info("dns: peer %u: %s -> %u address(es) for %u proxy IP(s)", p->id, d->name,
-	    (unsigned)d->n_resolved, (unsigned)d->n_proxies);
+	    (unsigned)nres, (unsigned)d->n_proxies);
 }
 
 static void
@@ -877,19 +956,27 @@ dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m)
 	if (m->hdr.type == IPC_C2D_RELAY) {
 		struct ipc_c2d_relay r;
 		memcpy(&r, m->payload, sizeof(r));
-		if (relaytab_server(&dp->relays, &r.server, r.add) < 0)
-			log_warnx("turn: too many relays; %s ignored", addr_fmt(&r.server, b1, sizeof(b1)));
-		else
+		if (relaytab_server(&dp->relays, &r.server, r.add) < 0) {
+			dp->ctr.cap_relays++;
+			log_warnx("turn: too many relays (%u); %s ignored", RELAYTAB_SERVERS_MAX,
+			    addr_fmt(&r.server, b1, sizeof(b1)));
+		} else
 			log_debug("turn: relay %s %s", addr_fmt(&r.server, b1, sizeof(b1)),
 			    r.add ? "added" : "removed");
 		return;
 	}
 	if (m->hdr.type == IPC_C2D_CHANNEL) {
 		struct ipc_c2d_channel ch;
+		int rc;
 		memcpy(&ch, m->payload, sizeof(ch));
-		if (relaytab_channel(&dp->relays, &ch) < 0)
+		if ((rc = relaytab_channel(&dp->relays, &ch)) == RELAYTAB_EFULL) {
+			dp->ctr.cap_channels++;
+			log_warnx("turn: channel 0x%04x on %s refused: %u channels is the limit",
+			    ch.channel, addr_fmt(&ch.server, b1, sizeof(b1)), RELAYTAB_CHANNELS_MAX);
+		} else if (rc < 0) {
 			log_warnx("turn: channel 0x%04x on %s refused", ch.channel,
 			    addr_fmt(&ch.server, b1, sizeof(b1)));
+		}
 		return;
 	}
 
@@ -918,6 +1005,15 @@ dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m)
 	case IPC_C2D_GRANT: {
 		static struct ipc_c2d_grant g;
 		memcpy(&g, m->payload, sizeof(g));
+		/* A new resource beyond the per-client limit is refused; a
+		 * re-grant of one it holds still updates it. */
+		if (!filter_has(p->filter, g.resource_id, NULL) &&
+		    filter_count(p->filter) >= IPC_GRANTS_PER_CLIENT_MAX) {
+			dp->ctr.cap_grants++;
+			log_warnx("filter: peer %u: grant refused: %u resources is the limit", id,
+			    IPC_GRANTS_PER_CLIENT_MAX);
+			break;
+		}
 		on_grant(dp, p, &g);
 		break;
 	}
@@ -988,6 +1084,7 @@ dp_tunnel_init(struct dp *dp)
 	nc.max_sessions = NAT_SESSIONS;
 	nc.max_sessions_per_client = NAT_SESSIONS_PER_CLIENT;
 	nc.max_translations = NAT_TRANSLATIONS;
+	nc.max_translations_per_client = NAT_TRANSLATIONS_PER_CLIENT;
 	if (RAND_bytes((unsigned char *)&nc.seed, sizeof(nc.seed)) != 1 ||
 	    (dp->nat = nat_new(&nc)) == NULL ||
 	    (dp->nat_free = calloc(NAT_CLIENTS, sizeof(uint32_t))) == NULL)

@@ -445,36 +445,73 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 	dp_udp_batch_end(dp);
 }
 
-int
-dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mark)
+/* An integer socket option, or -1 if the descriptor has none (not a socket). */
+static int
+sockopt_int(int fd, int name)
 {
+	int v = -1;
+	socklen_t l = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, name, &v, &l) < 0 || l != sizeof(v))
+		return -1;
+	return v;
+}
+
+/*
+ * Control is not trusted (issue 19): the descriptor must be a UDP socket
+ * of the announced family (AF_INET for 4, AF_INET6 for 6; never another
+ * protocol, a stream, a UNIX socket, a pipe or a file) bound to the
+ * announced port.  Returns 0 or -1, logged.
+ */
+static int
+udp_fd_check(int fd, uint8_t family, uint16_t port)
+{
+	int domain = sockopt_int(fd, SO_DOMAIN), type = sockopt_int(fd, SO_TYPE);
+	int proto = sockopt_int(fd, SO_PROTOCOL);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct ipc_addr bound;
-	int type = 0, on = 1, sz;
-	socklen_t tl = sizeof(type);
+
+	if (domain != (family == 4 ? AF_INET : AF_INET6) || type != SOCK_DGRAM ||
+	    proto != IPPROTO_UDP) {
+		log_warnx("udp: control sent a descriptor that is not an IPv%u UDP socket "
+		    "(domain %d, type %d, protocol %d); refused", family, domain, type, proto);
+		return -1;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    addr_from_sockaddr(&bound, (struct sockaddr *)&ss, sl) < 0 ||
+	    bound.family != family || bound.port != port) {
+		log_warnx("udp: control sent an IPv%u UDP socket not bound as announced (port %u); "
+		    "refused", family, (unsigned)port);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mark)
+{
+	int on = 1, sz;
 	uint32_t m = DP_SOCKET_MARK;
 	struct dp_udp *u;
 	int i;
 
 	*mark = 0;
+	if (udp_fd_check(fd, family, port) < 0) {
+		dp->ctr.refused_socket++;
+		return -1;
+	}
 	if (dp->nudp >= DP_UDP_MAX) {
+		dp->ctr.cap_udp_sockets++;
 		log_warnx("udp: refusing a third UDP socket");
 		return -1;
 	}
 	for (i = 0; i < dp->nudp; i++)
 		if (dp->udp[i].family == family) {
+			dp->ctr.cap_udp_sockets++;
 			log_warnx("udp: refusing a second IPv%u socket", family);
 			return -1;
 		}
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_DGRAM ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
-	    addr_from_sockaddr(&bound, (struct sockaddr *)&ss, sl) < 0 ||
-	    bound.family != family || bound.port != port) {
-		log_warnx("udp: control sent a descriptor that is not the announced IPv%u UDP socket",
-		    family);
-		return -1;
-	}
 	if (family == 4) {
 		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0) {
 			log_warn("udp: IP_PKTINFO");

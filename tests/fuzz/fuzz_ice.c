@@ -23,13 +23,16 @@
  *   op 6  a templated remote candidate (type, address, priority bytes)
  *   op 7  remove a templated remote candidate
  * After every call the transmits due are polled (as the glue does) and
- * the events drained, and checked: every check is a Binding request with
- * our tag, USERNAME "clnt:gwuf", the role attribute of our current role,
+ * the events drained, and checked: every check is a Binding request whose
+ * transaction id the table of outstanding checks gives to our agent (and
+ * an answered one no longer), USERNAME "clnt:gwuf", the role attribute of
+ * our current role,
  * USE-CANDIDATE only when controlling, MESSAGE-INTEGRITY (remote password)
  * and FINGERPRINT right, from one of our host/relayed candidates to a
  * remote address we know; every answer to a request keeps its transaction
- * id, verifies with our password and goes back where the request came
- * from; nothing is answered unless ICE_OK, and only for "gwuf:clnt";
+ * id, verifies with our password, carries no USERNAME and goes back where
+ * the request came from; nothing is answered unless ICE_OK, and only for
+ * "gwuf:clnt";
  * events in order (FAILED once and then only LOCAL_INVALIDATED, PATH_LOST
  * only with a path, IDLE/ACTIVE alternating as ice_agent_is_idle says,
  * invalidated strings are ones signalled before); a failed agent sends
@@ -181,11 +184,20 @@ check_tx(struct ice_agent *a, const struct ice_tx *tx)
 	fz_stun_verify(tx->data, tx->len, (const uint8_t *)R_PWD, strlen(R_PWD), 1);
 	if (fz_get16(tx->data) != 0x0001)
 		abort();
-	if (((uint32_t)tx->data[8] << 24 | (uint32_t)tx->data[9] << 16 |
-	    (uint32_t)tx->data[10] << 8 | tx->data[11]) != TAG)
-		abort();
 	if (ice_match_txid(tx->data, tx->len, &tag) != ICE_ENOTSTUN)
 		abort();
+	{
+		/* an answer with this id reaches our agent through the table */
+		uint8_t hdr[20];
+
+		memcpy(hdr, tx->data, sizeof(hdr));
+		hdr[0] = 0x01;
+		hdr[1] = 0x01;
+		hdr[2] = 0;
+		hdr[3] = 0;
+		if (ice_match_txid(hdr, sizeof(hdr), &tag) != ICE_OK || tag != TAG)
+			abort();
+	}
 	off = fz_stun_attr(tx->data, tx->len, 0x0006, &alen);
 	if (off == 0 || alen != sizeof(user) - 1 || memcmp(tx->data + off + 4, user, alen) != 0)
 		abort();
@@ -316,8 +328,8 @@ op_recv(struct ice_agent *a, uint8_t flags, uint8_t sel, const uint8_t *p, size_
 	struct ice_rx rx;
 	struct ice_tx reply;
 	uint8_t *buf = malloc(len > 0 ? len : 1);
-	int rc, mu, is_req;
-	uint32_t tag;
+	int rc, mu, mt, is_req;
+	uint32_t tag, mtag = 0;
 
 	if (buf == NULL)
 		abort();
@@ -353,7 +365,8 @@ op_recv(struct ice_agent *a, uint8_t flags, uint8_t sel, const uint8_t *p, size_
 		abort();
 	if (mu < 0 && mu != ICE_ENOTSTUN && mu != ICE_EPARSE)
 		abort();
-	if (ice_match_txid(buf, len, &tag) == ICE_OK && len < 20)
+	mt = ice_match_txid(buf, len, &mtag);
+	if (mt == ICE_OK && len < 20)
 		abort();
 
 	memset(&reply, 0xa5, sizeof(reply));
@@ -375,13 +388,22 @@ op_recv(struct ice_agent *a, uint8_t flags, uint8_t sel, const uint8_t *p, size_
 			    strlen(L_PWD), 1);
 			if (fz_get16(reply.data) != 0x0101 && fz_get16(reply.data) != 0x0111)
 				abort();
+			{
+				uint16_t ul16;
+
+				if (fz_stun_attr(reply.data, reply.len, 0x0006, &ul16) != 0)
+					abort();	/* RFC 8489 9.1.3: no USERNAME */
+			}
 			if (memcmp(reply.data + 8, buf + 8, 12) != 0 ||
 			    !addr_eq(&reply.to, &rx.from) || !addr_eq(&reply.from, &rx.local) ||
 			    reply.via_relay != rx.via_relay)
 				abort();
 			know(&rx.from);
 		} else {
-			if (ice_match_txid(buf, len, &tag) != ICE_OK || tag != TAG || reply.len != 0)
+			/* an answer to one of our outstanding checks, which is
+			 * then over */
+			if (mt != ICE_OK || mtag != TAG || reply.len != 0 ||
+			    ice_match_txid(buf, len, &tag) != ICE_ENOMATCH)
 				abort();
 		}
 		break;

@@ -9,7 +9,12 @@
  * message with ipc_send from the other end.  The rest is the datagram,
  * written as is into a SOCK_SEQPACKET socketpair.  After each input no
  * descriptor may be left open besides the ones the target owns, and the
- * socket must be empty.
+ * socket must be empty.  A message the dataplane side accepts must keep
+ * the address rules of issue 19 (checked here against the ranges written
+ * out by number, independently of common/addr.c): interface addresses are
+ * hosts of the tunnel ranges, peer addresses lie in the client ranges,
+ * DNS proxy IPs in the proxy ranges (at most 8), grants have a known type
+ * and a family and prefix that fit it.
  *
  * Seeds are real messages framed by ipc_send: run the binary with
  * FZ_IPC_WRITE_SEEDS=<dir> and it writes them and exits.
@@ -70,6 +75,104 @@ send_raw(const uint8_t *data, size_t size, int nfds)
 	return sendmsg(sv[0], &mh, MSG_DONTWAIT) < 0 ? -1 : 0;
 }
 
+/* ---- issue 19 oracle: the Firezone ranges by number -------------------- */
+
+static int
+client4(const uint8_t *a)
+{
+	return a[0] == 100 && (a[1] & 0xe0) == 64;     /* 100.64.0.0/11 */
+}
+
+static int
+v6_in(const uint8_t *a, uint8_t b6)
+{
+	static const uint8_t p[13] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 };
+	uint8_t q[13];
+
+	memcpy(q, p, sizeof(q));
+	q[6] = b6;
+	return memcmp(a, q, sizeof(q)) == 0 && (a[13] & 0xe0) == 0; /* /107 */
+}
+
+static int
+tunnel_host4(const uint8_t *a)
+{
+	uint32_t host = ((uint32_t)(a[1] & 0x1f) << 16) | ((uint32_t)a[2] << 8) | a[3];
+
+	return client4(a) && host != 0 && host != 0x1fffff;
+}
+
+static int
+tunnel_host6(const uint8_t *a)
+{
+	return v6_in(a, 0x00) && ((a[13] & 0x1f) | a[14] | a[15]) != 0;
+}
+
+static int
+proxy_ip(const struct ipc_ip *ip)
+{
+	if (ip->family == 4)
+		return ip->addr[0] == 100 && (ip->addr[1] & 0xe0) == 96;  /* 100.96.0.0/11 */
+	return ip->family == 6 && v6_in(ip->addr, 0x80);
+}
+
+/* Abort if the dataplane side accepted a message that breaks a rule. */
+static void
+check_accepted(const struct ipc_msg *m)
+{
+	const uint8_t *p = m->payload;
+
+	switch (m->hdr.type) {
+	case IPC_C2D_IFACE_CONFIG: {
+		struct ipc_c2d_iface_config ic;
+		memcpy(&ic, p, sizeof(ic));
+		if ((ic.has_v4 && !tunnel_host4(ic.v4)) || (ic.has_v6 && !tunnel_host6(ic.v6)) ||
+		    (!ic.has_v4 && !ic.has_v6))
+			abort();
+		break;
+	}
+	case IPC_C2D_PEER_ADD: {
+		struct ipc_c2d_peer_add a;
+		memcpy(&a, p, sizeof(a));
+		if ((a.has_v4 && !client4(a.tun_v4)) || (a.has_v6 && !v6_in(a.tun_v6, 0x00)) ||
+		    (!a.has_v4 && !a.has_v6))
+			abort();
+		break;
+	}
+	case IPC_C2D_DNS_SETUP: {
+		static struct ipc_c2d_dns_setup d;
+		unsigned i;
+		memcpy(&d, p, sizeof(d));
+		if (d.n_proxies > 8 || d.n_resolved > IPC_DNS_RESOLVED_MAX)
+			abort();
+		for (i = 0; i < d.n_proxies; i++)
+			if (!proxy_ip(&d.proxies[i]))
+				abort();
+		for (i = 0; i < d.n_resolved; i++)
+			if (d.resolved[i].family != 4 && d.resolved[i].family != 6)
+				abort();
+		break;
+	}
+	case IPC_C2D_GRANT: {
+		uint8_t type = p[offsetof(struct ipc_c2d_grant, type)];
+		uint8_t family = p[offsetof(struct ipc_c2d_grant, family)];
+		uint8_t prefix = p[offsetof(struct ipc_c2d_grant, prefix)];
+		if (type == IPC_RES_CIDR) {
+			if (!((family == 4 && prefix <= 32) || (family == 6 && prefix <= 128)))
+				abort();
+		} else if (type == IPC_RES_DNS || type == IPC_RES_INTERNET) {
+			if (family != 0 || prefix != 0)
+				abort();
+		} else {
+			abort();
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 static void
 receive(struct ipc_chan *ch)
 {
@@ -86,6 +189,8 @@ receive(struct ipc_chan *ch)
 			close(msg.fd);
 		if (before == IPC_PH_CLOSED)
 			abort();	/* nothing is allowed after SHUTDOWN */
+		if (ch->side == IPC_SIDE_DATAPLANE)
+			check_accepted(&msg);
 	} else {
 		if (msg.fd != -1 || ipc_strerror(rc) == NULL)
 			abort();
@@ -125,6 +230,80 @@ seed(const char *dir, const char *name, uint8_t flags, uint16_t type,
 #define TO_DP(ph)	((uint8_t)((ph) << 1))
 #define TO_CTL(ph)	((uint8_t)(1 | ((ph) << 1)))
 #define WITH_FD		0x08
+
+/* Seeds near the address rules of issue 19, accepted and refused. */
+static void
+seeds_issue19(const char *dir)
+{
+	static const uint8_t c6[16] = { 0xfd, 0, 0x20, 0x21, 0x11, 0x11, [15] = 7 };
+	static const uint8_t doc6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static struct ipc_c2d_dns_setup d;
+	struct ipc_c2d_iface_config ic;
+	struct ipc_c2d_peer_add pa;
+	struct ipc_c2d_grant g;
+	unsigned i;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.has_v4 = 1;
+	memcpy(ic.v4, (const uint8_t[]){ 192, 168, 1, 1 }, 4);
+	seed(dir, "c2d_iface_config_lan4", TO_DP(IPC_PH_RUN), IPC_C2D_IFACE_CONFIG, 0, &ic,
+	    sizeof(ic), -1);
+	memcpy(ic.v4, (const uint8_t[]){ 100, 95, 255, 255 }, 4);
+	seed(dir, "c2d_iface_config_v4_all_ones", TO_DP(IPC_PH_RUN), IPC_C2D_IFACE_CONFIG, 0, &ic,
+	    sizeof(ic), -1);
+	memset(&ic, 0, sizeof(ic));
+	ic.has_v6 = 1;
+	memcpy(ic.v6, doc6, 16);
+	seed(dir, "c2d_iface_config_doc6", TO_DP(IPC_PH_RUN), IPC_C2D_IFACE_CONFIG, 0, &ic,
+	    sizeof(ic), -1);
+	memcpy(ic.v6, c6, 16);
+	ic.v6[13] = 0x1f;
+	seed(dir, "c2d_iface_config_v6_range_end", TO_DP(IPC_PH_RUN), IPC_C2D_IFACE_CONFIG, 0, &ic,
+	    sizeof(ic), -1);
+
+	memset(&pa, 0, sizeof(pa));
+	pa.public_key[0] = 9;
+	pa.has_v6 = 1;
+	memcpy(pa.tun_v6, c6, 16);
+	seed(dir, "c2d_peer_add_v6", TO_DP(IPC_PH_RUN), IPC_C2D_PEER_ADD, 7, &pa, sizeof(pa), -1);
+	pa.has_v4 = 1;
+	memcpy(pa.tun_v4, (const uint8_t[]){ 192, 168, 1, 5 }, 4);
+	seed(dir, "c2d_peer_add_lan4", TO_DP(IPC_PH_RUN), IPC_C2D_PEER_ADD, 7, &pa, sizeof(pa), -1);
+
+	memset(&d, 0, sizeof(d));
+	d.resource_id[0] = 4;
+	strcpy(d.name, "app.example.test");
+	for (i = 0; i < 8; i++) {
+		d.proxies[i].family = i < 4 ? 4 : 6;
+		if (i < 4) {
+			memcpy(d.proxies[i].addr, (const uint8_t[]){ 100, 96, 0, (uint8_t)(i + 1) }, 4);
+		} else {
+			memcpy(d.proxies[i].addr, c6, 16);
+			d.proxies[i].addr[6] = 0x80;
+			d.proxies[i].addr[15] = (uint8_t)i;
+		}
+	}
+	d.n_proxies = 8;
+	d.n_resolved = 2;
+	d.resolved[0].family = 4;
+	memcpy(d.resolved[0].addr, (const uint8_t[]){ 198, 18, 0, 10 }, 4);
+	d.resolved[1].family = 6;
+	memcpy(d.resolved[1].addr, doc6, 16);
+	seed(dir, "c2d_dns_setup", TO_DP(IPC_PH_RUN), IPC_C2D_DNS_SETUP, 7, &d, sizeof(d), -1);
+	memcpy(d.proxies[0].addr, (const uint8_t[]){ 172, 31, 201, 99 }, 4);
+	seed(dir, "c2d_dns_setup_lan_proxy", TO_DP(IPC_PH_RUN), IPC_C2D_DNS_SETUP, 7, &d,
+	    sizeof(d), -1);
+
+	memset(&g, 0, sizeof(g));
+	g.resource_id[0] = 5;
+	g.type = IPC_RES_DNS;
+	seed(dir, "c2d_grant_dns", TO_DP(IPC_PH_RUN), IPC_C2D_GRANT, 7, &g, sizeof(g), -1);
+	g.type = IPC_RES_INTERNET;
+	g.family = 4;
+	g.prefix = 8;
+	seed(dir, "c2d_grant_internet_with_net", TO_DP(IPC_PH_RUN), IPC_C2D_GRANT, 7, &g,
+	    sizeof(g), -1);
+}
 
 static void
 write_seeds(const char *dir)
@@ -195,6 +374,7 @@ write_seeds(const char *dir)
 	rl.server.addr[0] = 203;
 	rl.add = 1;
 	seed(dir, "c2d_relay", TO_DP(IPC_PH_RUN), IPC_C2D_RELAY, 0, &rl, sizeof(rl), -1);
+	seeds_issue19(dir);
 	memset(&cn, 0, sizeof(cn));
 	cn.server = rl.server;
 	cn.peer.family = 4;

@@ -9,6 +9,9 @@
  * the start and after the family headers), and handed to
  * netlink_parse_error, netlink_parse_addr and netlink_parse_rule; then
  * the two datagrams go through netlink_wait_feed for request sequence 1.
+ * Finally the whole rest answers every request of an interface job (its
+ * sequence 1 rewritten to the request's), which must end in a bounded
+ * number of requests with a sane result, whatever the answers.
  *
  * Seeds are the module's own requests and hand-made answers, written by
  * the target itself: FZ_NETLINK_WRITE_SEEDS=<dir>.
@@ -16,6 +19,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +121,61 @@ wait_feed(const uint8_t *d1, size_t l1, const uint8_t *d2, size_t l2, int dump, 
 		abort();
 	if (w.parts != s.parts && rc != NETLINK_E_ABORT)
 		abort();
+}
+
+/* The messages of buf with sequence SEQ get seq instead. */
+static void
+reseq(uint8_t *buf, size_t len, uint32_t seq)
+{
+	struct netlink_msg m;
+	size_t off = 0, at = 0;
+
+	while (netlink_msg_next(buf, len, &off, &m) == 1) {
+		if (m.seq == SEQ)
+			memcpy(buf + at + offsetof(struct nlmsghdr, nlmsg_seq), &seq, sizeof(seq));
+		at = off;
+	}
+}
+
+static void
+job_run(const uint8_t *data, size_t len, int v6)
+{
+	static const uint8_t v4a[4] = { 100, 64, 0, 5 };
+	static const uint8_t v6a[16] = { 0xfd, 0, 0x20, 0x21, 0x11, 0x11, [15] = 5 };
+	static struct netlink_routes mem;
+	struct netlink_job j;
+	struct ipc_d2c_iface_result res;
+	uint8_t req[NETLINK_REQ_MAX], *b;
+	struct netlink_msg m;
+	size_t off;
+	int n, rounds = 0, rc;
+	const uint8_t *r;
+
+	netlink_job_iface(&j, &mem, 5, v4a, v6 ? v6a : NULL);
+	while ((n = netlink_job_next(&j, req, sizeof(req))) > 0) {
+		off = 0;
+		if (netlink_msg_next(req, (size_t)n, &off, &m) != 1 || off != (size_t)n)
+			abort();	/* every request is one well-formed message */
+		/* bounded: 8 listings of 32 deletions, retries, rules, routes */
+		if (++rounds > 400)
+			abort();
+		b = malloc(len > 0 ? len : 1);
+		if (b == NULL)
+			abort();
+		memcpy(b, data, len);
+		reseq(b, len, m.seq);
+		if (netlink_job_feed(&j, b, len) == 0)
+			netlink_job_fail(&j, NETLINK_E_TIMEOUT, 0);
+		free(b);
+	}
+	if (!netlink_job_done(&j) || mem.n > NETLINK_ROUTES_MAX)
+		abort();
+	rc = netlink_job_result(&j, &res);
+	if (rc != 0 && rc != -1)
+		abort();
+	for (r = (const uint8_t *)&res; r < (const uint8_t *)&res + 6; r++)
+		if (*r > 1)
+			abort();
 }
 
 /* ---- seed writer ----------------------------------------------------- */
@@ -249,6 +308,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (split == 0 || split > size)
 		split = size;
 	wait_feed(buf, split, buf + split, size - split, flags & 1, (flags >> 1) & 1);
+	job_run(buf, size, flags & 1);
 	free(buf);
 	return 0;
 }

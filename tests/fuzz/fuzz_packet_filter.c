@@ -7,6 +7,13 @@
  * expires at +300 s); bit 6 revokes the Internet resource first; bit 7
  * replaces the first resource's filters.  The rest is the IP packet.
  *
+ * The same packet also goes to a client that holds only the Internet
+ * resource, with the gateway's tunnel addresses set: nothing in the
+ * refused, proxy or client tunnel ranges may pass there, and the gateway's
+ * address passes only DNS (port 53535) and echo requests.  Last, the
+ * destination is offered as a DNS proxy IP: accepted exactly when it lies
+ * in the proxy ranges, and then admitted.
+ *
  * A packet that parses also goes through the checksum code: after
  * pkt_fill_checksums and after every field setter, the checksums must
  * verify with an independent computation, and a parse of the result must
@@ -54,8 +61,8 @@ client(uint8_t flags)
 	addr(&n4, "10.0.0.0");
 	addr(&n6, "fd00:1::");
 	addr(&n4b, "192.168.1.0");
-	addr(&res[0], "93.184.216.34");
-	addr(&res[1], "2606:2800:220:1::1");
+	addr(&res[0], "198.18.0.34");
+	addr(&res[1], "2001:2::34");
 	addr(&prox[0], "100.96.0.1");
 	addr(&prox[1], "fd00:2021:1111:8000::1");
 	fc = filter_client_new(&t4, &t6);
@@ -129,6 +136,96 @@ setters(const uint8_t *data, size_t len, const struct pkt_info *orig)
 	free(buf);
 }
 
+static struct filter_client *
+internet_only(void)
+{
+	struct pkt_addr t4, t6;
+	struct filter_client *fc;
+
+	addr(&t4, "100.64.0.7");
+	addr(&t6, "fd00:2021:1111::7");
+	if ((fc = filter_client_new(&t4, &t6)) == NULL ||
+	    filter_grant(fc, id_inet, FILTER_RES_INTERNET, NULL, 0, NULL, 0, FILTER_NO_EXPIRY) != 0)
+		abort();
+	return fc;
+}
+
+static void
+gateway(struct filter_gateway *gw)
+{
+	struct pkt_addr g4, g6;
+
+	addr(&g4, "100.64.0.1");
+	addr(&g6, "fd00:2021:1111::1");
+	if (filter_gateway_set(gw, g4.b, g6.b) != 0)
+		abort();
+}
+
+/* What the gateway's own address serves, written out again. */
+static int
+gateway_serves(const struct pkt_info *pi)
+{
+	if (pi->proto == PKT_PROTO_TCP || pi->proto == PKT_PROTO_UDP)
+		return pi->l4_ok && pi->dport == 53535;
+	if (pi->proto == PKT_PROTO_ICMP)
+		return pi->version == 4 && pi->is_echo && pi->icmp_type == 8;
+	if (pi->proto == PKT_PROTO_ICMPV6)
+		return pi->version == 6 && pi->is_echo && pi->icmp_type == 128;
+	return 0;
+}
+
+/* Invariants of filter_check's verdict rc (why) for either client. */
+static void
+check_verdict(const struct filter_gateway *gw, const struct pkt_info *pi, int rc,
+    enum filter_deny why, int internet_only)
+{
+	const struct pkt_addr *d = &pi->dst;
+	int is_gw = (gw->has_v4 && pkt_addr_eq(d, &gw->v4)) || (gw->has_v6 && pkt_addr_eq(d, &gw->v6));
+
+	if (rc != 0 && rc != PKT_E_SPOOF && rc != PKT_E_DENIED)
+		abort();
+	if (rc == PKT_E_SPOOF)
+		return;
+	if (is_gw && (rc == 0) != gateway_serves(pi))
+		abort();
+	if (rc == 0 && !is_gw && filter_is_client_range(d))
+		abort();	/* hairpin */
+	if (rc == PKT_E_DENIED && why == FILTER_DENY_UNREACHABLE &&
+	    !filter_is_proxy_range(d) && !filter_is_internet_refused(d))
+		abort();
+	if (rc == PKT_E_DENIED && why == FILTER_DENY_UNREACHABLE && filter_is_client_range(d))
+		abort();
+	if (internet_only && !is_gw && (rc == 0) == filter_is_internet_refused(d))
+		abort();	/* the Internet resource alone: exactly the unrefused */
+}
+
+/* Offer the destination as a proxy IP of the DNS resource. */
+static void
+offer_proxy(struct filter_client *fc, const struct filter_gateway *gw, const struct pkt_info *pi,
+    int64_t now)
+{
+	struct pkt_addr res, got[FILTER_PROXIES_PER_NAME];
+	int rc;
+
+	addr(&res, "198.18.0.99");
+	rc = filter_dns_update(fc, id_dns, "fuzz.example", &res, 1, &pi->dst, 1);
+	if ((rc == 0) != filter_is_proxy_range(&pi->dst) || (rc != 0 && rc != PKT_E_INVAL))
+		abort();
+	if (filter_dns_proxies(fc, id_dns, "fuzz.example", got, FILTER_PROXIES_PER_NAME) != (rc == 0))
+		abort();
+	if (rc != 0)
+		return;
+	/* the DNS resource has no filters: its proxy passes, unless spoofed */
+	rc = filter_check(fc, gw, pi, now, NULL);
+	if (rc != 0 && rc != PKT_E_SPOOF)
+		abort();
+	/* replaced by nothing: refused again, as unreachable */
+	if (filter_dns_update(fc, id_dns, "fuzz.example", &res, 1, NULL, 0) != 0)
+		abort();
+	if (filter_check(fc, gw, pi, now, NULL) == 0)
+		abort();
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -142,7 +239,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct filter_client *fc;
+	struct filter_gateway gw;
 	struct pkt_info pi;
+	enum filter_deny why;
 	uint8_t flags;
 	uint8_t *buf;
 	int64_t now;
@@ -169,11 +268,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)pkt_is_p2p_control(&pi);
 	setters(buf, size, &pi);
 
+	gateway(&gw);
+	if (filter_tun_source_ok(&gw, &pi.src) !=
+	    (!filter_is_client_range(&pi.src) || pkt_addr_eq(&pi.src, &gw.v4) ||
+	    pkt_addr_eq(&pi.src, &gw.v6)))
+		abort();
+	fc = internet_only();
+	rc = filter_check(fc, &gw, &pi, NOW0, &why);
+	check_verdict(&gw, &pi, rc, why, 1);
+	filter_client_free(fc);
+
 	fc = client(flags);
 	now = NOW0 + (int64_t)(flags & 0x3f) * 10;
-	rc = filter_check(fc, &pi, now);
-	if (rc != 0 && rc != PKT_E_SPOOF && rc != PKT_E_DENIED)
-		abort();
+	rc = filter_check(fc, &gw, &pi, now, &why);
+	check_verdict(&gw, &pi, rc, why, 0);
 	if (rc != PKT_E_SPOOF && filter_next_expiry(fc) <= now)
 		abort();	/* filter_check drops what expired */
 	{
@@ -184,9 +292,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (has && !filter_has(fc, id, NULL))
 			abort();
-		if (rc == 0 && !has && filter_count(fc) > 0 && !filter_is_proxy_range(&pi.dst))
+		if (rc == 0 && !has && filter_count(fc) > 0 && !filter_is_proxy_range(&pi.dst) &&
+		    !filter_is_client_range(&pi.dst))
+			abort();
+		/* a refused range passes only through a CIDR grant */
+		if (rc == 0 && filter_is_internet_refused(&pi.dst) && !filter_is_client_range(&pi.dst) &&
+		    !filter_is_proxy_range(&pi.dst) && (!has || memcmp(id, id_inet, FILTER_ID_LEN) == 0))
+			abort();
+		/* a proxy IP passes only as the DNS resource's */
+		if (rc == 0 && filter_is_proxy_range(&pi.dst) &&
+		    (!has || memcmp(id, id_dns, FILTER_ID_LEN) != 0))
 			abort();
 	}
+	offer_proxy(fc, &gw, &pi, now);
 	filter_client_free(fc);
 	free(buf);
 	return 0;

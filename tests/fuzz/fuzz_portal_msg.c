@@ -9,7 +9,9 @@
  *          sockaddr).
  * A failed parse must leave the message all zero and a reason string; a
  * successful authorize_flow or ice_candidates goes through the outbound
- * builders and back through json-c.
+ * builders and back through json-c; a legacy payload that parses has at
+ * most 8 proxy IPs per name, all inside the proxy ranges, and the range
+ * predicate agrees with a bit-by-bit prefix match on every address.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,11 +41,44 @@ check_ref(json_object *obj, const char *ref)
 	portal_msg_text_free(text);
 }
 
+/* A legacy name's proxy IPs that parsed are few and all in the proxy ranges. */
+static void
+check_proxies(const struct portal_msg_resolve *r)
+{
+	uint32_t i;
+
+	if (r->n_proxy_ips > PORTAL_MSG_PROXY_IPS_MAX)
+		abort();
+	for (i = 0; i < r->n_proxy_ips; i++)
+		if (!portal_msg_proxy_ip_ok(&r->proxy_ips[i]))
+			abort();
+}
+
+/* The range predicate against its definition, bit by bit. */
+static void
+check_range(const struct portal_msg_ip *ip)
+{
+	static const uint8_t p6[16] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0x80 };
+	const uint8_t *a = ip->u.bytes, *p = ip->family == AF_INET ? (const uint8_t *)"\x64\x60" : p6;
+	unsigned bits = ip->family == AF_INET ? 11 : 107, i;
+	int in = 1;
+
+	for (i = 0; i < bits; i++)
+		if (((a[i / 8] ^ p[i / 8]) >> (7 - i % 8)) & 1)
+			in = 0;
+	if (portal_msg_proxy_ip_ok(ip) != in)
+		abort();
+}
+
 static void
 round_trip(const struct portal_msg *m)
 {
 	json_object *obj = NULL;
 
+	if (m->type == PORTAL_MSG_REQUEST_CONNECTION && m->u.request_connection.has_domain)
+		check_proxies(&m->u.request_connection.domain);
+	if (m->type == PORTAL_MSG_ALLOW_ACCESS && m->u.allow_access.has_payload)
+		check_proxies(&m->u.allow_access.payload);
 	if (m->type == PORTAL_MSG_AUTHORIZE_FLOW) {
 		const struct portal_msg_authorize_flow *a = &m->u.authorize_flow;
 
@@ -108,7 +143,8 @@ values(const char *s, size_t len)
 			abort();
 	}
 	(void)portal_msg_parse_key(s, len, key);
-	(void)portal_msg_parse_ip(s, len, &ip);
+	if (portal_msg_parse_ip(s, len, &ip) == PORTAL_MSG_OK)
+		check_range(&ip);
 	(void)portal_msg_parse_cidr(s, len, &cidr);
 	(void)portal_msg_parse_sockaddr(s, len, &sa);
 }

@@ -27,7 +27,9 @@
  * only STOPPED after FAILED; FAILED preceded by ALLOCATION_LOST when there
  * was an allocation; the allocation seen through events matches
  * turn_client_relayed; a refused datagram changes nothing; a client with
- * work in flight has a deadline; channel numbers of distinct peers differ.
+ * work in flight has a deadline; channel numbers of distinct peers differ;
+ * a success answer without MESSAGE-INTEGRITY to a signed request is never
+ * taken.
  *
  * FZ_TURN_WRITE_SEEDS=<dir> writes seeds built with libnice's STUN API
  * and from the coturn session of tests/fixtures/turn (FZ_TURN_FIXTURE).
@@ -325,7 +327,7 @@ op_datagram(struct turn_client *c, const uint8_t *p, size_t n)
 	size_t len;
 	const struct ipc_addr *from;
 	struct ipc_addr other = mk4(198, 51, 100, 99, 3478);
-	int rc, produced;
+	int rc, produced, to_signed = 0, unsigned_answer;
 	enum turn_state before;
 	uint64_t d_before;
 
@@ -349,6 +351,7 @@ op_datagram(struct turn_client *c, const uint8_t *p, size_t n)
 
 		memcpy(buf + 8, s->id, 12);
 		from = &s->dst;
+		to_signed = fz_stun_attr(s->buf, s->len, 0x0006, NULL) != 0;
 	}
 	switch (flags & 3) {
 	case 1: from = &srv[0]; break;
@@ -358,10 +361,16 @@ op_datagram(struct turn_client *c, const uint8_t *p, size_t n)
 	}
 	if (flags & 4)
 		fz_stun_sign(buf, len, ltkey, sizeof(ltkey));
+	/* a success answer without MESSAGE-INTEGRITY */
+	unsigned_answer = len >= 20 && (fz_get16(buf) & 0x0110) == 0x0100 &&
+	    fz_stun_attr(buf, len, 0x0008, NULL) == 0;
 	before = turn_client_state(c);
 	d_before = turn_client_next_deadline(c);
 	rc = turn_client_input(c, now, from, (flags & 0x10) ? NULL : &local_addr, buf, len);
 	free(buf);
+	/* issue 19: never taken as the answer to a signed request */
+	if (rc == TURN_OK && to_signed && unsigned_answer)
+		abort();
 	if (fz_debug)
 		fprintf(stderr, "input %zu bytes: %s\n", len, turn_strerror(rc));
 	if (turn_strerror(rc) == NULL)
@@ -869,7 +878,8 @@ write_seeds(const char *dir)
 	s_dgram(&s, 0, 4, m, n);
 	s_write(dir, "signed_session", &s);
 
-	/* unsigned (Firezone relay style), two servers, v4 only relay */
+	/* Firezone relay style (no FINGERPRINT; the harness signs the answers
+	 * to signed requests), two servers, v4 only relay */
 	s_allocate(&s, 2, 0, 1);
 	s_byte(&s, 2); s_byte(&s, 1);
 	s_byte(&s, 2); s_byte(&s, 5);		/* v6 peer: no v6 relay */
@@ -890,7 +900,7 @@ write_seeds(const char *dir)
 	n = answer(m, STUN_ERROR, STUN_ALLOCATE, 0, E(.code = 401, .realm = REALM, .nonce = 1));
 	s_dgram(&s, 0, 0, m, n);
 	n = answer(m, STUN_RESPONSE, STUN_ALLOCATE, 0, E(.relay = 2, .lifetime = 60));
-	s_dgram(&s, 0, 0, m, n);
+	s_dgram(&s, 0, 4, m, n);	/* answers to signed requests are signed */
 	s_write(dir, "buffered_channels", &s);
 
 	/* Allocate errors: 437 -> delete -> Allocate, 440 -> single family,

@@ -63,11 +63,13 @@ fz_wait_log() {
 	fail "timed out waiting for '$2' in $1"
 }
 
-# fz_wait_gone PID [SECONDS]: wait until the process is gone.
+# fz_wait_gone PID [SECONDS]: wait until the process is gone (or dead and
+# not yet reaped: a zombie whose parent is an init that reaps slowly).
 fz_wait_gone() {
 	_n=$(( ${2:-10} * 10 ))
 	while [ "$_n" -gt 0 ]; do
 		kill -0 "$1" 2>/dev/null || return 0
+		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ] && return 0
 		sleep 0.1
 		_n=$((_n - 1))
 	done
@@ -91,6 +93,17 @@ fz_start_gateway() {
 	ip netns exec "$FZ_NETNS" "$DP" "$@" >"$_log" 2>&1 &
 	GW_PID=$!
 	FZ_PIDS="$FZ_PIDS $GW_PID"
+}
+
+# fz_control_wrapper FILE TOOL MODE: write FILE, a script the dataplane can
+# start as its control program (FIREZONE_CONTROL_BIN) that runs the test
+# tool TOOL with FZ_TEST_MODE=MODE (no single quotes in TOOL or MODE).
+# The installed dataplane passes no FZ_TEST_MODE to control (only the test
+# builds do), so the fake controls get their settings this way.
+fz_control_wrapper() {
+	printf '#!/bin/sh\nFZ_TEST_MODE='"'"'%s'"'"'\nexport FZ_TEST_MODE\nexec '"'"'%s'"'"' "$@"\n' \
+		"$3" "$2" >"$1" || fail "cannot write $1"
+	chmod 755 "$1"
 }
 
 # Control's PID: the child of the dataplane.

@@ -8,9 +8,13 @@
  * dataplane does, then reads commands from stdin, one per line, and prints
  * one result line per command on stdout:
  *
- *   apply V4|- V6|-        netlink_apply_iface; prints
+ *   apply V4|- V6|-        the iface job (netlink_job_iface); prints
  *                          "apply rc=R v4_ok=. v6_ok=. link_up=. routes_ok=. rules_v4_ok=. rules_v6_ok=."
- *   routes CIDR...         netlink_apply_routes with that set; prints "routes rc=R"
+ *   routes CIDR...         the routes job with that set; prints "routes rc=R"
+ *
+ * Jobs run as in the dataplane: netlink_job_pump on the non-blocking
+ * socket, called again when it is readable (poll here, libevent there),
+ * aborted after NETLINK_TIMEOUT_MS.
  *   ifindex N              use N instead of tun-firezone's index; prints "ifindex N"
  *
  * The device lives until stdin closes, so the caller can inspect it with ip.
@@ -27,6 +31,7 @@
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +39,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -104,6 +110,40 @@ drop_to(const char *s)
 	printf("dropped uid=%u capeff=%s\n", (unsigned int)getuid(), eff);
 }
 
+/* Routes this driver added, across commands (the dataplane keeps one too). */
+static struct netlink_routes routes;
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)(t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+/* Run a started job to its end, as the dataplane's event loop does. */
+static int
+run_job(int nl, struct netlink_job *j, struct ipc_d2c_iface_result *res)
+{
+	struct pollfd pfd;
+	struct timespec t0;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!netlink_job_pump(nl, j)) {
+		if ((left = NETLINK_TIMEOUT_MS - ms_since(&t0)) <= 0) {
+			netlink_job_abort(j);
+			break;
+		}
+		pfd.fd = nl;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		(void)poll(&pfd, 1, (int)left);
+	}
+	return netlink_job_result(j, res);
+}
+
 static int
 parse_cidr(const char *s, struct netlink_route *r)
 {
@@ -136,6 +176,7 @@ parse_cidr(const char *s, struct netlink_route *r)
 static void
 cmd_apply(int nl, unsigned int ifindex, char *args)
 {
+	static struct netlink_job job;
 	struct ipc_d2c_iface_result res;
 	uint8_t v4[4], v6[16];
 	const uint8_t *p4 = NULL, *p6 = NULL;
@@ -162,7 +203,8 @@ cmd_apply(int nl, unsigned int ifindex, char *args)
 		}
 		p6 = v6;
 	}
-	rc = netlink_apply_iface(nl, ifindex, p4, p6, &res);
+	netlink_job_iface(&job, &routes, ifindex, p4, p6);
+	rc = run_job(nl, &job, &res);
 	printf("apply rc=%d v4_ok=%u v6_ok=%u link_up=%u routes_ok=%u rules_v4_ok=%u rules_v6_ok=%u\n",
 	    rc, res.v4_ok, res.v6_ok, res.link_up, res.routes_ok, res.rules_v4_ok, res.rules_v6_ok);
 }
@@ -170,6 +212,7 @@ cmd_apply(int nl, unsigned int ifindex, char *args)
 static void
 cmd_routes(int nl, unsigned int ifindex, char *args)
 {
+	static struct netlink_job job;
 	struct netlink_route set[NETLINK_ROUTES_MAX];
 	char *tok, *save = NULL;
 	size_t n = 0;
@@ -181,7 +224,8 @@ cmd_routes(int nl, unsigned int ifindex, char *args)
 		}
 		n++;
 	}
-	printf("routes rc=%d\n", netlink_apply_routes(nl, ifindex, set, n));
+	netlink_job_routes(&job, &routes, ifindex, set, n);
+	printf("routes rc=%d\n", run_job(nl, &job, NULL));
 }
 
 int

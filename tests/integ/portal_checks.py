@@ -114,6 +114,13 @@ EXTRA = {
     "timeout": "connect timeout 5 s (hang) is transient",
     "lifecycle": "the gateway survives all of it and exits 0 on SIGTERM",
     "codec": "WebSocket framing: fragments with a ping inside; protocol errors close 1002/1007 and reconnect",
+    "ws-warn": "a ws:// portal URL: one warning at start that the token travels in clear (none for wss://)",
+    "psk": "authorize_flow again with the same key and PSK keeps the connection; a new PSK replaces the "
+           "WireGuard peer (upstream #9999)",
+    "proxy": "legacy payloads with a proxy IP outside 100.96.0.0/11 / fd00:2021:1111:8000::/107, or 9 of them, "
+             "are refused whole",
+    "addr": "a client or init address outside the tunnel ranges: refused by control with a clear error, "
+            "the gateway stays up",
 }
 
 
@@ -730,6 +737,14 @@ class Main(Scenario):
                     "through SSL_CERT_FILE)" % e.port)
             R.check("tls", gw.grep(r"connect failed \(Connection refused\), trying the next address"),
                     "portal.test is 127.0.0.1 (refused) and ::1: the next address is tried", gw.tail(8))
+        warn = gw.grep(r"the gateway token travels in clear", process="control")
+        if self.tls:
+            R.check("ws-warn", not warn, "wss://: no clear-text warning", str(warn[:1]))
+        else:
+            R.check("ws-warn", len(warn) == 1 and warn[0].get("level") == "warn"
+                    and "use a wss://" in warn[0]["msg"] and TOKEN not in warn[0]["msg"],
+                    "ws://: one warning that the token travels in clear, without the token",
+                    "got %s" % [w.get("msg") for w in warn])
         A = {"100.64.0.7/32", "fd00:2021:1111::7/128"}
         self.addr_check(20, A, "init 100.64.0.7 / fd00:2021:1111::7")
         rt = routes(ns)
@@ -908,12 +923,13 @@ class Main(Scenario):
                 "broadcast_ice_candidates for [client.id] with sorted, unique candidate: strings (%d)"
                 % len(cands or []), "got %s" % (bc and bc["raw"][:300]))
         # Every relay gone, then the same client again with the same ICE
-        # credentials and another resource, before ICE gives up (10 s):
-        # the connection is reused, no relay needed, no reconnect.
+        # credentials, key and PSK and another resource, before ICE gives up
+        # (10 s): the connection is reused, no relay needed, no reconnect.
         e.push("relays_presence", P.relays_presence(disconnected_ids=[relay["id"]]))
         R.check(25, gw.wait_log(r"relays_presence: 1 relay\(s\) gone", 5), "relays_presence removes the relay",
                 gw.tail(3))
-        af2 = P.authorize_flow(client_id=X, resource=P.cidr_resource(address="10.2.0.0/16"))
+        af2 = P.authorize_flow(client_id=X, resource=P.cidr_resource(address="10.2.0.0/16"),
+                               preshared_key=af1["client"]["preshared_key"])
         e.push("authorize_flow", af2)
         fa2 = e.wait("flow_authorized", 5, after=s, match={"json.payload.ref": af2["ref"]})
         R.check(25, fa2 is not None and gw.wait_log(r"client %s: flow authorized \(existing connection\)" % X, 3),
@@ -936,6 +952,41 @@ class Main(Scenario):
         e.push("authorize_flow", af3)
         R.check(28, e.wait("flow_authorized", 5, after=s, match={"json.payload.ref": af3["ref"]}) is not None,
                 "then authorize_flow for that client succeeds (flow_authorized)", gw.tail(3))
+        # Upsert (upstream #9999): the same key and PSK keep the WireGuard
+        # peer; a new PSK or a new client key replaces it.
+        af3b = P.authorize_flow(client_id=Y, resource=P.cidr_resource(address="10.3.0.0/16"),
+                                preshared_key=af3["client"]["preshared_key"])
+        e.push("authorize_flow", af3b)
+        R.check("psk", e.wait("flow_authorized", 5, after=s, match={"json.payload.ref": af3b["ref"]}) is not None
+                and gw.wait_log(r"client %s: flow authorized \(existing connection\)" % Y, 3)
+                and not gw.grep(r"client %s: connection closed" % Y),
+                "same key and PSK again: flow_authorized, existing connection, peer kept", gw.tail(4))
+        removed = len(gw.grep(r"wg: peer \d+ removed", process="dataplane"))
+        for what, kw, why in (("a new PSK", {}, "new preshared key"),
+                              ("a new client public key", {"client_public_key": P.random_key()},
+                               "new client public key")):
+            af = P.authorize_flow(client_id=Y, resource=res, **kw)
+            if "client_public_key" in kw:
+                # Only the key changes (the emulator derives ICE credentials from it).
+                for k in ("client_ice_credentials", "gateway_ice_credentials"):
+                    af[k] = af3c[k]
+                af["client"]["preshared_key"] = af3c["client"]["preshared_key"]
+            else:
+                af3c = af
+            e.push("authorize_flow", af)
+            fa = e.wait("flow_authorized", 5, after=s, match={"json.payload.ref": af["ref"]})
+            R.check("psk", fa is not None and gw.wait_log(r"client %s: connection closed \(replaced: %s\)" % (Y, why), 3),
+                    "%s: the connection is replaced (logged: replaced: %s) and answered" % (what, why), gw.tail(4))
+            removed += 1
+            R.check("psk", gw.wait_log(r"wg: peer \d+ removed", 3, process="dataplane")
+                    and self._count_eventually(r"wg: peer \d+ removed", removed),
+                    "%s: the dataplane removed the old WireGuard peer (PEER_REMOVE, then PEER_ADD)" % what,
+                    gw.tail(4))
+            # The new peer holds every resource of the client again (res and 10.3.0.0/16).
+            added = gw.grep(r"wg: peer \d+ added", process="dataplane")
+            pid = re.search(r"wg: peer (\d+) added", added[-1]["msg"]).group(1) if added else "none"
+            R.check("psk", self._count_eventually(r"filter: peer %s: resource granted" % pid, 2),
+                    "%s: the new peer %s got the client's resources again" % (what, pid), gw.tail(4))
         # Legacy request_connection: connection_ready with the ref and our
         # ICE credentials.
         rc = P.request_connection(client_id=Z, resource=res, ice_parameters=ICE_OFFER)
@@ -948,6 +999,52 @@ class Main(Scenario):
                 and isinstance(ice.get("password"), str) and ice["password"],
                 "request_connection: connection_ready with the ref and ConnectionAccepted.ice_parameters "
                 "%s" % ice, "got %s" % (cr and cr["raw"][:300]))
+        # Proxy IPs outside the proxy ranges, or more than 8 for a name, in
+        # the legacy payloads: the whole request is refused (issue 19).
+        dres = P.dns_resource(address="*.app.test")
+        for what, ips in (("the LAN proxy IP 172.31.201.99", ["100.96.0.1", "172.31.201.99"]),
+                          ("the proxy IP 2001:db8::1", ["2001:db8::1"]),
+                          ("the client-range proxy IP 100.64.0.5", ["100.64.0.5"]),
+                          ("9 proxy IPs", ["100.96.0.%d" % i for i in range(1, 10)])):
+            pat = r"ignoring a malformed event: request_connection: client\.payload\.domain\.proxy_ips"
+            n = len(gw.grep(pat))
+            rq = P.request_connection(client_id=W, resource=dres, ice_parameters=ICE_OFFER,
+                                      domain={"name": "x.app.test", "proxy_ips": ips})
+            e.push("request_connection", rq)
+            R.check("proxy", self._count_eventually(pat, n + 1),
+                    "request_connection with %s: refused and logged" % what, gw.tail(2))
+            time.sleep(0.3)
+            R.check("proxy", not e.records("connection_ready", after=s, match={"json.payload.ref": rq["ref"]}),
+                    "request_connection with %s: no connection_ready" % what)
+            pat = r"ignoring a malformed event: allow_access: payload\.proxy_ips"
+            n = len(gw.grep(pat))
+            e.push("allow_access", P.allow_access(client_id=W, resource=dres,
+                                                  payload={"name": "x.app.test", "proxy_ips": ips}))
+            R.check("proxy", self._count_eventually(pat, n + 1)
+                    and not gw.grep(r"client %s authorized" % W),
+                    "allow_access with %s: refused, nothing granted" % what, gw.tail(2))
+        warn = [o for o in gw.grep(r"proxy_ips") if "outside 100.96.0.0/11 and fd00:2021:1111:8000::/107" in o["msg"]]
+        R.check("proxy", any("172.31.201.99" in o["msg"] for o in warn),
+                "the log line names the proxy IP and the ranges", str([o["msg"] for o in warn[:1]]))
+        # Addresses outside the tunnel ranges from the portal (issue 19): the
+        # dataplane stops on them, so control refuses them first, with a
+        # clear error, and the gateway stays up.
+        V = "5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716"
+        s = e.seq()
+        afv = P.authorize_flow(client_id=V, resource=res, client_ipv4="192.168.1.5")
+        e.push("authorize_flow", afv)
+        R.check("addr", gw.wait_log(r"client: tunnel addresses 192\.168\.1\.5 and \S+ are not both inside", 5)
+                and gw.wait_log(r"client %s: refused; no flow_authorized" % V, 3),
+                "authorize_flow with client ipv4 192.168.1.5: refused and logged", gw.tail(3))
+        time.sleep(0.3)
+        R.check("addr", not e.records("flow_authorized", after=s, match={"json.payload.ref": afv["ref"]}),
+                "no flow_authorized for it")
+        e.push("init", P.init("100.115.164.78", "fd00:2021:1111::99", relays=[relay]))
+        R.check("addr", gw.wait_log(r"init: tunnel address 100\.115\.164\.78 is not a host of 100\.64\.0\.0/11", 5),
+                "init with ipv4 100.115.164.78: a clear error", gw.tail(3))
+        e.push("init", P.init("100.64.0.99", "fd00:2021:1111::99", relays=[relay]))
+        self.addr_check("addr", D, "a good init afterwards is applied")
+        R.check("addr", gw.alive(), "both processes still run", gw.tail(5))
         # An error reply to flow_authorized is only logged.
         e.c("reply", event="flow_authorized", mode="error", reason="invalid_ref")
         af4 = P.authorize_flow(client_id=W, resource=res)
@@ -1366,25 +1463,37 @@ class TlsRefused(Scenario):
     """Certificates the gateway must refuse: transient, retried, never joined."""
     transports = ("wss",)
     tag = "tlsbad"
+    hosts = Scenario.hosts + "127.0.0.1 1.2.3\n"
 
     def setup(self):
         self.ns = self.netns()
-        self.emus = [(c, self.emu(self.ns, c, cert=c)) for c in ("wronghost", "untrusted", "expired")]
+        self.emus = [(c, self.emu(self.ns, c, cert=c)) for c in ("wronghost", "untrusted", "expired", "server")]
 
     def run(self):
         why = {"wronghost": "hostname mismatch", "untrusted": "self-signed certificate",
                "expired": "certificate has expired"}
-        cases = [(c, e, "portal.test", why[c]) for c, e in self.emus]
+        cases = [(c, e, "portal.test", why[c]) for c, e in self.emus if c in why]
         # An IP literal is checked against the IP SANs: wronghost.pem has none.
         cases.append(("wronghost (by IP)", self.emus[0][1], "127.0.0.1", "IP address mismatch"))
+        # A host of digits and dots that is no IPv4 address (1.2.3, a name in
+        # the hosts file): OpenSSL cannot take it as the expected address,
+        # and without an expected identity any trusted certificate would
+        # pass; the gateway must not connect (issue 19).
+        cases.append(("valid (host 1.2.3)", self.emus[-1][1], "1.2.3", None))
         for cert, e, host, reason in cases:
             gw = Gw(self.ns, ["-u", self.url(e, host=host), "-i", FZ_ID, "-n", "tls"],
                     env=self.env(FIREZONE_TOKEN="tls-token"))
             ds = wait_retries(gw, 3, 6)
-            R.check("tls", gw.alive() and len(ds) >= 3 and all("certificate verify failed (%s)" % reason in m
-                                                              for _, _, m in ds),
-                    "%s certificate: refused (certificate verify failed (%s)), retried %d times, still running"
-                    % (cert, reason, len(ds)), gw.tail(3))
+            if reason is None:
+                R.check("tls", gw.alive() and len(ds) >= 3 and all("cannot set the expected identity 1.2.3" in m
+                                                                  for _, _, m in ds),
+                        "%s: refused before the handshake (cannot set the expected identity), retried %d times, "
+                        "still running" % (cert, len(ds)), gw.tail(3))
+            else:
+                R.check("tls", gw.alive() and len(ds) >= 3 and all("certificate verify failed (%s)" % reason in m
+                                                                  for _, _, m in ds),
+                        "%s certificate: refused (certificate verify failed (%s)), retried %d times, still running"
+                        % (cert, reason, len(ds)), gw.tail(3))
             R.check("tls", all(backoff_window(i + 1)[0] <= d <= backoff_window(i + 1)[1] for i, (_, d, _) in enumerate(ds)),
                     "%s certificate: retry delays %s follow spec 4.2" % (cert, fmt_delays(ds)))
             R.check("tls", not e.upgrades() and not gw.grep(r"joined"),

@@ -6,7 +6,9 @@
 # reaches the real addresses through the proxies: IPv4 -> IPv4, IPv6 -> IPv6,
 # and across families (NAT64: IPv6 proxy, IPv4-only name; NAT46: IPv4
 # proxy, IPv6-only name).  A name outside the pattern is answered Inactive
-# and its proxies stay closed.  The gateway resolves through its hosts file.
+# and its proxies stay closed, as are those of a request with a proxy IP
+# outside the proxy ranges or with more than 8, and of a 65th name for the
+# resource.  The gateway resolves through its hosts file.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/portal_lib.sh"
 . "$(dirname "$0")/wg_lib.sh"
@@ -27,6 +29,12 @@ wg_topology
 # The gateway's resolver: names in its hosts file, no nameserver reachable.
 mkdir -p "/etc/netns/$WG_GW"
 printf '10.99.0.2 app.resource.test\nfd00:99::2 v6only.resource.test\n' >"/etc/netns/$WG_GW/hosts"
+# n1 .. n63.resource.test for the cap on names per resource (64 with app).
+i=1
+while [ $i -le 63 ]; do
+	printf '10.99.0.2 n%d.resource.test\n' $i >>"/etc/netns/$WG_GW/hosts"
+	i=$((i + 1))
+done
 printf 'nameserver 127.0.0.1\n' >"/etc/netns/$WG_GW/resolv.conf"
 e2e_net
 e2e_coturn
@@ -83,6 +91,42 @@ out=$(assign evil.other.test 100.96.0.9) || fail "no DomainStatus for evil.other
 echo "    $out"
 echo "$out" | grep -q '"status": "Inactive"' || fail "a name outside the pattern was not Inactive"
 ok "AssignedIps answered: Active for names of the resource, Inactive for another"
+
+# Proxy IPs outside 100.96.0.0/11 and fd00:2021:1111:8000::/107 (a LAN host,
+# the client range, a public IPv6 address), or more than 8 for a name: the
+# whole AssignedIps is refused, Inactive, and logged (issue 19).
+for ips in 100.96.0.20,172.31.201.98 100.64.0.5 2001:db8::1 \
+	100.96.0.21,100.96.0.22,100.96.0.23,100.96.0.24,100.96.0.25,100.96.0.26,100.96.0.27,100.96.0.28,100.96.0.29; do
+	out=$(assign app.resource.test "$ips") || { echo "$out"; fail "no DomainStatus for proxies $ips"; }
+	echo "    $ips: $out"
+	echo "$out" | grep -q '"status": "Inactive"' || fail "proxies $ips accepted"
+done
+grep -q "translation of app.resource.test refused (proxy IP 172.31.201.98 outside 100.96.0.0/11 and fd00:2021:1111:8000::/107)" "$E2E_GW_LOG" ||
+	fail "no log line for the proxy IP 172.31.201.98"
+grep -q "translation of app.resource.test refused (9 proxy IPs, at most 8 per name)" "$E2E_GW_LOG" ||
+	fail "no log line for 9 proxy IPs"
+_r=$(wg_ping "$WG_CL" 100.96.0.20 3 0.2 4)
+echo "    ping 100.96.0.20 (refused request): $_r"
+[ "$(wg_field "$_r" received)" = 0 ] || fail "a proxy of a refused request answered"
+ok "AssignedIps with a proxy IP out of range, or with 9, refused whole (Inactive, logged)"
+
+# At most 64 names per resource for one client: app and v6only are set up,
+# n1 .. n62 fill the resource, n63 is refused (Inactive, logged), and a
+# name already set up may still be set up again.
+i=1
+while [ $i -le 62 ]; do
+	out=$(assign n$i.resource.test 100.96.1.$i) || { echo "$out"; tail -n 30 "$E2E_GW_LOG"; fail "no DomainStatus for n$i"; }
+	echo "$out" | grep -q '"status": "Active"' || { echo "$out"; fail "n$i.resource.test not Active"; }
+	i=$((i + 1))
+done
+out=$(assign n63.resource.test 100.96.1.63) || fail "no DomainStatus for n63"
+echo "    n63.resource.test (65th name): $out"
+echo "$out" | grep -q '"status": "Inactive"' || fail "a 65th name for the resource was accepted"
+grep -q "translation of n63.resource.test refused (more than 64 names for the resource)" "$E2E_GW_LOG" ||
+	fail "no log line for the 65th name"
+out=$(assign n1.resource.test 100.96.1.1) || fail "no DomainStatus for n1 again"
+echo "$out" | grep -q '"status": "Active"' || fail "a name already set up was refused when the resource is full"
+ok "64 names per resource and client: the 65th refused, the others kept"
 
 ping_ok() {
 	_r=$(wg_ping "$WG_CL" "$1" 3 0.2 8)

@@ -14,8 +14,8 @@
 #               direct path
 #   direct      wireguard-go handshakes over the shim; ping and TCP transfers
 #               both ways with SHA-256 compared, all over the selected pair
-#   upsert      a second authorize_flow with the same ICE credentials (and a
-#               new PSK, as the portal makes one per flow) keeps the
+#   upsert      a second authorize_flow with the same ICE credentials, key
+#               and PSK (the portal derives the PSK for a key pair) keeps the
 #               connection: traffic goes on without a new handshake
 #   expiry      a grant with expires_at a few seconds ahead works, then stops;
 #               the other grant keeps working
@@ -220,23 +220,23 @@ HS1=$(in_ns "$WG_CL" wg show "$WG_IF" latest-handshakes | cut -f2)
 NSEL1=$(grep -c '^shim: selected pair ' "$E2E_SHIM_LOG")
 EXP=$(( $(date +%s) + 8 ))
 RES6=$(payload cidr_resource address=fd00:99::/64 name="resource LAN v6")
-payload authorize_flow client_id="$CLIENT_ID" client_public_key="$CL_PUB" \
+payload authorize_flow client_id="$CLIENT_ID" client_public_key="$CL_PUB" preshared_key="$PSK" \
 	client_ipv4="$E2E_CL_TUN4" client_ipv6="$E2E_CL_TUN6" resource="$RES6" \
 	gateway_id="$E2E_GW_ID" gateway_public_key="$GWPUB" expires_at="$EXP" >"$FZ_TMP/flow2.json" ||
 	fail "authorize_flow payload"
 REF2=$(e2e_json "$FZ_TMP/flow2.json" 'j["ref"]')
-check "the second flow has the same ICE credentials (portal derivation) and another PSK" "$PY" -c '
+check "the second flow has the same ICE credentials and PSK (portal derivation)" "$PY" -c '
 import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:3])
 sys.exit(not (a["client_ice_credentials"] == b["client_ice_credentials"] and
               a["gateway_ice_credentials"] == b["gateway_ice_credentials"] and
-              a["client"]["preshared_key"] != b["client"]["preshared_key"]))' "$FZ_TMP/flow1.json" "$FZ_TMP/flow2.json"
+              a["client"]["preshared_key"] == b["client"]["preshared_key"]))' "$FZ_TMP/flow1.json" "$FZ_TMP/flow2.json"
 emu push authorize_flow "@$FZ_TMP/flow2.json" >/dev/null || bad "push authorize_flow"
 flow_answered() { emu wait flow_authorized 10 --match "json.payload.ref=$1" >/dev/null; }
 check "flow_authorized with the second ref" flow_answered "$REF2"
 check "the gateway kept the connection" e2e_wait_file "$E2E_GW_LOG" "client $CLIENT_ID: flow authorized (existing connection)" 3
 check "ping 10.99.0.2 still answered" e2e_ping_ok 10.99.0.2
-check "no new handshake was needed (the old PSK stays)" \
+check "no new handshake was needed (the peer stays)" \
 	[ "$(in_ns "$WG_CL" wg show "$WG_IF" latest-handshakes | cut -f2)" = "$HS1" ]
 check "the shim's pair did not change" [ "$(grep -c '^shim: selected pair ' "$E2E_SHIM_LOG")" = "$NSEL1" ]
 scenario_end

@@ -204,7 +204,7 @@ emu push authorize_flow "@$FZ_TMP/flow1.json" >/dev/null || fail "push authorize
 emu wait flow_authorized 10 --match "json.payload.ref=$REF" >/dev/null || { dump_on_fail; fail "no flow_authorized"; }
 # A second resource on the same connection: a DNS resource (the portal's upsert).
 RESD=$(payload dns_resource address='*.resource.test' name="resource names")
-payload authorize_flow client_id="$CLIENT_ID" client_public_key="$CL_PUB" \
+payload authorize_flow client_id="$CLIENT_ID" client_public_key="$CL_PUB" preshared_key="$PSK" \
 	client_ipv4="$E2E_CL_TUN4" client_ipv6="$E2E_CL_TUN6" resource="$RESD" \
 	gateway_id="$E2E_GW_ID" gateway_public_key="$GWPUB" expires_at=null >"$FZ_TMP/flow2.json" ||
 	fail "authorize_flow payload"

@@ -21,7 +21,10 @@ start_pair() {
 
 # 1. Identities and capabilities, read from /proc.
 start_pair run1
-dp_uid=$(fz_status_field "$GW_PID" Uid)
+# The dataplane's real uid is control's (so that the parent-death signal
+# and its kill reach control); its effective, saved and fs uids are its own.
+dp_ruid=$(fz_status_field "$GW_PID" Uid)
+dp_uid=$(awk '$1 == "Uid:" { print $3 }' "/proc/$GW_PID/status")
 dp_eff=$(fz_status_field "$GW_PID" CapEff)
 dp_prm=$(fz_status_field "$GW_PID" CapPrm)
 dp_bnd=$(fz_status_field "$GW_PID" CapBnd)
@@ -29,9 +32,13 @@ ctl_uid=$(fz_status_field "$CTL_PID" Uid)
 ctl_eff=$(fz_status_field "$CTL_PID" CapEff)
 ctl_prm=$(fz_status_field "$CTL_PID" CapPrm)
 ctl_bnd=$(fz_status_field "$CTL_PID" CapBnd)
-echo "dataplane pid $GW_PID: uid $dp_uid CapEff $dp_eff CapPrm $dp_prm CapBnd $dp_bnd"
+echo "dataplane pid $GW_PID: uid $dp_uid (real $dp_ruid) CapEff $dp_eff CapPrm $dp_prm CapBnd $dp_bnd"
 echo "control   pid $CTL_PID: uid $ctl_uid CapEff $ctl_eff CapPrm $ctl_prm CapBnd $ctl_bnd"
 [ "$dp_uid" = "$(id -u firezone-gateway)" ] || fail "dataplane uid $dp_uid is not firezone-gateway"
+[ "$dp_ruid" = "$(id -u firezone-control)" ] || fail "dataplane real uid $dp_ruid is not firezone-control"
+[ "$(awk '$1 == "Uid:" { print $4 $5 }' "/proc/$GW_PID/status")" = "$dp_uid$dp_uid" ] || fail "dataplane saved or fs uid"
+[ "$(awk '$1 == "Uid:" { print $2 $3 $4 $5 }' "/proc/$CTL_PID/status")" = "$ctl_uid$ctl_uid$ctl_uid$ctl_uid" ] ||
+	fail "control's uids are not all firezone-control"
 [ "$ctl_uid" = "$(id -u firezone-control)" ] || fail "control uid $ctl_uid is not firezone-control"
 [ "$dp_uid" != 0 ] && [ "$ctl_uid" != 0 ] || fail "a process runs as root"
 [ "$dp_eff" = "$CAP_NET_ADMIN_MASK" ] || fail "dataplane CapEff $dp_eff, expected CAP_NET_ADMIN only"
@@ -50,6 +57,16 @@ done
 # Control holds no descriptor of the TUN device.
 ls -l "/proc/$CTL_PID/fd" | grep -q /dev/net/tun && fail "control holds the TUN descriptor"
 ok "uids and capabilities as designed; token not exposed"
+
+# Neither process is dumpable: its private /proc files (environ, mem)
+# then belong to root, and its own user cannot read them.
+for p in $GW_PID $CTL_PID; do
+	[ "$(stat -c %u "/proc/$p/environ")" = 0 ] ||
+		fail "/proc/$p/environ belongs to uid $(stat -c %u "/proc/$p/environ"): process $p is dumpable"
+done
+su -s /bin/sh firezone-control -c "cat /proc/$CTL_PID/environ" >/dev/null 2>&1 &&
+	fail "the control user can read control's /proc/$CTL_PID/environ"
+ok "control and dataplane are not dumpable; NoNewPrivs 1 in both"
 
 # The state directory was made for the control user, who wrote the ID.
 [ "$(stat -c %U "$FZ_TMP/state")" = firezone-control ] || fail "state directory not owned by firezone-control"
@@ -111,9 +128,46 @@ ok "control killed: dataplane exits 1, TUN removed"
 start_pair run4
 kill -KILL "$GW_PID"
 fz_wait_gone "$CTL_PID" 10 || fail "control survived the death of the dataplane"
-grep -q "the dataplane closed the channel unexpectedly" "$FZ_TMP/run4.log" || fail "no clear log line in control"
 fz_tun_present && fail "tun-firezone still present after the dataplane died"
 ok "dataplane killed: control exits, TUN removed"
+
+# 6b. Dataplane killed while control cannot react (stopped): the kernel
+# ends control within a second (PR_SET_PDEATHSIG), not control itself.
+start_pair run4b
+kill -STOP "$CTL_PID"
+kill -KILL "$GW_PID"
+fz_wait_gone "$CTL_PID" 1 || { kill -KILL "$CTL_PID"; fail "a stopped control survived the death of the dataplane"; }
+ok "dataplane killed, control stopped: control gone within 1 s"
+
+# 6c. SIGTERM while control is stopped: the dataplane cannot kill it
+# (another user, no CAP_KILL) and must not wait for it: it exits after the
+# grace period (3 s), and control goes with it.
+start_pair run4c
+kill -STOP "$CTL_PID"
+start=$(date +%s)
+kill -TERM "$GW_PID"
+fz_wait_gone "$GW_PID" 5 || { kill -KILL "$CTL_PID" "$GW_PID"; fail "dataplane blocked on a stopped control"; }
+wait "$GW_PID"
+took=$(( $(date +%s) - start ))
+fz_wait_gone "$CTL_PID" 1 || { kill -KILL "$CTL_PID"; fail "stopped control outlived the dataplane"; }
+fz_tun_present && fail "tun-firezone still present"
+grep -q "control process did not stop within 3 s" "$FZ_TMP/run4c.log" || fail "no log line about the stuck control"
+ok "SIGTERM with control stopped: dataplane exits in ${took}s, control gone"
+
+# 6d. Started with stdout closed: nothing else takes descriptor 1 (it is
+# /dev/null in both processes), logs go to stderr.
+ip netns exec "$FZ_NETNS" "$DP" -u ws://127.0.0.1:9 --state-dir "$FZ_TMP/state" \
+	test-token-not-real 2>"$FZ_TMP/run4d.log" >&- &
+GW_PID=$!
+FZ_PIDS="$FZ_PIDS $GW_PID"
+fz_wait_log "$FZ_TMP/run4d.log" "ready: dataplane" 10
+CTL_PID=$(fz_control_pid "$GW_PID")
+for p in $GW_PID $CTL_PID; do
+	[ "$(readlink "/proc/$p/fd/1")" = /dev/null ] || fail "fd 1 of $p is $(readlink "/proc/$p/fd/1"), not /dev/null"
+done
+kill -TERM "$GW_PID"; wait "$GW_PID"; rc=$?
+[ "$rc" -eq 0 ] || fail "exit status $rc with stdout closed"
+ok "stdout closed at start: fd 1 is /dev/null in both processes, logs on stderr"
 
 # 7. A second instance while one runs: clear error, exit 1, first unharmed.
 start_pair run5

@@ -7,6 +7,8 @@
 # relay loss (coturn killed, Refresh given up after 8.125 s).
 # In each: Binding, 401 challenge, Allocate, two ChannelBinds, ChannelData
 # both ways through the relay, release + re-bind, Refresh, delete on stop.
+# Issue 19: every answer of coturn to a signed request verifies, and a
+# forged unsigned answer to the Refresh (LIFETIME 0) is ignored.
 # Only 127.0.0.1 and ::1 are used; coturn is started here and killed by PID.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -72,7 +74,11 @@ echo "== IPv4 server"
 probe --server "127.0.0.1:$port" --pass s3cretPW-gw --mode ok >"$FZ_TMP/p1.log" 2>&1 ||
 	{ cat "$FZ_TMP/p1.log"; tail -30 "$FZ_TMP/coturn.log"; fail "IPv4 scenario"; }
 grep '^ok:' "$FZ_TMP/p1.log"
-ok "coturn over IPv4"
+grep -q '^ok: forged unsigned Refresh answer ignored' "$FZ_TMP/p1.log" ||
+	fail "forged Refresh answer case did not run"
+grep -q '^ok: every answer of the server to a signed request verified' "$FZ_TMP/p1.log" ||
+	fail "answers of coturn did not all verify"
+ok "coturn over IPv4 (answers signed, forged answer ignored)"
 
 if [ "$have6" = 1 ]; then
 	echo "== IPv4 + IPv6 server addresses"

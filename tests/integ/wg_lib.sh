@@ -141,7 +141,7 @@ wg_client_peer() {
 
 # wg_gw_start RUN BIN CONFIG-LINES...: start firezone-gateway in the
 # gateway namespace with wg_driver as control, configured by the file
-# $WGD/RUN.conf (FZ_TEST_MODE names it); waits for the driver's info file
+# $WGD/RUN.conf (the wrapper $WGD/RUN.ctl names it in FZ_TEST_MODE); waits for the driver's info file
 # and sets WG_GW_PID, WG_GW_LOG, WG_GWPUB, WG_GWPORT6, WG_CMD.
 wg_gw_start() {
 	_run=$1
@@ -160,8 +160,9 @@ wg_gw_start() {
 		done
 	} >"$WGD/$_run.conf"
 	chmod 0644 "$WGD/$_run.conf"
+	fz_control_wrapper "$WGD/$_run.ctl" "$WG_DRIVER" "$WGD/$_run.conf"
 	# shellcheck disable=SC2086
-	ip netns exec "$WG_GW" env $WG_GW_ENV FZ_TEST_MODE="$WGD/$_run.conf" FIREZONE_CONTROL_BIN="$WG_DRIVER" \
+	ip netns exec "$WG_GW" env $WG_GW_ENV FIREZONE_CONTROL_BIN="$WGD/$_run.ctl" \
 		"$_bin" -u ws://127.0.0.1:9 --firezone-id wg-interop --log-level debug \
 		test-token-not-real >"$WG_GW_LOG" 2>&1 &
 	WG_GW_PID=$!

@@ -12,7 +12,11 @@
  *   --server IP:PORT | [IP6]:PORT   (once or twice: one per family)
  *   --user U --pass P [--realm R]
  *   --mode ok        allocate, bind two channels, ChannelData both ways,
- *                    release + re-bind, Refresh, stop (delete)      [default]
+ *                    release + re-bind, Refresh (first a forged unsigned
+ *                    answer "LIFETIME 0" with its transaction id is fed in
+ *                    and must be ignored), stop (delete); every genuine
+ *                    answer of the server to a signed request must verify
+ *                    (no integrity drop but the forged one)          [default]
  *   --mode badpass   expect TURN_EV_FAILED with "credentials"
  *   --dump FILE      write every datagram to FILE, one per line: "> hex" sent to
  *                    the server, "< hex" received from it (the transcript in
@@ -316,6 +320,44 @@ run_until(int want, uint64_t limit_ms)
 	}
 }
 
+/*
+ * Issue 19: send the Refresh now queued, then feed the client what an
+ * attacker who saw it could forge: a success answer with its transaction
+ * id, LIFETIME 0 (delete) and no MESSAGE-INTEGRITY, from the server's
+ * address.  It must be ignored; coturn's signed answer follows.
+ */
+static void
+forge_refresh_answer(void)
+{
+	struct turn_transmit tx;
+	struct sockaddr_storage ss;
+	uint8_t fake[28];
+	int fd, rc;
+
+	if (turn_client_poll_transmit(C, &tx) != 1 || tx.len < 20)
+		die("no Refresh to forge an answer for");
+	memcpy(fake, tx.data, 20);
+	fd = sock[tx.dst.family == 4 ? 0 : 1];
+	if (fd < 0 || sendto(fd, tx.data, tx.len, 0, (struct sockaddr *)&ss,
+	    to_ss(&tx.dst, &ss)) < 0)
+		die("sendto %s: %s", fmt(&tx.dst), strerror(errno));
+	dump_dgram('>', tx.data, tx.len);
+	fake[0] = 0x01;		/* Refresh success response */
+	fake[1] = 0x04;
+	fake[2] = 0;
+	fake[3] = 8;
+	fake[20] = 0x00;	/* LIFETIME 0 */
+	fake[21] = 0x0d;
+	fake[22] = 0;
+	fake[23] = 4;
+	memset(fake + 24, 0, 4);
+	rc = turn_client_input(C, now_ms(), &tx.dst, NULL, fake, sizeof(fake));
+	if (rc != TURN_ERR_INTEGRITY || turn_client_state(C) != TURN_S_ALLOCATED)
+		die("forged Refresh answer: %s, state %s", turn_strerror(rc),
+		    turn_state_str(turn_client_state(C)));
+	printf("ok: forged unsigned Refresh answer ignored (%s)\n", turn_strerror(rc));
+}
+
 static void
 send_channel_data(uint16_t ch, const char *msg)
 {
@@ -527,11 +569,16 @@ main(int argc, char **argv)
 		int before = n_ok_inputs;
 
 		turn_client_refresh(C, now_ms());
+		forge_refresh_answer();
 		run_until(9999, 1500);
 		if (n_ok_inputs <= before || turn_client_state(C) != TURN_S_ALLOCATED)
 			die("Refresh not answered (state %s)", turn_state_str(turn_client_state(C)));
 		printf("ok: Refresh answered, still %s\n", turn_state_str(turn_client_state(C)));
 	}
+	if (turn_client_integrity_drops(C) != 1)
+		die("%llu answers ignored for MESSAGE-INTEGRITY, wanted only the forged one",
+		    (unsigned long long)turn_client_integrity_drops(C));
+	printf("ok: every answer of the server to a signed request verified\n");
 
 	turn_client_stop(C, now_ms());
 	if (!run_until(TURN_EV_STOPPED, 10000))

@@ -1,9 +1,11 @@
 /*
  * Unit suite for dataplane/filter: spec 9.1 cases F1-F7, expiry, bad
- * ranges, and the compiled table against a naive model of spec 3.2/3.3 on
- * random input.
+ * ranges, the issue 19 rules (proxy IPs, the Internet resource's refused
+ * ranges, hairpin, the gateway's own address), and the compiled table
+ * against a naive model on random input.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,9 +51,13 @@ mkclient(void)
 	return fc;
 }
 
-/* Build a real packet from the client's tunnel address and run the filter on it. */
+/*
+ * Build a real packet from the client's tunnel address and run the filter
+ * on it, with the gateway addresses gw (may be NULL); *why when denied.
+ */
 static int
-check_pkt(struct filter_client *fc, const char *dst, int proto, int dport, int64_t now)
+check_gw(struct filter_client *fc, const struct filter_gateway *gw, const char *dst, int proto,
+    int dport, int64_t now, enum filter_deny *why)
 {
 	struct pkt_addr d = A(dst), s = A(d.af == 4 ? "100.64.0.1" : "fd00:2021:1111::1");
 	uint8_t p[200], pl[4] = { 1, 2, 3, 4 };
@@ -62,7 +68,24 @@ check_pkt(struct filter_client *fc, const char *dst, int proto, int dport, int64
 		proto = 58;
 	n = ref_build(p, sizeof(p), d.af, s.b, d.b, proto, 40000, dport, pl, sizeof(pl), 0);
 	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
-	return filter_check(fc, &pi, now);
+	return filter_check(fc, gw, &pi, now, why);
+}
+
+static int
+check_pkt(struct filter_client *fc, const char *dst, int proto, int dport, int64_t now)
+{
+	return check_gw(fc, NULL, dst, proto, dport, now, NULL);
+}
+
+/* Denied, and answered with the given kind of ICMP error? */
+static void
+assert_denied(struct filter_client *fc, const char *dst, int proto, int dport, enum filter_deny want)
+{
+	enum filter_deny why = (enum filter_deny)99;
+
+	ck_assert_msg(check_gw(fc, NULL, dst, proto, dport, 0, &why) == PKT_E_DENIED,
+	    "%s proto %d port %d admitted", dst, proto, dport);
+	ck_assert_msg(why == want, "%s: denial %d, want %d", dst, (int)why, (int)want);
 }
 
 START_TEST(f1_expire_individually)
@@ -183,13 +206,13 @@ START_TEST(protocols_and_spoofing)
 	/* spoofed source */
 	n = ref_build(p, sizeof(p), 4, s.b, d.b, 6, 1, 443, NULL, 0, 0);
 	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
-	ck_assert_int_eq(filter_check(fc, &pi, 0), PKT_E_SPOOF);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_E_SPOOF);
 	/* TCP whose header does not parse is denied under a non-empty list */
 	s = A("100.64.0.1");
 	n = ref_build(p, sizeof(p), 4, s.b, d.b, 6, 1, 443, NULL, 0, 0);
 	p[32] = 0x30;
 	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
-	ck_assert_int_eq(filter_check(fc, &pi, 0), PKT_E_DENIED);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_E_DENIED);
 	filter_client_free(fc);
 }
 END_TEST
@@ -238,8 +261,8 @@ START_TEST(f6_f7_dns_cidr_internet)
 	ck_assert_int_eq(filter_grant(fc, i, FILTER_RES_INTERNET, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
 	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 17, 80, 0), PKT_OK);
 	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 17, 600, 0), PKT_E_DENIED);
-	ck_assert_int_eq(check_pkt(fc, "1.1.1.1", 17, 600, 0), PKT_OK);
-	ck_assert_int_eq(check_pkt(fc, "2606:4700::1111", 6, 1, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "198.18.0.1", 17, 600, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "2001:2::1", 6, 1, 0), PKT_OK);
 	/* an untranslated proxy-range address is not covered by Internet */
 	ck_assert_int_eq(check_pkt(fc, "100.96.0.2", 17, 80, 0), PKT_E_DENIED);
 	/* DNS resource gone: its proxy is denied */
@@ -334,7 +357,7 @@ m_contains(int id, const struct pkt_addr *n, unsigned plen)
 	size_t k;
 
 	if (M[id].type == FILTER_RES_INTERNET)
-		return 1;
+		return 0;	/* checked apart, outside its refused ranges */
 	if (M[id].type == FILTER_RES_CIDR)
 		return M[id].net.af == n->af && M[id].plen <= plen && pkt_addr_in_prefix(n, &M[id].net, M[id].plen);
 	if (plen != (n->af == 4 ? 32u : 128u))
@@ -366,31 +389,79 @@ m_eval(const int *ids, size_t nids, int proto, int l4ok, int dport)
 	return PKT_E_DENIED;
 }
 
+/* The model's refused ranges, written out independently of filter.c. */
 static int
-m_decide(const struct pkt_addr *d, int proto, int l4ok, int dport, int64_t now)
+m_refused(const struct pkt_addr *d)
 {
-	int ids[NIDS], id, best = -1;
+	const uint8_t *b = d->b;
+	static const uint8_t loop6[16] = { [15] = 1 }, mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (d->af == 4)
+		return b[0] == 10 || b[0] == 127 || b[0] >= 224 || (b[0] == 100 && (b[1] & 0xc0) == 64) ||
+		    (b[0] == 169 && b[1] == 254) || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+		    (b[0] == 192 && b[1] == 168);
+	return memcmp(b, loop6, 16) == 0 || memcmp(b, mapped, 12) == 0 || (b[0] & 0xfe) == 0xfc ||
+	    (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || b[0] == 0xff;
+}
+
+static int
+m_decide(const struct pkt_addr *d, int proto, int l4ok, int dport, int64_t now, enum filter_deny *why)
+{
+	int ids[NIDS], id, best = -1, inet = 0, rc;
 	size_t n = 0, k;
 
-	for (id = 0; id < NIDS; id++)
-		if (m_active(id, now) && M[id].type == FILTER_RES_INTERNET && !filter_is_proxy_range(d))
-			return PKT_OK;
-	for (k = 0; k < nmp; k++)
-		if (pkt_addr_eq(&MP[k].a, d) && m_active(MP[k].id, now) && M[MP[k].id].type == FILTER_RES_DNS) {
-			ids[0] = MP[k].id;
-			return m_eval(ids, 1, proto, l4ok, dport);
-		}
-	for (id = 0; id < NIDS; id++)
+	*why = FILTER_DENY_PROHIBITED;
+	if (filter_is_client_range(d))
+		return PKT_E_DENIED;
+	if (filter_is_proxy_range(d)) {
+		for (k = 0; k < nmp; k++)
+			if (pkt_addr_eq(&MP[k].a, d) && m_active(MP[k].id, now)) {
+				ids[0] = MP[k].id;
+				return m_eval(ids, 1, proto, l4ok, dport);
+			}
+		*why = FILTER_DENY_UNREACHABLE;
+		return PKT_E_DENIED;
+	}
+	for (id = 0; id < NIDS; id++) {
+		if (m_active(id, now) && M[id].type == FILTER_RES_INTERNET)
+			inet = 1;
 		if (m_active(id, now) && M[id].type == FILTER_RES_CIDR &&
 		    pkt_addr_in_prefix(d, &M[id].net, M[id].plen) &&
 		    (best < 0 || M[id].plen > M[best].plen))
 			best = id;
+	}
+	rc = PKT_E_DENIED;
+	if (best >= 0) {
+		for (id = 0; id < NIDS; id++)
+			if (m_active(id, now) && m_contains(id, &M[best].net, M[best].plen))
+				ids[n++] = id;
+		rc = m_eval(ids, n, proto, l4ok, dport);
+	}
+	if (rc == PKT_OK || !inet)
+		return rc;
+	if (!m_refused(d))
+		return PKT_OK;
 	if (best < 0)
-		return PKT_E_DENIED;
-	for (id = 0; id < NIDS; id++)
-		if (m_active(id, now) && m_contains(id, &M[best].net, M[best].plen))
-			ids[n++] = id;
-	return m_eval(ids, n, proto, l4ok, dport);
+		*why = FILTER_DENY_UNREACHABLE;
+	return PKT_E_DENIED;
+}
+
+/* The model's proxies of resource id go (revoked, expired, or replaced unless in keep). */
+static void
+m_drop_proxies(int id, const struct pkt_addr *keep, size_t nkeep)
+{
+	size_t k = 0, j;
+
+	while (k < nmp) {
+		int kept = 0;
+		for (j = 0; j < nkeep; j++)
+			if (pkt_addr_eq(&MP[k].a, &keep[j]))
+				kept = 1;
+		if (MP[k].id == id && !kept)
+			MP[k] = MP[--nmp];
+		else
+			k++;
+	}
 }
 
 /* Which resource admitted a packet: proxy IPs, longest allowing CIDR, Internet. */
@@ -445,15 +516,19 @@ START_TEST(resource_of)
 	ck_assert_int_eq(filter_grant(fc, i, FILTER_RES_INTERNET, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
 	ck_assert_int_eq(res_of(fc, "192.0.2.1", 6, 80, got), 1);
 	ck_assert_mem_eq(got, i, 16);
-	ck_assert_int_eq(res_of(fc, "10.1.0.5", 17, 53, got), 1);
+	ck_assert_int_eq(res_of(fc, "198.18.1.5", 17, 53, got), 1);
 	ck_assert_mem_eq(got, i, 16);
 	ck_assert_int_eq(res_of(fc, "10.1.0.5", 6, 443, got), 1);
 	ck_assert_mem_eq(got, b, 16);
+	/* 10/8 is refused to the Internet resource: the CIDR containers answer */
+	ck_assert_int_eq(res_of(fc, "10.1.0.5", 17, 53, got), 1);
+	ck_assert_mem_eq(got, b, 16);
 	ck_assert_int_eq(filter_revoke(fc, b), PKT_OK);
 	ck_assert_int_eq(res_of(fc, "10.1.0.5", 6, 443, got), 1);
+	ck_assert_mem_eq(got, a, 16);
+	ck_assert_int_eq(res_of(fc, "2001:2::1", 6, 443, got), 1);
 	ck_assert_mem_eq(got, i, 16);
-	ck_assert_int_eq(res_of(fc, "fd00:99::1", 6, 443, got), 1);
-	ck_assert_mem_eq(got, i, 16);
+	ck_assert_int_eq(res_of(fc, "fd00:99::1", 6, 443, got), 0);
 	filter_client_free(fc);
 }
 END_TEST
@@ -498,6 +573,7 @@ START_TEST(random_vs_model)
 				if (M[k].live && M[k].exp <= now) {
 					M[k].live = 0;
 					M[k].nips = 0;
+					m_drop_proxies((int)k, NULL, 0);
 				}
 			if (what < 6) {
 				struct filter_spec f[4];
@@ -531,6 +607,7 @@ START_TEST(random_vs_model)
 				ck_assert_int_eq(r, M[id].live ? PKT_OK : PKT_E_NOTFOUND);
 				M[id].live = 0;
 				M[id].nips = 0;
+				m_drop_proxies(id, NULL, 0);
 			} else if (what < 11 && M[id].type == FILTER_RES_DNS) {
 				struct pkt_addr ips[3], px[3];
 				size_t ni = rnd() % 4, np = rnd() % 4, j;
@@ -545,6 +622,7 @@ START_TEST(random_vs_model)
 				if (r == PKT_OK) {
 					memcpy(M[id].ips, ips, ni * sizeof(ips[0]));
 					M[id].nips = ni;
+					m_drop_proxies(id, px, np);
 					for (j = 0; j < np; j++) {
 						for (k = 0; k < nmp; k++)
 							if (pkt_addr_eq(&MP[k].a, &px[j]))
@@ -560,14 +638,17 @@ START_TEST(random_vs_model)
 			/* probe */
 			for (q = 0; q < 40; q++) {
 				static const int protos[] = { 6, 17, 1, 47 };
+				static const char *const others[] = { "192.0.2.1", "198.18.0.1",
+				    "100.64.0.9", "172.16.0.1", "2001:2::1", "fe80::1", "::ffff:198.18.0.1" };
 				struct pkt_info pi;
 				int proto = protos[rnd() % 4], want, got;
+				enum filter_deny wwhy, gwhy;
 
 				memset(&pi, 0, sizeof(pi));
 				if (rnd() % 4 == 0)
 					pi.dst = rand_proxy();
-				else if (rnd() % 8 == 0)
-					pi.dst = A("192.0.2.1");
+				else if (rnd() % 6 == 0)
+					pi.dst = A(others[rnd() % 7]);
 				else
 					pi.dst = rand_addr((rnd() % 3) ? 4 : 6);
 				pi.version = pi.dst.af;
@@ -577,9 +658,12 @@ START_TEST(random_vs_model)
 				pi.proto = (uint8_t)proto;
 				pi.l4_ok = (rnd() % 10) != 0;
 				pi.dport = (uint16_t)(rnd() % 100);
-				want = m_decide(&pi.dst, proto, pi.l4_ok, pi.dport, now);
-				got = filter_check(fc, &pi, now);
+				want = m_decide(&pi.dst, proto, pi.l4_ok, pi.dport, now, &wwhy);
+				got = filter_check(fc, NULL, &pi, now, &gwhy);
 				ck_assert_msg(got == want, "round %d op %d: got %d want %d", round, op, got, want);
+				if (got == PKT_E_DENIED)
+					ck_assert_msg(gwhy == wwhy, "round %d op %d: denial %d want %d",
+					    round, op, (int)gwhy, (int)wwhy);
 			}
 		}
 		filter_client_free(fc);
@@ -642,6 +726,283 @@ START_TEST(address_ranges)
 }
 END_TEST
 
+/* ---- issue 19: proxy IPs, Internet resource, hairpin, gateway address -- */
+
+START_TEST(proxy_outside_range_refused)
+{
+	struct filter_client *fc = mkclient();
+	struct pkt_addr real = A("10.0.0.1"), lan = A("172.31.201.99"), ok = A("100.96.0.1");
+	struct pkt_addr tun = A("fd00:2021:1111::5"), mix[2];
+	struct pkt_addr all4 = A("0.0.0.0"), got[8];
+	uint8_t d[16], c[16];
+
+	mkid(d, 1);
+	mkid(c, 2);
+	log_setlevel(LOG_LVL_ERROR);
+	ck_assert_int_eq(filter_grant(fc, d, FILTER_RES_DNS, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_dns_update(fc, d, "a.example", &real, 1, &lan, 1), PKT_E_INVAL);
+	ck_assert_int_eq(filter_dns_update(fc, d, "a.example", &real, 1, &tun, 1), PKT_E_INVAL);
+	assert_denied(fc, "172.31.201.99", 6, 80, FILTER_DENY_PROHIBITED);
+	/* one bad proxy refuses the whole update: nothing changes */
+	mix[0] = ok;
+	mix[1] = lan;
+	ck_assert_int_eq(filter_dns_update(fc, d, "a.example", &real, 1, mix, 2), PKT_E_INVAL);
+	assert_denied(fc, "100.96.0.1", 6, 80, FILTER_DENY_UNREACHABLE);
+	ck_assert_uint_eq(filter_dns_proxies(fc, d, "a.example", got, 8), 0);
+	/* a proxy-range address no DNS name holds: a CIDR grant does not admit it */
+	ck_assert_int_eq(filter_grant(fc, c, FILTER_RES_CIDR, &all4, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	assert_denied(fc, "100.96.0.9", 17, 53, FILTER_DENY_UNREACHABLE);
+	ck_assert_int_eq(filter_dns_update(fc, d, "a.example", &real, 1, &ok, 1), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 17, 53, 0), PKT_OK);
+	assert_denied(fc, "100.96.0.2", 17, 53, FILTER_DENY_UNREACHABLE);
+	log_setlevel(LOG_LVL_INFO);
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(proxy_and_name_caps)
+{
+	struct filter_client *fc = mkclient();
+	struct pkt_addr real = A("10.0.0.1"), px[FILTER_PROXIES_PER_NAME + 1];
+	char name[32];
+	uint8_t d[16];
+	int i;
+
+	mkid(d, 1);
+	log_setlevel(LOG_LVL_ERROR);
+	ck_assert_int_eq(filter_grant(fc, d, FILTER_RES_DNS, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	for (i = 0; i <= FILTER_PROXIES_PER_NAME; i++) {
+		px[i] = A("100.96.1.0");
+		px[i].b[3] = (uint8_t)(i + 1);
+	}
+	ck_assert_int_eq(filter_dns_update(fc, d, "x.example", &real, 1, px, FILTER_PROXIES_PER_NAME + 1),
+	    PKT_E_INVAL);
+	assert_denied(fc, "100.96.1.1", 6, 80, FILTER_DENY_UNREACHABLE);
+	ck_assert_int_eq(filter_dns_update(fc, d, "x.example", &real, 1, px, FILTER_PROXIES_PER_NAME),
+	    PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "100.96.1.8", 6, 80, 0), PKT_OK);
+	assert_denied(fc, "100.96.1.9", 6, 80, FILTER_DENY_UNREACHABLE);
+	/* names: up to the cap (x.example is the first), then refused */
+	for (i = 1; i < FILTER_NAMES_PER_RESOURCE; i++) {
+		struct pkt_addr p = A("100.96.2.0");
+		p.b[2] = (uint8_t)(2 + i / 256);
+		p.b[3] = (uint8_t)i;
+		snprintf(name, sizeof(name), "n%d.example", i);
+		ck_assert_int_eq(filter_dns_update(fc, d, name, &real, 1, &p, 1), PKT_OK);
+	}
+	ck_assert_int_eq(filter_dns_update(fc, d, "one-too-many.example", &real, 1, &px[8], 1), PKT_E_FULL);
+	assert_denied(fc, "100.96.1.9", 6, 80, FILTER_DENY_UNREACHABLE);
+	/* a name already held may still be updated */
+	ck_assert_int_eq(filter_dns_update(fc, d, "n1.example", &real, 1, &px[8], 1), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "100.96.1.9", 6, 80, 0), PKT_OK);
+	log_setlevel(LOG_LVL_INFO);
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(replaced_proxy_not_admitted)
+{
+	struct filter_client *fc = mkclient();
+	struct pkt_addr real = A("10.0.0.1"), two[2], got[8];
+	uint8_t d[16], e[16];
+
+	mkid(d, 1);
+	mkid(e, 2);
+	two[0] = A("100.96.0.1");
+	two[1] = A("fd00:2021:1111:8000::1");
+	ck_assert_int_eq(filter_grant(fc, d, FILTER_RES_DNS, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, e, FILTER_RES_DNS, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_dns_update(fc, d, "a.example", &real, 1, two, 2), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 6, 80, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "fd00:2021:1111:8000::1", 6, 80, 0), PKT_OK);
+	/* the name's set is replaced: the proxy it no longer lists is refused */
+	ck_assert_int_eq(filter_dns_update(fc, d, "a.example", &real, 1, &two[1], 1), PKT_OK);
+	assert_denied(fc, "100.96.0.1", 6, 80, FILTER_DENY_UNREACHABLE);
+	ck_assert_int_eq(check_pkt(fc, "fd00:2021:1111:8000::1", 6, 80, 0), PKT_OK);
+	ck_assert_uint_eq(filter_dns_proxies(fc, d, "a.example", got, 8), 1);
+	ck_assert(pkt_addr_eq(&got[0], &two[1]));
+	ck_assert_uint_eq(filter_dns_proxies(fc, d, "a.example", got, 0), 0);
+	ck_assert_uint_eq(filter_dns_proxies(fc, d, "nothing.example", got, 8), 0);
+	/* a proxy moving to another resource's name leaves the first name */
+	ck_assert_int_eq(filter_dns_update(fc, e, "b.example", &real, 1, &two[1], 1), PKT_OK);
+	ck_assert_uint_eq(filter_dns_proxies(fc, d, "a.example", got, 8), 0);
+	ck_assert_uint_eq(filter_dns_proxies(fc, e, "b.example", got, 8), 1);
+	ck_assert_int_eq(filter_revoke(fc, e), PKT_OK);
+	assert_denied(fc, "fd00:2021:1111:8000::1", 6, 80, FILTER_DENY_UNREACHABLE);
+	/* an empty set removes them all */
+	ck_assert_int_eq(filter_dns_update(fc, d, "a.example", &real, 1, two, 1), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "100.96.0.1", 6, 80, 0), PKT_OK);
+	ck_assert_int_eq(filter_dns_update(fc, d, "a.example", &real, 1, NULL, 0), PKT_OK);
+	assert_denied(fc, "100.96.0.1", 6, 80, FILTER_DENY_UNREACHABLE);
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(internet_refused_ranges)
+{
+	static const char *const refused[] = {
+		"10.0.0.1", "10.255.255.254", "100.64.0.1", "100.96.0.1", "100.127.255.254",
+		"127.0.0.1", "169.254.169.254", "172.16.0.1", "172.31.201.99", "192.168.1.1",
+		"224.0.0.251", "239.255.255.250", "240.0.0.1", "255.255.255.255",
+		"::1", "::ffff:10.0.0.1", "::ffff:198.18.0.1", "fc00::1", "fd12:3456::1",
+		"fd00:2021:1111::9", "fd00:2021:1111:8000::9", "fe80::1", "febf::1", "ff02::1",
+	};
+	static const char *const open[] = {
+		"198.18.0.1", "198.19.255.254", "192.0.2.1", "100.128.0.1", "100.63.255.255",
+		"172.32.0.1", "11.0.0.1", "223.255.255.254", "2001:2::1", "2001:2:0:ffff::7",
+		"fec0::1", "::2", "::fffe:a00:1",
+	};
+	struct filter_client *fc = mkclient();
+	uint8_t i[16];
+	size_t k;
+
+	mkid(i, 1);
+	ck_assert_int_eq(filter_grant(fc, i, FILTER_RES_INTERNET, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	for (k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
+		struct pkt_addr a = A(refused[k]);
+		ck_assert_msg(filter_is_internet_refused(&a), "%s not refused", refused[k]);
+		/* client range: prohibited (hairpin); the rest: unreachable */
+		assert_denied(fc, refused[k], 6, 443,
+		    filter_is_client_range(&a) ? FILTER_DENY_PROHIBITED : FILTER_DENY_UNREACHABLE);
+		assert_denied(fc, refused[k], 1, 0,
+		    filter_is_client_range(&a) ? FILTER_DENY_PROHIBITED : FILTER_DENY_UNREACHABLE);
+	}
+	for (k = 0; k < sizeof(open) / sizeof(open[0]); k++) {
+		struct pkt_addr a = A(open[k]);
+		ck_assert_msg(!filter_is_internet_refused(&a), "%s refused", open[k]);
+		ck_assert_msg(check_pkt(fc, open[k], 17, 443, 0) == PKT_OK, "%s denied", open[k]);
+	}
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(internet_plus_cidr)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec tcp80 = { FILTER_TCP, 80, 80 };
+	struct pkt_addr lan = A("10.0.0.0"), lan6 = A("fd12::"), web = A("10.9.0.0"), pub = A("198.18.0.0");
+	uint8_t i[16], c[16], c6[16], w[16], p[16];
+
+	mkid(i, 1);
+	mkid(c, 2);
+	mkid(c6, 3);
+	mkid(w, 4);
+	mkid(p, 5);
+	ck_assert_int_eq(filter_grant(fc, i, FILTER_RES_INTERNET, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, c, FILTER_RES_CIDR, &lan, 24, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, c6, FILTER_RES_CIDR, &lan6, 64, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, w, FILTER_RES_CIDR, &web, 16, &tcp80, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.5", 6, 22, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.5", 1, 0, 0), PKT_OK);
+	assert_denied(fc, "10.0.1.5", 6, 22, FILTER_DENY_UNREACHABLE);
+	ck_assert_int_eq(check_pkt(fc, "fd12::5", 17, 53, 0), PKT_OK);
+	assert_denied(fc, "fd13::5", 17, 53, FILTER_DENY_UNREACHABLE);
+	/* a CIDR grant's own filters still apply inside a refused range */
+	ck_assert_int_eq(check_pkt(fc, "10.9.1.1", 6, 80, 0), PKT_OK);
+	assert_denied(fc, "10.9.1.1", 6, 81, FILTER_DENY_PROHIBITED);
+	/* outside the refused ranges the Internet resource admits any port */
+	ck_assert_int_eq(filter_grant(fc, p, FILTER_RES_CIDR, &pub, 24, &tcp80, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "198.18.0.7", 6, 81, 0), PKT_OK);
+	/* without the Internet resource the CIDR grants stand alone */
+	ck_assert_int_eq(filter_revoke(fc, i), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "10.0.0.5", 6, 22, 0), PKT_OK);
+	assert_denied(fc, "10.0.1.5", 6, 22, FILTER_DENY_PROHIBITED);
+	assert_denied(fc, "198.18.0.7", 6, 81, FILTER_DENY_PROHIBITED);
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(hairpin_denied)
+{
+	static const char *const others[] = {
+		"100.64.0.2", "100.64.0.1", "100.95.255.254", "fd00:2021:1111::2", "fd00:2021:1111::1f:ffff",
+	};
+	struct filter_client *fc = mkclient();
+	struct pkt_addr all4 = A("0.0.0.0"), all6 = A("::"), cgn = A("100.64.0.0"), a;
+	struct filter_gateway gw;
+	uint8_t c4[16], c6[16], cg[16], i[16];
+	size_t k;
+
+	mkid(c4, 1);
+	mkid(c6, 2);
+	mkid(cg, 3);
+	mkid(i, 4);
+	ck_assert_int_eq(filter_grant(fc, c4, FILTER_RES_CIDR, &all4, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, c6, FILTER_RES_CIDR, &all6, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, cg, FILTER_RES_CIDR, &cgn, 10, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, i, FILTER_RES_INTERNET, NULL, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	for (k = 0; k < sizeof(others) / sizeof(others[0]); k++) {
+		assert_denied(fc, others[k], 6, 80, FILTER_DENY_PROHIBITED);
+		assert_denied(fc, others[k], 17, 53535, FILTER_DENY_PROHIBITED);
+		assert_denied(fc, others[k], 1, 0, FILTER_DENY_PROHIBITED);
+	}
+	ck_assert_int_eq(check_pkt(fc, "10.1.2.3", 6, 80, 0), PKT_OK);
+	ck_assert_int_eq(check_pkt(fc, "100.128.0.1", 6, 80, 0), PKT_OK);
+	/* the other direction: from the TUN, only the gateway may use a tunnel source */
+	ck_assert_int_eq(filter_gateway_set(&gw, A("100.64.0.200").b, A("fd00:2021:1111::200").b), PKT_OK);
+	a = A("100.64.0.2");
+	ck_assert(!filter_tun_source_ok(&gw, &a));
+	ck_assert(!filter_tun_source_ok(NULL, &a));
+	a = A("fd00:2021:1111::2");
+	ck_assert(!filter_tun_source_ok(&gw, &a));
+	a = A("100.64.0.200");
+	ck_assert(filter_tun_source_ok(&gw, &a));
+	a = A("fd00:2021:1111::200");
+	ck_assert(filter_tun_source_ok(&gw, &a));
+	a = A("10.0.0.1");
+	ck_assert(filter_tun_source_ok(&gw, &a));
+	a = A("100.96.0.1");
+	ck_assert(filter_tun_source_ok(&gw, &a));
+	filter_client_free(fc);
+}
+END_TEST
+
+START_TEST(gateway_address)
+{
+	struct filter_client *fc = mkclient();
+	struct pkt_addr all4 = A("0.0.0.0"), all6 = A("::");
+	struct filter_gateway gw;
+	enum filter_deny why;
+	uint8_t c4[16], c6[16];
+	static const char *const gws[] = { "100.64.0.200", "fd00:2021:1111::200" };
+	int k, round;
+
+	mkid(c4, 1);
+	mkid(c6, 2);
+	log_setlevel(LOG_LVL_ERROR);
+	ck_assert_int_eq(filter_gateway_set(&gw, A("100.64.0.200").b, A("fd00:2021:1111::200").b), PKT_OK);
+	/* no grant at all, then grants of everything: the same answers */
+	for (round = 0; round < 2; round++) {
+		for (k = 0; k < 2; k++) {
+			ck_assert_int_eq(check_gw(fc, &gw, gws[k], 17, FILTER_GATEWAY_DNS_PORT, 0, &why), PKT_OK);
+			ck_assert_int_eq(check_gw(fc, &gw, gws[k], 6, FILTER_GATEWAY_DNS_PORT, 0, &why), PKT_OK);
+			ck_assert_int_eq(check_gw(fc, &gw, gws[k], 1, 0, 0, &why), PKT_OK);
+			ck_assert_int_eq(check_gw(fc, &gw, gws[k], 17, 53, 0, &why), PKT_E_DENIED);
+			ck_assert_int_eq(why, FILTER_DENY_PROHIBITED);
+			ck_assert_int_eq(check_gw(fc, &gw, gws[k], 6, 22, 0, &why), PKT_E_DENIED);
+			ck_assert_int_eq(why, FILTER_DENY_PROHIBITED);
+			ck_assert_int_eq(check_gw(fc, &gw, gws[k], 6, 8080, 0, &why), PKT_E_DENIED);
+			ck_assert_int_eq(check_gw(fc, &gw, gws[k], 47, 0, 0, &why), PKT_E_DENIED);
+		}
+		ck_assert_int_eq(filter_grant(fc, c4, FILTER_RES_CIDR, &all4, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+		ck_assert_int_eq(filter_grant(fc, c6, FILTER_RES_CIDR, &all6, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	}
+	/* a neighbour of the gateway is another client: prohibited */
+	ck_assert_int_eq(check_gw(fc, &gw, "100.64.0.201", 17, FILTER_GATEWAY_DNS_PORT, 0, &why), PKT_E_DENIED);
+	/* an address outside the tunnel ranges is not taken as the gateway's */
+	ck_assert_int_eq(filter_gateway_set(&gw, A("10.0.0.1").b, A("fd00:2021:1111::200").b), PKT_E_INVAL);
+	ck_assert(!gw.has_v4);
+	ck_assert(gw.has_v6);
+	ck_assert_int_eq(filter_revoke(fc, c4), PKT_OK);
+	ck_assert_int_eq(check_gw(fc, &gw, "10.0.0.1", 17, FILTER_GATEWAY_DNS_PORT, 0, &why), PKT_E_DENIED);
+	ck_assert_int_eq(check_gw(fc, &gw, "100.64.0.200", 17, FILTER_GATEWAY_DNS_PORT, 0, &why), PKT_E_DENIED);
+	ck_assert_int_eq(filter_gateway_set(&gw, NULL, NULL), PKT_OK);
+	ck_assert_int_eq(check_gw(fc, &gw, "fd00:2021:1111::200", 1, 0, 0, &why), PKT_E_DENIED);
+	log_setlevel(LOG_LVL_INFO);
+	filter_client_free(fc);
+}
+END_TEST
+
 static Suite *
 filter_suite(void)
 {
@@ -658,6 +1019,13 @@ filter_suite(void)
 	tcase_add_test(tc, random_vs_model);
 	tcase_add_test(tc, many_prefixes);
 	tcase_add_test(tc, address_ranges);
+	tcase_add_test(tc, proxy_outside_range_refused);
+	tcase_add_test(tc, proxy_and_name_caps);
+	tcase_add_test(tc, replaced_proxy_not_admitted);
+	tcase_add_test(tc, internet_refused_ranges);
+	tcase_add_test(tc, internet_plus_cidr);
+	tcase_add_test(tc, hairpin_denied);
+	tcase_add_test(tc, gateway_address);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -347,7 +347,7 @@ START_TEST(answer_nominate_direct)
 	ck_assert(!stun_usage_ice_conncheck_use_candidate(&req));
 	ck_assert_int_eq(stun_message_find32(&req, STUN_ATTRIBUTE_FINGERPRINT, &prio),
 	    STUN_MESSAGE_RETURN_SUCCESS);
-	/* The transaction id carries our tag. */
+	/* The table of outstanding checks names our agent. */
 	{
 		uint32_t tag = 0;
 
@@ -531,7 +531,7 @@ START_TEST(wrong_credentials)
 		rx = rx_of(buf, n, gw_host, cl_host, 0);
 		ck_assert_int_eq(ice_agent_receive(ag, 1010, &rx, NULL), ICE_OK);
 	}
-	/* Another agent's response (other tag). */
+	/* A response with an id we never sent. */
 	buf[8] ^= 0xff;
 	rx = rx_of(buf, n, gw_host, cl_host, 0);
 	ck_assert_int_eq(ice_agent_receive(ag, 1010, &rx, NULL), ICE_ENOMATCH);
@@ -983,8 +983,8 @@ START_TEST(rfc5769_vectors)
 	ck_assert_int_eq(ice_match_username(rfc5769_req, sizeof(rfc5769_req), lu, ru), 4);
 	ck_assert_str_eq(lu, "evtj");
 	ck_assert_str_eq(ru, "h6vY");
-	ck_assert_int_eq(ice_match_txid(rfc5769_resp4, sizeof(rfc5769_resp4), &tag), ICE_OK);
-	ck_assert_uint_eq(tag, 0xb7e7a701u);
+	/* not the id of one of our checks */
+	ck_assert_int_eq(ice_match_txid(rfc5769_resp4, sizeof(rfc5769_resp4), &tag), ICE_ENOMATCH);
 
 	x = ice_agent_new("evtj", "VOkJxbRl1RmTxUk/WvJxBt", "h6vY", "remotepassword00000000", &cfg, 0);
 	ck_assert_ptr_nonnull(x);
@@ -1265,6 +1265,195 @@ START_TEST(zero_attribute_quirk)
 }
 END_TEST
 
+
+/* ---- issue 19: transaction ids, dispatch table, response shape ---------- */
+
+/* A second agent (tag) with a host candidate and the client's host candidate. */
+static struct ice_agent *
+agent_with_pair(uint32_t tag)
+{
+	struct ice_config cfg = { .tag = tag, .tie_breaker = 0x8000000000000000ull, .ta_ms = 0 };
+	struct ice_agent *x = ice_agent_new(GW_UFRAG, GW_PWD, CL_UFRAG, CL_PWD, &cfg, 1000);
+	struct ice_cand c;
+	char s[200];
+
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(ice_agent_add_local(x, ICE_CAND_HOST, &gw_host, 1000), ICE_OK);
+	ck_assert_int_eq(ice_cand_make_local(&c, ICE_CAND_HOST, &cl_host), ICE_OK);
+	ck_assert_int_gt(ice_cand_format(&c, s, sizeof(s)), 0);
+	ck_assert_int_eq(ice_agent_add_remote(x, s, strlen(s), 1000), ICE_OK);
+	return x;
+}
+
+START_TEST(txid_all_random)
+{
+	enum { N = 64 };
+	struct ice_agent *x[N];
+	uint8_t ids[N][12];
+	struct ice_tx tx;
+	uint32_t tag;
+	int i, pos;
+
+	for (i = 0; i < N; i++) {
+		x[i] = agent_with_pair(0x5A5A0000u + (uint32_t)i);
+		ck_assert_int_eq(ice_agent_poll_transmit(x[i], 1000, &tx), 1);
+		ck_assert_uint_ge(tx.len, 20);
+		/* the magic cookie, then 96 bits of id */
+		ck_assert_int_eq(tx.data[4], 0x21);
+		ck_assert_int_eq(tx.data[7], 0x42);
+		memcpy(ids[i], tx.data + 8, 12);
+		ck_assert_int_eq(ice_match_txid(tx.data, tx.len, &tag), ICE_ENOTSTUN);	/* request */
+	}
+	/* RFC 8489 section 5: no byte of the id is fixed (a constant byte would
+	 * show the same value 64 times: odds 2^-504 per position otherwise). */
+	for (pos = 0; pos < 12; pos++) {
+		bool differs = false;
+
+		for (i = 1; i < N && !differs; i++)
+			differs = ids[i][pos] != ids[0][pos];
+		ck_assert_msg(differs, "transaction id byte %d is the same in %d checks", pos, N);
+	}
+	for (i = 0; i < N; i++)
+		ice_agent_free(x[i]);
+}
+END_TEST
+
+START_TEST(txid_table_dispatch)
+{
+	struct ice_agent *b = agent_with_pair(0x0B0B0B0Bu);
+	struct ice_tx txa, txb;
+	struct ice_rx rx;
+	uint8_t ra[1024], rb[1024], fake[1024];
+	size_t na, nb;
+	uint32_t tag = 0;
+
+	ice_agent_add_local(ag, ICE_CAND_HOST, &gw_host, 1000);
+	add_remote_host();
+	ck_assert_int_eq(ice_agent_poll_transmit(ag, 1000, &txa), 1);
+	ck_assert_int_eq(ice_agent_poll_transmit(b, 1000, &txb), 1);
+	na = peer_answer(&cl, &txa, &gw_host, ra, sizeof(ra), NULL);
+	nb = peer_answer(&cl, &txb, &gw_host, rb, sizeof(rb), NULL);
+	ck_assert_uint_gt(na, 0);
+	ck_assert_uint_gt(nb, 0);
+
+	/* Each response names the agent that sent the check. */
+	ck_assert_int_eq(ice_match_txid(ra, na, &tag), ICE_OK);
+	ck_assert_uint_eq(tag, 0xA1B2C3D4u);
+	ck_assert_int_eq(ice_match_txid(rb, nb, &tag), ICE_OK);
+	ck_assert_uint_eq(tag, 0x0B0B0B0Bu);
+	/* and only that agent takes it */
+	rx = rx_of(rb, nb, gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1010, &rx, NULL), ICE_ENOMATCH);
+
+	/* An id that differs from ours in its last bytes only is unknown. */
+	memcpy(fake, ra, na);
+	fake[19] ^= 0x01;
+	ck_assert_int_eq(ice_match_txid(fake, na, &tag), ICE_ENOMATCH);
+	rx = rx_of(fake, na, gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1010, &rx, NULL), ICE_ENOMATCH);
+	memcpy(fake, ra, na);
+	fake[12] ^= 0x80;
+	ck_assert_int_eq(ice_match_txid(fake, na, &tag), ICE_ENOMATCH);
+
+	/* Answered: the entry leaves the table. */
+	rx = rx_of(ra, na, gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1010, &rx, NULL), ICE_OK);
+	ck_assert_int_eq(ice_match_txid(ra, na, &tag), ICE_ENOMATCH);
+	/* Freed: its entries leave too. */
+	ice_agent_free(b);
+	ck_assert_int_eq(ice_match_txid(rb, nb, &tag), ICE_ENOMATCH);
+}
+END_TEST
+
+START_TEST(txid_expires)
+{
+	struct ice_tx tx;
+	struct ice_rx rx;
+	uint8_t r[1024];
+	size_t n;
+	uint32_t tag;
+
+	ice_agent_add_local(ag, ICE_CAND_HOST, &gw_host, 1000);
+	add_remote_host();
+	ck_assert_int_eq(ice_agent_poll_transmit(ag, 1000, &tx), 1);
+	n = peer_answer(&cl, &tx, &gw_host, r, sizeof(r), NULL);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(ice_match_txid(r, n, &tag), ICE_OK);
+	/* Unanswered for the transaction lifetime: forgotten, the late answer
+	 * is dropped. */
+	ice_agent_tick(ag, 1000 + ICE_TXN_LIFETIME_MS);
+	ck_assert_int_eq(ice_match_txid(r, n, &tag), ICE_ENOMATCH);
+	rx = rx_of(r, n, gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1000 + ICE_TXN_LIFETIME_MS, &rx, NULL),
+	    ICE_ENOMATCH);
+}
+END_TEST
+
+/* Our answer to req, parsed back by the client that sent req. */
+static void
+check_reply_shape(struct peer *p, const struct ice_tx *reply, int want_class,
+    const struct ipc_addr *mapped)
+{
+	StunMessage resp;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint32_t fp;
+
+	ck_assert_uint_gt(reply->len, 0);
+	/* MESSAGE-INTEGRITY with the gateway's pwd and FINGERPRINT both
+	 * verify (the client's agent requires both). */
+	ck_assert_int_eq(stun_agent_validate(&p->stun, &resp, reply->data, reply->len, NULL, NULL),
+	    STUN_VALIDATION_SUCCESS);
+	ck_assert_int_eq(stun_message_get_class(&resp), want_class);
+	ck_assert(stun_message_has_attribute(&resp, STUN_ATTRIBUTE_MESSAGE_INTEGRITY));
+	ck_assert_int_eq(stun_message_find32(&resp, STUN_ATTRIBUTE_FINGERPRINT, &fp),
+	    STUN_MESSAGE_RETURN_SUCCESS);
+	/* RFC 8489 9.1.3: never a USERNAME in a response */
+	ck_assert(!stun_message_has_attribute(&resp, STUN_ATTRIBUTE_USERNAME));
+	if (mapped != NULL) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+
+		ck_assert_int_eq(stun_message_find_xor_addr(&resp,
+		    STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, &ss, &sl), STUN_MESSAGE_RETURN_SUCCESS);
+		ck_assert_int_eq(s4->sin_family, AF_INET);
+		ck_assert_uint_eq(ntohs(s4->sin_port), mapped->port);
+		ck_assert_mem_eq(&s4->sin_addr, mapped->addr, 4);
+	}
+}
+
+START_TEST(success_response_has_no_username)
+{
+	uint8_t buf[1024];
+	struct ice_tx reply;
+	struct ice_rx rx;
+	struct peer p2;
+	size_t n;
+
+	ice_agent_add_local(ag, ICE_CAND_HOST, &gw_host, 1000);
+	ice_agent_add_local(ag, ICE_CAND_RELAY, &relay_addr, 1000);
+	add_remote_host();
+	/* direct */
+	n = peer_request(&cl, buf, sizeof(buf), false, 100);
+	rx = rx_of(buf, n, gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1000, &rx, &reply), ICE_OK);
+	check_reply_shape(&cl, &reply, STUN_RESPONSE, &cl_host);
+	/* through the relay (sent back as ChannelData) */
+	n = peer_request(&cl, buf, sizeof(buf), true, 100);
+	rx = rx_of(buf, n, relay_addr, cl_srflx, 1);
+	ck_assert_int_eq(ice_agent_receive(ag, 1000, &rx, &reply), ICE_OK);
+	ck_assert_int_eq(reply.via_relay, 1);
+	check_reply_shape(&cl, &reply, STUN_RESPONSE, &cl_srflx);
+	/* a 487 carries no USERNAME either */
+	peer_init(&p2);
+	p2.controlling = false;
+	p2.tie = 0x9000000000000000ull;
+	n = peer_request(&p2, buf, sizeof(buf), false, 1);
+	rx = rx_of(buf, n, gw_host, cl_host, 0);
+	ck_assert_int_eq(ice_agent_receive(ag, 1000, &rx, &reply), ICE_OK);
+	check_reply_shape(&p2, &reply, STUN_ERROR, NULL);
+}
+END_TEST
+
 static Suite *
 ice_suite(void)
 {
@@ -1294,6 +1483,10 @@ ice_suite(void)
 	tcase_add_test(tc, pair_limits);
 	tcase_add_test(tc, mutation_loop);
 	tcase_add_test(tc, zero_attribute_quirk);
+	tcase_add_test(tc, txid_all_random);
+	tcase_add_test(tc, txid_table_dispatch);
+	tcase_add_test(tc, txid_expires);
+	tcase_add_test(tc, success_response_has_no_username);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;

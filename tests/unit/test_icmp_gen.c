@@ -31,8 +31,10 @@ A(const char *s)
 	return a;
 }
 
+/* A reply to orig of IPv4 code code4 (type 3) or IPv6 code code6 (type 1). */
 static void
-check_reply(const uint8_t *orig, size_t on, const uint8_t *o, int len, size_t max)
+check_error(const uint8_t *orig, size_t on, const uint8_t *o, int len, size_t max, int code4,
+    int code6)
 {
 	struct ref_pkt r, ro;
 	size_t hl, quoted;
@@ -51,11 +53,11 @@ check_reply(const uint8_t *orig, size_t on, const uint8_t *o, int len, size_t ma
 	if (r.version == 4) {
 		ck_assert_int_eq(r.proto, 1);
 		ck_assert_int_eq(r.icmp_type, 3);
-		ck_assert_int_eq(r.icmp_code, 13);
+		ck_assert_int_eq(r.icmp_code, code4);
 	} else {
 		ck_assert_int_eq(r.proto, 58);
 		ck_assert_int_eq(r.icmp_type, 1);
-		ck_assert_int_eq(r.icmp_code, 1);
+		ck_assert_int_eq(r.icmp_code, code6);
 		ck_assert_int_eq(r.flow, 0);
 	}
 	ck_assert_uint_eq(pkt_get32(o + hl + 4), 0);	/* unused field */
@@ -63,6 +65,13 @@ check_reply(const uint8_t *orig, size_t on, const uint8_t *o, int len, size_t ma
 	ck_assert_uint_eq(quoted, ro.total < max - hl - 8 ? ro.total : max - hl - 8);
 	ck_assert_uint_ge(quoted, ro.hlen + 8 < ro.total ? ro.hlen + 8 : ro.total);
 	ck_assert_mem_eq(o + hl + 8, orig, quoted);
+}
+
+/* An "administratively prohibited" reply. */
+static void
+check_reply(const uint8_t *orig, size_t on, const uint8_t *o, int len, size_t max)
+{
+	check_error(orig, on, o, len, max, 13, 1);
 }
 
 START_TEST(replies_parse_back)
@@ -194,6 +203,37 @@ START_TEST(malformed)
 }
 END_TEST
 
+/* Unreachable: IPv4 type 3 code 0, IPv6 type 1 code 3, the same rules otherwise. */
+START_TEST(unreachable_replies)
+{
+	const int protos[] = { 6, 17, 1 };
+	struct pkt_addr c4 = A("100.64.0.1"), r4 = A("10.0.0.7"), c6 = A("fd00:2021:1111::1"),
+	    r6 = A("fd00:2021:1111:8000::3");
+	uint8_t pl[1500], p[1600], o[1600];
+	size_t n, sizes[] = { 0, 13, 548, 549, 1400 };
+	int k, s;
+
+	for (s = 0; s < 1500; s++)
+		pl[s] = (uint8_t)(s * 7);
+	for (k = 0; k < 3; k++) {
+		for (s = 0; s < (int)(sizeof(sizes) / sizeof(sizes[0])); s++) {
+			n = ref_build(p, sizeof(p), 4, c4.b, r4.b, protos[k], 40000, 22, pl, sizes[s], 0);
+			check_error(p, n, o, icmp_gen_unreachable(p, n, o, sizeof(o)), ICMP_GEN_MAX_V4, 0, 3);
+			n = ref_build(p, sizeof(p), 6, c6.b, r6.b, protos[k] == 1 ? 58 : protos[k], 40000, 22,
+			    pl, sizes[s], 0);
+			check_error(p, n, o, icmp_gen_unreachable(p, n, o, sizeof(o)), ICMP_GEN_MAX_V6, 0, 3);
+		}
+	}
+	ck_assert_int_eq(icmp_gen_unreachable(p, n, o, 100), PKT_E_NOSPACE);
+	ck_assert_int_eq(icmp_gen_unreachable(p, n, NULL, 0), PKT_E_INVAL);
+	/* never about an ICMP error */
+	n = ref_build(p, sizeof(p), 4, c4.b, r4.b, 1, 1, 2, pl, 16, 0);
+	p[20] = 3;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(icmp_gen_unreachable(p, n, o, sizeof(o)), 0);
+}
+END_TEST
+
 static Suite *
 icmp_gen_suite(void)
 {
@@ -203,6 +243,7 @@ icmp_gen_suite(void)
 	tcase_add_test(tc, replies_parse_back);
 	tcase_add_test(tc, no_reply_cases);
 	tcase_add_test(tc, malformed);
+	tcase_add_test(tc, unreachable_replies);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "ipc.h"
 
 static int sv[2];
@@ -162,13 +163,14 @@ START_TEST(roundtrip_all_types)
 	ck_assert_mem_eq(msg.payload, &ch, sizeof(ch));
 	ck_assert_int_eq(rx.phase, IPC_PH_RUN);
 	{
-		struct ipc_c2d_iface_config ic = { .has_v4 = 1, .has_v6 = 1, .v4 = { 100, 64, 0, 1 } };
+		struct ipc_c2d_iface_config ic = { .has_v4 = 1, .has_v6 = 1, .v4 = { 100, 64, 0, 1 },
+			.v6 = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, [15] = 1 } };
 		ck_assert_int_eq(ipc_send(&tx, IPC_C2D_IFACE_CONFIG, 0, &ic, sizeof(ic), -1, 1), IPC_OK);
 		ck_assert_int_eq(ipc_recv(&rx, &msg), IPC_OK);
 		ck_assert_mem_eq(msg.payload, &ic, sizeof(ic));
 	}
 	{
-		struct ipc_c2d_peer_add pa = { .has_psk = 1, .has_v4 = 1 };
+		struct ipc_c2d_peer_add pa = { .has_psk = 1, .has_v4 = 1, .tun_v4 = { 100, 64, 0, 9 } };
 		struct ipc_c2d_peer_remove pr = { .reason = IPC_PEER_REMOVE_FAILED };
 		struct ipc_c2d_peer_path pp = { .remote = { .family = 4, .port = 5 } };
 		static struct ipc_c2d_grant g = { .type = IPC_RES_CIDR, .family = 4, .prefix = 24,
@@ -391,6 +393,314 @@ START_TEST(validate_pure)
 }
 END_TEST
 
+/* ---- issue 19: the addresses control may hand the dataplane ------------- */
+
+static const uint8_t V6_CLIENT[16] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 };
+static const uint8_t V6_PROXY[16] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0x80, 0x00 };
+
+/* 16 bytes of an IPv6 address: a base range with its last 3 bytes set. */
+static void
+v6(uint8_t out[16], const uint8_t base[16], uint8_t b13, uint8_t b14, uint8_t b15)
+{
+	memcpy(out, base, 16);
+	out[13] = b13;
+	out[14] = b14;
+	out[15] = b15;
+}
+
+START_TEST(ranges)
+{
+	static const uint8_t in4[][4] = {
+		{ 100, 64, 0, 0 }, { 100, 64, 0, 1 }, { 100, 70, 1, 9 }, { 100, 95, 255, 255 },
+	};
+	static const uint8_t out4[][4] = {
+		{ 100, 63, 255, 255 }, { 100, 96, 0, 0 }, { 100, 128, 0, 1 }, { 192, 168, 1, 1 },
+		{ 172, 31, 201, 99 }, { 10, 64, 0, 1 }, { 0, 0, 0, 0 },
+	};
+	uint8_t a[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(in4) / sizeof(in4[0]); i++) {
+		ck_assert(addr_in_client_range(4, in4[i]));
+		ck_assert(!addr_in_proxy_range(4, in4[i]));
+	}
+	for (i = 0; i < sizeof(out4) / sizeof(out4[0]); i++)
+		ck_assert_msg(!addr_in_client_range(4, out4[i]), "%u.%u.%u.%u", out4[i][0],
+		    out4[i][1], out4[i][2], out4[i][3]);
+	ck_assert(addr_in_proxy_range(4, (const uint8_t[]){ 100, 96, 0, 0 }));
+	ck_assert(addr_in_proxy_range(4, (const uint8_t[]){ 100, 127, 255, 255 }));
+	ck_assert(!addr_in_proxy_range(4, (const uint8_t[]){ 100, 128, 0, 0 }));
+	ck_assert(!addr_in_proxy_range(4, (const uint8_t[]){ 172, 31, 201, 99 }));
+	/* Tunnel hosts: not the all-zero host, nor IPv4's all-ones. */
+	ck_assert(!addr_is_tunnel_host(4, (const uint8_t[]){ 100, 64, 0, 0 }));
+	ck_assert(!addr_is_tunnel_host(4, (const uint8_t[]){ 100, 95, 255, 255 }));
+	ck_assert(addr_is_tunnel_host(4, (const uint8_t[]){ 100, 64, 0, 1 }));
+	ck_assert(addr_is_tunnel_host(4, (const uint8_t[]){ 100, 95, 255, 254 }));
+	ck_assert(!addr_is_tunnel_host(4, (const uint8_t[]){ 192, 168, 1, 1 }));
+
+	/* fd00:2021:1111::/107: byte 13 keeps its top 3 bits zero. */
+	v6(a, V6_CLIENT, 0, 0, 1);
+	ck_assert(addr_in_client_range(6, a) && addr_is_tunnel_host(6, a));
+	v6(a, V6_CLIENT, 0x1f, 0xff, 0xff);
+	ck_assert(addr_in_client_range(6, a) && addr_is_tunnel_host(6, a));
+	v6(a, V6_CLIENT, 0x20, 0, 0);
+	ck_assert(!addr_in_client_range(6, a));
+	v6(a, V6_CLIENT, 0, 0, 0);
+	ck_assert(addr_in_client_range(6, a) && !addr_is_tunnel_host(6, a));
+	v6(a, V6_PROXY, 0, 0, 1);
+	ck_assert(!addr_in_client_range(6, a) && addr_in_proxy_range(6, a));
+	v6(a, V6_PROXY, 0x1f, 0xff, 0xff);
+	ck_assert(addr_in_proxy_range(6, a));
+	v6(a, V6_PROXY, 0x20, 0, 0);
+	ck_assert(!addr_in_proxy_range(6, a));
+	memcpy(a, (const uint8_t[16]){ 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, 16);
+	ck_assert(!addr_in_client_range(6, a) && !addr_in_proxy_range(6, a));
+	/* Another family is in no range. */
+	ck_assert(!addr_in_client_range(0, a) && !addr_in_proxy_range(5, a) &&
+	    !addr_is_tunnel_host(0, a));
+}
+END_TEST
+
+/* Send one C2D message to a dataplane-side channel in the run phase and
+ * return what ipc_recv says of it. */
+static int
+c2d(uint16_t type, uint32_t peer_id, const void *payload, size_t len)
+{
+	int rc;
+
+	pair(IPC_SIDE_DATAPLANE, IPC_PH_RUN);
+	ck_assert_int_eq(ipc_send(&tx, type, peer_id, payload, len, -1, 1), IPC_OK);
+	rc = ipc_recv(&rx, &msg);
+	unpair();
+	return rc;
+}
+
+static int
+iface(int has4, const uint8_t *a4, int has6, const uint8_t *a6)
+{
+	struct ipc_c2d_iface_config ic;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.has_v4 = (uint8_t)has4;
+	ic.has_v6 = (uint8_t)has6;
+	if (a4 != NULL)
+		memcpy(ic.v4, a4, 4);
+	if (a6 != NULL)
+		memcpy(ic.v6, a6, 16);
+	return c2d(IPC_C2D_IFACE_CONFIG, 0, &ic, sizeof(ic));
+}
+
+START_TEST(iface_config_addresses)
+{
+	static const uint8_t gw4[4] = { 100, 64, 0, 7 }, lan4[4] = { 192, 168, 1, 1 };
+	static const uint8_t doc6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	uint8_t gw6[16], a6[16];
+
+	v6(gw6, V6_CLIENT, 0, 0, 7);
+	ck_assert_int_eq(iface(1, gw4, 1, gw6), IPC_OK);
+	ck_assert_int_eq(iface(1, gw4, 0, NULL), IPC_OK);
+	ck_assert_int_eq(iface(0, NULL, 1, gw6), IPC_OK);
+	/* An address not asked for is not looked at. */
+	ck_assert_int_eq(iface(0, lan4, 1, gw6), IPC_OK);
+	ck_assert_int_eq(iface(1, gw4, 0, doc6), IPC_OK);
+	/* Anything outside the tunnel ranges would land on the host. */
+	ck_assert_int_eq(iface(1, lan4, 0, NULL), IPC_EPAYLOAD);
+	ck_assert_int_eq(iface(1, lan4, 1, gw6), IPC_EPAYLOAD);
+	ck_assert_int_eq(iface(0, NULL, 1, doc6), IPC_EPAYLOAD);
+	ck_assert_int_eq(iface(1, gw4, 1, doc6), IPC_EPAYLOAD);
+	ck_assert_int_eq(iface(1, (const uint8_t[]){ 100, 96, 0, 1 }, 0, NULL), IPC_EPAYLOAD);
+	ck_assert_int_eq(iface(1, (const uint8_t[]){ 100, 63, 255, 254 }, 0, NULL), IPC_EPAYLOAD);
+	ck_assert_int_eq(iface(1, (const uint8_t[]){ 127, 0, 0, 1 }, 0, NULL), IPC_EPAYLOAD);
+	/* Nor the network's all-zero host, nor IPv4's all-ones. */
+	ck_assert_int_eq(iface(1, (const uint8_t[]){ 100, 64, 0, 0 }, 0, NULL), IPC_EPAYLOAD);
+	ck_assert_int_eq(iface(1, (const uint8_t[]){ 100, 95, 255, 255 }, 0, NULL), IPC_EPAYLOAD);
+	v6(a6, V6_CLIENT, 0, 0, 0);
+	ck_assert_int_eq(iface(0, NULL, 1, a6), IPC_EPAYLOAD);
+	v6(a6, V6_CLIENT, 0x20, 0, 1);
+	ck_assert_int_eq(iface(0, NULL, 1, a6), IPC_EPAYLOAD);
+	v6(a6, V6_PROXY, 0, 0, 1);
+	ck_assert_int_eq(iface(0, NULL, 1, a6), IPC_EPAYLOAD);
+	ck_assert_int_eq(iface(0, NULL, 0, NULL), IPC_EPAYLOAD);
+	ck_assert_int_eq(iface(2, gw4, 0, NULL), IPC_EPAYLOAD);
+}
+END_TEST
+
+static int
+peer_add(uint32_t id, int has4, const uint8_t *a4, int has6, const uint8_t *a6)
+{
+	struct ipc_c2d_peer_add pa;
+
+	memset(&pa, 0, sizeof(pa));
+	pa.public_key[0] = 1;
+	pa.has_v4 = (uint8_t)has4;
+	pa.has_v6 = (uint8_t)has6;
+	if (a4 != NULL)
+		memcpy(pa.tun_v4, a4, 4);
+	if (a6 != NULL)
+		memcpy(pa.tun_v6, a6, 16);
+	return c2d(IPC_C2D_PEER_ADD, id, &pa, sizeof(pa));
+}
+
+START_TEST(peer_add_addresses)
+{
+	static const uint8_t c4[4] = { 100, 70, 1, 9 }, lan4[4] = { 192, 168, 1, 5 };
+	static const uint8_t doc6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 5 };
+	uint8_t c6[16], p6[16];
+
+	v6(c6, V6_CLIENT, 0, 1, 9);
+	v6(p6, V6_PROXY, 0, 0, 1);
+	ck_assert_int_eq(peer_add(3, 1, c4, 1, c6), IPC_OK);
+	ck_assert_int_eq(peer_add(3, 1, c4, 0, doc6), IPC_OK);
+	ck_assert_int_eq(peer_add(3, 0, lan4, 1, c6), IPC_OK);
+	ck_assert_int_eq(peer_add(3, 1, lan4, 1, c6), IPC_EPAYLOAD);
+	ck_assert_int_eq(peer_add(3, 1, c4, 1, doc6), IPC_EPAYLOAD);
+	ck_assert_int_eq(peer_add(3, 0, NULL, 1, p6), IPC_EPAYLOAD);
+	ck_assert_int_eq(peer_add(3, 1, (const uint8_t[]){ 100, 96, 0, 1 }, 0, NULL), IPC_EPAYLOAD);
+	ck_assert_int_eq(peer_add(3, 1, (const uint8_t[]){ 172, 31, 201, 99 }, 0, NULL), IPC_EPAYLOAD);
+	/* At least one family, and a peer id. */
+	ck_assert_int_eq(peer_add(3, 0, c4, 0, c6), IPC_EPAYLOAD);
+	ck_assert_int_eq(peer_add(0, 1, c4, 1, c6), IPC_EPAYLOAD);
+}
+END_TEST
+
+static struct ipc_c2d_dns_setup dns;
+
+static void
+dns_reset(void)
+{
+	memset(&dns, 0, sizeof(dns));
+	dns.resource_id[0] = 1;
+	strcpy(dns.name, "app.example.test");
+	dns.n_proxies = 2;
+	dns.proxies[0].family = 4;
+	memcpy(dns.proxies[0].addr, (const uint8_t[]){ 100, 96, 0, 1 }, 4);
+	dns.proxies[1].family = 6;
+	v6(dns.proxies[1].addr, V6_PROXY, 0, 0, 1);
+	dns.n_resolved = 1;
+	dns.resolved[0].family = 4;
+	memcpy(dns.resolved[0].addr, (const uint8_t[]){ 198, 18, 0, 10 }, 4);
+}
+
+static int
+dns_send(void)
+{
+	return c2d(IPC_C2D_DNS_SETUP, 5, &dns, sizeof(dns));
+}
+
+START_TEST(dns_setup_proxies)
+{
+	size_t i;
+
+	dns_reset();
+	ck_assert_int_eq(dns_send(), IPC_OK);
+	/* A proxy outside the proxy ranges would be forwarded untranslated. */
+	memcpy(dns.proxies[0].addr, (const uint8_t[]){ 172, 31, 201, 99 }, 4);
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+	memcpy(dns.proxies[0].addr, (const uint8_t[]){ 100, 64, 0, 5 }, 4);
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+	memcpy(dns.proxies[0].addr, (const uint8_t[]){ 100, 128, 0, 0 }, 4);
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+	memcpy(dns.proxies[0].addr, (const uint8_t[]){ 100, 127, 255, 255 }, 4);
+	ck_assert_int_eq(dns_send(), IPC_OK);
+	dns_reset();
+	v6(dns.proxies[1].addr, V6_CLIENT, 0, 0, 1);
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+	v6(dns.proxies[1].addr, V6_PROXY, 0x20, 0, 0);
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+	/* An IPv4 address leaves the rest of its field zero. */
+	dns_reset();
+	dns.proxies[0].addr[9] = 1;
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+	dns_reset();
+	dns.proxies[0].family = 5;
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+	/* Only the counted entries are looked at. */
+	dns_reset();
+	dns.proxies[2].family = 4;
+	memcpy(dns.proxies[2].addr, (const uint8_t[]){ 172, 31, 201, 99 }, 4);
+	ck_assert_int_eq(dns_send(), IPC_OK);
+	/* At most 8 proxy IPs per name (4 of each family from the client). */
+	dns_reset();
+	ck_assert_uint_eq(IPC_DNS_PROXIES_MAX, 8);
+	for (i = 0; i < IPC_DNS_PROXIES_MAX; i++) {
+		memset(&dns.proxies[i], 0, sizeof(dns.proxies[i]));
+		dns.proxies[i].family = 4;
+		memcpy(dns.proxies[i].addr, (const uint8_t[]){ 100, 96, 0, (uint8_t)(i + 1) }, 4);
+	}
+	dns.n_proxies = IPC_DNS_PROXIES_MAX;
+	ck_assert_int_eq(dns_send(), IPC_OK);
+	dns.n_proxies = IPC_DNS_PROXIES_MAX + 1;
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+	/* Resolved addresses: counted, bounded, of a family. */
+	dns_reset();
+	for (i = 0; i < IPC_DNS_RESOLVED_MAX; i++) {
+		dns.resolved[i].family = 4;
+		memcpy(dns.resolved[i].addr, (const uint8_t[]){ 198, 18, 1, (uint8_t)i }, 4);
+	}
+	dns.n_resolved = IPC_DNS_RESOLVED_MAX;
+	ck_assert_int_eq(dns_send(), IPC_OK);
+	dns.n_resolved = IPC_DNS_RESOLVED_MAX + 1;
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+	dns.n_resolved = 2;
+	dns.resolved[1].family = 0;
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+	/* The name carries its NUL. */
+	dns_reset();
+	memset(dns.name, 'a', sizeof(dns.name));
+	ck_assert_int_eq(dns_send(), IPC_EPAYLOAD);
+}
+END_TEST
+
+static struct ipc_c2d_grant grant;
+
+static int
+grant_send(uint8_t type, uint8_t family, uint8_t prefix)
+{
+	memset(&grant, 0, sizeof(grant));
+	grant.resource_id[0] = 2;
+	grant.type = type;
+	grant.family = family;
+	grant.prefix = prefix;
+	if (family == 4)
+		grant.net[0] = 10;
+	else if (family == 6)
+		grant.net[0] = 0xfd;
+	return c2d(IPC_C2D_GRANT, 5, &grant, sizeof(grant));
+}
+
+START_TEST(grant_kinds)
+{
+	ck_assert_int_eq(grant_send(IPC_RES_CIDR, 4, 8), IPC_OK);
+	ck_assert_int_eq(grant_send(IPC_RES_CIDR, 4, 32), IPC_OK);
+	ck_assert_int_eq(grant_send(IPC_RES_CIDR, 6, 128), IPC_OK);
+	ck_assert_int_eq(grant_send(IPC_RES_DNS, 0, 0), IPC_OK);
+	ck_assert_int_eq(grant_send(IPC_RES_INTERNET, 0, 0), IPC_OK);
+	/* Only the IPC_RES_* types. */
+	ck_assert_int_eq(grant_send(0, 0, 0), IPC_EPAYLOAD);
+	ck_assert_int_eq(grant_send(IPC_RES_INTERNET + 1, 0, 0), IPC_EPAYLOAD);
+	ck_assert_int_eq(grant_send(0xff, 4, 8), IPC_EPAYLOAD);
+	/* CIDR: a family and a prefix that fits it. */
+	ck_assert_int_eq(grant_send(IPC_RES_CIDR, 4, 33), IPC_EPAYLOAD);
+	ck_assert_int_eq(grant_send(IPC_RES_CIDR, 6, 129), IPC_EPAYLOAD);
+	ck_assert_int_eq(grant_send(IPC_RES_CIDR, 0, 0), IPC_EPAYLOAD);
+	ck_assert_int_eq(grant_send(IPC_RES_CIDR, 5, 8), IPC_EPAYLOAD);
+	memset(&grant, 0, sizeof(grant));
+	grant.type = IPC_RES_CIDR;
+	grant.family = 4;
+	grant.prefix = 8;
+	grant.net[0] = 10;
+	grant.net[4] = 1;  /* beyond an IPv4 address */
+	ck_assert_int_eq(c2d(IPC_C2D_GRANT, 5, &grant, sizeof(grant)), IPC_EPAYLOAD);
+	/* DNS and Internet grants carry no network. */
+	ck_assert_int_eq(grant_send(IPC_RES_DNS, 4, 0), IPC_EPAYLOAD);
+	ck_assert_int_eq(grant_send(IPC_RES_INTERNET, 0, 8), IPC_EPAYLOAD);
+	memset(&grant, 0, sizeof(grant));
+	grant.type = IPC_RES_INTERNET;
+	grant.net[3] = 1;
+	ck_assert_int_eq(c2d(IPC_C2D_GRANT, 5, &grant, sizeof(grant)), IPC_EPAYLOAD);
+}
+END_TEST
+
 static Suite *
 ipc_suite(void)
 {
@@ -402,6 +712,11 @@ ipc_suite(void)
 	tcase_add_test(tc, queue_when_full);
 	tcase_add_loop_test(tc, reject, 0, (int)(sizeof(rejects) / sizeof(rejects[0])));
 	tcase_add_test(tc, validate_pure);
+	tcase_add_test(tc, ranges);
+	tcase_add_test(tc, iface_config_addresses);
+	tcase_add_test(tc, peer_add_addresses);
+	tcase_add_test(tc, dns_setup_proxies);
+	tcase_add_test(tc, grant_kinds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,6 +5,7 @@
  * input.  Every rewritten packet is checked with pkt_ref.c.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -498,7 +499,8 @@ START_TEST(liveness_cases)
 	T4 = A("100.64.0.1");
 	T6 = A("fd00:2021:1111::1");
 	{
-		struct nat_config cfg = { 1, 8, 0, 8, 0, 1 };
+		struct nat_config cfg = { .max_clients = 1, .max_sessions = 8, .max_translations = 8,
+		    .seed = 1 };
 		struct nat *nt = nat_new(&cfg);
 		struct pkt_addr Q = A("100.96.0.9");
 
@@ -515,7 +517,8 @@ START_TEST(liveness_cases)
 	}
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		/* sessions live longer than the test so replies always match */
-		struct nat_config cfg = { 1, 8, 0, 8, 10000000, 1 };
+		struct nat_config cfg = { .max_clients = 1, .max_sessions = 8, .max_translations = 8,
+		    .session_timeout_ms = 10000000, .seed = 1 };
 		struct nat *nt = nat_new(&cfg);
 		const uint64_t base = 5000000;	/* creation time */
 
@@ -713,6 +716,45 @@ START_TEST(random_vs_model)
 }
 END_TEST
 
+/* One client cannot take every translation slot (issue 19). */
+START_TEST(translations_per_client)
+{
+	struct nat_config cfg = { .max_clients = 2, .max_sessions = 8, .max_translations = 8,
+	    .max_translations_per_client = 3, .seed = 1 };
+	struct nat *nt = nat_new(&cfg);
+	struct pkt_addr t4a = A("100.64.0.2"), t4b = A("100.64.0.3"), real = A("10.99.0.2");
+	struct pkt_addr px[5];
+	char buf[32];
+	int i;
+
+	ck_assert_ptr_nonnull(nt);
+	ck_assert_int_eq(nat_client_set(nt, 0, &t4a, NULL), PKT_OK);
+	ck_assert_int_eq(nat_client_set(nt, 1, &t4b, NULL), PKT_OK);
+	for (i = 0; i < 5; i++) {
+		snprintf(buf, sizeof(buf), "100.96.0.%d", i + 1);
+		px[i] = A(buf);
+	}
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(nat_xlate_set(nt, 0, &px[i], &real, 0), PKT_OK);
+	ck_assert_int_eq(nat_xlate_set(nt, 0, &px[3], &real, 0), PKT_E_FULL);
+	/* Re-mapping an existing proxy is no new slot. */
+	ck_assert_int_eq(nat_xlate_set(nt, 0, &px[0], &real, 5), PKT_OK);
+	/* The other client still gets its share. */
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(nat_xlate_set(nt, 1, &px[i], &real, 0), PKT_OK);
+	/* A removal frees a slot of that client only. */
+	ck_assert_int_eq(nat_xlate_remove(nt, 0, &px[1]), PKT_OK);
+	ck_assert_int_eq(nat_xlate_set(nt, 0, &px[4], &real, 0), PKT_OK);
+	ck_assert_int_eq(nat_xlate_set(nt, 0, &px[3], &real, 0), PKT_E_FULL);
+	/* Removing the client frees all of its slots. */
+	nat_client_remove(nt, 0);
+	ck_assert_int_eq(nat_client_set(nt, 0, &t4a, NULL), PKT_OK);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(nat_xlate_set(nt, 0, &px[i], &real, 0), PKT_OK);
+	nat_free(nt);
+}
+END_TEST
+
 static Suite *
 nat_suite(void)
 {
@@ -729,6 +771,7 @@ nat_suite(void)
 	tcase_add_test(tc, fuzz_never_crashes);
 	tcase_add_test(tc, liveness_cases);
 	tcase_add_test(tc, random_vs_model);
+	tcase_add_test(tc, translations_per_client);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,12 +1,14 @@
 /*
  * Unit suite for dataplane/netlink: request bytes from every builder, and
  * crafted kernel answers (acks, errors, multi-part dumps, truncated and
- * malformed datagrams) through the parser and the wait state machine.
- * No netlink socket is opened; the timeout test uses a local socketpair.
+ * malformed datagrams) through the parser and the wait state machine, a
+ * scripted kernel through the configuration job, and the pump on sockets
+ * that never answer (it must never wait).  No rtnetlink socket is opened.
  */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/fib_rules.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -1190,41 +1192,395 @@ START_TEST(seq_never_zero)
 }
 END_TEST
 
-/* ---- glue on bad input: clean failures, no socket to the kernel -------- */
+/* ---- the job: a scripted kernel answers each request ---------------------- */
 
-START_TEST(glue_bad_arguments)
+/* The request the job handed out, as the kernel would read it. */
+struct req {
+	uint16_t type;
+	uint32_t seq;
+	uint8_t family;		/* of the family header (addr, rule, route) */
+	uint8_t plen;
+	uint32_t mtu;		/* IFLA_MTU of RTM_NEWLINK, 0 if absent */
+	int len;
+};
+
+static struct req
+take(struct netlink_job *j)
 {
+	uint8_t b[NETLINK_REQ_MAX];
+	struct netlink_msg m;
+	struct netlink_attr a;
+	struct req r;
+	size_t off = 0, aoff, ao = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.len = netlink_job_next(j, b, sizeof(b));
+	if (r.len <= 0)
+		return r;
+	ck_assert_int_eq(netlink_msg_next(b, (size_t)r.len, &off, &m), 1);
+	ck_assert_uint_eq(off, (size_t)r.len);
+	r.type = m.type;
+	r.seq = m.seq;
+	ck_assert_uint_ne(r.seq, 0);
+	ck_assert_uint_ge(m.payload_len, 2);
+	r.family = m.payload[0];
+	r.plen = m.payload[1];
+	if (m.type == RTM_NEWLINK) {
+		aoff = NLMSG_ALIGN(sizeof(struct ifinfomsg));
+		while (netlink_attr_next(m.payload + aoff, m.payload_len - aoff, &ao, &a) == 1)
+			if (a.type == IFLA_MTU && a.len == 4)
+				memcpy(&r.mtu, a.data, 4);
+	}
+	if (m.type == RTM_NEWROUTE || m.type == RTM_DELROUTE)
+		r.plen = m.payload[1];	/* rtm_dst_len */
+	return r;
+}
+
+static void
+feed(struct netlink_job *j, const struct craft *c, int want)
+{
+	uint8_t *b = dup_exact(c->b, c->len);
+
+	ck_assert_int_eq(netlink_job_feed(j, b, c->len), want);
+	free(b);
+}
+
+static void
+answer_ack(struct netlink_job *j, uint32_t seq, int err)
+{
+	struct craft c;
+
+	c_init(&c);
+	c_error(&c, seq, err);
+	feed(j, &c, 1);
+}
+
+static void
+answer_empty_dump(struct netlink_job *j, uint32_t seq)
+{
+	struct craft c;
+
+	c_init(&c);
+	c_done(&c, seq, 0, 0);
+	feed(j, &c, 1);
+}
+
+/* Answer everything with success (empty listings) and record the types. */
+static size_t
+run_ok(struct netlink_job *j, uint16_t *types, size_t max)
+{
+	struct req r;
+	size_t n = 0;
+
+	while ((r = take(j)).len > 0) {
+		ck_assert_uint_lt(n, max);
+		types[n++] = r.type;
+		if (r.type == RTM_GETADDR || r.type == RTM_GETRULE)
+			answer_empty_dump(j, r.seq);
+		else
+			answer_ack(j, r.seq, 0);
+	}
+	ck_assert(netlink_job_done(j));
+	return n;
+}
+
+static const uint8_t t_v4[4] = { 100, 64, 0, 5 };
+static const uint8_t t_v6[16] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5 };
+
+static void
+assert_res(const struct ipc_d2c_iface_result *r, int v4, int v6, int up, int routes, int r4, int r6)
+{
+	ck_assert_uint_eq(r->v4_ok, v4);
+	ck_assert_uint_eq(r->v6_ok, v6);
+	ck_assert_uint_eq(r->link_up, up);
+	ck_assert_uint_eq(r->routes_ok, routes);
+	ck_assert_uint_eq(r->rules_v4_ok, r4);
+	ck_assert_uint_eq(r->rules_v6_ok, r6);
+}
+
+/* The whole §1.2/§1.3 sequence, one request at a time; again with the
+ * same memory (nothing to delete); then a route set that replaces it. */
+START_TEST(job_iface_sequence)
+{
+	static const uint16_t want[] = {
+		RTM_GETADDR, RTM_NEWLINK, RTM_NEWADDR, RTM_NEWADDR, RTM_NEWLINK,
+		RTM_GETRULE, RTM_NEWRULE, RTM_GETRULE, RTM_NEWRULE, RTM_NEWROUTE, RTM_NEWROUTE,
+	};
+	struct netlink_routes mem;
+	struct netlink_job j;
 	struct ipc_d2c_iface_result res;
 	struct netlink_route r;
-	struct netlink_wait w;
-	uint8_t v4[4] = { 100, 64, 0, 5 }, b[64];
-	int n;
+	uint16_t types[32];
+	size_t n, i;
+	int pass;
 
+	memset(&mem, 0, sizeof(mem));
+	for (pass = 0; pass < 2; pass++) {
+		netlink_job_iface(&j, &mem, 7, t_v4, t_v6);
+		ck_assert(!netlink_job_done(&j));
+		ck_assert_int_eq(netlink_job_result(&j, &res), -1);
+		n = run_ok(&j, types, 32);
+		ck_assert_uint_eq(n, sizeof(want) / sizeof(want[0]));
+		for (i = 0; i < n; i++)
+			ck_assert_uint_eq(types[i], want[i]);
+		ck_assert_int_eq(netlink_job_result(&j, &res), 0);
+		assert_res(&res, 1, 1, 1, 1, 1, 1);
+		ck_assert_uint_eq(mem.n, 2);
+	}
+
+	/* The two routes go, 10.99.0.0/16 comes. */
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.plen = 16;
+	r.dst[0] = 10;
+	r.dst[1] = 99;
+	netlink_job_routes(&j, &mem, 7, &r, 1);
+	n = run_ok(&j, types, 32);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(types[0], RTM_DELROUTE);
+	ck_assert_uint_eq(types[1], RTM_DELROUTE);
+	ck_assert_uint_eq(types[2], RTM_NEWROUTE);
+	ck_assert_int_eq(netlink_job_result(&j, NULL), 0);
+	ck_assert_uint_eq(mem.n, 1);
+	ck_assert_uint_eq(mem.r[0].plen, 16);
+}
+END_TEST
+
+/* An old address is deleted and the listing repeated; our rule already
+ * present is not added again; IPv4 only: no IPv6 step. */
+START_TEST(job_flush_and_rule_present)
+{
+	struct netlink_routes mem;
+	struct netlink_job j;
+	struct ipc_d2c_iface_result res;
+	struct craft c;
+	struct req r;
+
+	memset(&mem, 0, sizeof(mem));
+	netlink_job_iface(&j, &mem, 7, t_v4, NULL);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_GETADDR);
+	c_init(&c);
+	c_addr(&c, r.seq, AF_INET, 32, 7, "100.64.0.9");
+	c_addr(&c, r.seq, AF_INET, 24, 2, "192.0.2.1");	/* another link: kept */
+	c_done(&c, r.seq, 0, 0);
+	feed(&j, &c, 1);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_DELADDR);
+	ck_assert_uint_eq(r.family, AF_INET);
+	ck_assert_uint_eq(r.plen, 32);
+	answer_ack(&j, r.seq, 0);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_GETADDR);
+	answer_empty_dump(&j, r.seq);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_NEWLINK);
+	ck_assert_uint_eq(r.mtu, NETLINK_FZ_MTU);
+	answer_ack(&j, r.seq, 0);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_NEWADDR);
+	ck_assert_uint_eq(r.family, AF_INET);
+	answer_ack(&j, r.seq, 0);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_NEWLINK);
+	ck_assert_uint_eq(r.mtu, 0);
+	answer_ack(&j, r.seq, 0);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_GETRULE);
+	ck_assert_uint_eq(r.family, AF_INET);
+	c_init(&c);
+	c_rule(&c, r.seq, &fz_rule_v4);
+	c_done(&c, r.seq, 0, 0);
+	feed(&j, &c, 1);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_NEWROUTE);
+	answer_ack(&j, r.seq, EEXIST);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_NEWROUTE);
+	answer_ack(&j, r.seq, 0);
+	ck_assert_int_eq(take(&j).len, 0);
+	ck_assert_int_eq(netlink_job_result(&j, &res), 0);
+	assert_res(&res, 1, 0, 1, 1, 1, 0);
+}
+END_TEST
+
+/* Errors from the kernel fail their step alone; a failed listing of the
+ * addresses skips to the routes. */
+START_TEST(job_kernel_errors)
+{
+	struct netlink_routes mem;
+	struct netlink_job j;
+	struct ipc_d2c_iface_result res;
+	struct req r;
+
+	memset(&mem, 0, sizeof(mem));
+	netlink_job_iface(&j, &mem, 7, t_v4, t_v6);
+	r = take(&j);
+	answer_empty_dump(&j, r.seq);
+	r = take(&j);	/* MTU */
+	answer_ack(&j, r.seq, ENODEV);
+	r = take(&j);	/* v4 */
+	answer_ack(&j, r.seq, EINVAL);
+	r = take(&j);	/* v6: already there counts as done */
+	ck_assert_uint_eq(r.family, AF_INET6);
+	answer_ack(&j, r.seq, EEXIST);
+	r = take(&j);	/* up */
+	answer_ack(&j, r.seq, EPERM);
+	r = take(&j);	/* no v4 rule step: straight to IPv6 */
+	ck_assert_uint_eq(r.type, RTM_GETRULE);
+	ck_assert_uint_eq(r.family, AF_INET6);
+	answer_ack(&j, r.seq, EPERM);	/* cannot list: add anyway */
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_NEWRULE);
+	answer_ack(&j, r.seq, 0);
+	r = take(&j);
+	answer_ack(&j, r.seq, ENETDOWN);
+	r = take(&j);
+	answer_ack(&j, r.seq, 0);
+	ck_assert_int_eq(take(&j).len, 0);
+	ck_assert_int_eq(netlink_job_result(&j, &res), 0);
+	assert_res(&res, 0, 1, 0, 0, 0, 1);
+	ck_assert_uint_eq(mem.n, 1);
+
+	netlink_job_iface(&j, &mem, 7, t_v4, NULL);
+	r = take(&j);
+	answer_ack(&j, r.seq, EPERM);
+	r = take(&j);	/* the remembered route is wanted: nothing to delete */
+	ck_assert_uint_eq(r.type, RTM_NEWROUTE);
+	answer_ack(&j, r.seq, 0);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_NEWROUTE);
+	answer_ack(&j, r.seq, 0);
+	ck_assert_int_eq(take(&j).len, 0);
+	ck_assert_int_eq(netlink_job_result(&j, &res), -1);
+	assert_res(&res, 0, 0, 0, 1, 0, 0);
+}
+END_TEST
+
+/* Interrupted listings are repeated, a bounded number of times; a local
+ * failure (netlink_job_fail) counts as the step's failure. */
+START_TEST(job_interrupted_and_local_failure)
+{
+	struct netlink_routes mem;
+	struct netlink_job j;
+	struct ipc_d2c_iface_result res;
+	struct craft c;
+	struct req r;
+	int i;
+
+	memset(&mem, 0, sizeof(mem));
+	netlink_job_iface(&j, &mem, 7, t_v4, NULL);
+	r = take(&j);
+	c_init(&c);
+	c_done(&c, r.seq, 0, NLM_F_DUMP_INTR);
+	feed(&j, &c, 1);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_GETADDR);	/* again */
+	answer_empty_dump(&j, r.seq);
+	r = take(&j);	/* MTU */
+	netlink_job_fail(&j, NETLINK_E_IO, ENOBUFS);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_NEWADDR);
+	answer_ack(&j, r.seq, 0);
+	r = take(&j);
+	answer_ack(&j, r.seq, 0);
+	for (i = 0; i < 4; i++) {
+		r = take(&j);
+		ck_assert_uint_eq(r.type, RTM_GETRULE);
+		c_init(&c);
+		c_rule(&c, r.seq, &fz_rule_v4);
+		c_done(&c, r.seq, 0, NLM_F_DUMP_INTR);
+		feed(&j, &c, 1);
+	}
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_NEWRULE);	/* never a consistent listing */
+	answer_ack(&j, r.seq, 0);
+	r = take(&j);
+	netlink_job_fail(&j, NETLINK_E_TRUNC, 0);
+	r = take(&j);
+	answer_ack(&j, r.seq, 0);
+	ck_assert_int_eq(take(&j).len, 0);
+	ck_assert_int_eq(netlink_job_result(&j, &res), 0);
+	assert_res(&res, 1, 0, 1, 0, 1, 0);
+}
+END_TEST
+
+/*
+ * Time is up: the job ends at once with nothing done, the routes it did not
+ * get to stay remembered, and a late answer is not taken for the next
+ * job's.
+ */
+START_TEST(job_abort_and_late_answer)
+{
+	struct netlink_routes mem;
+	struct netlink_job j;
+	struct ipc_d2c_iface_result res;
+	struct craft c;
+	struct req r, late;
+	uint16_t types[32];
+
+	memset(&mem, 0, sizeof(mem));
+	netlink_job_iface(&j, &mem, 7, t_v4, t_v6);
+	(void)run_ok(&j, types, 32);
+	ck_assert_uint_eq(mem.n, 2);
+
+	netlink_job_iface(&j, &mem, 7, t_v4, t_v6);
+	late = take(&j);
+	ck_assert_int_eq(take(&j).len, 0);	/* one request at a time */
+	netlink_job_abort(&j);
+	ck_assert(netlink_job_done(&j));
+	ck_assert_int_eq(netlink_job_result(&j, &res), -1);
+	assert_res(&res, 0, 0, 0, 0, 0, 0);
+	ck_assert_uint_eq(mem.n, 2);
+	netlink_job_abort(&j);	/* twice: nothing more */
+
+	netlink_job_routes(&j, &mem, 7, NULL, 0);
+	r = take(&j);
+	ck_assert_uint_eq(r.type, RTM_DELROUTE);
+	c_init(&c);
+	c_error(&c, late.seq, 0);
+	feed(&j, &c, 0);	/* the aborted job's answer */
+	answer_ack(&j, r.seq, 0);
+	(void)take(&j);		/* the second deletion, never answered */
+	netlink_job_abort(&j);
+	ck_assert_int_eq(netlink_job_result(&j, NULL), -1);
+	ck_assert_uint_eq(mem.n, 1);	/* not deleted for sure: still ours */
+}
+END_TEST
+
+START_TEST(job_bad_arguments)
+{
+	struct netlink_routes mem;
+	struct netlink_job j;
+	struct ipc_d2c_iface_result res;
+	struct netlink_route r;
+
+	memset(&mem, 0, sizeof(mem));
 	memset(&res, 0xff, sizeof(res));
-	ck_assert_int_eq(netlink_apply_iface(-1, 2, v4, NULL, &res), -1);
-	ck_assert(res.v4_ok == 0 && res.v6_ok == 0 && res.link_up == 0 && res.routes_ok == 0 &&
-	    res.rules_v4_ok == 0 && res.rules_v6_ok == 0);
-	memset(&res, 0xff, sizeof(res));
-	ck_assert_int_eq(netlink_apply_iface(3, 0, v4, NULL, &res), -1);
-	ck_assert_uint_eq(res.link_up, 0);
-	ck_assert_int_eq(netlink_apply_iface(3, 2, v4, NULL, NULL), -1);
+	netlink_job_iface(&j, &mem, 0, t_v4, NULL);
+	ck_assert(netlink_job_done(&j));
+	ck_assert_int_eq(take(&j).len, 0);
+	ck_assert_int_eq(netlink_job_result(&j, &res), -1);
+	assert_res(&res, 0, 0, 0, 0, 0, 0);
+	netlink_job_iface(&j, &mem, (uint32_t)INT_MAX + 1u, t_v4, NULL);
+	ck_assert_int_eq(netlink_job_result(&j, NULL), -1);
+	netlink_job_iface(&j, NULL, 2, t_v4, NULL);
+	ck_assert_int_eq(netlink_job_result(&j, NULL), -1);
 
 	memset(&r, 0, sizeof(r));
 	r.family = AF_INET;
 	r.plen = 11;
 	r.dst[0] = 100;
 	r.dst[1] = 64;
-	ck_assert_int_eq(netlink_apply_routes(-1, 2, &r, 1), -1);
-	ck_assert_int_eq(netlink_apply_routes(3, 2, NULL, 1), -1);
-	ck_assert_int_eq(netlink_apply_routes(3, 2, &r, NETLINK_ROUTES_MAX + 1), -1);
+	netlink_job_routes(&j, &mem, 2, NULL, 1);
+	ck_assert_int_eq(netlink_job_result(&j, NULL), -1);
+	netlink_job_routes(&j, &mem, 2, &r, NETLINK_ROUTES_MAX + 1);
+	ck_assert_int_eq(netlink_job_result(&j, NULL), -1);
 	r.dst[3] = 1;	/* host bits */
-	ck_assert_int_eq(netlink_apply_routes(3, 2, &r, 1), -1);
-
-	n = netlink_build_getaddr(b, sizeof(b), 1);
-	ck_assert_int_eq(netlink_request(-1, b, (size_t)n, 1, 1, NULL, NULL), NETLINK_E_INVAL);
-	ck_assert_int_eq(netlink_request(3, b, 4, 1, 1, NULL, NULL), NETLINK_E_INVAL);
-	netlink_wait_init(&w, 1, 0);
-	ck_assert_int_eq(netlink_wait_reply(-1, &w, NULL, NULL, 100), NETLINK_E_INVAL);
+	netlink_job_routes(&j, &mem, 2, &r, 1);
+	ck_assert(netlink_job_done(&j));
+	ck_assert_int_eq(netlink_job_result(&j, NULL), -1);
+	ck_assert_uint_eq(mem.n, 0);
 }
 END_TEST
 
@@ -1238,84 +1594,74 @@ ms_since(const struct timespec *t0)
 }
 
 /*
- * A socket that never answers: the wait ends at its bound.  Datagrams that
- * do not come from the kernel (here: from the other end of a local pair,
- * even a perfect ack) are ignored.
+ * A kernel endpoint that never answers (NETLINK_CONNECTOR drops requests
+ * it has no callback for, without an ack): the pump returns at once with
+ * the job waiting; nothing waits for the kernel.  The abort ends it.
  */
-START_TEST(glue_timeout_and_foreign_sender)
+START_TEST(pump_never_waits)
 {
-	struct netlink_wait w;
-	struct timespec t0;
-	struct craft c;
-	uint8_t b[64];
-	long took;
-	int sv[2], n;
-
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
-	c_init(&c);
-	c_error(&c, 77, 0);
-	ck_assert_int_eq(send(sv[1], c.b, c.len, 0), (ssize_t)c.len);
-	netlink_wait_init(&w, 77, 0);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_int_eq(netlink_wait_reply(sv[0], &w, NULL, NULL, 300), NETLINK_E_TIMEOUT);
-	took = ms_since(&t0);
-	ck_assert_int_ge(took, 250);
-	ck_assert_int_lt(took, 3000);
-	ck_assert(!w.done);
-
-	/* Sending a request on something that is not a netlink socket fails
-	 * at once, it does not wait. */
-	n = netlink_build_getaddr(b, sizeof(b), 78);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_int_eq(netlink_request(sv[0], b, (size_t)n, 78, 1, NULL, NULL), NETLINK_E_IO);
-	ck_assert_int_lt(ms_since(&t0), 1000);
-	close(sv[0]);
-	close(sv[1]);
-
-	/* A closed descriptor. */
-	netlink_wait_init(&w, 79, 0);
-	ck_assert_int_eq(netlink_wait_reply(sv[0], &w, NULL, NULL, 100), NETLINK_E_IO);
-}
-END_TEST
-
-/*
- * A kernel endpoint that never answers: NETLINK_CONNECTOR drops requests it
- * has no callback for without an ack.  The whole apply gives up after one
- * timeout instead of waiting once per step, and reports nothing done.
- */
-START_TEST(glue_silent_kernel)
-{
+	struct netlink_routes mem;
+	struct netlink_job j;
 	struct ipc_d2c_iface_result res;
-	struct netlink_route r;
 	struct timespec t0;
-	uint8_t v4[4] = { 100, 64, 0, 5 }, v6[16] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 };
-	long took;
 	int fd;
 
 	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR)) < 0)
 		return;	/* no connector in this kernel: nothing to test against */
-	v6[15] = 5;
-	memset(&res, 0xff, sizeof(res));
+	memset(&mem, 0, sizeof(mem));
+	netlink_job_iface(&j, &mem, 1, t_v4, t_v6);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_int_eq(netlink_apply_iface(fd, 1, v4, v6, &res), -1);
-	took = ms_since(&t0);
-	ck_assert(res.v4_ok == 0 && res.v6_ok == 0 && res.link_up == 0 && res.routes_ok == 0 &&
-	    res.rules_v4_ok == 0 && res.rules_v6_ok == 0);
-	ck_assert_int_ge(took, NETLINK_TIMEOUT_MS - 100);
-	ck_assert_int_lt(took, NETLINK_TIMEOUT_MS + 900);
-
-	/* The next call starts afresh: it waits again, once. */
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET;
-	r.plen = 11;
-	r.dst[0] = 100;
-	r.dst[1] = 64;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_int_eq(netlink_apply_routes(fd, 1, &r, 1), -1);
-	took = ms_since(&t0);
-	ck_assert_int_ge(took, NETLINK_TIMEOUT_MS - 100);
-	ck_assert_int_lt(took, NETLINK_TIMEOUT_MS + 900);
+	ck_assert_int_eq(netlink_job_pump(fd, &j), 0);
+	ck_assert_int_eq(netlink_job_pump(fd, &j), 0);
+	ck_assert_int_lt(ms_since(&t0), 100);
+	ck_assert(!netlink_job_done(&j));
+	netlink_job_abort(&j);
+	ck_assert_int_eq(netlink_job_pump(fd, &j), 1);
+	ck_assert_int_eq(netlink_job_result(&j, &res), -1);
+	assert_res(&res, 0, 0, 0, 0, 0, 0);
+	ck_assert_int_eq(netlink_job_pump(fd, NULL), 1);
 	close(fd);
+}
+END_TEST
+
+/*
+ * Not a netlink socket: every send fails at once, each step fails in turn
+ * and the job ends within the one call, without waiting.  A datagram from
+ * a sender other than the kernel (here a perfect ack) is never taken.
+ */
+START_TEST(pump_send_failure_and_foreign_sender)
+{
+	struct netlink_routes mem;
+	struct netlink_job j;
+	struct ipc_d2c_iface_result res;
+	struct timespec t0;
+	struct craft c;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	memset(&mem, 0, sizeof(mem));
+	netlink_job_iface(&j, &mem, 1, t_v4, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(netlink_job_pump(sv[0], &j), 1);
+	ck_assert_int_lt(ms_since(&t0), 1000);
+	ck_assert_int_eq(netlink_job_result(&j, &res), -1);
+	assert_res(&res, 0, 0, 0, 0, 0, 0);
+
+	/* A job waiting for seq s: the other end of the pair sends its ack. */
+	netlink_job_iface(&j, &mem, 1, t_v4, NULL);
+	{
+		struct req r = take(&j);
+
+		c_init(&c);
+		c_error(&c, r.seq, 0);
+		ck_assert_int_eq(send(sv[1], c.b, c.len, 0), (ssize_t)c.len);
+		ck_assert_int_eq(netlink_job_pump(sv[0], &j), 0);
+		ck_assert(!netlink_job_done(&j));
+		ck_assert_int_eq(recv(sv[0], c.b, sizeof(c.b), MSG_DONTWAIT), -1);	/* read */
+	}
+	netlink_job_abort(&j);
+	close(sv[0]);
+	close(sv[1]);
 }
 END_TEST
 
@@ -1325,7 +1671,7 @@ netlink_suite(void)
 	Suite *s = suite_create("netlink");
 	TCase *tb = tcase_create("build");
 	TCase *tp = tcase_create("parse");
-	TCase *tg = tcase_create("glue");
+	TCase *tg = tcase_create("job");
 
 	tcase_add_test(tb, build_getaddr_bytes);
 	tcase_add_test(tb, build_addr_bytes);
@@ -1350,11 +1696,14 @@ netlink_suite(void)
 	tcase_add_test(tp, seq_never_zero);
 	suite_add_tcase(s, tp);
 
-	/* The silent-kernel test waits out two full timeouts. */
-	tcase_set_timeout(tg, 30);
-	tcase_add_test(tg, glue_bad_arguments);
-	tcase_add_test(tg, glue_timeout_and_foreign_sender);
-	tcase_add_test(tg, glue_silent_kernel);
+	tcase_add_test(tg, job_iface_sequence);
+	tcase_add_test(tg, job_flush_and_rule_present);
+	tcase_add_test(tg, job_kernel_errors);
+	tcase_add_test(tg, job_interrupted_and_local_failure);
+	tcase_add_test(tg, job_abort_and_late_answer);
+	tcase_add_test(tg, job_bad_arguments);
+	tcase_add_test(tg, pump_never_waits);
+	tcase_add_test(tg, pump_send_failure_and_foreign_sender);
 	suite_add_tcase(s, tg);
 	return s;
 }

@@ -840,6 +840,54 @@ START_TEST(value_cidr)
 }
 END_TEST
 
+/* Proxy IPs (issue 19): only 100.96.0.0/11 and fd00:2021:1111:8000::/107. */
+START_TEST(value_proxy_range)
+{
+	static const char *const ok[] = {
+		"100.96.0.0", "100.96.0.1", "100.127.255.255", "fd00:2021:1111:8000::",
+		"fd00:2021:1111:8000::1", "fd00:2021:1111:8000::1f:ffff",
+	};
+	static const char *const bad[] = {
+		"172.31.201.99", "172.31.201.98", "100.64.0.5", "100.95.255.255", "100.128.0.0",
+		"10.0.0.1", "0.0.0.0", "2001:db8::1", "fd00:2021:1111::1", "fd00:2021:1111::4:4616",
+		"fd00:2021:1111:8000::20:0", "fd00:2021:1111:8001::", "::ffff:100.96.0.1", "::",
+	};
+	struct portal_msg_ip ip;
+	struct portal_msg *m = malloc(sizeof(*m));
+	char why[PORTAL_MSG_WHY_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_int_eq(portal_msg_parse_ip(S(ok[i]), &ip), 0);
+		ck_assert_msg(portal_msg_proxy_ip_ok(&ip), "refused %s", ok[i]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(portal_msg_parse_ip(S(bad[i]), &ip), 0);
+		ck_assert_msg(!portal_msg_proxy_ip_ok(&ip), "accepted %s", bad[i]);
+	}
+	ck_assert_int_eq(portal_msg_proxy_ip_ok(NULL), 0);
+	memset(&ip, 0, sizeof(ip));
+	ip.family = AF_UNIX;
+	ck_assert_int_eq(portal_msg_proxy_ip_ok(&ip), 0);
+
+	/* The whole request is refused, and the reason says which IP and why. */
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(parse_frame("bad/request_connection-domain-proxy-lan.json", m, why,
+	    sizeof(why)), PORTAL_MSG_E_ADDR);
+	ck_assert_msg(strstr(why, "'172.31.201.99' outside 100.96.0.0/11 and "
+	    "fd00:2021:1111:8000::/107") != NULL, "reason: %s", why);
+	ck_assert_int_eq(m->type, PORTAL_MSG_NONE);
+	ck_assert_int_eq(parse_frame("bad/allow_access-payload-proxy-client-range.json", m, why,
+	    sizeof(why)), PORTAL_MSG_E_ADDR);
+	ck_assert_msg(strstr(why, "'100.64.0.5'") != NULL, "reason: %s", why);
+	/* Nine proxies for one name are refused; eight pass (the legacy fixture). */
+	ck_assert_int_eq(parse_frame("bad/request_connection-domain-proxy-nine.json", m, why,
+	    sizeof(why)), PORTAL_MSG_E_TOO_MANY);
+	ck_assert_int_eq(PORTAL_MSG_PROXY_IPS_MAX, 8);
+	free(m);
+}
+END_TEST
+
 START_TEST(value_addr)
 {
 	struct portal_msg_sockaddr sa;
@@ -1293,6 +1341,7 @@ portal_msg_suite(void)
 	tcase_add_test(val, value_key);
 	tcase_add_test(val, value_cidr);
 	tcase_add_test(val, value_addr);
+	tcase_add_test(val, value_proxy_range);
 	tcase_add_test(val, names_and_errors);
 	tcase_add_test(val, clear_and_wipe);
 	suite_add_tcase(s, val);

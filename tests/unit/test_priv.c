@@ -1,8 +1,12 @@
 /* Unit suite for common/priv (status parsing, drop verification) and common/addr. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "priv.h"
@@ -24,19 +28,86 @@ START_TEST(parse_and_verify)
 	ck_assert_int_eq(st.ngroups, 0);
 	ck_assert_uint_eq(st.cap_eff, PRIV_CAP_BIT(12));
 	ck_assert_int_eq(st.no_new_privs, 1);
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), 0);
-	ck_assert_int_eq(priv_verify(&st, 998, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), 0);
+	ck_assert_int_eq(priv_verify(&st, 998, 998, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
 	ck_assert_ptr_nonnull(strstr(why, "uid"));
-	ck_assert_int_eq(priv_verify(&st, 999, 995, 0, 1, 1, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, 0, 1, 1, why, sizeof(why)), -1);
 	ck_assert_ptr_nonnull(strstr(why, "capabilities"));
 	st.cap_bnd = ~0ULL;
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 1, 0, why, sizeof(why)), 0);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 1, 0, why, sizeof(why)), 0);
 	st.ngroups = 2;
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 1, 0, why, sizeof(why)), -1);
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), 0);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 1, 0, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), 0);
 	st.cap_amb = 1;
-	ck_assert_int_eq(priv_verify(&st, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), -1);
+	/* The dataplane's real uid is control's (see dataplane/privdrop.c). */
+	st.cap_amb = 0;
+	st.uid[0] = 998;
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), -1);
+	ck_assert_int_eq(priv_verify(&st, 998, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), 0);
+	st.uid[2] = 998;
+	ck_assert_int_eq(priv_verify(&st, 998, 999, 995, PRIV_CAP_BIT(12), 0, 0, why, sizeof(why)), -1);
+}
+END_TEST
+
+/* A drop without no_new_privs fails, and so does a status without the field. */
+START_TEST(verify_no_new_privs)
+{
+	struct priv_status st;
+	char why[160];
+
+	ck_assert_int_eq(priv_parse_status(status_ok, &st), 0);
+	st.no_new_privs = 0;
+	ck_assert_int_eq(priv_verify(&st, 999, 999, 995, PRIV_CAP_BIT(12), 1, 1, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "NoNewPrivs"));
+	ck_assert_int_eq(priv_parse_status("Uid:\t1 1 1 1\nGid:\t1 1 1 1\nGroups:\t\n"
+	    "CapInh:\t0\nCapPrm:\t0\nCapEff:\t0\nCapBnd:\t0\n", &st), 0);
+	ck_assert_int_eq(priv_verify(&st, 1, 1, 1, 0, 1, 1, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "NoNewPrivs"));
+}
+END_TEST
+
+static int
+is_dev_null(int fd)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat("/dev/null", &b) == 0 && S_ISCHR(a.st_mode) &&
+	    a.st_rdev == b.st_rdev;
+}
+
+/*
+ * In a child (the descriptors of the runner stay untouched): with 0 and 1
+ * closed, both get /dev/null and the next open lands above 2; an open
+ * descriptor is left alone.
+ */
+START_TEST(stdio_open)
+{
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd, dup_err = dup(2);
+
+		close(0);
+		close(1);
+		if (priv_stdio_open() < 0 || !is_dev_null(0) || !is_dev_null(1))
+			_exit(1);
+		if (is_dev_null(2) != is_dev_null(dup_err))
+			_exit(2);
+		if ((fd = open("/dev/null", O_RDONLY)) <= 2)
+			_exit(3);
+		close(2);
+		if (priv_stdio_open() < 0 || !is_dev_null(2))
+			_exit(4);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
 }
 END_TEST
 
@@ -100,6 +171,8 @@ priv_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, parse_and_verify);
+	tcase_add_test(tc, verify_no_new_privs);
+	tcase_add_test(tc, stdio_open);
 	tcase_add_test(tc, parse_rejects);
 	tcase_add_test(tc, read_self);
 	tcase_add_test(tc, addresses);

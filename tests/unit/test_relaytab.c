@@ -99,6 +99,55 @@ START_TEST(full)
 }
 END_TEST
 
+/* The channel table is bounded (issue 19): a new channel beyond
+ * RELAYTAB_CHANNELS_MAX is refused, a re-bind or an unbind still works. */
+START_TEST(channels_full)
+{
+	struct ipc_c2d_channel ch;
+	struct ipc_addr s;
+	size_t n = 0;
+	int i;
+
+	relaytab_init(&T);
+	memset(&ch, 0, sizeof(ch));
+	ch.peer = a4(50, 5000);
+	ch.relayed = a4(1, 60000);
+	ch.bound = 1;
+	for (i = 0; n < RELAYTAB_CHANNELS_MAX; i++) {
+		s = a4((uint8_t)i, 3478);
+		ck_assert_int_eq(relaytab_server(&T, &s, 1), 0);
+		ch.server = s;
+		for (ch.channel = 0x4000; ch.channel <= 0x4FFF && n < RELAYTAB_CHANNELS_MAX;
+		    ch.channel++, n++)
+			ck_assert_int_eq(relaytab_channel(&T, &ch), 0);
+	}
+	ck_assert_uint_eq(T.n_channels, RELAYTAB_CHANNELS_MAX);
+	s = a4(250, 3478);
+	ck_assert_int_eq(relaytab_server(&T, &s, 1), 0);
+	ch.server = s;
+	ch.channel = 0x4001;
+	ck_assert_int_eq(relaytab_channel(&T, &ch), RELAYTAB_EFULL);
+	ck_assert_ptr_null(relaytab_lookup(&T, &s, 0x4001));
+	ck_assert_uint_eq(T.n_channels, RELAYTAB_CHANNELS_MAX);
+	/* Re-binding a known channel is no new entry. */
+	ch.server = a4(0, 3478);
+	ch.channel = 0x4002;
+	ch.peer = a4(51, 5001);
+	ck_assert_int_eq(relaytab_channel(&T, &ch), 0);
+	ck_assert_uint_eq(relaytab_lookup(&T, &ch.server, 0x4002)->peer.port, 5001);
+	/* Unbinding one makes room for one. */
+	ch.bound = 0;
+	ck_assert_int_eq(relaytab_channel(&T, &ch), 0);
+	ch.server = s;
+	ch.channel = 0x4001;
+	ch.bound = 1;
+	ck_assert_int_eq(relaytab_channel(&T, &ch), 0);
+	ch.channel = 0x4003;
+	ck_assert_int_eq(relaytab_channel(&T, &ch), RELAYTAB_EFULL);
+	relaytab_free(&T);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -110,6 +159,7 @@ main(void)
 	tcase_add_test(tc, servers_and_channels);
 	tcase_add_test(tc, decode);
 	tcase_add_test(tc, full);
+	tcase_add_test(tc, channels_full);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,9 +1,10 @@
 /*
  * Unit suite for control/turn: RFC 5769 vectors through libnice's
  * validation, TURN transcripts against a small fake server under a fake
- * clock (Firezone-relay style: unsigned answers; coturn style: MESSAGE-
- * INTEGRITY and FINGERPRINT on every answer), error paths, malformed
- * answers and ChannelData framing.
+ * clock (Firezone-relay style: MESSAGE-INTEGRITY on answers to signed
+ * requests; coturn style: MESSAGE-INTEGRITY and FINGERPRINT), forged
+ * answers (issue 19: no or a wrong MESSAGE-INTEGRITY), error paths,
+ * malformed answers and ChannelData framing.
  *
  * The fake server checks our requests with its own libnice agent (long-term
  * credentials, FINGERPRINT required), so every signed request we send is
@@ -282,9 +283,17 @@ static const uint16_t srv_known[] = {
 	STUN_ATTRIBUTE_CHANNEL_NUMBER, STUN_ATTRIBUTE_XOR_PEER_ADDRESS, 0x0017, 0
 };
 
+enum forge {
+	FORGE_NONE = 0,
+	FORGE_NO_MI,		/* answer to a signed request without MESSAGE-INTEGRITY */
+	FORGE_BAD_MI,		/* ... with one made with another key */
+};
+
 struct fake {
 	StunAgent agent;
+	StunAgent agent_nofp;	/* Firezone relay style: MI, no FINGERPRINT */
 	bool sign;		/* coturn style: MI + FINGERPRINT on answers */
+	enum forge forge;
 	char nonce[64];
 	char realm[32];
 	struct cred cred;
@@ -354,6 +363,8 @@ fake_init(bool sign)
 	memset(&F, 0, sizeof(F));
 	stun_agent_init(&F.agent, srv_known, STUN_COMPATIBILITY_RFC5389,
 	    STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+	stun_agent_init(&F.agent_nofp, srv_known, STUN_COMPATIBILITY_RFC5389,
+	    STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS);
 	F.sign = sign;
 	strcpy(F.nonce, "3e4c1a2b-0000-4000-8000-00000000000a");
 	strcpy(F.realm, "firezone");
@@ -506,12 +517,22 @@ put_str(uint16_t type, const char *s)
 	    STUN_MESSAGE_RETURN_SUCCESS);
 }
 
+/*
+ * Both relays sign their answers to signed requests with the request's
+ * long-term key (coturn adds FINGERPRINT); F.forge makes a forged one.
+ */
 static size_t
 finish_resp(void)
 {
-	if (F.sign && req_signed())
-		return stun_agent_finish_message(&F.agent, &F.resp, NULL, 0);
-	return stun_message_length(&F.resp);
+	if (!req_signed() || F.forge == FORGE_NO_MI)
+		return stun_message_length(&F.resp);
+	if (F.forge == FORGE_BAD_MI) {
+		/* a valid-looking MESSAGE-INTEGRITY under another key (and a
+		 * FINGERPRINT that matches it) */
+		memset(F.resp.long_term_key, 0x5a, sizeof(F.resp.long_term_key));
+		F.resp.long_term_valid = true;
+	}
+	return stun_agent_finish_message(F.sign ? &F.agent : &F.agent_nofp, &F.resp, NULL, 0);
 }
 
 static int
@@ -1642,6 +1663,201 @@ START_TEST(refresh_answer_without_lifetime)
 }
 END_TEST
 
+
+/* ---- issue 19: answers to signed requests must be signed ---------------- */
+
+typedef void (*answer_fn)(void);
+
+static void
+ans_ok(void)
+{
+	begin_ok();
+}
+
+static void
+ans_alloc_ok(void)
+{
+	begin_ok();
+	put_xor(STUN_ATTRIBUTE_XOR_RELAYED_ADDRESS, &(struct ipc_addr){ .family = 4,
+	    .port = 50077, .addr = { 203, 0, 113, 66 } });
+	put_xor(STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, &LOCAL4);
+	put32(STUN_ATTRIBUTE_LIFETIME, 600);
+}
+
+static void
+ans_lifetime0(void)
+{
+	begin_ok();
+	put32(STUN_ATTRIBUTE_LIFETIME, 0);
+}
+
+static void
+ans_lifetime600(void)
+{
+	begin_ok();
+	put32(STUN_ATTRIBUTE_LIFETIME, 600);
+}
+
+static void ans_400(void) { begin_err(400); }
+static void ans_403(void) { begin_err(403); }
+static void ans_437(void) { begin_err(437); }
+static void ans_508(void) { begin_err(508); }
+
+static void
+ans_401(void)
+{
+	begin_err(401);
+	put_str(STUN_ATTRIBUTE_REALM, F.realm);
+	put_str(STUN_ATTRIBUTE_NONCE, F.nonce);
+}
+
+static void
+ans_438(void)
+{
+	begin_err(438);
+	put_str(STUN_ATTRIBUTE_REALM, F.realm);
+	put_str(STUN_ATTRIBUTE_NONCE, F.nonce);
+}
+
+/*
+ * The request in F.req was signed: each answer fn builds, sent without
+ * MESSAGE-INTEGRITY and with one under another key, is ignored as if never
+ * received: no event, no transmit, state unchanged, counted.
+ */
+static void
+forgeries_ignored(const answer_fn *fns, size_t n)
+{
+	enum turn_state st = turn_client_state(C);
+	uint64_t drops = turn_client_integrity_drops(C);
+
+	ck_assert(req_signed());
+	for (size_t i = 0; i < n; i++) {
+		for (int f = FORGE_NO_MI; f <= FORGE_BAD_MI; f++) {
+			fns[i]();
+			F.forge = (enum forge)f;
+			ck_assert_msg(deliver() == TURN_ERR_INTEGRITY,
+			    "forged answer %zu (forge %d) was taken", i, f);
+			F.forge = FORGE_NONE;
+			no_event();
+			no_tx();
+			ck_assert_int_eq(turn_client_state(C), st);
+			ck_assert_uint_eq(turn_client_integrity_drops(C), ++drops);
+		}
+	}
+}
+
+START_TEST(forged_answers_to_signed_requests)
+{
+	static const answer_fn alloc_forged[] = { ans_alloc_ok, ans_400, ans_403, ans_437,
+	    ans_508 };
+	static const answer_fn refresh_forged[] = { ans_lifetime0, ans_lifetime600, ans_437,
+	    ans_400 };
+	static const answer_fn chan_forged[] = { ans_ok, ans_403, ans_437, ans_400 };
+	struct turn_event ev;
+	uint8_t first[TURN_MSG_MAX];
+	size_t first_len;
+	uint64_t t0;
+
+	F.sign = _i != 0;	/* 0: Firezone relay style (no FINGERPRINT), 1: coturn */
+	start(1);
+	take();
+	answer_binding(&LOCAL4);
+	event(TURN_EV_SRFLX);
+
+	/* Allocate: the first one is unsigned and so is its 401 */
+	take();
+	expect_req(STUN_ALLOCATE, false);
+	answer_error(401, true);
+	take();
+	expect_req(STUN_ALLOCATE, true);
+	forgeries_ignored(alloc_forged, sizeof(alloc_forged) / sizeof(alloc_forged[0]));
+	/* the transaction is still open: it retransmits, byte for byte */
+	memcpy(first, F.req_buf, F.req_len);
+	first_len = F.req_len;
+	advance(NOW + TURN_RTO_INITIAL_MS);
+	take();
+	ck_assert_uint_eq(F.req_len, first_len);
+	ck_assert_mem_eq(F.req_buf, first, first_len);
+	/* and the genuine answer is taken */
+	ans_alloc_ok();
+	ck_assert_int_eq(deliver(), TURN_OK);
+	ev = event(TURN_EV_ALLOCATED);
+	ck_assert_uint_eq(ev.relayed4.port, 50077);
+	ck_assert_int_eq(turn_client_state(C), TURN_S_ALLOCATED);
+
+	/* Refresh */
+	ck_assert_int_eq(turn_client_refresh(C, NOW), TURN_OK);
+	take();
+	expect_req(STUN_REFRESH, true);
+	forgeries_ignored(refresh_forged, sizeof(refresh_forged) / sizeof(refresh_forged[0]));
+	ans_lifetime600();
+	ck_assert_int_eq(deliver(), TURN_OK);
+	no_event();
+	ck_assert_int_eq(turn_client_state(C), TURN_S_ALLOCATED);
+
+	/* ChannelBind */
+	ck_assert_int_eq(turn_client_bind_channel(C, NOW, &PEER1), 0x4000);
+	take();
+	expect_req(STUN_CHANNELBIND, true);
+	forgeries_ignored(chan_forged, sizeof(chan_forged) / sizeof(chan_forged[0]));
+	ck_assert_uint_eq(turn_client_channel_of(C, &PEER1), 0);
+	ans_ok();
+	ck_assert_int_eq(deliver(), TURN_OK);
+	ck_assert_uint_eq(event(TURN_EV_CHANNEL_BOUND).channel, 0x4000);
+	ck_assert_uint_eq(turn_client_channel_of(C, &PEER1), 0x4000);
+
+	/* 401 and 438 may come unsigned, but never with a wrong signature */
+	ck_assert_int_eq(turn_client_bind_channel(C, NOW, &PEER2), 0x4001);
+	take();
+	expect_req(STUN_CHANNELBIND, true);
+	ans_438();
+	F.forge = FORGE_BAD_MI;
+	ck_assert_int_eq(deliver(), TURN_ERR_INTEGRITY);
+	ans_401();
+	ck_assert_int_eq(deliver(), TURN_ERR_INTEGRITY);
+	F.forge = FORGE_NO_MI;
+	ans_438();
+	ck_assert_int_eq(deliver(), TURN_OK);	/* stale nonce: re-sent */
+	F.forge = FORGE_NONE;
+	take();
+	expect_req(STUN_CHANNELBIND, true);
+	ans_ok();
+	ck_assert_int_eq(deliver(), TURN_OK);
+	ck_assert_uint_eq(event(TURN_EV_CHANNEL_BOUND).channel, 0x4001);
+
+	/* forged answers never end a transaction: it times out as usual */
+	t0 = NOW;
+	ck_assert_int_eq(turn_client_refresh(C, NOW), TURN_OK);
+	take();
+	forgeries_ignored(refresh_forged, 1);
+	while (NOW < t0 + TURN_RTO_MAX_ELAPSED_MS) {
+		advance(NOW + 500);
+		while (turn_client_poll_transmit(C, &(struct turn_transmit){ 0 }) == 1)
+			;
+	}
+	ev = event(TURN_EV_ALLOCATION_LOST);
+	ck_assert_int_eq(ev.reason, TURN_REASON_TIMEOUT);
+	ck_assert_int_eq(event(TURN_EV_FAILED).reason, TURN_REASON_TIMEOUT);
+}
+END_TEST
+
+START_TEST(forged_answer_to_delete)
+{
+	static const answer_fn stop_forged[] = { ans_lifetime0, ans_403, ans_437 };
+
+	up(_i != 0, false);
+	turn_client_stop(C, NOW);
+	ck_assert_int_eq(event(TURN_EV_ALLOCATION_LOST).reason, TURN_REASON_STOPPED);
+	take();
+	expect_req(STUN_REFRESH, true);
+	forgeries_ignored(stop_forged, sizeof(stop_forged) / sizeof(stop_forged[0]));
+	ck_assert_int_eq(turn_client_state(C), TURN_S_STOPPING);
+	ans_lifetime0();
+	ck_assert_int_eq(deliver(), TURN_OK);
+	event(TURN_EV_STOPPED);
+}
+END_TEST
+
 START_TEST(binding_errors)
 {
 	struct turn_event ev;
@@ -2047,6 +2263,8 @@ turn_suite(void)
 	tcase_add_test(t, channel_release_while_binding_and_rebind_error);
 	tcase_add_test(t, refresh_answer_without_lifetime);
 	tcase_add_test(t, binding_errors);
+	tcase_add_loop_test(t, forged_answers_to_signed_requests, 0, 2);
+	tcase_add_loop_test(t, forged_answer_to_delete, 0, 2);
 	suite_add_tcase(s, t);
 
 	tcase_add_test(d, channel_data_framing);
