@@ -154,6 +154,8 @@ ok "TCP connections per client are capped"
 
 m=$(in_ns "$WG_GW" /usr/bin/python3 -c 'import urllib.request as u; print(u.urlopen("http://127.0.0.1:18080/metrics").read().decode())') ||
 	fail "no /metrics"
+in_ns "$WG_GW" /usr/bin/python3 "$FZ_TOP/tests/integ/metrics_lib.py" http://127.0.0.1:18080/metrics >/dev/null ||
+	fail "/metrics is not strictly well formed"
 metric() { echo "$m" | awk -v k="$1" '$1 == k { print $2 }'; }
 echo "    $(echo "$m" | grep '^firezone_gateway_dns_' | tr '\n' ' ')"
 [ "$(metric 'firezone_gateway_dns_queries_total{transport="udp"}')" -ge 4 ] || fail "UDP queries not counted"
