@@ -833,6 +833,7 @@ probe_send(struct dns_ns *ns)
 	if ((ns->tcp = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		return;
 	bufferevent_setcb(ns->tcp, probe_tcp_read_cb, NULL, probe_tcp_event_cb, ns);
+	bufferevent_setwatermark(ns->tcp, EV_READ, 2, 2 + DNSFWD_MSG_MAX);
 	if (bufferevent_write(ns->tcp, pfx, 2) < 0 || bufferevent_write(ns->tcp, ns->probe, ns->plen) < 0 ||
 	    bufferevent_enable(ns->tcp, EV_READ | EV_WRITE) < 0 ||
 	    bufferevent_socket_connect(ns->tcp, (struct sockaddr *)&ns->ss, (int)ns->sl) < 0) {
@@ -961,6 +962,8 @@ dnsserver_listen(struct dnsserver *s, const struct in_addr *v4, const struct in6
 	char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
 	int failed = 0;
 
+	if (s == NULL)
+		return 0;
 	if (s->have_addrs && s->has_v4 == (v4 != NULL) && s->has_v6 == (v6 != NULL) &&
 	    (v4 == NULL || memcmp(&s->v4, v4, sizeof(*v4)) == 0) &&
 	    (v6 == NULL || memcmp(&s->v6, v6, sizeof(*v6)) == 0))

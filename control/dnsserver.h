@@ -50,7 +50,8 @@ struct dnsserver *dnsserver_new(struct event_base *base, const char *path);
  * addresses again change nothing; others close the old sockets,
  * connections and queries first.  Sockets are bound with
  * IP_FREEBIND, so the addresses need not be on the interface yet.
- * Returns the number of sockets that failed (each one logged). */
+ * Returns the number of sockets that failed (each one logged); s NULL does
+ * nothing. */
 int dnsserver_listen(struct dnsserver *s, const struct in_addr *v4, const struct in6_addr *v6);
 
 /* Copy of the counters. */

@@ -165,4 +165,9 @@ echo "    $(echo "$m" | grep '^firezone_gateway_dns_' | tr '\n' ' ')"
 [ "$(metric 'firezone_gateway_dns_dropped_total{reason="malformed"}')" -ge 4 ] || fail "junk not counted"
 [ "$(metric 'firezone_gateway_dns_dropped_total{reason="limit"}')" -ge 2 ] || fail "limit hits not counted"
 ok "/metrics counts queries, truncations, SERVFAILs, junk and limit hits"
+kill -TERM "$E2E_GW_PID"
+wait "$E2E_GW_PID" 2>/dev/null
+E2E_GW_PID=""
+! grep -q "AddressSanitizer\|runtime error\|LeakSanitizer" "$E2E_GW_LOG" ||
+	{ grep -A20 "Sanitizer\|runtime error" "$E2E_GW_LOG" | head -40; fail "sanitizer report"; }
 exit 0
