@@ -16,12 +16,16 @@
  * connection to the nameserver that carries this one query.  An answer is
  * accepted only if its id and question match the query.  The number of
  * queries in flight, and so of upstream sockets, is capped.
+ *
+ * With several nameservers in resolv.conf, a probe round (an A query for
+ * DNSSERVER_PROBE_NAME over UDP and TCP to each) every 60 s picks the one
+ * queries go to: the lowest RTT of the last round.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
