@@ -19,6 +19,7 @@
 struct event_base;
 struct event;
 struct evdns_base;
+struct dnsserver;
 
 struct ctl_udp {
 	int fd;          /* our duplicate, used for sending; -1 if absent */
@@ -54,6 +55,7 @@ struct ctl {
 	struct turnmgr turn;
 	struct ipc_d2c_counters dp_counters; /* the dataplane's last report */
 	time_t start_time;
+	struct dnsserver *dnsserver; /* port 53535 on the tunnel addresses */
 };
 
 /* dispatch.c: the one IPC dispatcher of control. */

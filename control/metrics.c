@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 
 #include "control.h"
+#include "dnsserver.h"
 #include "ice.h"
 #include "metrics.h"
 
@@ -53,6 +54,7 @@ metrics_render(void *arg, struct evbuffer *b)
 		{ "no_channel", offsetof(struct ipc_d2c_counters, drop_no_channel) },
 		{ "queue_full", offsetof(struct ipc_d2c_counters, stun_dropped) },
 	};
+	struct dnsserver_counters dc;
 	static const struct {
 		const char *table;
 		size_t off;
@@ -138,6 +140,19 @@ metrics_render(void *arg, struct evbuffer *b)
 	one(b, "flow_log_records_total", "counter", "Flow-log lines written.", d->flow_records);
 	one(b, "flows_untracked_total", "counter",
 	    "New flows not logged because the flow-log table or the client's share of it was full.", d->flows_untracked);
+	dnsserver_counters(c->dnsserver, &dc);
+	header(b, "dns_queries_total", "counter", "Client DNS queries forwarded on port 53535, by transport.");
+	evbuffer_add_printf(b, "firezone_gateway_dns_queries_total{transport=\"udp\"} %llu\n"
+	    "firezone_gateway_dns_queries_total{transport=\"tcp\"} %llu\n",
+	    (unsigned long long)dc.queries_udp, (unsigned long long)dc.queries_tcp);
+	one(b, "dns_answers_total", "counter", "Nameserver answers passed on to clients.", dc.answered);
+	one(b, "dns_servfail_total", "counter", "SERVFAIL answers sent (timeout, error, no nameserver).",
+	    dc.servfail);
+	one(b, "dns_truncated_total", "counter", "UDP answers cut to 1200 bytes with TC set.", dc.truncated);
+	header(b, "dns_dropped_total", "counter", "Client DNS queries or connections dropped, by reason.");
+	evbuffer_add_printf(b, "firezone_gateway_dns_dropped_total{reason=\"malformed\"} %llu\n"
+	    "firezone_gateway_dns_dropped_total{reason=\"limit\"} %llu\n",
+	    (unsigned long long)dc.malformed, (unsigned long long)dc.limited);
 	one(b, "process_start_time_seconds", "gauge", "Start time of the gateway, Unix seconds.",
 	    (uint64_t)c->start_time);
 }

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "gateway_id.h"
 #include "dnsnat.h"
+#include "dnsserver.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -76,6 +77,7 @@ on_init(struct ctl *c, const struct portal_msg_init *in)
 		    "IPv6 is not configured", inet_ntop(AF_INET6, &in->ipv6, v6, sizeof(v6)));
 	if (ic.has_v4 || ic.has_v6)
 		ctl_ipc_send_reliable(c, IPC_C2D_IFACE_CONFIG, &ic, sizeof(ic), -1);
+	(void)dnsserver_listen(c->dnsserver, ic.has_v4 ? &in->ipv4 : NULL, ic.has_v6 ? &in->ipv6 : NULL);
 	/* init adds relays; nothing is removed here (gateway-dataplane.md §1.4). */
 	for (i = 0; i < in->relays.n; i++)
 		if (relays_upsert(&c->relays, &in->relays.relays[i]) == 1)
@@ -450,6 +452,10 @@ ctl_session_start(struct ctl *c)
 		ctl_stop(c, 1, "cannot set up the DNS resolver");
 		return;
 	}
+	if ((c->dnsserver = dnsserver_new(c->base, "/etc/resolv.conf")) == NULL) {
+		ctl_stop(c, 1, "cannot set up the DNS server");
+		return;
+	}
 	login.api_url = c->cfg.api_url;
 	login.token = c->cfg.token;
 	login.firezone_id = c->gateway_id;
@@ -501,6 +507,8 @@ ctl_session_stop(struct ctl *c)
 		c->ev_tick = NULL;
 	}
 	dnsnat_stop(c);
+	dnsserver_free(c->dnsserver);
+	c->dnsserver = NULL;
 	if (c->portal_live) {
 		turnmgr_free(c);
 		p2p_free(&c->p2p);
