@@ -16,6 +16,9 @@
 
 #define IPC_VERSION 3u
 
+/* The tunnel device the dataplane creates before it starts control. */
+#define IPC_TUN_NAME "tun-firezone"
+
 /* The control process finds its end of the socketpair on this fd. */
 #define IPC_CONTROL_FD 3
 

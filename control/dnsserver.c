@@ -37,6 +37,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "ipc_msg.h"
 #include "addr.h"
 #include "dnsfwd.h"
 #include "dnsserver.h"
@@ -654,6 +655,9 @@ open_socket(int family, int type, const void *addr)
 	    (family == AF_INET6 && (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)) < 0)) ||
 	    (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+	    /* Only what arrives through the tunnel: without this, a host on
+	     * the LAN that routes the tunnel address to us could query too. */
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, IPC_TUN_NAME, sizeof(IPC_TUN_NAME)) < 0 ||
 	    bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		int err = errno;
 

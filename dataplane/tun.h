@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TUN_NAME "tun-firezone"
+#include "ipc_msg.h"
+
+#define TUN_NAME IPC_TUN_NAME
 #define TUN_MTU 1280
 /* Packets the kernel may queue toward the dataplane. */
 #define TUN_TXQUEUELEN 5000
