@@ -32,7 +32,9 @@ dp_ipc_send_reliable(struct dp *dp, uint16_t type, const void *payload, size_t l
 	int rc = ipc_send(&dp->ipc, type, 0, payload, len, -1, 1);
 
 	if (rc == IPC_EOF) {
-		dp_stop(dp, dp->stopping ? dp->exit_code : 1, "the control process has gone");
+		/* Control closed its end: what it said last (a SHUTDOWN with its
+		 * reason) is still to be read, and the reader stops us then. */
+		log_debug("ipc: %s not sent: control closed the channel", ipc_type_name(type));
 		return;
 	}
 	if (rc != IPC_OK) {
