@@ -25,6 +25,7 @@ pkt_strerror(int err)
 	case PKT_E_DENIED:	return "denied";
 	case PKT_E_SPOOF:	return "spoofed-source";
 	case PKT_E_FRAG:	return "fragment";
+	case PKT_E_EXPIRED:	return "expired";
 	default:		return "unknown";
 	}
 }
@@ -187,6 +188,7 @@ parse_l4(const uint8_t *buf, struct pkt_info *pi)
 		if (n >= 20 && (l4[12] >> 4) >= 5 && (size_t)(l4[12] >> 4) * 4 <= n) {
 			pi->sport = pkt_get16(l4);
 			pi->dport = pkt_get16(l4 + 2);
+			pi->tcp_flags = l4[13];
 			pi->l4_ok = 1;
 		}
 		break;

@@ -32,6 +32,7 @@ enum pkt_err {
 	PKT_E_DENIED = -12,	/* filter denies the packet */
 	PKT_E_SPOOF = -13,	/* source is not the client's tunnel address */
 	PKT_E_FRAG = -14,	/* fragment where a whole datagram is needed */
+	PKT_E_EXPIRED = -15,	/* matches a NAT session that has expired */
 };
 
 /* Short name of an error code, for log lines ("trunc", "denied", ...). */
@@ -41,6 +42,11 @@ const char *pkt_strerror(int err);
 #define PKT_PROTO_TCP		6
 #define PKT_PROTO_UDP		17
 #define PKT_PROTO_ICMPV6	58
+
+#define PKT_TCP_FIN		0x01
+#define PKT_TCP_SYN		0x02
+#define PKT_TCP_RST		0x04
+#define PKT_TCP_ACK		0x10
 
 #define PKT_IPV4_HDR_LEN	20
 #define PKT_IPV6_HDR_LEN	40
@@ -84,6 +90,7 @@ struct pkt_info {
 	uint8_t is_echo;	/* ICMP(v6) echo request/reply with code 0 */
 	uint8_t is_icmp_err;	/* ICMP(v6) error message (types above) */
 	uint8_t icmp_type, icmp_code;
+	uint8_t tcp_flags;	/* TCP with l4_ok: FIN 0x01, SYN 0x02, RST 0x04, ... */
 	uint16_t sport, dport;	/* TCP/UDP */
 	uint16_t icmp_id, icmp_seq; /* echo only */
 	struct pkt_addr src, dst;

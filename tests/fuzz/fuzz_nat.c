@@ -244,7 +244,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nat_config cfg = {
 		.max_clients = 2, .max_sessions = 64, .max_sessions_per_client = 16,
-		.max_translations = 16, .session_timeout_ms = 0, .seed = 0x0123456789abcdefULL,
+		.max_translations = 16, .seed = 0x0123456789abcdefULL,
 	};
 	struct pkt_addr exp[4];
 	struct nat *nt;
