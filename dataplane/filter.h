@@ -146,6 +146,27 @@ int filter_check(struct filter_client *fc, const struct filter_gateway *gw,
     const struct pkt_info *pi, int64_t now, enum filter_deny *why);
 
 /*
+ * Decide a resource->client packet read from the TUN, after NAT-in (so a
+ * DNS resource's reply comes from its proxy IP).  Allowed: an ICMP error
+ * (IPv4 destination unreachable or time exceeded, ICMPv6 destination
+ * unreachable, packet too big or time exceeded) whatever the grants; a
+ * packet from the gateway's own tunnel address (gw may be NULL); else the
+ * destination must be the client's tunnel address of its family, the
+ * source outside the client tunnel ranges, and the *source* address and
+ * *source* port (TCP/UDP) or ICMP admitted by a granted resource, as
+ * filter_check admits a packet to that address and port: a proxy IP by its
+ * DNS resource's filters only, other addresses by the union of the CIDR
+ * grants covering them or, outside its refused ranges, by the Internet
+ * resource.  An IPv4 fragment after the first (no ports) passes when the
+ * address's grants admit some port of its protocol.  Resources with
+ * expires_at <= now are removed first, as in filter_check.  Returns 0
+ * (allow) or PKT_E_DENIED.  One lookup, no allocation unless a resource
+ * expires at this very call.
+ */
+int filter_check_inbound(struct filter_client *fc, const struct filter_gateway *gw,
+    const struct pkt_info *pi, int64_t now);
+
+/*
  * May a packet read from the TUN with this source go to a client?  0 when
  * the source is in the client tunnel ranges and is not one of the gateway's
  * tunnel addresses (another client's address: hairpin), else 1.

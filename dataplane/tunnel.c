@@ -534,20 +534,13 @@ flow_from_client(struct dp *dp, struct dp_peer *p, const struct pkt_info *pi, co
 		(void)flowlog_client_packet(dp->flows, p->id, pi, pkt, now, flow_meta, &fc);
 }
 
-/* A resource -> client packet after NAT-in (pi NULL: it was rewritten). */
+/* A resource -> client packet after NAT-in, pi its parse. */
 static void
-flow_to_client(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len,
-    const struct pkt_info *pi, uint64_t now)
+flow_to_client(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, const struct pkt_info *pi,
+    uint64_t now)
 {
-	struct pkt_info again;
-
 	if (dp->flows == NULL)
 		return;
-	if (pi == NULL) {
-		if (pkt_parse(pkt, len, &again) != PKT_OK)
-			return;
-		pi = &again;
-	}
 	(void)flowlog_resource_packet(dp->flows, p->id, pi, pkt, now);
 }
 
@@ -722,12 +715,25 @@ dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n, size_t cap)
 	}
 	len = pi.tot_len;
 	now = util_now_ms();
-	/* Replies of DNS-resource sessions go back to the proxy IP. */
+	/* Replies of DNS-resource sessions go back to the proxy IP; a late
+	 * reply to a session that went is not passed on untranslated. */
 	if ((xl = nat_in(dp->nat, p->nat_slot, pkt, &len, cap, now)) < 0) {
+		if (xl == PKT_E_EXPIRED)
+			dp->ctr.tun_drop_inbound_denied++;
+		else
+			dp->ctr.tun_drop_malformed++;
+		return;
+	}
+	if (xl > 0 && pkt_parse(pkt, len, &pi) != PKT_OK) {
 		dp->ctr.tun_drop_malformed++;
 		return;
 	}
-	flow_to_client(dp, p, pkt, len, xl > 0 ? NULL : &pi, now);
+	/* Only what a grant of this client admits, by source (filter.h). */
+	if (filter_check_inbound(p->filter, &dp->gw, &pi, (int64_t)time(NULL)) != PKT_OK) {
+		dp->ctr.tun_drop_inbound_denied++;
+		return;
+	}
+	flow_to_client(dp, p, pkt, &pi, now);
 	if (send_data(dp, p, pkt, len, now) < 0)
 		dp->ctr.tun_drop_no_session++;
 }
