@@ -42,6 +42,7 @@ const char *pkt_strerror(int err);
 #define PKT_PROTO_TCP		6
 #define PKT_PROTO_UDP		17
 #define PKT_PROTO_ICMPV6	58
+#define PKT_PROTO_IPV6_FRAG	44	/* IPv6 fragment header */
 
 #define PKT_TCP_FIN		0x01
 #define PKT_TCP_SYN		0x02

@@ -632,6 +632,10 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 		dp->ctr.wg_drop_spoofed++;
 		return;
 	}
+	if (rc == PKT_E_FRAG) {
+		dp->ctr.wg_drop_malformed++;	/* no ICMP error about a fragment */
+		return;
+	}
 	if (rc != PKT_OK) {
 		dp->ctr.wg_drop_denied++;
 		send_prohibited(dp, p, pt, pi.tot_len, now, why);

@@ -1190,6 +1190,62 @@ START_TEST(inbound_later_fragments)
 }
 END_TEST
 
+/* From clients: fragments and ICMP errors are refused, whatever the grants (issue 15). */
+START_TEST(client_fragments_and_errors)
+{
+	struct filter_client *fc = mkclient();
+	struct pkt_addr all4 = A("0.0.0.0"), all6 = A("::"), s4 = A("100.64.0.1"),
+	    s6 = A("fd00:2021:1111::1"), d4 = A("10.0.0.1"), d6 = A("2001:db8::1");
+	uint8_t c4[16], c6[16], p[200], pl[16] = { 0 };
+	struct pkt_info pi;
+	size_t n;
+
+	mkid(c4, 1);
+	mkid(c6, 2);
+	ck_assert_int_eq(filter_grant(fc, c4, FILTER_RES_CIDR, &all4, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, c6, FILTER_RES_CIDR, &all6, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	/* a whole datagram passes */
+	n = ref_build(p, sizeof(p), 4, s4.b, d4.b, 17, 1000, 53, pl, sizeof(pl), 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_OK);
+	/* first fragment (MF), later fragment (offset) */
+	p[6] = 0x20;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_lt(filter_check(fc, NULL, &pi, 0, NULL), 0);
+	p[6] = 0x00;
+	p[7] = 0x10;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_lt(filter_check(fc, NULL, &pi, 0, NULL), 0);
+	/* an IPv6 fragment header */
+	n = ref_build(p, sizeof(p), 6, s6.b, d6.b, 44, 0, 0, pl, sizeof(pl), 0);
+	p[40] = 17;
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_lt(filter_check(fc, NULL, &pi, 0, NULL), 0);
+	/* ICMP errors toward resources; echo still passes */
+	n = ref_build(p, sizeof(p), 4, s4.b, d4.b, 1, 0, 0, pl, sizeof(pl), 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_OK);
+	p[20] = PKT_ICMP4_UNREACH;
+	p[21] = 3;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_E_DENIED);
+	p[20] = PKT_ICMP4_TIME_EXCEEDED;
+	p[21] = 0;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_E_DENIED);
+	n = ref_build(p, sizeof(p), 6, s6.b, d6.b, 58, 0, 0, pl, sizeof(pl), 0);
+	p[40] = PKT_ICMP6_PACKET_TOO_BIG;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_E_DENIED);
+	filter_client_free(fc);
+}
+END_TEST
+
 static Suite *
 filter_suite(void)
 {
@@ -1219,6 +1275,7 @@ filter_suite(void)
 	tcase_add_test(tc, inbound_dns_proxy);
 	tcase_add_test(tc, inbound_internet_and_expiry);
 	tcase_add_test(tc, inbound_later_fragments);
+	tcase_add_test(tc, client_fragments_and_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
