@@ -470,3 +470,22 @@ pkt_is_p2p_control(const struct pkt_info *pi)
 	return pi->version == 6 && pi->proto == PKT_P2P_CONTROL_NH && pi->l4_len >= 8 &&
 	    memcmp(pi->src.b, zero, 16) == 0 && memcmp(pi->dst.b, zero, 16) == 0;
 }
+
+int
+pkt_ecn_mark_ce(uint8_t *buf, struct pkt_info *pi)
+{
+	uint8_t ecn = pkt_ecn(pi);
+
+	if (ecn != PKT_ECN_ECT0 && ecn != PKT_ECN_ECT1)
+		return 0;
+	if (pi->version == 4) {
+		uint16_t old = pkt_get16(buf);
+
+		buf[1] |= PKT_ECN_CE;
+		pkt_put16(buf + 10, pkt_csum_replace16(pkt_get16(buf + 10), old, pkt_get16(buf)));
+	} else {
+		buf[1] |= PKT_ECN_CE << 4;	/* traffic class straddles bytes 0 and 1 */
+	}
+	pi->tos |= PKT_ECN_CE;
+	return 1;
+}

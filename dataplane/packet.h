@@ -157,6 +157,23 @@ int pkt_set_dport(uint8_t *buf, struct pkt_info *pi, uint16_t port);
 int pkt_set_echo_id(uint8_t *buf, struct pkt_info *pi, uint16_t id);
 
 /*
+ * ECN (RFC 3168): the two low bits of the TOS / traffic class.  pkt_ecn
+ * reads them from a parsed packet.  pkt_ecn_mark_ce sets CE on a packet
+ * that is ECT(0) or ECT(1), fixing the IPv4 header checksum and pi->tos,
+ * and returns 1; a Not-ECT or CE packet is left alone (0).
+ */
+#define PKT_ECN_NOT_ECT		0
+#define PKT_ECN_ECT1		1
+#define PKT_ECN_ECT0		2
+#define PKT_ECN_CE		3
+static inline uint8_t
+pkt_ecn(const struct pkt_info *pi)
+{
+	return pi->tos & 3;
+}
+int pkt_ecn_mark_ce(uint8_t *buf, struct pkt_info *pi);
+
+/*
  * 1 if the packet is a Firezone p2p control message (spec 5.1): IPv6,
  * next header 255, source and destination ::, payload of 8 bytes or more.
  */
