@@ -993,14 +993,14 @@ filter_check(struct filter_client *fc, const struct filter_gateway *gw,
 	if (pi->version == 4 ? !(fc->has4 && pkt_addr_eq(&pi->src, &fc->tun4)) :
 	    !(fc->has6 && pkt_addr_eq(&pi->src, &fc->tun6)))
 		return PKT_E_SPOOF;
+	if (now >= fc->next_expiry)
+		(void)filter_expire(fc, now);
 	/* today's clients never fragment: a fragment is an old client's or forged */
 	if (pi->is_frag || (pi->version == 6 && pi->proto == PKT_PROTO_IPV6_FRAG))
 		return PKT_E_FRAG;
 	/* errors are the resource side's to send, never a client's */
 	if (pi->is_icmp_err)
 		return PKT_E_DENIED;
-	if (now >= fc->next_expiry)
-		(void)filter_expire(fc, now);
 	if (is_gateway(gw, &pi->dst))
 		return gateway_serves(pi) ? PKT_OK : PKT_E_DENIED;
 	if (filter_is_client_range(&pi->dst))
