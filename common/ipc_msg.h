@@ -311,6 +311,7 @@ struct ipc_d2c_counters {
 	uint64_t refused_peer_address; /* PEER_ADD with another peer's tunnel address */
 	uint64_t refused_socket;       /* UDP_SOCKET whose descriptor is no fitting UDP socket */
 	uint64_t icmp_unreachable_sent; /* unreachable replies: refused range, untranslated proxy IP */
+	uint64_t tun_drop_inbound_denied; /* resource->client packet no grant admits, or late for its NAT session */
 };
 
 /* Resources one client may hold in the dataplane; more grants are refused. */

@@ -54,6 +54,28 @@ udp_out_prepare(struct udp_out *o, struct msghdr *mh, const struct ipc_addr *to,
 }
 
 int
+udp_out_set_ecn(struct udp_out *o, struct msghdr *mh, uint8_t family, uint8_t ecn)
+{
+	struct cmsghdr *c;
+	size_t off = mh->msg_control != NULL ? mh->msg_controllen : 0;
+	int v = ecn & 3;
+
+	if (v == 0)
+		return 0;
+	if (mh->msg_control == NULL) {
+		memset(&o->cbuf, 0, sizeof(o->cbuf));
+		mh->msg_control = o->cbuf.b;
+	}
+	c = (struct cmsghdr *)(o->cbuf.b + off);
+	c->cmsg_level = family == 4 ? IPPROTO_IP : IPPROTO_IPV6;
+	c->cmsg_type = family == 4 ? IP_TOS : IPV6_TCLASS;
+	c->cmsg_len = CMSG_LEN(sizeof(v));
+	memcpy(CMSG_DATA(c), &v, sizeof(v));
+	mh->msg_controllen = off + CMSG_SPACE(sizeof(v));
+	return 0;
+}
+
+int
 udp_send_from(int fd, const struct ipc_addr *to, const struct ipc_addr *from,
     const void *data, size_t len)
 {

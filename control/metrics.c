@@ -53,6 +53,7 @@ metrics_render(void *arg, struct evbuffer *b)
 		{ "bad_local_address", offsetof(struct ipc_d2c_counters, drop_local) },
 		{ "no_channel", offsetof(struct ipc_d2c_counters, drop_no_channel) },
 		{ "queue_full", offsetof(struct ipc_d2c_counters, stun_dropped) },
+		{ "inbound_denied", offsetof(struct ipc_d2c_counters, tun_drop_inbound_denied) },
 	};
 	struct dnsserver_counters dc;
 	static const struct {

@@ -95,19 +95,21 @@ void dp_iface_free(struct dp *dp);
 int dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mark);
 void dp_udp_close_all(struct dp *dp);
 
-/* udp.c: send a datagram to addr from local (family 0: kernel picks).
+/* udp.c: send a datagram to addr from local (family 0: kernel picks),
+ * with the ECN bits ecn (0..3) in its IP header.
  * Between dp_udp_batch_begin and dp_udp_batch_end datagrams are queued
  * and leave together (sendmmsg) at the end, in order. */
 void dp_udp_batch_begin(struct dp *dp);
 void dp_udp_batch_end(struct dp *dp);
 int dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
-    const uint8_t *data, size_t len);
+    const uint8_t *data, size_t len, uint8_t ecn);
 
 /* tunnel.c: WireGuard peers, the TUN device and the packet pipelines. */
 int dp_tunnel_init(struct dp *dp);
 void dp_tunnel_free(struct dp *dp);
+/* A WireGuard datagram that arrived with the ECN bits ecn (0..3). */
 void dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
-    const struct dp_via *via, uint8_t *p, size_t n);
+    const struct dp_via *via, uint8_t *p, size_t n, uint8_t ecn);
 /* A packet read from the TUN; cap is the buffer's size (NAT46 grows packets). */
 void dp_tunnel_tun_packet(struct dp *dp, uint8_t *p, size_t n, size_t cap);
 /* Once a second: expire NAT sessions, sweep the flow-log table. */

@@ -931,19 +931,27 @@ lookup(const struct filter_client *fc, const struct pkt_addr *d)
 	return &fc->c.rules[iv[lo - 1].rule];
 }
 
-/* Does compiled rule r admit pi?  PKT_OK or PKT_E_DENIED. */
+/* Does compiled rule r admit pi, with `port` its TCP/UDP port?  PKT_OK or PKT_E_DENIED. */
 static int
-rule_allows(const struct filter_client *fc, const struct rule *r, const struct pkt_info *pi)
+rule_allows_port(const struct filter_client *fc, const struct rule *r, const struct pkt_info *pi,
+    uint16_t port)
 {
 	if (r->permit_all)
 		return PKT_OK;
 	if (pi->proto == PKT_PROTO_TCP && pi->l4_ok)
-		return port_in(fc->c.ranges + r->tcp_off, r->tcp_n, pi->dport) ? PKT_OK : PKT_E_DENIED;
+		return port_in(fc->c.ranges + r->tcp_off, r->tcp_n, port) ? PKT_OK : PKT_E_DENIED;
 	if (pi->proto == PKT_PROTO_UDP && pi->l4_ok)
-		return port_in(fc->c.ranges + r->udp_off, r->udp_n, pi->dport) ? PKT_OK : PKT_E_DENIED;
+		return port_in(fc->c.ranges + r->udp_off, r->udp_n, port) ? PKT_OK : PKT_E_DENIED;
 	if (pi->proto == PKT_PROTO_ICMP || pi->proto == PKT_PROTO_ICMPV6)
 		return r->icmp ? PKT_OK : PKT_E_DENIED;
 	return PKT_E_DENIED;
+}
+
+/* Does compiled rule r admit client->resource packet pi (its destination port)? */
+static int
+rule_allows(const struct filter_client *fc, const struct rule *r, const struct pkt_info *pi)
+{
+	return rule_allows_port(fc, r, pi, pi->dport);
 }
 
 /* Grants only: proxy IPs, CIDR rules, the Internet resource and its refused ranges. */
@@ -987,6 +995,12 @@ filter_check(struct filter_client *fc, const struct filter_gateway *gw,
 		return PKT_E_SPOOF;
 	if (now >= fc->next_expiry)
 		(void)filter_expire(fc, now);
+	/* today's clients never fragment: a fragment is an old client's or forged */
+	if (pi->is_frag || (pi->version == 6 && pi->proto == PKT_PROTO_IPV6_FRAG))
+		return PKT_E_FRAG;
+	/* errors are the resource side's to send, never a client's */
+	if (pi->is_icmp_err)
+		return PKT_E_DENIED;
 	if (is_gateway(gw, &pi->dst))
 		return gateway_serves(pi) ? PKT_OK : PKT_E_DENIED;
 	if (filter_is_client_range(&pi->dst))
@@ -994,6 +1008,74 @@ filter_check(struct filter_client *fc, const struct filter_gateway *gw,
 	if (fc->broken)
 		return PKT_E_DENIED;
 	return check_grants(fc, pi, why);
+}
+
+/* The ICMP errors that reach a client whatever its grants. */
+static int
+inbound_icmp_error(const struct pkt_info *pi)
+{
+	if (!pi->l4_ok)
+		return 0;
+	if (pi->version == 4 && pi->proto == PKT_PROTO_ICMP)
+		return pi->icmp_type == PKT_ICMP4_UNREACH || pi->icmp_type == PKT_ICMP4_TIME_EXCEEDED;
+	if (pi->version == 6 && pi->proto == PKT_PROTO_ICMPV6)
+		return pi->icmp_type == PKT_ICMP6_UNREACH || pi->icmp_type == PKT_ICMP6_PACKET_TOO_BIG ||
+		    pi->icmp_type == PKT_ICMP6_TIME_EXCEEDED;
+	return 0;
+}
+
+/* A later IPv4 fragment: does rule r admit some port of its protocol? */
+static int
+rule_allows_fragment(const struct rule *r, const struct pkt_info *pi)
+{
+	if (r->permit_all)
+		return 1;
+	if (pi->proto == PKT_PROTO_TCP)
+		return r->tcp_n > 0;
+	if (pi->proto == PKT_PROTO_UDP)
+		return r->udp_n > 0;
+	return 0;
+}
+
+/* Does compiled rule r (may be NULL) admit resource->client packet pi? */
+static int
+inbound_rule_allows(const struct filter_client *fc, const struct rule *r,
+    const struct pkt_info *pi)
+{
+	if (r == NULL)
+		return 0;
+	if (pi->is_later_frag)
+		return rule_allows_fragment(r, pi);
+	return rule_allows_port(fc, r, pi, pi->sport) == PKT_OK;
+}
+
+int
+filter_check_inbound(struct filter_client *fc, const struct filter_gateway *gw,
+    const struct pkt_info *pi, int64_t now)
+{
+	const struct rule *r;
+
+	if (fc == NULL || pi == NULL)
+		return PKT_E_DENIED;
+	if (pi->version == 4 ? !(fc->has4 && pkt_addr_eq(&pi->dst, &fc->tun4)) :
+	    !(fc->has6 && pkt_addr_eq(&pi->dst, &fc->tun6)))
+		return PKT_E_DENIED;
+	if (is_gateway(gw, &pi->src) || inbound_icmp_error(pi))
+		return PKT_OK;
+	if (filter_is_client_range(&pi->src))
+		return PKT_E_DENIED;
+	if (now >= fc->next_expiry)
+		(void)filter_expire(fc, now);
+	if (fc->broken)
+		return PKT_E_DENIED;
+	r = lookup(fc, &pi->src);
+	if (filter_is_proxy_range(&pi->src))
+		return r != NULL && r->proxy && inbound_rule_allows(fc, r, pi) ? PKT_OK : PKT_E_DENIED;
+	if (inbound_rule_allows(fc, r, pi))
+		return PKT_OK;
+	if (fc->internet && !filter_is_internet_refused(&pi->src))
+		return PKT_OK;
+	return PKT_E_DENIED;
 }
 
 /* Do r's own filters allow pi (an empty list allows everything)? */

@@ -129,7 +129,10 @@ int filter_gateway_set(struct filter_gateway *gw, const uint8_t *v4, const uint8
 
 /*
  * Decide a client->network packet, in this order: the source must be the
- * client's tunnel address of its family (PKT_E_SPOOF); to the gateway's own
+ * client's tunnel address of its family (PKT_E_SPOOF); a fragment (IPv4 MF
+ * or offset, an IPv6 fragment header) is refused (PKT_E_FRAG), and so is an
+ * ICMP or ICMPv6 error (PKT_E_DENIED): clients do not send them to
+ * resources; to the gateway's own
  * tunnel address (gw may be NULL) only UDP or TCP to FILTER_GATEWAY_DNS_PORT
  * and echo requests pass, with no grant; anything else in the client tunnel
  * ranges is denied (no hairpin, whatever the grants); a DNS proxy IP is
@@ -138,12 +141,33 @@ int filter_gateway_set(struct filter_gateway *gw, const uint8_t *v4, const uint8
  * (spec 3.3), after first removing any resource whose expiry is <= now.
  * The Internet resource admits everything except the ranges of
  * filter_is_internet_refused, which only a CIDR grant admits (unreachable
- * when none covers the address).  Returns 0 (allow), PKT_E_SPOOF or
- * PKT_E_DENIED, and then sets *why when why is not NULL.  No allocation
+ * when none covers the address).  Returns 0 (allow), PKT_E_SPOOF,
+ * PKT_E_FRAG or PKT_E_DENIED, and then sets *why when why is not NULL.  No allocation
  * unless a resource expires at this very call.
  */
 int filter_check(struct filter_client *fc, const struct filter_gateway *gw,
     const struct pkt_info *pi, int64_t now, enum filter_deny *why);
+
+/*
+ * Decide a resource->client packet read from the TUN, after NAT-in (so a
+ * DNS resource's reply comes from its proxy IP).  Allowed: an ICMP error
+ * (IPv4 destination unreachable or time exceeded, ICMPv6 destination
+ * unreachable, packet too big or time exceeded) whatever the grants; a
+ * packet from the gateway's own tunnel address (gw may be NULL); else the
+ * destination must be the client's tunnel address of its family, the
+ * source outside the client tunnel ranges, and the *source* address and
+ * *source* port (TCP/UDP) or ICMP admitted by a granted resource, as
+ * filter_check admits a packet to that address and port: a proxy IP by its
+ * DNS resource's filters only, other addresses by the union of the CIDR
+ * grants covering them or, outside its refused ranges, by the Internet
+ * resource.  An IPv4 fragment after the first (no ports) passes when the
+ * address's grants admit some port of its protocol.  Resources with
+ * expires_at <= now are removed first, as in filter_check.  Returns 0
+ * (allow) or PKT_E_DENIED.  One lookup, no allocation unless a resource
+ * expires at this very call.
+ */
+int filter_check_inbound(struct filter_client *fc, const struct filter_gateway *gw,
+    const struct pkt_info *pi, int64_t now);
 
 /*
  * May a packet read from the TUN with this source go to a client?  0 when

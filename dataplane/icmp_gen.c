@@ -66,8 +66,10 @@ icmp_gen_unreach(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap, u
 		return 0;
 	hl = pi.version == 4 ? PKT_IPV4_HDR_LEN : PKT_IPV6_HDR_LEN;
 	quote = pi.tot_len;
-	if (hl + 8 + quote > (pi.version == 4 ? ICMP_GEN_MAX_V4 : ICMP_GEN_MAX_V6))
-		quote = (pi.version == 4 ? ICMP_GEN_MAX_V4 : ICMP_GEN_MAX_V6) - hl - 8;
+	if (pi.version == 4 && quote > (size_t)pi.l3_len + 8)
+		quote = (size_t)pi.l3_len + 8;	/* RFC 792: header + 64 bits */
+	if (pi.version == 6 && hl + 8 + quote > ICMP_GEN_MAX_V6)
+		quote = ICMP_GEN_MAX_V6 - hl - 8;
 	outlen = hl + 8 + quote;
 	if (outlen > outcap)
 		return PKT_E_NOSPACE;

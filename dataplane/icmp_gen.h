@@ -12,19 +12,24 @@
 
 #include "packet.h"
 
-/* Upper bounds of a generated reply (RFC 1812 4.3.2.3, RFC 4443 2.4(c)). */
-#define ICMP_GEN_MAX_V4		576
+/*
+ * Upper bounds of a generated reply: IPv4 quotes the header and 8 bytes
+ * (RFC 792), so at most 20 + 8 + 60 + 8; IPv6 as much as fits in 1280
+ * (RFC 4443 2.4(c)).  TTL / hop limit 20, as today's reference gateway.
+ */
+#define ICMP_GEN_MAX_V4		96
 #define ICMP_GEN_MAX_V6		1280
-#define ICMP_GEN_TTL		64
+#define ICMP_GEN_TTL		20
 
 /*
  * Build in out[0..outcap) (not overlapping in) the error answering the denied packet
  * in[0..inlen): IPv4 type 3 code 13 (communication administratively
  * prohibited), IPv6 type 1 code 1 (communication with destination
  * administratively prohibited).  The reply goes from the packet's
- * destination to its source, TTL/hop limit 64, TOS/traffic class 0, and
- * quotes as much of the packet as fits the size limit above (never less
- * than the IP header plus 8 bytes, as RFC 792 requires).
+ * destination to its source, TTL/hop limit ICMP_GEN_TTL, TOS/traffic
+ * class 0, and quotes: IPv4, the packet's IP header (options included) and
+ * the first 8 bytes after it; IPv6, as much of the packet as fits in
+ * ICMP_GEN_MAX_V6.
  *
  * Returns the reply length; 0 when no error may be sent about this packet
  * (RFC 1122 3.2.2, RFC 4443 2.4(e): it is itself an ICMP error or a

@@ -2,8 +2,15 @@
  * nat.c - DNS-resource NAT: session table, proxy map, packet rewriting.
  *
  * Sessions and mappings live in fixed pools indexed by uint32_t; hash
- * chains, the global idle-ordered list (expiry) and the per-client lists
- * (client removal) are threaded through the pool entries.
+ * chains, the expiry queues and the per-client lists (client removal) are
+ * threaded through the pool entries.
+ *
+ * Expiry: each session sits in one of NQ queues by its state (never
+ * answered, answered UDP/echo, answered TCP, TCP closing).  A queue has one
+ * lifetime, and a session enters at the tail whenever a packet touches it,
+ * so every queue is ordered by last packet and its head is the next to go:
+ * expiry never scans.  Removed sessions leave their outside key in a small
+ * direct-mapped table (`gone`) so late replies are recognised and dropped.
  */
 #include "nat.h"
 
@@ -17,16 +24,23 @@
 #define LOOKAHEAD_MS	10000u
 #define GRACE_MS	1000u
 #define UNSET		UINT64_MAX
+#define GONE_WAYS	4	/* entries of the gone table one key may use */
 
 enum kind { K_TCP = 0, K_UDP = 1, K_ICMP = 2 };
+
+/* Expiry queues, one lifetime each (nat.h). */
+enum queue { Q_UNANSWERED = 0, Q_IDLE = 1, Q_TCP = 2, Q_CLOSING = 3, NQ = 4 };
 
 struct sess {
 	uint32_t client;
 	uint8_t kind;
 	uint8_t used;
+	uint8_t q;		/* enum queue */
+	uint8_t seen_in;	/* an inbound packet was seen */
+	uint8_t fin_out, fin_in;	/* TCP FIN seen client->resource, resource->client */
 	uint16_t in_val, out_val;
 	struct pkt_addr proxy, real;
-	uint64_t last_seen;
+	uint64_t last_seen;	/* last packet, either direction */
 	uint32_t in_next, out_next;
 	uint32_t lru_prev, lru_next;
 	uint32_t cl_prev, cl_next;
@@ -41,8 +55,18 @@ struct xlate {
 	uint32_t cl_prev, cl_next;
 };
 
+/* The outside key of a removed session, kept a while (direct-mapped). */
+struct gone {
+	uint32_t client, gen;
+	uint8_t kind, used;
+	uint16_t out_val;
+	struct pkt_addr real;
+	uint64_t until;
+};
+
 struct ncl {
 	uint8_t active, has4, has6;
+	uint32_t gen;		/* bumped on removal: old gone entries stop matching */
 	struct pkt_addr tun4, tun6;
 	uint32_t sess_head, xl_head;
 	uint32_t nsess, nxl;
@@ -53,7 +77,11 @@ struct nat {
 	struct ncl *cl;
 	struct sess *s;
 	uint32_t *in_heads, *out_heads, hmask;
-	uint32_t free_s, lru_head, lru_tail, nsess;
+	uint32_t free_s, nsess;
+	uint32_t q_head[NQ], q_tail[NQ];
+	uint64_t q_life[NQ];
+	struct gone *g;
+	uint32_t gmask;
 	struct xlate *x;
 	uint32_t *x_heads, xmask, free_x;
 };
@@ -121,14 +149,21 @@ nat_new(const struct nat_config *cfg)
 	if ((nt = calloc(1, sizeof(*nt))) == NULL)
 		return NULL;
 	nt->cfg = *cfg;
-	if (nt->cfg.session_timeout_ms == 0)
-		nt->cfg.session_timeout_ms = NAT_SESSION_TIMEOUT_MS;
+	nt->q_life[Q_UNANSWERED] = cfg->unanswered_ms ? cfg->unanswered_ms : NAT_UNANSWERED_MS;
+	nt->q_life[Q_IDLE] = cfg->udp_idle_ms ? cfg->udp_idle_ms : NAT_UDP_IDLE_MS;
+	nt->q_life[Q_TCP] = cfg->tcp_idle_ms ? cfg->tcp_idle_ms : NAT_TCP_IDLE_MS;
+	nt->q_life[Q_CLOSING] = cfg->closing_ms ? cfg->closing_ms : NAT_CLOSING_MS;
+	if (nt->cfg.gone_keep_ms == 0)
+		nt->cfg.gone_keep_ms = NAT_GONE_KEEP_MS;
 	if (nt->cfg.max_sessions_per_client == 0 || nt->cfg.max_sessions_per_client > cfg->max_sessions)
 		nt->cfg.max_sessions_per_client = cfg->max_sessions;
 	hs = pow2_at_least((uint64_t)cfg->max_sessions * 2);
 	xs = pow2_at_least((uint64_t)cfg->max_translations * 2);
 	nt->hmask = hs - 1;
 	nt->xmask = xs - 1;
+	/* half as many as sessions: late replies come soon after the end */
+	nt->gmask = pow2_at_least(cfg->max_sessions / 2) - 1;
+	nt->g = calloc((size_t)nt->gmask + 1, sizeof(*nt->g));
 	nt->cl = calloc(cfg->max_clients, sizeof(*nt->cl));
 	nt->s = calloc(cfg->max_sessions, sizeof(*nt->s));
 	nt->in_heads = malloc((size_t)hs * sizeof(uint32_t));
@@ -136,7 +171,7 @@ nat_new(const struct nat_config *cfg)
 	nt->x = calloc(cfg->max_translations, sizeof(*nt->x));
 	nt->x_heads = malloc((size_t)xs * sizeof(uint32_t));
 	if (nt->cl == NULL || nt->s == NULL || nt->in_heads == NULL || nt->out_heads == NULL ||
-	    nt->x == NULL || nt->x_heads == NULL) {
+	    nt->x == NULL || nt->x_heads == NULL || nt->g == NULL) {
 		nat_free(nt);
 		return NULL;
 	}
@@ -152,7 +187,8 @@ nat_new(const struct nat_config *cfg)
 		nt->x[i].next = i + 1 < cfg->max_translations ? i + 1 : NIL;
 	nt->free_s = 0;
 	nt->free_x = 0;
-	nt->lru_head = nt->lru_tail = NIL;
+	for (i = 0; i < NQ; i++)
+		nt->q_head[i] = nt->q_tail[i] = NIL;
 	return nt;
 }
 
@@ -167,6 +203,7 @@ nat_free(struct nat *nt)
 	free(nt->out_heads);
 	free(nt->x);
 	free(nt->x_heads);
+	free(nt->g);
 	free(nt);
 }
 
@@ -204,7 +241,18 @@ nat_client_set(struct nat *nt, uint32_t client, const struct pkt_addr *tun4,
 static int
 sess_expired(const struct nat *nt, const struct sess *s, uint64_t now)
 {
-	return now >= s->last_seen && now - s->last_seen >= nt->cfg.session_timeout_ms;
+	return now >= s->last_seen && now - s->last_seen >= nt->q_life[s->q];
+}
+
+/* The queue a session belongs in, from its state. */
+static uint8_t
+sess_queue(const struct sess *s)
+{
+	if (!s->seen_in)
+		return Q_UNANSWERED;
+	if (s->kind != K_TCP)
+		return Q_IDLE;
+	return s->fin_in && s->fin_out ? Q_CLOSING : Q_TCP;
 }
 
 static void
@@ -226,36 +274,126 @@ lru_unlink(struct nat *nt, uint32_t i)
 	if (s->lru_prev != NIL)
 		nt->s[s->lru_prev].lru_next = s->lru_next;
 	else
-		nt->lru_head = s->lru_next;
+		nt->q_head[s->q] = s->lru_next;
 	if (s->lru_next != NIL)
 		nt->s[s->lru_next].lru_prev = s->lru_prev;
 	else
-		nt->lru_tail = s->lru_prev;
+		nt->q_tail[s->q] = s->lru_prev;
 }
 
+/* Append i at the tail of the queue its state (sess_queue) selects. */
 static void
 lru_append(struct nat *nt, uint32_t i)
 {
 	struct sess *s = &nt->s[i];
 
+	s->q = sess_queue(s);
 	s->lru_next = NIL;
-	s->lru_prev = nt->lru_tail;
-	if (nt->lru_tail != NIL)
-		nt->s[nt->lru_tail].lru_next = i;
+	s->lru_prev = nt->q_tail[s->q];
+	if (nt->q_tail[s->q] != NIL)
+		nt->s[nt->q_tail[s->q]].lru_next = i;
 	else
-		nt->lru_head = i;
-	nt->lru_tail = i;
+		nt->q_head[s->q] = i;
+	nt->q_tail[s->q] = i;
 }
 
+/*
+ * A packet of session i went through at `now` (inbound: from the resource;
+ * tcp_flags: its TCP flags, 0 for other protocols): refresh the session and
+ * move it to the tail of the queue of its new state.
+ */
 static void
-sess_touch(struct nat *nt, uint32_t i, uint64_t now)
+sess_touch(struct nat *nt, uint32_t i, uint64_t now, int inbound, uint8_t tcp_flags)
 {
-	if (now > nt->s[i].last_seen)
-		nt->s[i].last_seen = now;
-	if (nt->lru_tail != i) {
+	struct sess *s = &nt->s[i];
+
+	if (now > s->last_seen)
+		s->last_seen = now;
+	if (inbound)
+		s->seen_in = 1;
+	if (s->kind == K_TCP && (tcp_flags & PKT_TCP_FIN)) {
+		if (inbound)
+			s->fin_in = 1;
+		else
+			s->fin_out = 1;
+	}
+	if (nt->q_tail[s->q] != i || sess_queue(s) != s->q) {
 		lru_unlink(nt, i);
 		lru_append(nt, i);
 	}
+}
+
+/* First entry of the GONE_WAYS-entry set a key may occupy. */
+static uint32_t
+gone_set(const struct nat *nt, uint32_t client, uint8_t kind, uint16_t val,
+    const struct pkt_addr *real)
+{
+	return key_hash(nt, client, kind, val, real) & nt->gmask & ~(uint32_t)(GONE_WAYS - 1);
+}
+
+static int
+gone_is(const struct gone *g, uint32_t client, uint8_t kind, uint16_t val,
+    const struct pkt_addr *real)
+{
+	return g->used && g->client == client && g->kind == kind && g->out_val == val &&
+	    pkt_addr_eq(&g->real, real);
+}
+
+/*
+ * Remember the outside key of session s until now + gone_keep_ms, in its
+ * own entry if there is one, else a free or lapsed one, else the one that
+ * lapses first.
+ */
+static void
+gone_note(struct nat *nt, const struct sess *s, uint64_t now)
+{
+	struct gone *set = &nt->g[gone_set(nt, s->client, s->kind, s->out_val, &s->real)], *g = set;
+	uint32_t w;
+
+	for (w = 0; w < GONE_WAYS; w++) {
+		if (gone_is(&set[w], s->client, s->kind, s->out_val, &s->real) ||
+		    !set[w].used || set[w].until <= now) {
+			g = &set[w];
+			break;
+		}
+		if (set[w].until < g->until)
+			g = &set[w];
+	}
+	g->used = 1;
+	g->client = s->client;
+	g->gen = nt->cl[s->client].gen;
+	g->kind = s->kind;
+	g->out_val = s->out_val;
+	g->real = s->real;
+	g->until = now + nt->cfg.gone_keep_ms;
+}
+
+/* Did a session with this outside key go less than gone_keep_ms ago? */
+static int
+gone_match(const struct nat *nt, uint32_t client, uint8_t kind, uint16_t val,
+    const struct pkt_addr *real, uint64_t now)
+{
+	const struct gone *set = &nt->g[gone_set(nt, client, kind, val, real)];
+	uint32_t w;
+
+	for (w = 0; w < GONE_WAYS; w++)
+		if (gone_is(&set[w], client, kind, val, real) &&
+		    set[w].gen == nt->cl[client].gen && now < set[w].until)
+			return 1;
+	return 0;
+}
+
+/* A new session takes this outside key: forget that an earlier one went. */
+static void
+gone_forget(struct nat *nt, uint32_t client, uint8_t kind, uint16_t val,
+    const struct pkt_addr *real)
+{
+	struct gone *set = &nt->g[gone_set(nt, client, kind, val, real)];
+	uint32_t w;
+
+	for (w = 0; w < GONE_WAYS; w++)
+		if (gone_is(&set[w], client, kind, val, real))
+			set[w].used = 0;
 }
 
 static void
@@ -278,6 +416,14 @@ sess_remove(struct nat *nt, uint32_t i)
 	memset(s, 0, sizeof(*s));
 	s->in_next = nt->free_s;
 	nt->free_s = i;
+}
+
+/* Session i ended (expired or reset): remove it, remembering its outside key. */
+static void
+sess_end(struct nat *nt, uint32_t i, uint64_t now)
+{
+	gone_note(nt, &nt->s[i], now);
+	sess_remove(nt, i);
 }
 
 static uint32_t
@@ -314,7 +460,7 @@ live_out(struct nat *nt, uint32_t client, uint8_t kind, uint16_t val, const stru
 	uint32_t i = find_out(nt, client, kind, val, real);
 
 	if (i != NIL && sess_expired(nt, &nt->s[i], now)) {
-		sess_remove(nt, i);
+		sess_end(nt, i, now);
 		return NIL;
 	}
 	return i;
@@ -358,6 +504,7 @@ sess_alloc(struct nat *nt, uint32_t client, uint8_t kind, uint16_t in_val,
 	s->proxy = *proxy;
 	s->real = *real;
 	s->last_seen = now;
+	gone_forget(nt, client, kind, s->out_val, real);
 	{
 		uint32_t hi = key_hash(nt, client, kind, in_val, proxy);
 		uint32_t ho = key_hash(nt, client, kind, s->out_val, real);
@@ -380,23 +527,31 @@ sess_alloc(struct nat *nt, uint32_t client, uint8_t kind, uint16_t in_val,
 int
 nat_expire(struct nat *nt, uint64_t now)
 {
-	int n = 0;
+	int n = 0, q;
 
 	if (nt == NULL)
 		return 0;
-	while (nt->lru_head != NIL && sess_expired(nt, &nt->s[nt->lru_head], now)) {
-		sess_remove(nt, nt->lru_head);
-		n++;
-	}
+	for (q = 0; q < NQ; q++)
+		while (nt->q_head[q] != NIL && sess_expired(nt, &nt->s[nt->q_head[q]], now)) {
+			sess_end(nt, nt->q_head[q], now);
+			n++;
+		}
 	return n;
 }
 
 uint64_t
 nat_next_deadline(const struct nat *nt)
 {
-	if (nt == NULL || nt->lru_head == NIL)
+	uint64_t dl = NAT_NO_DEADLINE, t;
+	int q;
+
+	if (nt == NULL)
 		return NAT_NO_DEADLINE;
-	return nt->s[nt->lru_head].last_seen + nt->cfg.session_timeout_ms;
+	for (q = 0; q < NQ; q++)
+		if (nt->q_head[q] != NIL &&
+		    (t = nt->s[nt->q_head[q]].last_seen + nt->q_life[q]) < dl)
+			dl = t;
+	return dl;
 }
 
 uint32_t
@@ -603,6 +758,7 @@ void
 nat_client_remove(struct nat *nt, uint32_t client)
 {
 	struct ncl *c = client_get(nt, client);
+	uint32_t gen;
 
 	if (c == NULL)
 		return;
@@ -610,8 +766,11 @@ nat_client_remove(struct nat *nt, uint32_t client)
 		sess_remove(nt, c->sess_head);
 	while (c->xl_head != NIL)
 		xl_remove(nt, c->xl_head);
+	gen = c->gen;
 	memset(c, 0, sizeof(*c));
 	c->sess_head = c->xl_head = NIL;
+	/* the slot's next client must not inherit its remembered keys */
+	c->gen = gen + 1;
 }
 
 /* ---- packet rewriting ------------------------------------------------- */
@@ -693,16 +852,18 @@ nat_out(struct nat *nt, uint32_t client, uint8_t *buf, size_t *len, size_t cap, 
 	real = nt->x[xi].real;
 	proxy = pi.dst;
 	si = find_in(nt, client, kind, val, &proxy);
-	if (si != NIL && (sess_expired(nt, &nt->s[si], now) || !pkt_addr_eq(&nt->s[si].real, &real))) {
-		sess_remove(nt, si);
+	if (si != NIL && sess_expired(nt, &nt->s[si], now)) {
+		sess_end(nt, si, now);
+		si = NIL;
+	} else if (si != NIL && !pkt_addr_eq(&nt->s[si].real, &real)) {
+		sess_remove(nt, si);	/* the name now leads elsewhere */
 		si = NIL;
 	}
 	if (si == NIL) {
 		if ((si = sess_alloc(nt, client, kind, val, &proxy, &real, now)) == NIL)
 			return PKT_E_FULL;
-	} else {
-		sess_touch(nt, si, now);
 	}
+	sess_touch(nt, si, now, 0, pi.tcp_flags);
 	if (real.af == pi.version) {
 		if ((err = pkt_set_dst(buf, &pi, &real)) != PKT_OK)
 			return err;
@@ -721,6 +882,9 @@ nat_out(struct nat *nt, uint32_t client, uint8_t *buf, size_t *len, size_t cap, 
 	if ((err = set_val(buf, &pi, 1, nt->s[si].out_val)) != PKT_OK)
 		return err;
 	xl_on_out(&nt->x[xi], now);
+	/* a reset ends the session at once; this packet still goes */
+	if (kind == K_TCP && (pi.tcp_flags & PKT_TCP_RST))
+		sess_end(nt, si, now);
 	return 1;
 }
 
@@ -900,11 +1064,11 @@ nat_in(struct nat *nt, uint32_t client, uint8_t *buf, size_t *len, size_t cap, u
 		/* upstream dropped keyless return traffic even for CIDR resources; no session can match it, so pass it on */
 		return 0;
 	}
-	/* no session: unchanged, as upstream; it may be a CIDR flow to the same address */
+	/* no session: unchanged (it may be a CIDR flow to the same address),
+	 * unless this key belonged to a session that went: a late reply */
 	if ((si = live_out(nt, client, kind, val, &pi.src, now)) == NIL)
-		return 0;
-	/* upstream refreshed sessions only on client->resource packets (a keying bug); replies keep them alive here */
-	sess_touch(nt, si, now);
+		return gone_match(nt, client, kind, val, &pi.src, now) ? PKT_E_EXPIRED : 0;
+	sess_touch(nt, si, now, 1, pi.tcp_flags);
 	proxy = nt->s[si].proxy;
 	orig = nt->s[si].in_val;
 	if (proxy.af == pi.version) {
@@ -926,5 +1090,7 @@ nat_in(struct nat *nt, uint32_t client, uint8_t *buf, size_t *len, size_t cap, u
 		return err;
 	if ((xi = xl_find(nt, client, &proxy)) != NIL)
 		xl_on_in(&nt->x[xi], now);
+	if (kind == K_TCP && (pi.tcp_flags & PKT_TCP_RST))
+		sess_end(nt, si, now);
 	return 1;
 }

@@ -12,11 +12,16 @@
  * Sans-IO: `now` is a monotonic time in milliseconds passed by the caller,
  * never decreasing from one call to the next (expiry relies on that order).
  *
- * Deliberate differences from the reference gateway, each marked in the
- * code: sessions are kept alive by traffic in both directions; ICMP errors
+ * Session lifetimes follow today's reference gateway (docs/dataplane-today.md):
+ * a session goes at the earliest of: its last packet (either direction) +
+ * NAT_TCP_IDLE_MS for TCP, + NAT_UDP_IDLE_MS for UDP and ICMP echo; its
+ * last outgoing packet + NAT_UNANSWERED_MS while no inbound packet was ever
+ * seen; its last packet + NAT_CLOSING_MS once TCP FIN went both ways; at
+ * once on a TCP RST either way.  The outside key of a session that went
+ * is remembered for NAT_GONE_KEEP_MS, so a late reply is dropped
+ * (PKT_E_EXPIRED) instead of reaching the client untranslated.  ICMP errors
  * from the resource side are translated back through their session; return
- * packets that carry no port or identifier are forwarded unchanged instead
- * of being dropped.
+ * packets that carry no port or identifier are forwarded unchanged.
  */
 #ifndef FZ_NAT_H
 #define FZ_NAT_H
@@ -26,7 +31,11 @@
 
 #include "packet.h"
 
-#define NAT_SESSION_TIMEOUT_MS	60000
+#define NAT_TCP_IDLE_MS		(((2 * 60) + 4) * 60 * 1000ULL)	/* 2 h 4 min */
+#define NAT_UDP_IDLE_MS		120000ULL	/* UDP and ICMP echo */
+#define NAT_UNANSWERED_MS	60000ULL	/* no inbound packet ever seen */
+#define NAT_CLOSING_MS		5000ULL		/* TCP FIN seen both ways */
+#define NAT_GONE_KEEP_MS	600000ULL	/* outside key of a removed session */
 #define NAT_NO_DEADLINE		UINT64_MAX
 
 struct nat_config {
@@ -35,7 +44,8 @@ struct nat_config {
 	uint32_t max_sessions_per_client;
 	uint32_t max_translations;	/* proxy->real entries, all clients */
 	uint32_t max_translations_per_client;	/* 0: only max_translations */
-	uint64_t session_timeout_ms;	/* 0: NAT_SESSION_TIMEOUT_MS */
+	/* Lifetimes in ms; 0 takes the NAT_*_MS default of the same name. */
+	uint64_t tcp_idle_ms, udp_idle_ms, unanswered_ms, closing_ms, gone_keep_ms;
 	uint64_t seed;			/* hash key; pass random bytes */
 };
 
@@ -107,15 +117,20 @@ int nat_out(struct nat *nt, uint32_t client, uint8_t *buf, size_t *len, size_t c
  * resource->client, for a packet whose destination is this client's tunnel
  * address.  A packet matching a session (directly, or an ICMP error quoting
  * one) is rewritten back toward the proxy IP in place.  Returns 1
- * (translated), 0 (no session: forward unchanged) or negative (drop).
+ * (translated), 0 (no session: forward unchanged) or negative (drop):
+ * PKT_E_EXPIRED when it matches the outside key of a session that expired
+ * or was reset less than NAT_GONE_KEEP_MS ago, a translation or parse error.
  */
 int nat_in(struct nat *nt, uint32_t client, uint8_t *buf, size_t *len, size_t cap,
     uint64_t now);
 
-/* Remove sessions idle for the timeout or longer.  Returns how many. */
+/*
+ * Remove the sessions whose removal time (see above) is <= now: the 1 Hz
+ * tick calls this.  Costs one step per removed session.  Returns how many.
+ */
 int nat_expire(struct nat *nt, uint64_t now);
 
-/* When the oldest session will expire, or NAT_NO_DEADLINE. */
+/* When the next session will expire, or NAT_NO_DEADLINE. */
 uint64_t nat_next_deadline(const struct nat *nt);
 
 /* Live sessions of one client, and of all clients. */

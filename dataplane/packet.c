@@ -25,6 +25,7 @@ pkt_strerror(int err)
 	case PKT_E_DENIED:	return "denied";
 	case PKT_E_SPOOF:	return "spoofed-source";
 	case PKT_E_FRAG:	return "fragment";
+	case PKT_E_EXPIRED:	return "expired";
 	default:		return "unknown";
 	}
 }
@@ -187,6 +188,7 @@ parse_l4(const uint8_t *buf, struct pkt_info *pi)
 		if (n >= 20 && (l4[12] >> 4) >= 5 && (size_t)(l4[12] >> 4) * 4 <= n) {
 			pi->sport = pkt_get16(l4);
 			pi->dport = pkt_get16(l4 + 2);
+			pi->tcp_flags = l4[13];
 			pi->l4_ok = 1;
 		}
 		break;
@@ -467,4 +469,23 @@ pkt_is_p2p_control(const struct pkt_info *pi)
 
 	return pi->version == 6 && pi->proto == PKT_P2P_CONTROL_NH && pi->l4_len >= 8 &&
 	    memcmp(pi->src.b, zero, 16) == 0 && memcmp(pi->dst.b, zero, 16) == 0;
+}
+
+int
+pkt_ecn_mark_ce(uint8_t *buf, struct pkt_info *pi)
+{
+	uint8_t ecn = pkt_ecn(pi);
+
+	if (ecn != PKT_ECN_ECT0 && ecn != PKT_ECN_ECT1)
+		return 0;
+	if (pi->version == 4) {
+		uint16_t old = pkt_get16(buf);
+
+		buf[1] |= PKT_ECN_CE;
+		pkt_put16(buf + 10, pkt_csum_replace16(pkt_get16(buf + 10), old, pkt_get16(buf)));
+	} else {
+		buf[1] |= PKT_ECN_CE << 4;	/* traffic class straddles bytes 0 and 1 */
+	}
+	pi->tos |= PKT_ECN_CE;
+	return 1;
 }

@@ -32,6 +32,7 @@ enum pkt_err {
 	PKT_E_DENIED = -12,	/* filter denies the packet */
 	PKT_E_SPOOF = -13,	/* source is not the client's tunnel address */
 	PKT_E_FRAG = -14,	/* fragment where a whole datagram is needed */
+	PKT_E_EXPIRED = -15,	/* matches a NAT session that has expired */
 };
 
 /* Short name of an error code, for log lines ("trunc", "denied", ...). */
@@ -41,6 +42,12 @@ const char *pkt_strerror(int err);
 #define PKT_PROTO_TCP		6
 #define PKT_PROTO_UDP		17
 #define PKT_PROTO_ICMPV6	58
+#define PKT_PROTO_IPV6_FRAG	44	/* IPv6 fragment header */
+
+#define PKT_TCP_FIN		0x01
+#define PKT_TCP_SYN		0x02
+#define PKT_TCP_RST		0x04
+#define PKT_TCP_ACK		0x10
 
 #define PKT_IPV4_HDR_LEN	20
 #define PKT_IPV6_HDR_LEN	40
@@ -84,6 +91,7 @@ struct pkt_info {
 	uint8_t is_echo;	/* ICMP(v6) echo request/reply with code 0 */
 	uint8_t is_icmp_err;	/* ICMP(v6) error message (types above) */
 	uint8_t icmp_type, icmp_code;
+	uint8_t tcp_flags;	/* TCP with l4_ok: FIN 0x01, SYN 0x02, RST 0x04, ... */
 	uint16_t sport, dport;	/* TCP/UDP */
 	uint16_t icmp_id, icmp_seq; /* echo only */
 	struct pkt_addr src, dst;
@@ -147,6 +155,23 @@ int pkt_set_dst(uint8_t *buf, struct pkt_info *pi, const struct pkt_addr *a);
 int pkt_set_sport(uint8_t *buf, struct pkt_info *pi, uint16_t port);
 int pkt_set_dport(uint8_t *buf, struct pkt_info *pi, uint16_t port);
 int pkt_set_echo_id(uint8_t *buf, struct pkt_info *pi, uint16_t id);
+
+/*
+ * ECN (RFC 3168): the two low bits of the TOS / traffic class.  pkt_ecn
+ * reads them from a parsed packet.  pkt_ecn_mark_ce sets CE on a packet
+ * that is ECT(0) or ECT(1), fixing the IPv4 header checksum and pi->tos,
+ * and returns 1; a Not-ECT or CE packet is left alone (0).
+ */
+#define PKT_ECN_NOT_ECT		0
+#define PKT_ECN_ECT1		1
+#define PKT_ECN_ECT0		2
+#define PKT_ECN_CE		3
+static inline uint8_t
+pkt_ecn(const struct pkt_info *pi)
+{
+	return pi->tos & 3;
+}
+int pkt_ecn_mark_ce(uint8_t *buf, struct pkt_info *pi);
 
 /*
  * 1 if the packet is a Firezone p2p control message (spec 5.1): IPv6,

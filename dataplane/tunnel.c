@@ -98,7 +98,7 @@ l4_truncated(const struct pkt_info *pi)
 /* Send bytes as ChannelData on a relay's channel. */
 static int
 send_channel(struct dp *dp, const struct ipc_addr *server, uint16_t channel, const uint8_t *buf,
-    size_t len)
+    size_t len, uint8_t ecn)
 {
 	uint8_t cd[4 + TUNNEL_BUF];
 
@@ -109,7 +109,7 @@ send_channel(struct dp *dp, const struct ipc_addr *server, uint16_t channel, con
 	cd[2] = (uint8_t)(len >> 8);
 	cd[3] = (uint8_t)len;
 	memcpy(cd + 4, buf, len);
-	return dp_udp_send(dp, server, NULL, cd, len + 4);
+	return dp_udp_send(dp, server, NULL, cd, len + 4, ecn);
 }
 
 /* Answer on the way a datagram came. */
@@ -118,22 +118,23 @@ send_back(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local
     const struct dp_via *via, const uint8_t *buf, size_t len)
 {
 	if (via != NULL)
-		return send_channel(dp, &via->server, via->channel, buf, len);
-	return dp_udp_send(dp, to, local, buf, len);
+		return send_channel(dp, &via->server, via->channel, buf, len, 0);
+	return dp_udp_send(dp, to, local, buf, len, 0);
 }
 
-/* Send bytes to the client over its path (ICE nominated) or endpoint. */
+/* Send bytes to the client over its path (ICE nominated) or endpoint,
+ * with the ECN bits ecn in the outer IP header. */
 static int
-peer_send(struct dp *dp, struct dp_peer *p, uint8_t *buf, size_t len)
+peer_send(struct dp *dp, struct dp_peer *p, uint8_t *buf, size_t len, uint8_t ecn)
 {
 	if (p->has_path && p->path.via_relay)
-		return send_channel(dp, &p->path.relay, p->path.channel, buf, len);
+		return send_channel(dp, &p->path.relay, p->path.channel, buf, len, ecn);
 	if (p->has_path)
-		return dp_udp_send(dp, &p->path.remote, &p->path.local, buf, len);
+		return dp_udp_send(dp, &p->path.remote, &p->path.local, buf, len, ecn);
 	if (p->has_endpoint && p->endpoint_relayed)
-		return send_channel(dp, &p->endpoint_server, p->endpoint_channel, buf, len);
+		return send_channel(dp, &p->endpoint_server, p->endpoint_channel, buf, len, ecn);
 	if (p->has_endpoint)
-		return dp_udp_send(dp, &p->endpoint, &p->endpoint_local, buf, len);
+		return dp_udp_send(dp, &p->endpoint, &p->endpoint_local, buf, len, ecn);
 	return -1;
 }
 
@@ -162,7 +163,7 @@ send_initiation(struct dp *dp, struct dp_peer *p, uint64_t now)
 		log_debug("wg: peer %u: cannot create an initiation: %s", p->id, wg_strerror(rc));
 		return;
 	}
-	if (peer_send(dp, p, msg, sizeof(msg)) == 0) {
+	if (peer_send(dp, p, msg, sizeof(msg), 0) == 0) {
 		dp->ctr.wg_handshakes_started++;
 		log_debug("wg: peer %u: handshake initiation sent", p->id);
 		wg_timers_handshake_initiated(&p->timers, now, jitter_ms());
@@ -172,9 +173,11 @@ send_initiation(struct dp *dp, struct dp_peer *p, uint64_t now)
 	OPENSSL_cleanse(msg, sizeof(msg));
 }
 
-/* Encrypt and send pt (NULL/0 = keepalive).  Returns 0 if sent. */
+/* Encrypt and send pt (NULL/0 = keepalive), the outer datagram carrying
+ * the ECN bits ecn (those of pt, RFC 6040).  Returns 0 if sent. */
 static int
-send_data(struct dp *dp, struct dp_peer *p, const uint8_t *pt, size_t len, uint64_t now)
+send_data(struct dp *dp, struct dp_peer *p, const uint8_t *pt, size_t len, uint8_t ecn,
+    uint64_t now)
 {
 	uint8_t out[TUNNEL_BUF];
 	size_t olen = 0;
@@ -189,7 +192,7 @@ send_data(struct dp *dp, struct dp_peer *p, const uint8_t *pt, size_t len, uint6
 	}
 	if (rc != WG_OK)
 		return -1;
-	if (peer_send(dp, p, out, olen) < 0)
+	if (peer_send(dp, p, out, olen, ecn) < 0)
 		return -1;
 	if (len > 0) {
 		p->tx_bytes += len;
@@ -235,7 +238,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		send_initiation(dp, p, now);
 	}
 	if (act & WG_TIMERS_SEND_KEEPALIVE)
-		(void)send_data(dp, p, NULL, 0, now);
+		(void)send_data(dp, p, NULL, 0, 0, now);
 	arm_timer(p);
 }
 
@@ -392,7 +395,7 @@ on_response(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *
 	wg_timers_session_derived(&p->timers, now);
 	handshake_done(dp, p);
 	/* A keepalive lets the responder confirm its new keys at once. */
-	(void)send_data(dp, p, NULL, 0, now);
+	(void)send_data(dp, p, NULL, 0, 0, now);
 	arm_timer(p);
 }
 
@@ -427,7 +430,7 @@ send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len
 	if (n <= 0)
 		return;
 	p->icmp_sent++;
-	if (send_data(dp, p, out, (size_t)n, now) != 0)
+	if (send_data(dp, p, out, (size_t)n, 0, now) != 0)
 		return;
 	if (why == FILTER_DENY_UNREACHABLE)
 		dp->ctr.icmp_unreachable_sent++;
@@ -483,7 +486,7 @@ send_p2p_control(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m)
 	pkt[6] = PKT_P2P_CONTROL_NH;        /* next header 255, hop limit 0, :: -> :: */
 	pkt[40] = c.event;
 	memcpy(pkt + 48, m->payload + sizeof(c), c.len);
-	(void)send_data(dp, p, pkt, 48 + (size_t)c.len, util_now_ms());
+	(void)send_data(dp, p, pkt, 48 + (size_t)c.len, 0, util_now_ms());
 }
 
 /* ---- flow logs (issue 11): hooks into both pipelines --------------------- */
@@ -534,20 +537,13 @@ flow_from_client(struct dp *dp, struct dp_peer *p, const struct pkt_info *pi, co
 		(void)flowlog_client_packet(dp->flows, p->id, pi, pkt, now, flow_meta, &fc);
 }
 
-/* A resource -> client packet after NAT-in (pi NULL: it was rewritten). */
+/* A resource -> client packet after NAT-in, pi its parse. */
 static void
-flow_to_client(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len,
-    const struct pkt_info *pi, uint64_t now)
+flow_to_client(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, const struct pkt_info *pi,
+    uint64_t now)
 {
-	struct pkt_info again;
-
 	if (dp->flows == NULL)
 		return;
-	if (pi == NULL) {
-		if (pkt_parse(pkt, len, &again) != PKT_OK)
-			return;
-		pi = &again;
-	}
 	(void)flowlog_resource_packet(dp->flows, p->id, pi, pkt, now);
 }
 
@@ -585,7 +581,7 @@ flows_start(struct dp *dp)
 
 static void
 on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
-    const struct dp_via *via, uint8_t *msg, size_t n, uint64_t now)
+    const struct dp_via *via, uint8_t *msg, size_t n, uint8_t ecn, uint64_t now)
 {
 	struct wg_noise_peer *np = NULL;
 	struct dp_peer *p;
@@ -633,10 +629,18 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 		forward_p2p_control(dp, p, pt, pi.tot_len);
 		return;
 	}
+	/* Congestion met on the way here: the inner packet learns of it if its
+	 * sender speaks ECN (RFC 6040 decapsulation); nothing else changes. */
+	if (ecn == PKT_ECN_CE)
+		(void)pkt_ecn_mark_ce(pt, &pi);
 	/* Gateway address, hairpin, proxy IPs, then grants (filter.h). */
 	rc = filter_check(p->filter, &dp->gw, &pi, (int64_t)time(NULL), &why);
 	if (rc == PKT_E_SPOOF) {
 		dp->ctr.wg_drop_spoofed++;
+		return;
+	}
+	if (rc == PKT_E_FRAG) {
+		dp->ctr.wg_drop_malformed++;	/* no ICMP error about a fragment */
 		return;
 	}
 	if (rc != PKT_OK) {
@@ -674,7 +678,7 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 
 void
 dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
-    const struct dp_via *via, uint8_t *p, size_t n)
+    const struct dp_via *via, uint8_t *p, size_t n, uint8_t ecn)
 {
 	uint64_t now = util_now_ms();
 
@@ -689,7 +693,7 @@ dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr
 		on_cookie_reply(dp, p, n, now);
 		break;
 	case WG_MSG_DATA:
-		on_data(dp, local, from, via, p, n, now);
+		on_data(dp, local, from, via, p, n, ecn, now);
 		break;
 	default:
 		dp->ctr.drop_garbage++;
@@ -722,13 +726,27 @@ dp_tunnel_tun_packet(struct dp *dp, uint8_t *pkt, size_t n, size_t cap)
 	}
 	len = pi.tot_len;
 	now = util_now_ms();
-	/* Replies of DNS-resource sessions go back to the proxy IP. */
+	/* Replies of DNS-resource sessions go back to the proxy IP; a late
+	 * reply to a session that went is not passed on untranslated. */
 	if ((xl = nat_in(dp->nat, p->nat_slot, pkt, &len, cap, now)) < 0) {
+		if (xl == PKT_E_EXPIRED)
+			dp->ctr.tun_drop_inbound_denied++;
+		else
+			dp->ctr.tun_drop_malformed++;
+		return;
+	}
+	if (xl > 0 && pkt_parse(pkt, len, &pi) != PKT_OK) {
 		dp->ctr.tun_drop_malformed++;
 		return;
 	}
-	flow_to_client(dp, p, pkt, len, xl > 0 ? NULL : &pi, now);
-	if (send_data(dp, p, pkt, len, now) < 0)
+	/* Only what a grant of this client admits, by source (filter.h). */
+	if (filter_check_inbound(p->filter, &dp->gw, &pi, (int64_t)time(NULL)) != PKT_OK) {
+		dp->ctr.tun_drop_inbound_denied++;
+		return;
+	}
+	flow_to_client(dp, p, pkt, &pi, now);
+	/* the inner packet's ECN bits go on the outer datagram (RFC 6040) */
+	if (send_data(dp, p, pkt, len, pkt_ecn(&pi), now) < 0)
 		dp->ctr.tun_drop_no_session++;
 }
 

@@ -80,7 +80,8 @@ forward_to_control(struct dp *dp, const struct ipc_addr *local, const struct ipc
 /* ChannelData from a relay: unwrap and handle the inner datagram as if it
  * came from the peer to our relayed address (p2p-wire.md §1.2 step 2). */
 static void
-handle_channel_data(struct dp *dp, const struct ipc_addr *from, const uint8_t *p, size_t n)
+handle_channel_data(struct dp *dp, const struct ipc_addr *from, const uint8_t *p, size_t n,
+    uint8_t ecn)
 {
 	const struct relay_chan *ch;
 	const uint8_t *inner;
@@ -106,7 +107,7 @@ handle_channel_data(struct dp *dp, const struct ipc_addr *from, const uint8_t *p
 	case DEMUX_WG_DATA:
 		via.server = *from;
 		via.channel = num;
-		dp_tunnel_udp(dp, &ch->relayed, &ch->peer, &via, (uint8_t *)(uintptr_t)inner, len);
+		dp_tunnel_udp(dp, &ch->relayed, &ch->peer, &via, (uint8_t *)(uintptr_t)inner, len, ecn);
 		break;
 	default:
 		dp->ctr.drop_garbage++;
@@ -116,7 +117,7 @@ handle_channel_data(struct dp *dp, const struct ipc_addr *from, const uint8_t *p
 
 static void
 handle_datagram(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
-    const uint8_t *p, size_t n)
+    const uint8_t *p, size_t n, uint8_t ecn)
 {
 	enum demux_kind k;
 
@@ -143,14 +144,14 @@ handle_datagram(struct dp *dp, const struct ipc_addr *local, const struct ipc_ad
 		forward_to_control(dp, local, from, IPC_UDP_KIND_STUN, p, n);
 		break;
 	case DEMUX_CHANNEL_DATA:
-		handle_channel_data(dp, from, p, n);
+		handle_channel_data(dp, from, p, n, ecn);
 		break;
 	case DEMUX_WG_INITIATION:
 	case DEMUX_WG_RESPONSE:
 	case DEMUX_WG_COOKIE:
 	case DEMUX_WG_DATA:
 		/* Decrypted in place: the buffer is ours until the next read. */
-		dp_tunnel_udp(dp, local, from, NULL, (uint8_t *)(uintptr_t)p, n);
+		dp_tunnel_udp(dp, local, from, NULL, (uint8_t *)(uintptr_t)p, n, ecn);
 		break;
 	}
 }
@@ -221,7 +222,8 @@ gso_send(struct dp *dp, unsigned int i, unsigned int j)
 	static struct iovec iov[UDP_GSO_MAX_SEGS];
 	union {
 		struct cmsghdr align;
-		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t))];
+		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) +
+		    CMSG_SPACE(sizeof(uint16_t))];
 	} cb;
 	const struct msghdr *a = &txq.mm[i].msg_hdr;
 	struct msghdr mh;
@@ -308,8 +310,10 @@ dp_udp_batch_end(struct dp *dp)
 
 int
 dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
-    const uint8_t *data, size_t len)
+    const uint8_t *data, size_t len, uint8_t ecn)
 {
+	struct udp_out one;
+	struct msghdr mh;
 	unsigned int k;
 	int i;
 
@@ -320,7 +324,9 @@ dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *loc
 		goto fail;
 	if (!txq.batching || len > UDP_TX_SLOT) {
 		txq_flush(dp); /* keep the order of what is queued */
-		if (udp_send_from(dp->udp[i].fd, to, local, data, len) < 0)
+		if (udp_out_prepare(&one, &mh, to, local, data, len) < 0 ||
+		    udp_out_set_ecn(&one, &mh, to->family, ecn) < 0 ||
+		    sendmsg(dp->udp[i].fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			goto fail;
 		return 0;
 	}
@@ -328,7 +334,8 @@ dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *loc
 		txq_flush(dp);
 	k = txq.n;
 	memcpy(txq.buf[k], data, len);
-	if (udp_out_prepare(&txq.out[k], &txq.mm[k].msg_hdr, to, local, txq.buf[k], len) < 0)
+	if (udp_out_prepare(&txq.out[k], &txq.mm[k].msg_hdr, to, local, txq.buf[k], len) < 0 ||
+	    udp_out_set_ecn(&txq.out[k], &txq.mm[k].msg_hdr, to->family, ecn) < 0)
 		goto fail;
 	txq.mm[k].msg_len = 0;
 	txq.fd[k] = dp->udp[i].fd;
@@ -350,7 +357,7 @@ fail:
 #endif
 #define UDP_RX_SLOT 65536
 #define UDP_CBUF (CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
-    CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(int)))
+    CMSG_SPACE(sizeof(struct in_pktinfo)) + 3 * CMSG_SPACE(sizeof(int)))
 
 /* The segment size of a GRO train, or 0 for a single datagram. */
 static size_t
@@ -365,6 +372,26 @@ gro_segment(struct msghdr *mh)
 			memcpy(&v, CMSG_DATA(c), sizeof(v));
 			return v > 0 ? (size_t)v : 0;
 		}
+	return 0;
+}
+
+/* The ECN bits the datagram arrived with (IP_TOS / IPV6_TCLASS), 0 if unknown. */
+static uint8_t
+rx_ecn(struct msghdr *mh)
+{
+	struct cmsghdr *c;
+	int v;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS &&
+		    c->cmsg_len >= CMSG_LEN(1))
+			return CMSG_DATA(c)[0] & 3;
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return (uint8_t)(v & 3);
+		}
+	}
 	return 0;
 }
 
@@ -387,6 +414,7 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 	struct ipc_addr local, from;
 	struct msghdr *mh;
 	size_t seg, len, off;
+	uint8_t ecn;
 	int i, n, rounds;
 
 	(void)what;
@@ -430,13 +458,14 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 			}
 			seg = gro_segment(mh);
 			len = rxq.mm[i].msg_len;
+			ecn = rx_ecn(mh);	/* GRO trains only join equal TOS */
 			if (seg == 0 || seg >= len) {
-				handle_datagram(dp, &local, &from, rxq.buf[i], len);
+				handle_datagram(dp, &local, &from, rxq.buf[i], len, ecn);
 				continue;
 			}
 			for (off = 0; off < len; off += seg)
 				handle_datagram(dp, &local, &from, rxq.buf[i] + off,
-				    len - off < seg ? len - off : seg);
+				    len - off < seg ? len - off : seg, ecn);
 		}
 		if (n < UDP_BATCH)
 			break;
@@ -520,6 +549,14 @@ dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mar
 	} else if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0) {
 		log_warn("udp: IPV6_RECVPKTINFO");
 		return -1;
+	}
+	/* The ECN bits of each datagram (RFC 6040 decapsulation in on_data);
+	 * an IPv6 socket also receives IPv4-mapped datagrams. */
+	if (family == 4)
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
+	else {
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &on, sizeof(on));
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
 	}
 	/* Trains of datagrams where the kernel can (see udp_readable). */
 	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on));

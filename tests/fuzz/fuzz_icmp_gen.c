@@ -62,6 +62,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (icmp_gen_prohibited(out, (size_t)rc, again, sizeof(again)) != 0)
 			abort();
+		/* IPv4 quotes the header and 8 bytes; IPv6 as much as fits */
+		if (in.version == 4 && (size_t)rc - 28 != (in.tot_len < in.l3_len + 8u ?
+		    in.tot_len : in.l3_len + 8u))
+			abort();
+		if (in.version == 6 && (size_t)rc - 48 != (in.tot_len < ICMP_GEN_MAX_V6 - 48u ?
+		    in.tot_len : ICMP_GEN_MAX_V6 - 48u))
+			abort();
 	} else if (rc < 0 && pkt_strerror(rc) == NULL) {
 		abort();
 	}

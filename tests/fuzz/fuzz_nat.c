@@ -180,11 +180,16 @@ static void
 record(struct nat *nt, uint8_t op, const uint8_t *data, size_t len, uint64_t now)
 {
 	size_t cap, n;
-	uint8_t *buf;
+	uint8_t *buf, *orig;
+	size_t olen;
 	int rc, ok;
 
-	if (op & 0x20)
+	if (op & 0x20) {
 		(void)nat_expire(nt, now);
+		/* after the tick, nothing left is due (issue 15 lifetimes) */
+		if (nat_next_deadline(nt) <= now)
+			abort();
+	}
 	if (op & 0x40 && nat_xlate_set(nt, 0, &px4a, &real4b, now) != 0)
 		abort();
 	if ((op & 3) >= 2) {
@@ -203,6 +208,10 @@ record(struct nat *nt, uint8_t op, const uint8_t *data, size_t len, uint64_t now
 	}
 	cap = n + NAT64_GROWTH;	/* exactly what the contract asks for */
 	ok = csum_ok(buf, n);
+	if ((orig = malloc(n > 0 ? n : 1)) == NULL)
+		abort();
+	memcpy(orig, buf, n);
+	olen = n;
 	if ((op & 3) == 0)
 		rc = nat_out(nt, 0, buf, &n, cap, now);
 	else
@@ -218,6 +227,10 @@ record(struct nat *nt, uint8_t op, const uint8_t *data, size_t len, uint64_t now
 	} else if (rc != 0 && (rc > 0 || pkt_strerror(rc) == NULL)) {
 		abort();
 	}
+	/* not translated (no session, or late for one): left exactly as it was */
+	if ((rc == 0 || rc == PKT_E_EXPIRED) && (n != olen || memcmp(buf, orig, n) != 0))
+		abort();
+	free(orig);
 	free(buf);
 }
 
@@ -244,7 +257,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nat_config cfg = {
 		.max_clients = 2, .max_sessions = 64, .max_sessions_per_client = 16,
-		.max_translations = 16, .session_timeout_ms = 0, .seed = 0x0123456789abcdefULL,
+		.max_translations = 16, .seed = 0x0123456789abcdefULL,
 	};
 	struct pkt_addr exp[4];
 	struct nat *nt;

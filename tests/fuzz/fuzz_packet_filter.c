@@ -182,10 +182,17 @@ check_verdict(const struct filter_gateway *gw, const struct pkt_info *pi, int rc
 	const struct pkt_addr *d = &pi->dst;
 	int is_gw = (gw->has_v4 && pkt_addr_eq(d, &gw->v4)) || (gw->has_v6 && pkt_addr_eq(d, &gw->v6));
 
-	if (rc != 0 && rc != PKT_E_SPOOF && rc != PKT_E_DENIED)
+	if (rc != 0 && rc != PKT_E_SPOOF && rc != PKT_E_DENIED && rc != PKT_E_FRAG)
 		abort();
 	if (rc == PKT_E_SPOOF)
 		return;
+	/* fragments and ICMP errors from clients never pass (issue 15) */
+	if ((rc == PKT_E_FRAG) != (pi->is_frag || (pi->version == 6 && pi->proto == PKT_PROTO_IPV6_FRAG)))
+		abort();
+	if (rc == PKT_E_FRAG)
+		return;
+	if (rc == 0 && pi->is_icmp_err)
+		abort();
 	if (is_gw && (rc == 0) != gateway_serves(pi))
 		abort();
 	if (rc == 0 && !is_gw && filter_is_client_range(d))
@@ -195,7 +202,52 @@ check_verdict(const struct filter_gateway *gw, const struct pkt_info *pi, int rc
 		abort();
 	if (rc == PKT_E_DENIED && why == FILTER_DENY_UNREACHABLE && filter_is_client_range(d))
 		abort();
-	if (internet_only && !is_gw && (rc == 0) == filter_is_internet_refused(d))
+	if (internet_only && !is_gw && !pi->is_icmp_err && (rc == 0) == filter_is_internet_refused(d))
+		abort();	/* the Internet resource alone: exactly the unrefused */
+}
+
+/* 1 for the ICMP errors that reach a client whatever its grants. */
+static int
+inbound_error(const struct pkt_info *pi)
+{
+	if (!pi->l4_ok)
+		return 0;
+	if (pi->version == 4 && pi->proto == PKT_PROTO_ICMP)
+		return pi->icmp_type == 3 || pi->icmp_type == 11;
+	if (pi->version == 6 && pi->proto == PKT_PROTO_ICMPV6)
+		return pi->icmp_type >= 1 && pi->icmp_type <= 3;
+	return 0;
+}
+
+/*
+ * Invariants of filter_check_inbound for the packet as it is, and turned
+ * toward the client's tunnel address (the client's addresses end in 7).
+ */
+static void
+check_inbound(struct filter_client *fc, const struct filter_gateway *gw,
+    const struct pkt_info *orig, int64_t now, int internet_only)
+{
+	struct pkt_info pi = *orig;
+	int is_gw, rc;
+
+	rc = filter_check_inbound(fc, gw, &pi, now);
+	if (rc != 0 && rc != PKT_E_DENIED)
+		abort();
+	if (rc == 0 && !filter_is_client_range(&pi.dst))
+		abort();	/* only ever to a tunnel address */
+	addr(&pi.dst, pi.version == 4 ? "100.64.0.7" : "fd00:2021:1111::7");
+	is_gw = (gw->has_v4 && pkt_addr_eq(&pi.src, &gw->v4)) ||
+	    (gw->has_v6 && pkt_addr_eq(&pi.src, &gw->v6));
+	rc = filter_check_inbound(fc, gw, &pi, now);
+	if (rc != 0 && rc != PKT_E_DENIED)
+		abort();
+	if ((is_gw || inbound_error(&pi)) && rc != 0)
+		abort();
+	if (is_gw || inbound_error(&pi))
+		return;
+	if (rc == 0 && filter_is_client_range(&pi.src))
+		abort();	/* never from another client */
+	if (internet_only && (rc == 0) == filter_is_internet_refused(&pi.src))
 		abort();	/* the Internet resource alone: exactly the unrefused */
 }
 
@@ -215,9 +267,10 @@ offer_proxy(struct filter_client *fc, const struct filter_gateway *gw, const str
 		abort();
 	if (rc != 0)
 		return;
-	/* the DNS resource has no filters: its proxy passes, unless spoofed */
+	/* the DNS resource has no filters: its proxy passes, unless spoofed,
+	 * a fragment or an ICMP error */
 	rc = filter_check(fc, gw, pi, now, NULL);
-	if (rc != 0 && rc != PKT_E_SPOOF)
+	if (rc != 0 && rc != PKT_E_SPOOF && rc != PKT_E_FRAG && !(rc == PKT_E_DENIED && pi->is_icmp_err))
 		abort();
 	/* replaced by nothing: refused again, as unreachable */
 	if (filter_dns_update(fc, id_dns, "fuzz.example", &res, 1, NULL, 0) != 0)
@@ -276,12 +329,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fc = internet_only();
 	rc = filter_check(fc, &gw, &pi, NOW0, &why);
 	check_verdict(&gw, &pi, rc, why, 1);
+	check_inbound(fc, &gw, &pi, NOW0, 1);
 	filter_client_free(fc);
 
 	fc = client(flags);
 	now = NOW0 + (int64_t)(flags & 0x3f) * 10;
 	rc = filter_check(fc, &gw, &pi, now, &why);
 	check_verdict(&gw, &pi, rc, why, 0);
+	check_inbound(fc, &gw, &pi, now, 0);
 	if (rc != PKT_E_SPOOF && filter_next_expiry(fc) <= now)
 		abort();	/* filter_check drops what expired */
 	{

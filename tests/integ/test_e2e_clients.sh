@@ -16,7 +16,9 @@
 #               and icmp: ping works, TCP to 5601 works both ways (SHA-256
 #               compared); TCP to a listening 5602 fails fast with
 #               EHOSTUNREACH and an ICMP type 3 code 13 from the gateway;
-#               UDP to 5603 gets the same ICMP
+#               UDP to 5603 gets the same ICMP; a UDP datagram from the
+#               resource to A is dropped (inbound filter, issue 15), a ping
+#               from the resource to A is answered
 #   two-clients client B (another id, keys, shim, wireguard-go, resource
 #               10.99.0.2/32) runs next to A: both transfer to the resource
 #               at the same time; A cannot ping B's tunnel address and vice
@@ -289,6 +291,18 @@ if [ "$A_OK" = 1 ]; then
 	echo "    udp 10.99.0.2:5603: $R"
 	check "UDP to 5603 answered with ICMP type 3 code 13" [ "$(wg_field "$R" icmp)" = 3/13 ]
 	check "ping 10.99.0.2 still answered" ns_ping_ok "$WG_CL" 10.99.0.2
+	# Issue 15: resource -> client traffic is filtered by source too.  A holds
+	# TCP 5601 and ICMP only, so a UDP datagram from the resource is dropped.
+	FT="$FZ_TOP/tests/integ/faults_tool.py"
+	ip netns exec "$WG_CL" "$PY" "$FT" udprecv "$E2E_CL_TUN4" 7778 3 >"$FZ_TMP/in7778.out" 2>&1 &
+	RCV=$!
+	sleep 0.3
+	in_ns "$WG_RES" "$PY" "$FT" udpsend "$E2E_CL_TUN4" 7778 100 >/dev/null
+	wait "$RCV"
+	echo "    UDP 10.99.0.2 -> client A: $(cat "$FZ_TMP/in7778.out")"
+	check "a UDP datagram from the resource (no UDP grant) does not reach client A" \
+		grep -q "received=0" "$FZ_TMP/in7778.out"
+	check "the resource can ping client A (ICMP granted)" ns_ping_ok "$WG_RES" "$E2E_CL_TUN4"
 fi
 scenario_end
 if [ "$A_OK" != 1 ]; then

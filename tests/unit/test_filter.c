@@ -1003,6 +1003,249 @@ START_TEST(gateway_address)
 }
 END_TEST
 
+/* ---- resource -> client (issue 15) ------------------------------------ */
+
+/*
+ * A packet from src:sport to the client's tunnel address (or dst when not
+ * NULL), port 40000, through filter_check_inbound.  proto 1 is ICMP of the
+ * family; icmp_type >= 0 sets its type (code 0).
+ */
+static int
+in_pkt(struct filter_client *fc, const struct filter_gateway *gw, const char *src,
+    const char *dst, int proto, int sport, int icmp_type, int later_frag, int64_t now)
+{
+	struct pkt_addr s = A(src), d = A(dst != NULL ? dst : s.af == 4 ? "100.64.0.1" :
+	    "fd00:2021:1111::1");
+	uint8_t p[200], pl[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct pkt_info pi;
+	size_t n;
+
+	if (proto == 1 && s.af == 6)
+		proto = 58;
+	n = ref_build(p, sizeof(p), s.af, s.b, d.b, proto, sport, 40000, pl, sizeof(pl), 0);
+	ck_assert_uint_gt(n, 0);
+	if (icmp_type >= 0) {
+		p[s.af == 4 ? 20 : 40] = (uint8_t)icmp_type;
+		ref_fix_csums(p, n);
+	}
+	if (later_frag) {
+		ck_assert_int_eq(s.af, 4);
+		p[6] = 0x00;
+		p[7] = 0x10;	/* offset 128 bytes */
+		ref_fix_csums(p, n);
+	}
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	return filter_check_inbound(fc, gw, &pi, now);
+}
+
+#define IN(fc, src, proto, sport) in_pkt((fc), NULL, (src), NULL, (proto), (sport), -1, 0, 0)
+
+/* Replies pass by their *source* port; what no grant covers is dropped. */
+START_TEST(inbound_by_source)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec t80 = { FILTER_TCP, 80, 80 };
+	struct pkt_addr net = A("10.99.0.2");
+	uint8_t c[16];
+
+	mkid(c, 1);
+	/* nothing granted: nothing comes in */
+	ck_assert_int_eq(IN(fc, "10.99.0.2", 6, 80), PKT_E_DENIED);
+	ck_assert_int_eq(filter_grant(fc, c, FILTER_RES_CIDR, &net, 32, &t80, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(IN(fc, "10.99.0.2", 6, 80), PKT_OK);
+	ck_assert_int_eq(IN(fc, "10.99.0.2", 6, 81), PKT_E_DENIED);
+	ck_assert_int_eq(IN(fc, "10.99.0.2", 17, 80), PKT_E_DENIED);
+	ck_assert_int_eq(IN(fc, "10.99.0.3", 6, 80), PKT_E_DENIED);
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.99.0.2", NULL, 1, 0, 0, 0, 0), PKT_E_DENIED);
+	ck_assert_int_eq(IN(fc, "10.99.0.2", 47, 0), PKT_E_DENIED);
+	/* not to this client's tunnel address: dropped */
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.99.0.2", "100.64.0.2", 6, 80, -1, 0, 0), PKT_E_DENIED);
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.99.0.2", "10.0.0.1", 6, 80, -1, 0, 0), PKT_E_DENIED);
+	/* an empty filter list admits every protocol and port */
+	ck_assert_int_eq(filter_grant(fc, c, FILTER_RES_CIDR, &net, 32, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(IN(fc, "10.99.0.2", 17, 5353), PKT_OK);
+	ck_assert_int_eq(IN(fc, "10.99.0.2", 47, 0), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.99.0.2", NULL, 1, 0, 0, 0, 0), PKT_OK);
+	/* revoked: dropped again */
+	ck_assert_int_eq(filter_revoke(fc, c), PKT_OK);
+	ck_assert_int_eq(IN(fc, "10.99.0.2", 17, 5353), PKT_E_DENIED);
+	filter_client_free(fc);
+}
+END_TEST
+
+/* ICMP errors come in whatever the grants; other ICMP needs an ICMP filter. */
+START_TEST(inbound_icmp_errors)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec t80 = { FILTER_TCP, 80, 80 };
+	struct pkt_addr net = A("10.99.0.0");
+	uint8_t c[16];
+
+	mkid(c, 1);
+	ck_assert_int_eq(in_pkt(fc, NULL, "192.0.2.1", NULL, 1, 0, PKT_ICMP4_UNREACH, 0, 0), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "192.0.2.1", NULL, 1, 0, PKT_ICMP4_TIME_EXCEEDED, 0, 0), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "2001:db8::1", NULL, 1, 0, PKT_ICMP6_UNREACH, 0, 0), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "2001:db8::1", NULL, 1, 0, PKT_ICMP6_PACKET_TOO_BIG, 0, 0), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "2001:db8::1", NULL, 1, 0, PKT_ICMP6_TIME_EXCEEDED, 0, 0), PKT_OK);
+	/* a redirect, or an echo, is no such error */
+	ck_assert_int_eq(in_pkt(fc, NULL, "192.0.2.1", NULL, 1, 0, 5, 0, 0), PKT_E_DENIED);
+	ck_assert_int_eq(in_pkt(fc, NULL, "192.0.2.1", NULL, 1, 0, PKT_ICMP4_ECHO_REPLY, 0, 0), PKT_E_DENIED);
+	/* a resource whose filters do not list ICMP still gets its errors through */
+	ck_assert_int_eq(filter_grant(fc, c, FILTER_RES_CIDR, &net, 24, &t80, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.99.0.2", NULL, 1, 0, PKT_ICMP4_UNREACH, 0, 0), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.99.0.2", NULL, 1, 0, PKT_ICMP4_ECHO_REPLY, 0, 0), PKT_E_DENIED);
+	/* but never to another address than the client's */
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.99.0.2", "100.64.0.9", 1, 0, PKT_ICMP4_UNREACH, 0, 0),
+	    PKT_E_DENIED);
+	filter_client_free(fc);
+}
+END_TEST
+
+/* The gateway's own address comes in; other tunnel addresses never do. */
+START_TEST(inbound_tunnel_sources)
+{
+	struct filter_client *fc = mkclient();
+	struct pkt_addr all4 = A("0.0.0.0");
+	struct filter_gateway gw;
+	uint8_t c[16];
+
+	mkid(c, 1);
+	ck_assert_int_eq(filter_gateway_set(&gw, A("100.64.0.200").b, A("fd00:2021:1111::200").b), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, &gw, "100.64.0.200", NULL, 17, 53535, -1, 0, 0), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, &gw, "fd00:2021:1111::200", NULL, 6, 53535, -1, 0, 0), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, &gw, "100.64.0.200", NULL, 1, 0, PKT_ICMP4_ECHO_REPLY, 0, 0), PKT_OK);
+	/* even a grant of everything admits no other client's address */
+	ck_assert_int_eq(filter_grant(fc, c, FILTER_RES_CIDR, &all4, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, &gw, "100.64.0.7", NULL, 17, 53, -1, 0, 0), PKT_E_DENIED);
+	ck_assert_int_eq(in_pkt(fc, NULL, "100.64.0.200", NULL, 17, 53535, -1, 0, 0), PKT_E_DENIED);
+	ck_assert_int_eq(in_pkt(fc, &gw, "198.51.100.1", NULL, 17, 53, -1, 0, 0), PKT_OK);
+	filter_client_free(fc);
+}
+END_TEST
+
+/* DNS resources: after NAT-in the source is the proxy IP, with its resource's filters. */
+START_TEST(inbound_dns_proxy)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec t443 = { FILTER_TCP, 443, 443 };
+	struct pkt_addr real = A("10.0.0.1"), prox[2] = { A("100.96.0.1"), A("fd00:2021:1111:8000::1") };
+	uint8_t d[16];
+
+	mkid(d, 1);
+	ck_assert_int_eq(filter_grant(fc, d, FILTER_RES_DNS, NULL, 0, &t443, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_dns_update(fc, d, "app.example", &real, 1, prox, 2), PKT_OK);
+	ck_assert_int_eq(IN(fc, "100.96.0.1", 6, 443), PKT_OK);
+	ck_assert_int_eq(IN(fc, "fd00:2021:1111:8000::1", 6, 443), PKT_OK);
+	ck_assert_int_eq(IN(fc, "100.96.0.1", 6, 80), PKT_E_DENIED);
+	ck_assert_int_eq(IN(fc, "100.96.0.2", 6, 443), PKT_E_DENIED);
+	/* the untranslated real address is no grant of this client */
+	ck_assert_int_eq(IN(fc, "10.0.0.1", 6, 443), PKT_E_DENIED);
+	ck_assert_int_eq(filter_revoke(fc, d), PKT_OK);
+	ck_assert_int_eq(IN(fc, "100.96.0.1", 6, 443), PKT_E_DENIED);
+	filter_client_free(fc);
+}
+END_TEST
+
+/* The Internet resource admits sources outside its refused ranges; grants expire. */
+START_TEST(inbound_internet_and_expiry)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec u53 = { FILTER_UDP, 53, 53 };
+	struct pkt_addr net = A("10.1.0.0");
+	uint8_t i[16], c[16];
+
+	mkid(i, 1);
+	mkid(c, 2);
+	ck_assert_int_eq(filter_grant(fc, i, FILTER_RES_INTERNET, NULL, 0, NULL, 0, 100), PKT_OK);
+	ck_assert_int_eq(IN(fc, "1.1.1.1", 6, 443), PKT_OK);
+	ck_assert_int_eq(IN(fc, "2606:4700::1111", 17, 443), PKT_OK);
+	ck_assert_int_eq(IN(fc, "10.1.2.3", 17, 53), PKT_E_DENIED);
+	ck_assert_int_eq(IN(fc, "100.96.0.9", 17, 53), PKT_E_DENIED);
+	ck_assert_int_eq(filter_grant(fc, c, FILTER_RES_CIDR, &net, 16, &u53, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(IN(fc, "10.1.2.3", 17, 53), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "1.1.1.1", NULL, 6, 443, -1, 0, 99), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "1.1.1.1", NULL, 6, 443, -1, 0, 100), PKT_E_DENIED);
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.1.2.3", NULL, 17, 53, -1, 0, 100), PKT_OK);
+	filter_client_free(fc);
+}
+END_TEST
+
+/* A later IPv4 fragment (no ports) comes in when the source admits its protocol. */
+START_TEST(inbound_later_fragments)
+{
+	struct filter_client *fc = mkclient();
+	struct filter_spec u53 = { FILTER_UDP, 53, 53 }, icmp = { FILTER_ICMP, 0, 0 };
+	struct pkt_addr a = A("10.2.0.1"), b = A("10.3.0.1");
+	uint8_t c[16], e[16];
+
+	mkid(c, 1);
+	mkid(e, 2);
+	ck_assert_int_eq(filter_grant(fc, c, FILTER_RES_CIDR, &a, 32, &u53, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, e, FILTER_RES_CIDR, &b, 32, &icmp, 1, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.2.0.1", NULL, 17, 53, -1, 1, 0), PKT_OK);
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.2.0.1", NULL, 6, 53, -1, 1, 0), PKT_E_DENIED);
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.3.0.1", NULL, 17, 53, -1, 1, 0), PKT_E_DENIED);
+	ck_assert_int_eq(in_pkt(fc, NULL, "10.4.0.1", NULL, 17, 53, -1, 1, 0), PKT_E_DENIED);
+	filter_client_free(fc);
+}
+END_TEST
+
+/* From clients: fragments and ICMP errors are refused, whatever the grants (issue 15). */
+START_TEST(client_fragments_and_errors)
+{
+	struct filter_client *fc = mkclient();
+	struct pkt_addr all4 = A("0.0.0.0"), all6 = A("::"), s4 = A("100.64.0.1"),
+	    s6 = A("fd00:2021:1111::1"), d4 = A("10.0.0.1"), d6 = A("2001:db8::1");
+	uint8_t c4[16], c6[16], p[200], pl[16] = { 0 };
+	struct pkt_info pi;
+	size_t n;
+
+	mkid(c4, 1);
+	mkid(c6, 2);
+	ck_assert_int_eq(filter_grant(fc, c4, FILTER_RES_CIDR, &all4, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	ck_assert_int_eq(filter_grant(fc, c6, FILTER_RES_CIDR, &all6, 0, NULL, 0, FILTER_NO_EXPIRY), PKT_OK);
+	/* a whole datagram passes */
+	n = ref_build(p, sizeof(p), 4, s4.b, d4.b, 17, 1000, 53, pl, sizeof(pl), 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_OK);
+	/* first fragment (MF), later fragment (offset) */
+	p[6] = 0x20;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_lt(filter_check(fc, NULL, &pi, 0, NULL), 0);
+	p[6] = 0x00;
+	p[7] = 0x10;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_lt(filter_check(fc, NULL, &pi, 0, NULL), 0);
+	/* an IPv6 fragment header */
+	n = ref_build(p, sizeof(p), 6, s6.b, d6.b, 44, 0, 0, pl, sizeof(pl), 0);
+	p[40] = 17;
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_lt(filter_check(fc, NULL, &pi, 0, NULL), 0);
+	/* ICMP errors toward resources; echo still passes */
+	n = ref_build(p, sizeof(p), 4, s4.b, d4.b, 1, 0, 0, pl, sizeof(pl), 0);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_OK);
+	p[20] = PKT_ICMP4_UNREACH;
+	p[21] = 3;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_E_DENIED);
+	p[20] = PKT_ICMP4_TIME_EXCEEDED;
+	p[21] = 0;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_E_DENIED);
+	n = ref_build(p, sizeof(p), 6, s6.b, d6.b, 58, 0, 0, pl, sizeof(pl), 0);
+	p[40] = PKT_ICMP6_PACKET_TOO_BIG;
+	ref_fix_csums(p, n);
+	ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+	ck_assert_int_eq(filter_check(fc, NULL, &pi, 0, NULL), PKT_E_DENIED);
+	filter_client_free(fc);
+}
+END_TEST
+
 static Suite *
 filter_suite(void)
 {
@@ -1026,6 +1269,13 @@ filter_suite(void)
 	tcase_add_test(tc, internet_plus_cidr);
 	tcase_add_test(tc, hairpin_denied);
 	tcase_add_test(tc, gateway_address);
+	tcase_add_test(tc, inbound_by_source);
+	tcase_add_test(tc, inbound_icmp_errors);
+	tcase_add_test(tc, inbound_tunnel_sources);
+	tcase_add_test(tc, inbound_dns_proxy);
+	tcase_add_test(tc, inbound_internet_and_expiry);
+	tcase_add_test(tc, inbound_later_fragments);
+	tcase_add_test(tc, client_fragments_and_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

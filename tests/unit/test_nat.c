@@ -147,15 +147,19 @@ START_TEST(n1_n2_same_family)
 		expect(p, n, &P, &T4, protos[k], 0, 5000 + k);
 	}
 	ck_assert_uint_eq(nat_next_deadline(nt), 2000 + 60000);
-	/* N1: after 60 s of silence and a housekeeping pass, no session */
+	/* never answered: 60 s after the last outgoing packet, no session */
 	ck_assert_int_eq(nat_expire(nt, 2000 + 59999), 0);
 	ck_assert_int_eq(nat_expire(nt, 2000 + 60000), 3);
+	/* a late reply to an expired session is dropped, not passed untranslated */
 	n = mk_reply(p, &X6, &T6, 6, 443, 6000);
-	ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), 62000), 0);
+	ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), 62000), PKT_E_EXPIRED);
 	expect(p, n, &X6, &T6, 6, 0, 6000);	/* unchanged */
-	/* the v4 sessions were kept alive by their replies */
-	ck_assert_uint_eq(nat_next_deadline(nt), 60999 + 60000);
-	ck_assert_int_eq(nat_expire(nt, 60999 + 60000), 3);
+	/* the answered v4 sessions: UDP and echo 120 s after the reply, TCP 2 h 4 min */
+	ck_assert_uint_eq(nat_next_deadline(nt), 60999 + 120000);
+	ck_assert_int_eq(nat_expire(nt, 60999 + 119999), 0);
+	ck_assert_int_eq(nat_expire(nt, 60999 + 120000), 2);
+	ck_assert_uint_eq(nat_next_deadline(nt), 60999 + NAT_TCP_IDLE_MS);
+	ck_assert_int_eq(nat_expire(nt, 60999 + NAT_TCP_IDLE_MS), 1);
 	ck_assert_uint_eq(nat_next_deadline(nt), NAT_NO_DEADLINE);
 	/* the proxy mapping survives session expiry */
 	ck_assert_int_eq(nat_xlate_get(nt, 0, &P, &X6), PKT_OK);
@@ -277,7 +281,8 @@ START_TEST(keepalive_both_directions)
 		n = mk_reply(p, &X, &T4, 17, 9000, 4000);
 		ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), t), 1);
 	}
-	ck_assert_int_eq(nat_expire(nt, 600000 + 60000), 1);
+	ck_assert_int_eq(nat_expire(nt, 600000 + 119999), 0);
+	ck_assert_int_eq(nat_expire(nt, 600000 + 120000), 1);
 	nat_free(nt);
 }
 END_TEST
@@ -518,7 +523,7 @@ START_TEST(liveness_cases)
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		/* sessions live longer than the test so replies always match */
 		struct nat_config cfg = { .max_clients = 1, .max_sessions = 8, .max_translations = 8,
-		    .session_timeout_ms = 10000000, .seed = 1 };
+		    .tcp_idle_ms = 10000000, .udp_idle_ms = 10000000, .unanswered_ms = 10000000, .seed = 1 };
 		struct nat *nt = nat_new(&cfg);
 		const uint64_t base = 5000000;	/* creation time */
 
@@ -557,16 +562,35 @@ struct msess {
 	int in_val, out_val;
 	struct pkt_addr proxy, real;
 	uint64_t last;
+	int seen_in;
 };
 
 #define MS 64
-#define TIMEOUT 60000
 static struct msess MSs[MS];
+/* outside keys every session of a round has had: a late reply to one may be dropped */
+#define MEVER 4096
+static struct msess Mever[MEVER];
+static int nmever;
 
 static int
 m_live(const struct msess *s, uint64_t now)
 {
-	return s->used && now - s->last < TIMEOUT;
+	uint64_t life = !s->seen_in ? NAT_UNANSWERED_MS : s->kind == 0 ? NAT_TCP_IDLE_MS :
+	    NAT_UDP_IDLE_MS;
+
+	return s->used && now - s->last < life;
+}
+
+static int
+m_ever(uint32_t client, int kind, int val, const struct pkt_addr *real)
+{
+	int i;
+
+	for (i = 0; i < nmever; i++)
+		if (Mever[i].client == client && Mever[i].kind == kind && Mever[i].out_val == val &&
+		    pkt_addr_eq(&Mever[i].real, real))
+			return 1;
+	return 0;
 }
 
 static struct msess *
@@ -615,6 +639,7 @@ START_TEST(random_vs_model)
 
 		memset(MSs, 0, sizeof(MSs));
 		memset(have, 0, sizeof(have));
+		nmever = 0;
 		for (op = 0; op < 3000; op++) {
 			unsigned what = rnd() % 20;
 			uint32_t cl = rnd() % 3;
@@ -681,6 +706,9 @@ START_TEST(random_vs_model)
 					s->proxy = proxies[pi];
 					s->real = X;
 					s->last = now;
+					s->seen_in = 0;
+					ck_assert_int_lt(nmever, MEVER);
+					Mever[nmever++] = *s;
 				}
 				ck_assert_int_eq(got, want);
 				if (want == 1) {
@@ -700,10 +728,14 @@ START_TEST(random_vs_model)
 				n = mk_reply(p, &reals[ri], &dst, proto, 80, val);
 				got = nat_in(nt, cl, p, &n, sizeof(p), now);
 				s = m_find_out(cl, kind, val, &reals[ri], now);
-				ck_assert_int_eq(got, s != NULL ? 1 : 0);
+				if (s == NULL && got == PKT_E_EXPIRED)
+					ck_assert(m_ever(cl, kind, val, &reals[ri]));
+				else
+					ck_assert_int_eq(got, s != NULL ? 1 : 0);
 				if (s != NULL) {
 					struct pkt_addr td = tun(cl, s->proxy.af);
 					s->last = now;
+					s->seen_in = 1;
 					expect(p, n, &s->proxy, &td, proto, 0, s->in_val);
 				} else {
 					expect(p, n, &reals[ri], &dst, proto, 0, val);
@@ -713,6 +745,226 @@ START_TEST(random_vs_model)
 		}
 		nat_free(nt);
 	}
+}
+END_TEST
+
+
+/* ---- session lifetimes of today's reference gateway ---------------------- */
+
+/* Literal values, so this block also builds (and fails) against older nat.h. */
+#define L_TCP_IDLE	(124ULL * 60 * 1000)	/* 2 h 4 min */
+#define L_IDLE		120000ULL
+#define L_UNANSWERED	60000ULL
+#define L_CLOSING	5000ULL
+
+/* A TCP packet with the given flags. */
+static size_t
+mk_tcp(uint8_t *p, const struct pkt_addr *s, const struct pkt_addr *d, int sport, int dport,
+    uint8_t flags)
+{
+	size_t n = mk(p, s, d, 6, sport, dport);
+
+	p[(s->af == 4 ? 20 : 40) + 13] = flags;
+	ref_fix_csums(p, n);
+	return n;
+}
+
+/* client -> proxy, then resource -> client, on a fresh table at t0. */
+static struct nat *
+lt_setup(int proto, uint64_t t0, int answered)
+{
+	struct nat *nt = mknat(1, 64, 0);
+	struct pkt_addr P = A("100.96.0.1"), X = A("10.0.0.7");
+	uint8_t p[1500];
+	size_t n;
+
+	ck_assert_int_eq(nat_xlate_set(nt, 0, &P, &X, 0), PKT_OK);
+	n = mk(p, &T4, &P, proto, 4000, 9000);
+	ck_assert_int_eq(nat_out(nt, 0, p, &n, sizeof(p), t0), 1);
+	if (answered) {
+		n = mk_reply(p, &X, &T4, proto, 9000, 4000);
+		ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), t0 + 1000), 1);
+	}
+	ck_assert_uint_eq(nat_session_count(nt, 0), 1);
+	return nt;
+}
+
+/* Answered UDP and ICMP echo: 120 s after the last packet. */
+START_TEST(lifetime_udp_echo_answered)
+{
+	const int protos[] = { 17, 1 };
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		struct nat *nt = lt_setup(protos[k], 0, 1);
+		ck_assert_int_eq(nat_expire(nt, 1000 + L_IDLE - 1), 0);
+		ck_assert_uint_eq(nat_session_count(nt, 0), 1);
+		ck_assert_int_eq(nat_expire(nt, 1000 + L_IDLE), 1);
+		ck_assert_uint_eq(nat_session_count(nt, 0), 0);
+		nat_free(nt);
+	}
+}
+END_TEST
+
+/* Never answered: 60 s after the last outgoing packet, whatever the protocol. */
+START_TEST(lifetime_unanswered)
+{
+	const int protos[] = { 6, 17, 1 };
+	struct pkt_addr P = A("100.96.0.1");
+	uint8_t p[1500];
+	size_t n;
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		struct nat *nt = lt_setup(protos[k], 0, 0);
+		n = mk(p, &T4, &P, protos[k], 4000, 9000);
+		ck_assert_int_eq(nat_out(nt, 0, p, &n, sizeof(p), 30000), 1);
+		ck_assert_int_eq(nat_expire(nt, 30000 + L_UNANSWERED - 1), 0);
+		ck_assert_int_eq(nat_expire(nt, 30000 + L_UNANSWERED), 1);
+		nat_free(nt);
+	}
+}
+END_TEST
+
+/* Answered TCP survives 2 h of silence; it goes 2 h 4 min after its last packet. */
+START_TEST(lifetime_tcp_idle)
+{
+	struct nat *nt = lt_setup(6, 0, 1);
+	struct pkt_addr P = A("100.96.0.1"), X = A("10.0.0.7");
+	uint8_t p[1500];
+	size_t n;
+	uint64_t t = 1000 + 2 * 3600 * 1000ULL;
+
+	ck_assert_int_eq(nat_expire(nt, t), 0);
+	n = mk_reply(p, &X, &T4, 6, 9000, 4000);
+	ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), t), 1);
+	expect(p, n, &P, &T4, 6, 0, 4000);
+	ck_assert_int_eq(nat_expire(nt, t + L_TCP_IDLE - 1), 0);
+	ck_assert_int_eq(nat_expire(nt, t + L_TCP_IDLE), 1);
+	nat_free(nt);
+}
+END_TEST
+
+/* Packets in either direction refresh "last packet". */
+START_TEST(lifetime_both_directions_refresh)
+{
+	struct nat *nt = lt_setup(17, 0, 1);
+	struct pkt_addr P = A("100.96.0.1");
+	uint8_t p[1500];
+	size_t n;
+
+	/* the client alone keeps an answered session alive */
+	n = mk(p, &T4, &P, 17, 4000, 9000);
+	ck_assert_int_eq(nat_out(nt, 0, p, &n, sizeof(p), 100000), 1);
+	n = mk(p, &T4, &P, 17, 4000, 9000);
+	ck_assert_int_eq(nat_out(nt, 0, p, &n, sizeof(p), 200000), 1);
+	ck_assert_int_eq(nat_expire(nt, 200000 + L_IDLE - 1), 0);
+	ck_assert_int_eq(nat_expire(nt, 200000 + L_IDLE), 1);
+	nat_free(nt);
+}
+END_TEST
+
+/* FIN seen both ways: 5 s after the last packet; FIN one way changes nothing. */
+START_TEST(lifetime_tcp_fin)
+{
+	struct nat *nt = lt_setup(6, 0, 1);
+	struct pkt_addr P = A("100.96.0.1"), X = A("10.0.0.7");
+	uint8_t p[1500];
+	size_t n;
+
+	n = mk_tcp(p, &T4, &P, 4000, 9000, PKT_TCP_FIN | PKT_TCP_ACK);
+	ck_assert_int_eq(nat_out(nt, 0, p, &n, sizeof(p), 10000), 1);
+	ck_assert_int_eq(nat_expire(nt, 10000 + L_CLOSING + 1000), 0);
+	n = mk_tcp(p, &X, &T4, 9000, 4000, PKT_TCP_FIN | PKT_TCP_ACK);
+	ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), 20000), 1);
+	n = mk_tcp(p, &T4, &P, 4000, 9000, PKT_TCP_ACK);
+	ck_assert_int_eq(nat_out(nt, 0, p, &n, sizeof(p), 20500), 1);
+	ck_assert_uint_eq(nat_next_deadline(nt), 20500 + L_CLOSING);
+	ck_assert_int_eq(nat_expire(nt, 20500 + L_CLOSING - 1), 0);
+	ck_assert_int_eq(nat_expire(nt, 20500 + L_CLOSING), 1);
+	nat_free(nt);
+}
+END_TEST
+
+/* RST either way: the packet is translated, then the session is gone. */
+START_TEST(lifetime_tcp_rst)
+{
+	struct pkt_addr P = A("100.96.0.1"), X = A("10.0.0.7");
+	uint8_t p[1500];
+	size_t n;
+	struct nat *nt = lt_setup(6, 0, 1);
+
+	n = mk_tcp(p, &T4, &P, 4000, 9000, PKT_TCP_RST);
+	ck_assert_int_eq(nat_out(nt, 0, p, &n, sizeof(p), 2000), 1);
+	expect(p, n, &T4, &X, 6, 1, 4000);
+	ck_assert_uint_eq(nat_session_count(nt, 0), 0);
+	nat_free(nt);
+
+	nt = lt_setup(6, 0, 1);
+	n = mk_tcp(p, &X, &T4, 9000, 4000, PKT_TCP_RST | PKT_TCP_ACK);
+	ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), 2000), 1);
+	expect(p, n, &P, &T4, 6, 0, 4000);
+	ck_assert_uint_eq(nat_session_count(nt, 0), 0);
+	/* what the resource sends after its reset is not forwarded untranslated */
+	n = mk_tcp(p, &X, &T4, 9000, 4000, PKT_TCP_ACK);
+	ck_assert_int_lt(nat_in(nt, 0, p, &n, sizeof(p), 2100), 0);
+	nat_free(nt);
+}
+END_TEST
+
+/* An inbound packet for an expired outside key is dropped, with or without a tick. */
+START_TEST(lifetime_expired_key_dropped)
+{
+	struct pkt_addr P = A("100.96.0.1"), X = A("10.0.0.7");
+	uint8_t p[1500];
+	size_t n;
+	struct nat *nt = lt_setup(17, 0, 1);
+
+	/* expired but not yet collected by the tick */
+	n = mk_reply(p, &X, &T4, 17, 9000, 4000);
+	ck_assert_int_lt(nat_in(nt, 0, p, &n, sizeof(p), 1000 + L_IDLE), 0);
+	ck_assert_uint_eq(nat_session_count(nt, 0), 0);
+	nat_free(nt);
+
+	/* collected by the tick first */
+	nt = lt_setup(17, 0, 1);
+	ck_assert_int_eq(nat_expire(nt, 1000 + L_IDLE), 1);
+	n = mk_reply(p, &X, &T4, 17, 9000, 4000);
+	ck_assert_int_lt(nat_in(nt, 0, p, &n, sizeof(p), 1000 + L_IDLE + 5000), 0);
+	/* an unrelated port of the same host is still passed on unchanged (CIDR) */
+	n = mk_reply(p, &X, &T4, 17, 9000, 4001);
+	ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), 1000 + L_IDLE + 5000), 0);
+	/* a new session on the key translates again */
+	n = mk(p, &T4, &P, 17, 4000, 9000);
+	ck_assert_int_eq(nat_out(nt, 0, p, &n, sizeof(p), 1000 + L_IDLE + 6000), 1);
+	n = mk_reply(p, &X, &T4, 17, 9000, 4000);
+	ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), 1000 + L_IDLE + 7000), 1);
+	nat_free(nt);
+}
+END_TEST
+
+/* The memory of a key that went is bounded in time and dies with its client. */
+START_TEST(lifetime_gone_memory_bounded)
+{
+	struct pkt_addr X = A("10.0.0.7"), t0;
+	uint8_t p[1500];
+	size_t n;
+	struct nat *nt = lt_setup(17, 0, 1);
+
+	t0 = tun(0, 4);
+
+	ck_assert_int_eq(nat_expire(nt, 1000 + L_IDLE), 1);
+	n = mk_reply(p, &X, &T4, 17, 9000, 4000);
+	ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), 1000 + L_IDLE + NAT_GONE_KEEP_MS), 0);
+	nat_free(nt);
+
+	nt = lt_setup(17, 0, 1);
+	ck_assert_int_eq(nat_expire(nt, 1000 + L_IDLE), 1);
+	nat_client_remove(nt, 0);
+	ck_assert_int_eq(nat_client_set(nt, 0, &t0, NULL), PKT_OK);
+	n = mk_reply(p, &X, &T4, 17, 9000, 4000);
+	ck_assert_int_eq(nat_in(nt, 0, p, &n, sizeof(p), 1000 + L_IDLE + 1000), 0);
+	nat_free(nt);
 }
 END_TEST
 
@@ -772,6 +1024,14 @@ nat_suite(void)
 	tcase_add_test(tc, liveness_cases);
 	tcase_add_test(tc, random_vs_model);
 	tcase_add_test(tc, translations_per_client);
+	tcase_add_test(tc, lifetime_udp_echo_answered);
+	tcase_add_test(tc, lifetime_unanswered);
+	tcase_add_test(tc, lifetime_tcp_idle);
+	tcase_add_test(tc, lifetime_both_directions_refresh);
+	tcase_add_test(tc, lifetime_tcp_fin);
+	tcase_add_test(tc, lifetime_tcp_rst);
+	tcase_add_test(tc, lifetime_expired_key_dropped);
+	tcase_add_test(tc, lifetime_gone_memory_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

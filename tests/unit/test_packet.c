@@ -439,6 +439,39 @@ START_TEST(p2p_control_and_other_protocols)
 }
 END_TEST
 
+/* ECN (issue 15): CE only on ECT(0)/ECT(1) packets; IPv4 checksum kept. */
+START_TEST(ecn_mark_ce)
+{
+	static const uint8_t pl[8] = "ecnecn";
+	int af, ecn;
+
+	for (af = 4; af <= 6; af += 2) {
+		for (ecn = 0; ecn < 4; ecn++) {
+			uint8_t p[200], before[200];
+			struct pkt_info pi, again;
+			struct ref_pkt r;
+			size_t n;
+			int tos = 0xb8 | ecn;	/* DSCP EF, then ECN */
+
+			n = ref_build(p, sizeof(p), af, af == 4 ? c4 : c6, af == 4 ? r4 : r6, 17, 1, 2,
+			    pl, sizeof(pl), tos);
+			ck_assert_int_eq(pkt_parse(p, n, &pi), PKT_OK);
+			ck_assert_int_eq(pkt_ecn(&pi), ecn);
+			memcpy(before, p, n);
+			ck_assert_int_eq(pkt_ecn_mark_ce(p, &pi), ecn == 1 || ecn == 2);
+			ck_assert(ref_all_csum_ok(p, n));
+			ck_assert_int_eq(ref_parse(p, n, &r), 0);
+			ck_assert_int_eq(r.tos, ecn == 0 ? tos : (tos | 3));
+			ck_assert_int_eq(pi.tos, r.tos);
+			ck_assert_int_eq(pkt_parse(p, n, &again), PKT_OK);
+			ck_assert_int_eq(again.tos, r.tos);
+			if (ecn == 0 || ecn == 3)
+				ck_assert_mem_eq(p, before, n);
+		}
+	}
+}
+END_TEST
+
 static Suite *
 packet_suite(void)
 {
@@ -455,6 +488,7 @@ packet_suite(void)
 	tcase_add_test(tc, addr_helpers);
 	tcase_add_test(tc, p2p_control_and_other_protocols);
 	tcase_add_test(tc, icmp4_all_zero_checksum);
+	tcase_add_test(tc, ecn_mark_ce);
 	suite_add_tcase(s, tc);
 	return s;
 }
