@@ -12,7 +12,7 @@
 #define WG_INITIATION_LEN 148
 #define WG_RESPONSE_LEN 92
 #define WG_COOKIE_LEN 64
-#define WG_DATA_MIN 32 /* header 16 + empty padded payload + tag 16 */
+#define WG_DATA_MIN 32 /* header 16 + empty payload + tag 16 */
 
 static uint16_t
 rd16(const uint8_t *p)
@@ -67,7 +67,10 @@ wireguard_kind(const uint8_t *p, size_t n)
 	case 3:
 		return n == WG_COOKIE_LEN ? DEMUX_WG_COOKIE : DEMUX_DROP_GARBAGE;
 	case 4:
-		return (n >= WG_DATA_MIN && n % 16 == 0) ? DEMUX_WG_DATA : DEMUX_DROP_GARBAGE;
+		/* Any length from the minimum up: padding the plaintext to 16
+		 * bytes is optional, and boringtun (the clients' WireGuard)
+		 * does not pad. */
+		return n >= WG_DATA_MIN ? DEMUX_WG_DATA : DEMUX_DROP_GARBAGE;
 	default:
 		return DEMUX_DROP_GARBAGE;
 	}
