@@ -118,7 +118,7 @@ else
 	debootstrap --variant=minbase --include="$include" bookworm "$root" "$mirror_uri" \
 		>"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log"; fail "debootstrap failed"; }
 	# The host's network for apt only here, while building the cache.
-	systemd-nspawn -q -D "$root" --register=no --keep-unit --console=pipe \
+	systemd-nspawn -q -D "$root" --machine="fz-apt-$$" --register=no --keep-unit --console=pipe \
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
 		sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgdeps" \
 		>"$work/apt.log" 2>&1 || { tail -n 30 "$work/apt.log"; fail "apt-get install of the package's dependencies failed"; }
@@ -137,8 +137,8 @@ fi
 
 # in_root CMD...: one command in the (not booted) container, no network.
 in_root() {
-	systemd-nspawn -q -D "$root" --register=no --keep-unit --private-network \
-		--console=pipe --bind-ro="$work/pkgs:/fz-pkgs" \
+	systemd-nspawn -q -D "$root" --machine="fz-pkg-$$" --register=no --keep-unit \
+		--private-network --console=pipe --bind-ro="$work/pkgs:/fz-pkgs" \
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"
 }
 
@@ -182,7 +182,7 @@ unit_prop() { incont systemctl show -p "$1" --value firezone-gateway; }
 # /proc/sys/net may be writable, as with --private-network:
 # setup-host-network.sh sets the forwarding sysctls there.
 SYSTEMD_NSPAWN_API_VFS_WRITABLE=network \
-systemd-nspawn -D "$root" --boot --register=no --keep-unit \
+systemd-nspawn -D "$root" --machine="fz-boot-$$" --boot --register=no --keep-unit \
 	--network-namespace-path="/run/netns/$FZ_NETNS" --capability=CAP_NET_ADMIN \
 	--bind=/dev/net/tun --console=read-only >"$work/console.log" 2>&1 </dev/null &
 NSPAWN_PID=$!
@@ -234,7 +234,7 @@ incont systemctl start firezone-gateway || {
 [ "$(incont systemctl is-active firezone-gateway)" = active ] || fail "not active after systemctl start"
 ok "systemctl start returned with the unit active (Type=notify) in $(( $(date +%s) - t0 ))s"
 emu wait phx_join 20 >/dev/null || fail "the gateway did not join the portal emulator"
-ok "the gateway joined the portal emulator ($EMU_URL)"
+ok "the gateway joined the portal emulator ($EMU_URL); unit status: $(unit_prop StatusText)"
 
 # procs: "DATAPLANE CONTROL", PIDs as the container sees them.
 procs() {
@@ -348,7 +348,7 @@ ok "container powered off"
 token=$(cat "$root/etc/firezone/gateway-token")
 in_root dpkg -i /fz-pkgs/fz-2.deb >"$work/dpkg-up.log" 2>&1 ||
 	{ cat "$work/dpkg-up.log"; fail "the upgrade failed"; }
-got=$(in_root dpkg-query -W -f='${Version}' firezone-gateway)
+got=$(in_root dpkg-query -W -f='${Version}' firezone-gateway 2>>"$work/dpkg-up.log")
 [ "$got" = "${version}+fztest1" ] || fail "version after the upgrade: $got"
 [ "$(cat "$root/var/lib/firezone/gateway_id")" = "$gwid" ] || fail "the upgrade changed the gateway ID"
 [ "$(cat "$root/etc/firezone/gateway-token")" = "$token" ] || fail "the upgrade changed the token"
