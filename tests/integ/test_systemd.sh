@@ -186,23 +186,31 @@ systemd-nspawn -D "$root" --machine="fz-boot-$$" --boot --register=no --keep-uni
 	--network-namespace-path="/run/netns/$FZ_NETNS" --capability=CAP_NET_ADMIN \
 	--bind=/dev/net/tun --console=read-only >"$work/console.log" 2>&1 </dev/null &
 NSPAWN_PID=$!
+# The container's PID 1 is the child of nspawn that has become systemd
+# (nspawn's first child forks it and exits; the host sees its comm).
 i=0
 while [ -z "$CPID" ]; do
-	CPID=$(cat "/proc/$NSPAWN_PID/task/$NSPAWN_PID/children" 2>/dev/null | awk '{ print $1 }')
+	for c in $(cat "/proc/$NSPAWN_PID/task/$NSPAWN_PID/children" 2>/dev/null); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ] && CPID=$c
+	done
 	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 "$NSPAWN_PID" 2>/dev/null; then
-		cat "$work/console.log"
-		fail "systemd-nspawn --boot did not start a container"
+	if [ $i -gt 300 ] || ! kill -0 "$NSPAWN_PID" 2>/dev/null; then
+		tail -n 20 "$work/console.log"
+		fail "systemd-nspawn --boot did not start systemd in a container"
 	fi
 	[ -n "$CPID" ] || sleep 0.1
 done
-# PID 1 of the container is systemd once it has exec'd.
+# is-system-running --wait returns at the end of the boot: "running", or
+# "degraded" (exit 1) when some unit of the minimal system failed.
+# Early on, systemctl may not reach systemd yet: try again.
 i=0
-until [ "$(incont cat /proc/1/comm 2>/dev/null)" = systemd ] &&
-	incont systemctl is-system-running --wait >"$work/running" 2>&1 ||
-	grep -q degraded "$work/running" 2>/dev/null; do
+until incont systemctl is-system-running --wait >"$work/running" 2>&1 ||
+	grep -qx degraded "$work/running"; do
 	i=$((i + 1))
-	[ $i -gt 60 ] && { cat "$work/console.log"; fail "the container's systemd did not come up"; }
+	if [ $i -gt 60 ]; then
+		tail -n 20 "$work/console.log"; cat "$work/running"
+		fail "the container's systemd did not finish booting"
+	fi
 	sleep 1
 done
 ok "container booted (systemd $(cat "$work/running"))"
