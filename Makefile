@@ -4,6 +4,10 @@
 #   make check      install missing Debian packages (as root), build, run every suite
 #   make demo       install missing packages, build, run the local demo (root)
 #   make install    PREFIX=/usr/local DESTDIR= LIBEXECDIR=$(PREFIX)/libexec
+#   make deb        the Debian package build/deb/firezone-gateway_VERSION_ARCH.deb
+#                   (dpkg-buildpackage, then lintian)
+#   make systemd-test  boot a Debian 12 container with systemd, install the
+#                   package there and run the gateway under its unit (root)
 #   make SANITIZE=1 ASan + UBSan build (in build-san/), with the test hooks
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make WG_SHORT=1 test-only build with WireGuard timers / 10 and the test
@@ -74,7 +78,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 DP_BIN  := $(B)/firezone-gateway
 CTL_BIN := $(B)/firezone-gateway-control
 
-.PHONY: all check unit integ demo install clean deps-build deps-test bench bench-scale fuzz
+.PHONY: all check unit integ demo install clean deps-build deps-test bench bench-scale fuzz deb systemd-test
 all: $(DP_BIN) $(CTL_BIN)
 
 # Per-directory compile flags.
@@ -205,19 +209,46 @@ bench-scale:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) sh tests/bench/scale.sh $(or $(SCALE_N),10000)
 
+# The unit and the man page name the default /usr/local paths; install
+# writes the ones of this installation (the Debian package: /usr/bin, ...).
+INSTALL_PATHS = -e 's|/usr/local/sbin/firezone-gateway|$(BINDIR)/firezone-gateway|g' \
+	-e 's|/usr/local/libexec/firezone/|$(LIBEXECDIR)/|g' \
+	-e 's|/usr/local/lib/systemd/system|$(UNITDIR)|g' \
+	-e 's|/usr/local/lib/sysusers.d|$(SYSUSERSDIR)|g' \
+	-e 's|/usr/local/lib/tmpfiles.d|$(TMPFILESDIR)|g' \
+	-e 's|/usr/local/share/firezone-gateway|$(DATADIR)|g'
+
 install: all
 	$(Q)if [ "$(WG_SHORT)" = 1 ] || [ "$(SANITIZE)" = 1 ]; then echo "refusing to install a test build"; exit 1; fi
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(DP_BIN) $(DESTDIR)$(BINDIR)/firezone-gateway
 	install -m 0755 $(CTL_BIN) $(DESTDIR)$(LIBEXECDIR)/firezone-gateway-control
-	install -m 0644 man/firezone-gateway.8 $(DESTDIR)$(MANDIR)/man8/firezone-gateway.8
+	sed $(INSTALL_PATHS) man/firezone-gateway.8 >$(DESTDIR)$(MANDIR)/man8/firezone-gateway.8
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/firezone-gateway.8
 	$(Q)if [ -f contrib/firezone-gateway.service ]; then \
 		install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DATADIR); \
-		install -m 0644 contrib/firezone-gateway.service $(DESTDIR)$(UNITDIR)/firezone-gateway.service; \
+		sed $(INSTALL_PATHS) contrib/firezone-gateway.service >$(DESTDIR)$(UNITDIR)/firezone-gateway.service; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/firezone-gateway.service; \
 		install -m 0644 contrib/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/firezone-gateway.conf; \
 		install -m 0644 contrib/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/firezone-gateway.conf; \
 		install -m 0755 contrib/setup-host-network.sh $(DESTDIR)$(DATADIR)/setup-host-network.sh; \
 	fi
+
+# ---- Debian package ------------------------------------------------------------
+# make deb: dpkg-buildpackage on a copy of the tree (contrib/build-deb.sh,
+# debian/); the package's own install paths come from debian/rules.
+DEB_DIR := build/deb
+deb:
+	$(Q)sh contrib/deps.sh deb
+	$(Q)sh contrib/build-deb.sh $(VERSION) $(DEB_DIR)
+
+# make systemd-test: the package in a booted Debian 12 container
+# (tests/integ/test_systemd.sh, root; also part of make check).  The rootfs
+# is cached in build/rootfs-cache/ (FZ_ROOTFS_CACHE moves it).
+systemd-test:
+	$(Q)sh contrib/deps.sh systemd-test
+	$(Q)FZ_LINTIAN=0 $(MAKE) --no-print-directory deb
+	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) FZ_DEB_DIR=$(DEB_DIR) sh tests/integ/test_systemd.sh
 
 clean:
 	rm -rf build build-san build-shorttimers build-fuzz

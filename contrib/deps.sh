@@ -3,18 +3,26 @@
 # As root: installs what is missing with apt-get. Not root: names what is
 # missing and the command that installs it, and fails.
 #
-# usage: contrib/deps.sh build|test|demo|bench
+# usage: contrib/deps.sh build|test|demo|bench|deb|systemd-test
 set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libssl-dev libnice-dev libjson-c-dev libcap-ng-dev libseccomp-dev"
 test_pkgs="check python3-cryptography clang libclang-rt-14-dev openssl curl libcap2-bin util-linux systemd iptables iproute2 coturn wireguard-go wireguard-tools python3 python3-websockets iperf3 nftables mandoc procps psmisc"
 bench_pkgs="linux-perf"
+# make deb: debhelper and dpkg-dev build the package, lintian checks it.
+deb_pkgs="debhelper dpkg-dev fakeroot lintian"
+# The systemd boot test (tests/integ/test_systemd.sh, also in make check):
+# a Debian 12 rootfs (debootstrap) booted with systemd-nspawn.
+systemd_pkgs="debootstrap systemd-container python3 python3-websockets curl"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
-test|demo) want="$build_pkgs $test_pkgs" ;;
+test) want="$build_pkgs $test_pkgs $deb_pkgs $systemd_pkgs" ;;
+demo) want="$build_pkgs $test_pkgs" ;;
 bench) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
-*) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
+deb) want="$build_pkgs $deb_pkgs" ;;
+systemd-test) want="$build_pkgs $deb_pkgs $systemd_pkgs" ;;
+*) echo "usage: $0 build|test|demo|bench|deb|systemd-test" >&2; exit 2 ;;
 esac
 
 missing=""
