@@ -126,6 +126,25 @@ EXTRA = {
           "/gateway/websocket with the token in query and header and connlib/1.6.0, for good",
     "id-json": "gateway ID file: upstream's JSON form and the old plain form are both read and kept",
 }
+# Issue 15: the acceptance checklist of today's protocol (items of section 6
+# that concern connecting and the operator side), checked against the
+# emulator in today mode.
+TODAY = {
+    "t1": "v2 path; query exactly external_id, name, public_key; no token",
+    "t2": "X-Authorization: Bearer <token without whitespace>; User-Agent token gateway/1.6.0",
+    "t3": "FIREZONE_ID a UUID: external_id = SHA-256 hex; 64 hex digits: verbatim",
+    "t5": "401: exit 1 within 2 s, no retry",
+    "t6": "409, 400, 403, 404 (fallback), 500, 503 after a join: retried, no exit",
+    "t7": "503 with Retry-After: 1: next attempt 1 s (+-0.2 s) later",
+    "t9": "FIREZONE_MAX_PARTITION_TIME: exit 1 once the summed retry delays pass it",
+    "t12": "first frame after 101: phx_join, payload null, ref 0, on every connection",
+    "t17": "error reply unmatched topic to a non-join message: a new phx_join",
+    "t20": "SIGTERM: close frame 1000 to the portal, exit 0 within 2 s",
+    "t52": "CREDENTIALS_DIRECTORY/FIREZONE_TOKEN 'tok\\n': Bearer tok",
+    "t53": "FIREZONE_LOG_FORMAT=json: one JSON object per log line",
+    "t54": "404 on v2: next attempt without backoff on /gateway/websocket, token in query and header, "
+           "connlib/1.6.0",
+}
 
 
 class Results:
@@ -158,11 +177,14 @@ class Results:
         print("---- spec section 6 checklist ----")
         for n in sorted(TITLES):
             self._line(n, "6.%d %s" % (n, TITLES[n]))
+        print("---- issue 15: today's portal (emulator --mode today) ----")
+        for k in TODAY:
+            self._line(k, "today %s: %s" % (k[1:], TODAY[k]))
         print("---- other cases of the issue ----")
         for k in EXTRA:
             self._line(k, "%s: %s" % (k, EXTRA[k]))
         for k in self.items:
-            if k not in TITLES and k not in EXTRA:
+            if k not in TITLES and k not in EXTRA and k not in TODAY:
                 self._line(k, str(k))
 
     def _line(self, key, title):
@@ -356,7 +378,7 @@ class Gw:
 
     n = 0
 
-    def __init__(self, ns, args, env=None, name=None):
+    def __init__(self, ns, args, env=None, name=None, log_flag=True):
         Gw.n += 1
         self.ns = ns
         self.log_path = os.path.join(TMP, "%s.gw%d.log" % (name or ns.name, Gw.n))
@@ -364,8 +386,10 @@ class Gw:
              "FIREZONE_CONTROL_BIN": CTL}
         e.update(env or {})
         self.started = time.time()
-        self.proc = spawn(["ip", "netns", "exec", ns.name, DP, "--log-format", "json",
-                           "--log-level", "debug"] + list(args), self.log_path, env=e)
+        # log_flag False: the log format comes from the environment.
+        flags = ["--log-format", "json"] if log_flag else []
+        self.proc = spawn(["ip", "netns", "exec", ns.name, DP] + flags +
+                          ["--log-level", "debug"] + list(args), self.log_path, env=e)
         self.rc = None
 
     def alive(self):
@@ -711,7 +735,7 @@ class Main(Scenario):
         return R.check(key, got == want, "%s: tun-firezone has exactly %s" % (what, sorted(want)),
                        "has %s" % sorted(got))
 
-    def reconnect(self, key, what, action, window=(0.25, 0.75), close_code=None):
+    def reconnect(self, key, what, action, window=backoff_window(1), close_code=None):
         """Run action (an emulator command), expect a new upgrade after a
         delay in window (seconds after the command), a join first on the new
         connection, the same URL, and the init applied."""
@@ -1590,8 +1614,184 @@ class Prefix(Scenario):
         gw.stop()
 
 
+class Today(Scenario):
+    """Today's portal (emulator --mode today), issue 15 section 6 items 1-3,
+    5-7, 9, 12, 17, 20, 52-54: one gateway process after the other."""
+    tag = "today"
+    TOK = "today-token"
+    HEX_ID = "4e3b7c4f9d0a41f8a7e6b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1"
+
+    def setup(self):
+        self.ns = self.netns()
+        self.e = self.emu(self.ns, "portal", "--mode", "today", "--token", self.TOK, "--gateway-id", FZ_ID,
+                          "--name", "today")
+        self.cred = os.path.join(TMP, "cred-today")
+        os.makedirs(self.cred)
+        with open(os.path.join(self.cred, "FIREZONE_TOKEN"), "w") as f:
+            f.write(self.TOK + "\n")
+
+    def gw(self, **env):
+        e = dict(FIREZONE_API_URL=self.url(self.e), FIREZONE_NAME="today")
+        e.update(env)
+        return Gw(self.ns, ["--health-check-addr", "127.0.0.1:18083"], env=self.env(**e),
+                  log_flag="FIREZONE_LOG_FORMAT" not in env)
+
+    def check_v2(self, up, ext, what):
+        names = [k for k, _ in up["query"]]
+        R.check("t1", up["path"] == "/gateway/v2/websocket" and names == ["external_id", "name", "public_key"]
+                and "token" not in (up["query_raw"] or ""),
+                "%s: path /gateway/v2/websocket, query external_id, name, public_key, no token" % what,
+                "path %s query %s" % (up["path"], names))
+        R.check("t1", up["status"] == 101 and up["problems"] == [], "%s: 101, no conformance problem" % what,
+                "status %s problems %s" % (up["status"], up["problems"]))
+        R.check("t2", up.get("x_authorization") == "Bearer " + self.TOK,
+                "%s: X-Authorization: Bearer <token without whitespace>" % what,
+                "got %r" % up.get("x_authorization"))
+        R.check("t2", "gateway/1.6.0" in (up.get("user_agent") or "").split(" "),
+                "%s: User-Agent has the token gateway/1.6.0" % what, up.get("user_agent"))
+        R.check("t3", up["external_id"] == ext, "%s: external_id %s" % (what, ext[:16] + "..."),
+                "got %s" % up["external_id"])
+
+    def after_join_status(self, gw, st, what):
+        """Drop the joined connection; the next upgrade gets st; the gateway
+        must retry and join again (item 6)."""
+        e = self.e
+        e.c("reject", status=st, count=1)
+        s = e.seq()
+        e.c("drop")
+        j = e.wait("phx_join", 15, after=s)
+        ups = e.upgrades(after=s)
+        R.check("t6", j is not None and gw.alive() and [u["status"] for u in ups][:1] == [st],
+                "%s after a join: retried, joined again, no exit" % what,
+                "upgrades %s; %s" % ([u["status"] for u in ups], gw.tail(3)))
+        return ups
+
+    def run(self):
+        e = self.e
+        # ---- 1: UUID ID, token with whitespace, FIREZONE_LOG_FORMAT=json
+        s = e.seq()
+        gw = self.gw(FIREZONE_ID=FZ_ID, FIREZONE_TOKEN=" today-\ttoken \n", FIREZONE_LOG_FORMAT="json")
+        j = e.wait("phx_join", 15, after=s)
+        need("t1", j is not None, "joined today's portal", gw.tail())
+        up = e.upgrades(after=s)[0]
+        self.check_v2(up, sha256hex(FZ_ID), "FIREZONE_ID a UUID")
+        R.check("t12", j["json"]["ref"] == 0 and j["json"]["payload"] is None and
+                data_frames(e, up["conn"])[0]["seq"] == j["seq"], "first frame phx_join, payload null, ref 0")
+        lines = open(gw.log_path, "rb").read().splitlines()
+        bad = [ln[:80] for ln in lines if not ln.startswith(b"{")]
+        R.check("t53", lines and not bad, "FIREZONE_LOG_FORMAT=json: every one of %d log lines is a JSON object"
+                % len(lines), "e.g. %s" % bad[:2])
+        # ---- item 17: "unmatched topic" to a request: a new join, same connection
+        conn = up["conn"]
+        s = e.seq()
+        e.c("unjoin")
+        e.c("send", json={"event": "phx_reply", "payload": {"status": "error",
+                          "response": {"reason": "unmatched topic"}}, "ref": 77, "topic": "gateway"})
+        j2 = e.wait("phx_join", 5, after=s, conn=conn)
+        R.check("t17", j2 is not None and e.status()["conn"] == conn,
+                "error reply unmatched topic: a new phx_join on the same connection", gw.tail(3))
+        # ---- item 6: after a join, 409, 400, 403, 500 are retried
+        for st in (409, 400, 403, 500):
+            self.after_join_status(gw, st, "HTTP %d" % st)
+        # ---- item 7: 503 with Retry-After: 1
+        ups = self.after_join_status(gw, 503, "HTTP 503 Retry-After 1")
+        if len(ups) >= 2:
+            gap = ups[1]["t"] - ups[0]["t"]
+            R.check("t7", 0.8 <= gap <= 1.2 + SLACK, "503 Retry-After 1: next attempt %.3f s later (1 +- 0.2 s)" % gap)
+            R.check("t7", gw.grep(r"HTTP 503 .*\(Retry-After 1 s\); retrying in 1\.000 s"),
+                    "logged: Retry-After honoured", gw.tail(3))
+        # ---- item 6 / 54: 404 on v2 after a join: fallback to the 2024 path for good
+        ups = self.after_join_status(gw, 404, "HTTP 404")
+        if len(ups) >= 2:
+            v1 = ups[1]
+            vals = dict(v1["query"])
+            R.check("t54", v1["path"] == "/gateway/websocket" and [k for k, _ in v1["query"]][0] == "token"
+                    and vals.get("token") == " today-\ttoken \n".replace("\n", "\n")
+                    and v1.get("x_authorization") == "Bearer " + self.TOK
+                    and "connlib/1.6.0" in (v1.get("user_agent") or "").split(" "),
+                    "404 on v2: the next attempt is /gateway/websocket with token in query and header, "
+                    "connlib/1.6.0", "path %s query %s ua %s" % (v1["path"], vals.keys(), v1.get("user_agent")))
+            R.check("t54", v1["t"] - ups[0]["t"] < 0.3, "no backoff before the fallback (%.3f s)"
+                    % (v1["t"] - ups[0]["t"]))
+        # ---- item 20: SIGTERM: close frame 1000, exit 0 within 2 s
+        conn = e.status()["conn"]
+        t0 = time.time()
+        rc = gw.stop()
+        dt = time.time() - t0
+        closes = [r for r in e.records(kind="frame", dir="g2p", conn=conn) if r.get("opcode") == "close"]
+        R.check("t20", rc == 0 and dt < 2.5, "SIGTERM: exit 0 after %.2f s" % dt, "status %s" % rc)
+        R.check("t20", any(r.get("code") == 1000 for r in closes), "SIGTERM: close frame 1000 to the portal",
+                "close frames %s" % [(r.get("code"), r.get("reason")) for r in closes])
+
+        # ---- 2: a 64-hex ID, the token from the systemd credential FIREZONE_TOKEN
+        e.c("set", gateway_id=self.HEX_ID)
+        s = e.seq()
+        gw = self.gw(FIREZONE_ID=self.HEX_ID, CREDENTIALS_DIRECTORY=self.cred)
+        j = e.wait("phx_join", 15, after=s)
+        need("t52", j is not None, "joined with the credential", gw.tail())
+        up = e.upgrades(after=s)[0]
+        self.check_v2(up, self.HEX_ID, "FIREZONE_ID 64 hex digits, credential FIREZONE_TOKEN")
+        R.check("t52", up.get("x_authorization") == "Bearer " + self.TOK,
+                "CREDENTIALS_DIRECTORY/FIREZONE_TOKEN holding 'tok\\n': Bearer tok")
+        gw.stop()
+        e.c("set", gateway_id=FZ_ID)
+
+        # ---- 3: 401: exit 1 within 2 s, no retry
+        s = e.seq()
+        t0 = time.time()
+        gw = self.gw(FIREZONE_ID=FZ_ID, FIREZONE_TOKEN="wrong")
+        rc = gw.wait_exit(10)
+        dt = time.time() - t0
+        if rc is None:
+            gw.stop(signal.SIGKILL)
+        R.check("t5", rc == 1 and len(e.upgrades(after=s)) == 1 and not retry_delays(gw),
+                "401 from today's portal: exit 1 after %.1f s, one attempt" % dt,
+                "status %s, %d upgrades" % (rc, len(e.upgrades(after=s))))
+
+        # ---- 4: FIREZONE_MAX_PARTITION_TIME: give up once the delays pass it
+        s = e.seq()
+        gw = self.gw(FIREZONE_ID=FZ_ID, FIREZONE_TOKEN=self.TOK, FIREZONE_MAX_PARTITION_TIME="6s")
+        need("t9", e.wait("phx_join", 15, after=s) is not None, "joined", gw.tail())
+        e.c("reject", status=500)
+        t0 = time.time()
+        e.c("drop")
+        rc = gw.wait_exit(20)
+        dt = time.time() - t0
+        if rc is None:
+            gw.stop(signal.SIGKILL)
+        ds = retry_delays(gw)
+        R.check("t9", rc == 1 and gw.grep(r"longer than the maximum partition time \(6 s"),
+                "FIREZONE_MAX_PARTITION_TIME=6s: exit 1 after %.1f s of failures (%d retries)" % (dt, len(ds)),
+                "status %s; %s" % (rc, gw.tail(3)))
+        R.check("t9", sum(d for _, d, _ in ds) <= 6.0 and dt >= 3, "the summed delays %.2f s stay within 6 s"
+                % sum(d for _, d, _ in ds))
+        e.c("reject", status=None)
+
+
+class TodayHeartbeat(HeartbeatTimeout):
+    """Item 15 and 16 against today's portal."""
+    transports = ("ws",)
+    tag = "thb"
+
+    def setup(self):
+        self.ns = self.netns()
+        self.e = self.emu(self.ns, "portal", "--mode", "today")
+        self.e.c("heartbeat", mode="ignore", count=4)
+
+
+class TodayJoinIgnored(HeartbeatJoinIgnored):
+    """Item 13 against today's portal."""
+    transports = ("ws",)
+    tag = "tjoin"
+
+    def setup(self):
+        self.ns = self.netns()
+        self.e = self.emu(self.ns, "portal", "--mode", "today")
+        self.e.c("join", mode="ignore", count=1)
+
+
 SCENARIOS = [Main, Heartbeat, HeartbeatTimeout, HeartbeatJoinIgnored, Fatal, TransientHTTP, Hang, Refused,
-             Ident, TlsRefused, Prefix]
+             Ident, TlsRefused, Prefix, Today, TodayHeartbeat, TodayJoinIgnored]
 
 
 class Cfg:

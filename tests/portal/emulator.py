@@ -958,6 +958,12 @@ class Emulator:
                 await asyncio.sleep(float(req.get("linger", 1)))
                 c.ws.transport.abort()
             return {"ok": True, "conn": c.n}
+        if cmd == "unjoin":
+            # The portal lost the channel (e.g. after a node restart): what
+            # follows an "unmatched topic" reply.  A new join is then fine.
+            c = self.target(req)
+            c.joined = False
+            return {"ok": True, "conn": c.n}
         if cmd == "drop":
             c = self.target(req)
             c.closed_by = "portal-drop"
