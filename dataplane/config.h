@@ -1,6 +1,7 @@
 /*
- * config.h - command line and environment of firezone-gateway
- * (shared/spec/portal-protocol.md §5, plus this implementation's options).
+ * config.h - command line and environment of firezone-gateway: the
+ * upstream gateway's options and variables (docs/portal-today.md), plus this
+ * implementation's own.
  * An explicit flag wins over its environment variable.
  */
 #ifndef FZ_DP_CONFIG_H

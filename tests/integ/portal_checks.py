@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Conformance suite of the gateway's portal client (issue 3).
 
-Walks ../../../shared/spec/portal-protocol.md section 6 (the conformance
-checklist) item by item against the real binaries: every scenario runs the
+Walks the portal protocol's conformance checklist (2024 protocol, against
+the emulator's legacy mode) and issue 15's checklist of today's protocol
+(emulator --mode today, see docs/portal-today.md) item by item against the real binaries: every scenario runs the
 gateway (dataplane + control) in its own network namespace next to the
 portal emulator of tests/portal/, drives the emulator through its control
 socket, and checks the emulator's frame log, the gateway's exit status, its
