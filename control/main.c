@@ -85,6 +85,10 @@ close_portal_gracefully(struct ctl *c)
 		return;
 	if ((ev = event_new(c->base, -1, EV_PERSIST, flush_cb, c)) == NULL)
 		return;
+	/* The dataplane is stopping too: its channel no longer matters, and
+	 * its end of file must not cut this second short. */
+	event_del(c->ev_ipc_read);
+	event_del(c->ev_ipc_write);
 	if (event_add(ev, &tick) == 0 && event_base_loopexit(c->base, &limit) == 0)
 		event_base_dispatch(c->base);
 	event_free(ev);

@@ -557,6 +557,12 @@ on_ws_event(struct portal *p, const struct ws_event *ev)
 	struct phoenix_result r;
 	char lbuf[201];
 
+	if (p->closing) {
+		/* Our close frame is out: only the portal's answer matters. */
+		if (ev->type == WS_EV_CLOSE)
+			p->closed = 1;
+		return;
+	}
 	switch (ev->type) {
 	case WS_EV_MESSAGE:
 		log_debug("portal: received %s%s", ev->opcode == WS_OP_BINARY ? "(binary) " : "",
@@ -669,6 +675,11 @@ read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		rc = ws_decoder_feed(&p->dec, data, len, &used, &ev);
+		if (rc < 0 && p->closing) {
+			evbuffer_drain(in, len);
+			p->closed = 1;
+			return;
+		}
 		if (rc < 0) {
 			evbuffer_drain(in, len);
 			send_close(p, ws_err_close_code(rc));
@@ -772,6 +783,10 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		free(req);
 		p->conn = PORTAL_HANDSHAKE;
 		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if ((what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) && p->closing) {
+		p->closed = 1;	/* the portal went away first: nothing to wait for */
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
@@ -971,17 +986,22 @@ portal_protocol_version(const struct portal *p)
 int
 portal_close_gracefully(struct portal *p)
 {
-	if (p->conn != PORTAL_OPEN || p->bev == NULL)
+	if (p->conn != PORTAL_OPEN || p->bev == NULL || p->closing)
 		return 0;
+	/* Nothing goes out after the close frame; reading goes on until the
+	 * portal answers it, so that no unread data turns our close into a
+	 * reset that could take the close frame with it. */
+	phoenix_session_disconnected(&p->sess);
+	event_del(p->ev_phx);
 	send_close(p, WS_CLOSE_NORMAL);
-	bufferevent_disable(p->bev, EV_READ);
-	return portal_flushed(p) ? 0 : 1;
+	p->closing = 1;
+	return 1;
 }
 
 int
 portal_flushed(const struct portal *p)
 {
-	return p->bev == NULL || evbuffer_get_length(bufferevent_get_output(p->bev)) == 0;
+	return p->bev == NULL || p->closed;
 }
 
 void

@@ -100,6 +100,7 @@ struct portal {
 	struct backoff backoff;
 	int joined;
 	int ever_joined;
+	int closing, closed;       /* graceful close: close frame sent / answered */
 	int stopping;
 	uint64_t attempt_start_ms;
 	uint64_t attempts, connects, reconnects;
@@ -143,13 +144,13 @@ int portal_protocol_version(const struct portal *p);
 
 /*
  * Graceful shutdown, first half: send a WebSocket close frame with code
- * 1000 when the connection is open.  Returns 1 when bytes are still on
- * their way (run the event loop a little, up to a second, until
- * portal_flushed() says so), 0 otherwise.
+ * 1000 when the connection is open, and stop sending anything else.
+ * Returns 1 when it did (run the event loop, up to a second, until
+ * portal_flushed() says the portal answered), 0 otherwise.
  */
 int portal_close_gracefully(struct portal *p);
 
-/* 1 once nothing is left to write to the portal. */
+/* 1 once the portal answered the close frame, or the connection is gone. */
 int portal_flushed(const struct portal *p);
 
 /*
