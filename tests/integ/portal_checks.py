@@ -138,6 +138,7 @@ TODAY = {
     "t6": "409, 400, 403, 404 (fallback), 500, 503 after a join: retried, no exit",
     "t7": "503 with Retry-After: 1: next attempt 1 s (+-0.2 s) later",
     "t9": "FIREZONE_MAX_PARTITION_TIME: exit 1 once the summed retry delays pass it",
+    "t11": "a TCP connect that hangs is abandoned after 5 s (the upgrade: after 15 s, see 'timeout')",
     "t12": "first frame after 101: phx_join, payload null, ref 0, on every connection",
     "t17": "error reply unmatched topic to a non-join message: a new phx_join",
     "t20": "SIGTERM: close frame 1000 to the portal, exit 0 within 2 s",
@@ -1769,6 +1770,41 @@ class Today(Scenario):
         e.c("reject", status=None)
 
 
+class TcpHang(Scenario):
+    """Item 11: a TCP connect that is never answered is abandoned after 5 s
+    (the portal's address sits behind a veth pair with a static neighbour
+    entry of a MAC nobody has: the SYN is silently dropped)."""
+    transports = ("ws",)
+    tag = "tcphang"
+
+    def setup(self):
+        self.ns = self.netns()
+        for cmd in (["ip", "link", "add", "blk0", "type", "veth", "peer", "name", "blk1"],
+                    ["ip", "addr", "add", "192.0.2.1/24", "dev", "blk0"],
+                    ["ip", "link", "set", "blk1", "up"],
+                    ["ip", "link", "set", "blk0", "up"],
+                    ["ip", "neigh", "add", "192.0.2.99", "lladdr", "02:00:00:00:00:99", "dev", "blk0",
+                     "nud", "permanent"]):
+            run(["ip", "netns", "exec", self.ns.name] + cmd)
+
+    def run(self):
+        gw = Gw(self.ns, ["-u", "ws://192.0.2.99:443", "-i", FZ_ID, "-n", "tcphang"],
+                env=self.env(FIREZONE_TOKEN="tcphang-token"))
+        deadline = time.time() + 20
+        while len(gw.grep(r"attempt \d+: resolving")) < 3 and time.time() < deadline:
+            time.sleep(0.2)
+        att = [ts(o) for o in gw.grep(r"attempt \d+: resolving")]
+        to = gw.grep(r"no connection to the portal within 5 s \(connecting\); retrying in")
+        R.check("t11", len(att) >= 2 and len(to) >= 1, "TCP connect never answered: abandoned, "
+                "logged 'no connection to the portal within 5 s (connecting)'", gw.tail(4))
+        if len(att) >= 2:
+            lo, hi = backoff_window(1)
+            gap_check("t11", "second attempt after the hanging TCP connect (5 s + backoff)",
+                      att[1] - att[0], 5.0 + lo, 5.0 + hi)
+        R.check("t11", gw.alive(), "still running")
+        gw.stop()
+
+
 class TodayHeartbeat(HeartbeatTimeout):
     """Item 15 and 16 against today's portal."""
     transports = ("ws",)
@@ -1792,7 +1828,7 @@ class TodayJoinIgnored(HeartbeatJoinIgnored):
 
 
 SCENARIOS = [Main, Heartbeat, HeartbeatTimeout, HeartbeatJoinIgnored, Fatal, TransientHTTP, Hang, Refused,
-             Ident, TlsRefused, Prefix, Today, TodayHeartbeat, TodayJoinIgnored]
+             Ident, TlsRefused, Prefix, Today, TodayHeartbeat, TodayJoinIgnored, TcpHang]
 
 
 class Cfg:
