@@ -16,6 +16,7 @@ struct phoenix_frame {
 	struct phoenix_frame	*next;
 	uint64_t		 ref;
 	int			 control;	/* join or heartbeat: sent while joining */
+	size_t			 body_len;	/* text up to the ref: what makes it equal */
 	size_t			 len;
 	char			 text[];
 };
@@ -330,6 +331,10 @@ make_frame(struct phoenix_session *s, const char *topic, const char *event,
 	f->ref = s->next_ref++;
 	f->len = len;
 	memcpy(f->text, text, len + 1);
+	/* The ref is the last key: everything before it is the message. */
+	for (f->body_len = len; f->body_len > 0; f->body_len--)
+		if (len - f->body_len >= 7 && memcmp(f->text + f->body_len, ",\"ref\":", 7) == 0)
+			break;
 	explicit_bzero(text, len);	/* replies carry our ICE password */
 	free(text);
 	*out = f;
@@ -436,7 +441,7 @@ int
 phoenix_session_push(struct phoenix_session *s, const char *topic,
     const char *event, struct json_object *payload, uint64_t *ref_out)
 {
-	struct phoenix_frame *f;
+	struct phoenix_frame *f, *q;
 	int rc;
 
 	if (s == NULL || topic == NULL || event == NULL)
@@ -446,6 +451,16 @@ phoenix_session_push(struct phoenix_session *s, const char *topic,
 	rc = make_frame(s, topic, event, payload, &f);
 	if (rc != PHOENIX_OK)
 		return rc;
+	/* A message identical to one still queued is not queued again. */
+	for (q = s->q_head; q != NULL; q = q->next)
+		if (!q->control && q->body_len == f->body_len && f->body_len > 0 &&
+		    memcmp(q->text, f->text, f->body_len) == 0) {
+			if (ref_out != NULL)
+				*ref_out = q->ref;
+			explicit_bzero(f->text, f->len);
+			free(f);
+			return PHOENIX_OK;
+		}
 	enqueue_back(s, f);
 	if (ref_out != NULL)
 		*ref_out = f->ref;

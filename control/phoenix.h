@@ -226,8 +226,10 @@ void phoenix_session_disconnected(struct phoenix_session *s);
 
 /*
  * Queue an outbound frame in any state; it is sent once connected.
- * payload is borrowed (serialised at once; NULL is JSON null).  The ref
- * used is stored in *ref_out if not NULL.  Returns PHOENIX_OK,
+ * payload is borrowed (serialised at once; NULL is JSON null).  A message
+ * identical (topic, event, payload) to one still queued is not queued
+ * again.  The ref used (the queued one's for a duplicate) is stored in
+ * *ref_out if not NULL.  Returns PHOENIX_OK,
  * PHOENIX_EINVAL, PHOENIX_ENOMEM or PHOENIX_EFULL.
  */
 int phoenix_session_push(struct phoenix_session *s, const char *topic,

@@ -633,6 +633,26 @@ START_TEST(session_queue_limit)
 	phoenix_session_pop(&s);	/* empty queue: harmless */
 	ck_assert_int_eq(phoenix_session_push(NULL, "gateway", "x", NULL, NULL), PHOENIX_EINVAL);
 	phoenix_session_free(&s);
+
+	/* a message identical to one still queued is not queued twice */
+	phoenix_session_init(&s, 0);
+	phoenix_session_connecting(&s);
+	ck_assert_int_eq(phoenix_session_connected(&s, 0), PHOENIX_OK);
+	uint64_t r1 = 0, r2 = 0, r3 = 0;
+	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "a", NULL, &r1), PHOENIX_OK);
+	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "a", NULL, &r2), PHOENIX_OK);
+	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "b", NULL, &r3), PHOENIX_OK);
+	ck_assert_uint_eq(r1, r2);
+	ck_assert_uint_ne(r1, r3);
+	ck_assert_uint_eq(phoenix_session_queue_len(&s), 3);	/* join, a, b */
+	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":0}");
+	ck_assert_int_eq(in(&s, 1, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":0,\"topic\":\"gateway\"}", &r),
+	    PHOENIX_ACT_NONE);
+	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"a\",\"payload\":null,\"ref\":1}");
+	/* once written, the same message may be queued again */
+	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "a", NULL, &r2), PHOENIX_OK);
+	ck_assert_uint_ne(r1, r2);
+	phoenix_session_free(&s);
 	ck_assert_str_eq(phoenix_state_name(PHOENIX_JOINED), "joined");
 }
 END_TEST
