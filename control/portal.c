@@ -508,7 +508,6 @@ act(struct portal *p, struct phoenix_result *r)
 			if (p->joined)
 				break;	/* a rejoin after "unmatched topic" */
 			p->joined = 1;
-			p->ever_joined = 1;
 			p->connects++;
 			log_info("portal: joined topic \"gateway\" (%s)",
 			    p->url.proto == PORTAL_URL_V2 ? "v2" : "v1, 2024 portal");

@@ -99,7 +99,6 @@ struct portal {
 	struct phoenix_session sess;
 	struct backoff backoff;
 	int joined;
-	int ever_joined;
 	int closing, closed;       /* graceful close: close frame sent / answered */
 	int stopping;
 	uint64_t attempt_start_ms;
