@@ -315,7 +315,8 @@ payload_check(const struct ipc_hdr *h, const uint8_t *p)
 		    !ipc_str_ok(c->name, sizeof(c->name)) ||
 		    !ipc_str_ok(c->health_addr, sizeof(c->health_addr)) ||
 		    !ipc_str_ok(c->state_dir, sizeof(c->state_dir)) ||
-		    c->log_level > 4 || c->log_format > 1 || c->no_telemetry > 1)
+		    c->log_level > 4 || c->log_format > 1 || c->no_telemetry > 1 ||
+		    c->max_partition_s > 100u * 31557600u)
 			return IPC_EPAYLOAD;
 		return IPC_OK;
 	}

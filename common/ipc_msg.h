@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#define IPC_VERSION 3u
+#define IPC_VERSION 4u
 
 /* The tunnel device the dataplane creates before it starts control. */
 #define IPC_TUN_NAME "tun-firezone"
@@ -91,7 +91,8 @@ struct ipc_d2c_config {
 	uint8_t log_level;
 	uint8_t log_format;
 	uint8_t no_telemetry;
-	uint8_t pad[5];
+	uint8_t pad;
+	uint32_t max_partition_s; /* FIREZONE_MAX_PARTITION_TIME, <= 100 years; 0: 24 h */
 };
 
 /* Answer to IPC_C2D_UDP_SOCKET once the dataplane reads from the socket. */

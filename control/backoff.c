@@ -1,5 +1,6 @@
 /*
- * backoff.c - exponential reconnect backoff with jitter (see backoff.h).
+ * backoff.c - exponential reconnect backoff with jitter and a delay budget
+ * (see backoff.h).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -8,17 +9,19 @@
 
 int
 backoff_init_params(struct backoff *b, uint64_t initial_ms, uint64_t max_ms,
-    double multiplier, double randomization, backoff_rand_fn rand, void *rand_ctx)
+    double multiplier, double jitter, uint64_t budget_ms, backoff_rand_fn rand,
+    void *rand_ctx)
 {
 	if (b == NULL || rand == NULL || initial_ms == 0 || initial_ms > max_ms ||
-	    !(multiplier >= 1.0) || !(randomization >= 0.0) ||
-	    !(randomization < 1.0))
+	    !(multiplier >= 1.0) || !(jitter >= 0.0) || !(jitter <= 1.0))
 		return BACKOFF_EINVAL;
 	b->initial_ms = initial_ms;
 	b->max_ms = max_ms;
 	b->multiplier = multiplier;
-	b->randomization = randomization;
+	b->jitter = jitter;
 	b->current_ms = (double)initial_ms;
+	b->budget_ms = budget_ms;
+	b->spent_ms = 0;
 	b->rand = rand;
 	b->rand_ctx = rand_ctx;
 	return BACKOFF_OK;
@@ -28,33 +31,36 @@ int
 backoff_init(struct backoff *b, backoff_rand_fn rand, void *rand_ctx)
 {
 	return backoff_init_params(b, BACKOFF_INITIAL_MS, BACKOFF_MAX_MS,
-	    BACKOFF_MULTIPLIER, BACKOFF_RANDOMIZATION, rand, rand_ctx);
+	    BACKOFF_MULTIPLIER, BACKOFF_JITTER, BACKOFF_DEFAULT_BUDGET_MS, rand, rand_ctx);
+}
+
+void
+backoff_set_budget(struct backoff *b, uint64_t budget_ms)
+{
+	b->budget_ms = budget_ms;
 }
 
 void
 backoff_reset(struct backoff *b)
 {
 	b->current_ms = (double)b->initial_ms;
+	b->spent_ms = 0;
 }
 
-uint64_t
-backoff_next_ms(struct backoff *b)
+int
+backoff_next(struct backoff *b, uint64_t *delay_ms)
 {
 	double base = b->current_ms;
-	double delta = b->randomization * base;
-	double lo = base - delta;
 	double frac = (double)b->rand(b->rand_ctx) / 4294967296.0;
-	double delay = lo + frac * (2.0 * delta);
+	uint64_t d = (uint64_t)(base + frac * b->jitter * base + 0.5);
 	double grown;
 
+	if (b->budget_ms != 0 && (d > b->budget_ms || b->spent_ms > b->budget_ms - d))
+		return BACKOFF_EXHAUSTED;
 	/* Grow the base for next time; the cap applies to the base only. */
 	grown = base * b->multiplier;
-	if (grown >= (double)b->max_ms)
-		b->current_ms = (double)b->max_ms;
-	else
-		b->current_ms = grown;
-
-	if (delay < 0.0)
-		delay = 0.0;
-	return (uint64_t)(delay + 0.5);
+	b->current_ms = grown >= (double)b->max_ms ? (double)b->max_ms : grown;
+	b->spent_ms += d;
+	*delay_ms = d;
+	return BACKOFF_OK;
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <openssl/rand.h>
 
 int
@@ -53,13 +54,39 @@ mkdirs(const char *dir)
 }
 
 int
+gateway_id_from_json(const char *text, char *out)
+{
+	struct json_object *o, *v;
+	const char *id;
+	size_t n, i;
+	int rc = -1;
+
+	if (text == NULL || text[0] != '{' || (o = json_tokener_parse(text)) == NULL)
+		return -1;
+	if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "id", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		id = json_object_get_string(v);
+		n = (size_t)json_object_get_string_len(v);
+		for (i = 0; i < n && (unsigned char)id[i] >= 0x20 && id[i] != 0x7f; i++)
+			;
+		if (n > 0 && n <= GATEWAY_ID_MAX && i == n) {
+			memcpy(out, id, n + 1);
+			rc = 0;
+		}
+	}
+	json_object_put(o);
+	return rc;
+}
+
+int
 gateway_id_load(const char *configured, const char *state_dir, char *out,
     char *why, size_t whylen)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], buf[GATEWAY_ID_MAX + 2], *s;
+	char content[GATEWAY_ID_MAX + 16];
 	size_t n = 0, len;
 	ssize_t r;
-	int fd, saved;
+	int fd, saved, replace = 0;
 
 	if (configured != NULL && configured[0] != '\0') {
 		if (strlen(configured) > GATEWAY_ID_MAX) {
@@ -92,10 +119,14 @@ gateway_id_load(const char *configured, const char *state_dir, char *out,
 		len = strlen(s);
 		while (len > 0 && isspace((unsigned char)s[len - 1]))
 			s[--len] = '\0';
+		/* Upstream's {"id":"..."} first, else the old plain form verbatim. */
+		if (len > 0 && gateway_id_from_json(s, out) == 0)
+			return 0;
 		if (len > 0) {
 			memcpy(out, s, len + 1);
 			return 0;
 		}
+		replace = 1;	/* an empty file holds no identity */
 	} else if (errno != ENOENT) {
 		saved = errno;
 		snprintf(why, whylen, "cannot read %s: %s (set FIREZONE_ID, or give the control user "
@@ -111,8 +142,9 @@ gateway_id_load(const char *configured, const char *state_dir, char *out,
 	if (mkdirs(state_dir) < 0 ||
 	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0)
 		goto fail;
-	len = strlen(out);
-	if (write(fd, out, len) != (ssize_t)len || fsync(fd) < 0) {
+	/* Upstream's format, which upstream 1.6 reads back as the same ID. */
+	len = (size_t)snprintf(content, sizeof(content), "{\"id\":\"%s\"}", out);
+	if (write(fd, content, len) != (ssize_t)len || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
 		unlink(tmp);
@@ -120,12 +152,15 @@ gateway_id_load(const char *configured, const char *state_dir, char *out,
 		goto fail;
 	}
 	close(fd);
-	if (rename(tmp, path) < 0) {
+	/* Never over an existing ID: link() fails if one appeared meanwhile. */
+	if (replace ? rename(tmp, path) < 0 : link(tmp, path) < 0) {
 		saved = errno;
 		unlink(tmp);
 		errno = saved;
 		goto fail;
 	}
+	if (!replace)
+		unlink(tmp);
 	return 0;
 fail:
 	saved = errno;

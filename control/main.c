@@ -58,6 +58,42 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	ctl_stop(arg, 0, sig == SIGINT ? "interrupted" : "terminated by a signal");
 }
 
+/* While closing: stop the loop once the close frame is on its way. */
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (!c->portal_live || portal_flushed(&c->portal))
+		event_base_loopbreak(c->base);
+}
+
+/*
+ * Graceful shutdown on a signal: a close frame with code 1000 to the
+ * portal, then at most a second of the event loop so that it (and
+ * whatever else is queued) really goes out.
+ */
+static void
+close_portal_gracefully(struct ctl *c)
+{
+	struct timeval tick = { 0, 20000 }, limit = { 1, 0 };
+	struct event *ev;
+
+	if (!c->portal_live || c->exit_code != 0 || portal_close_gracefully(&c->portal) == 0)
+		return;
+	if ((ev = event_new(c->base, -1, EV_PERSIST, flush_cb, c)) == NULL)
+		return;
+	/* The dataplane is stopping too: its channel no longer matters, and
+	 * its end of file must not cut this second short. */
+	event_del(c->ev_ipc_read);
+	event_del(c->ev_ipc_write);
+	if (event_add(ev, &tick) == 0 && event_base_loopexit(c->base, &limit) == 0)
+		event_base_dispatch(c->base);
+	event_free(ev);
+}
+
 static void
 ipc_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -184,6 +220,7 @@ main(int argc, char **argv)
 
 	event_base_dispatch(ctl.base);
 
+	close_portal_gracefully(&ctl);
 	(void)ipc_flush(&ctl.ipc);
 	ctl_session_stop(&ctl);
 	ctl_sockets_close(&ctl);

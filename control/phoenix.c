@@ -15,6 +15,8 @@
 struct phoenix_frame {
 	struct phoenix_frame	*next;
 	uint64_t		 ref;
+	int			 control;	/* join or heartbeat: sent while joining */
+	size_t			 body_len;	/* text up to the ref: what makes it equal */
 	size_t			 len;
 	char			 text[];
 };
@@ -324,9 +326,15 @@ make_frame(struct phoenix_session *s, const char *topic, const char *event,
 		return PHOENIX_ENOMEM;
 	}
 	f->next = NULL;
+	f->control = strcmp(event, "phx_join") == 0 ||
+	    strcmp(topic, PHOENIX_HEARTBEAT_TOPIC) == 0;
 	f->ref = s->next_ref++;
 	f->len = len;
 	memcpy(f->text, text, len + 1);
+	/* The ref is the last key: everything before it is the message. */
+	for (f->body_len = len; f->body_len > 0; f->body_len--)
+		if (len - f->body_len >= 7 && memcmp(f->text + f->body_len, ",\"ref\":", 7) == 0)
+			break;
 	explicit_bzero(text, len);	/* replies carry our ICE password */
 	free(text);
 	*out = f;
@@ -386,8 +394,9 @@ phoenix_session_connecting(struct phoenix_session *s)
 	s->hb_pending = 0;
 }
 
-int
-phoenix_session_connected(struct phoenix_session *s, uint64_t now)
+/* Queue a phx_join (payload null) at the front; the join timer starts. */
+static int
+queue_join(struct phoenix_session *s, uint64_t now)
 {
 	struct phoenix_frame *f;
 	int rc;
@@ -399,9 +408,26 @@ phoenix_session_connected(struct phoenix_session *s, uint64_t now)
 	enqueue_front(s, f);
 	remember_join_ref(s, f->ref);
 	s->state = PHOENIX_JOINING;
-	s->hb_pending = 0;
-	s->hb_next = now + PHOENIX_HEARTBEAT_INTERVAL_MS;
+	s->join_deadline = now + PHOENIX_JOIN_TIMEOUT_MS;
 	return PHOENIX_OK;
+}
+
+int
+phoenix_session_connected(struct phoenix_session *s, uint64_t now)
+{
+	size_t q_max = s->q_max;
+
+	/*
+	 * A new connection starts from scratch: the queue lives only as long
+	 * as one connection (what was produced while disconnected is
+	 * dropped), refs restart at 0 and the join refs of the old
+	 * connection are forgotten.
+	 */
+	phoenix_session_free(s);
+	memset(s, 0, sizeof(*s));
+	s->q_max = q_max;
+	s->hb_next = now + PHOENIX_HEARTBEAT_INTERVAL_MS;
+	return queue_join(s, now);
 }
 
 void
@@ -415,7 +441,7 @@ int
 phoenix_session_push(struct phoenix_session *s, const char *topic,
     const char *event, struct json_object *payload, uint64_t *ref_out)
 {
-	struct phoenix_frame *f;
+	struct phoenix_frame *f, *q;
 	int rc;
 
 	if (s == NULL || topic == NULL || event == NULL)
@@ -425,32 +451,68 @@ phoenix_session_push(struct phoenix_session *s, const char *topic,
 	rc = make_frame(s, topic, event, payload, &f);
 	if (rc != PHOENIX_OK)
 		return rc;
+	/* A message identical to one still queued is not queued again. */
+	for (q = s->q_head; q != NULL; q = q->next)
+		if (!q->control && q->body_len == f->body_len && f->body_len > 0 &&
+		    memcmp(q->text, f->text, f->body_len) == 0) {
+			if (ref_out != NULL)
+				*ref_out = q->ref;
+			explicit_bzero(f->text, f->len);
+			free(f);
+			return PHOENIX_OK;
+		}
 	enqueue_back(s, f);
 	if (ref_out != NULL)
 		*ref_out = f->ref;
 	return PHOENIX_OK;
 }
 
+/*
+ * The frame to send next and the one before it in the queue: the head,
+ * except while joining, when only the join and heartbeats go out (nothing
+ * else before the join reply).
+ */
+static struct phoenix_frame *
+next_frame(const struct phoenix_session *s, struct phoenix_frame **prev)
+{
+	struct phoenix_frame *f, *p = NULL;
+
+	*prev = NULL;
+	if (!connected(s))
+		return NULL;
+	for (f = s->q_head; f != NULL; p = f, f = f->next)
+		if (s->state == PHOENIX_JOINED || f->control) {
+			*prev = p;
+			return f;
+		}
+	return NULL;
+}
+
 const char *
 phoenix_session_peek(const struct phoenix_session *s, size_t *len)
 {
-	if (!connected(s) || s->q_head == NULL)
+	struct phoenix_frame *prev, *f = next_frame(s, &prev);
+
+	if (f == NULL)
 		return NULL;
 	if (len != NULL)
-		*len = s->q_head->len;
-	return s->q_head->text;
+		*len = f->len;
+	return f->text;
 }
 
 void
 phoenix_session_pop(struct phoenix_session *s)
 {
-	struct phoenix_frame *f = s->q_head;
+	struct phoenix_frame *prev, *f = next_frame(s, &prev);
 
 	if (f == NULL)
 		return;
-	s->q_head = f->next;
-	if (s->q_head == NULL)
-		s->q_tail = NULL;
+	if (prev != NULL)
+		prev->next = f->next;
+	else
+		s->q_head = f->next;
+	if (s->q_tail == f)
+		s->q_tail = prev;
 	s->q_len--;
 	explicit_bzero(f->text, f->len);
 	free(f);
@@ -470,8 +532,8 @@ phoenix_session_next_deadline(const struct phoenix_session *s)
 	if (!connected(s))
 		return PHOENIX_NO_DEADLINE;
 	d = s->hb_next;
-	if (s->hb_pending && s->hb_deadline < d)
-		d = s->hb_deadline;
+	if (s->state == PHOENIX_JOINING && s->join_deadline < d)
+		d = s->join_deadline;
 	return d;
 }
 
@@ -538,8 +600,24 @@ finish(struct phoenix_result *r, enum phoenix_action a, enum phoenix_cause c)
 	return a;
 }
 
+/* Forget the outstanding heartbeat ref; 1 if it was one. */
+static int
+heartbeat_answered(struct phoenix_session *s, uint64_t ref)
+{
+	int i;
+
+	for (i = 0; i < s->hb_pending; i++)
+		if (s->hb_refs[i] == ref) {
+			memmove(&s->hb_refs[i], &s->hb_refs[i + 1],
+			    (size_t)(s->hb_pending - i - 1) * sizeof(s->hb_refs[0]));
+			s->hb_pending--;
+			return 1;
+		}
+	return 0;
+}
+
 static enum phoenix_action
-handle_reply(struct phoenix_session *s, struct phoenix_msg *m,
+handle_reply(struct phoenix_session *s, uint64_t now, struct phoenix_msg *m,
     struct phoenix_result *r)
 {
 	if (m->ref_kind == PHOENIX_REF_NONE) {
@@ -551,6 +629,16 @@ handle_reply(struct phoenix_session *s, struct phoenix_msg *m,
 		set_detail(r, m->reason);
 		if (strcmp(m->topic, PHOENIX_TOPIC) == 0 && is_join_ref(s, m->ref))
 			return finish(r, PHOENIX_ACT_FATAL, PHOENIX_CAUSE_JOIN_FAILED);
+		/* The channel is gone on the portal's side: join again. */
+		if (strcmp(m->topic, PHOENIX_TOPIC) == 0 &&
+		    r->reason == PHOENIX_REASON_UNMATCHED_TOPIC &&
+		    s->state == PHOENIX_JOINED) {
+			if (queue_join(s, now) != PHOENIX_OK) {
+				r->err = PHOENIX_ENOMEM;
+				return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_REQUEST_FAILED);
+			}
+			return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_REJOINING);
+		}
 		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_REQUEST_FAILED);
 	}
 	/* The gateway's requests all expect an empty ok response. */
@@ -558,11 +646,10 @@ handle_reply(struct phoenix_session *s, struct phoenix_msg *m,
 		r->err = PHOENIX_EPAYLOAD;
 		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_BAD_FRAME);
 	}
-	if (s->hb_pending && m->ref == s->hb_ref) {
-		s->hb_pending = 0;
+	if (strcmp(m->topic, PHOENIX_HEARTBEAT_TOPIC) == 0 && heartbeat_answered(s, m->ref))
 		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_HEARTBEAT_ACK);
-	}
-	if (strcmp(m->topic, PHOENIX_TOPIC) == 0 && m->ref == s->join_ref) {
+	if (strcmp(m->topic, PHOENIX_TOPIC) == 0 && m->ref == s->join_ref &&
+	    s->state == PHOENIX_JOINING) {
 		s->state = PHOENIX_JOINED;
 		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_JOINED);
 	}
@@ -577,7 +664,6 @@ phoenix_session_input(struct phoenix_session *s, uint64_t now, const char *text,
 	enum phoenix_action a;
 	int rc;
 
-	(void)now;
 	result_reset(r);
 	if (!connected(s))
 		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_NOT_CONNECTED);
@@ -598,7 +684,7 @@ phoenix_session_input(struct phoenix_session *s, uint64_t now, const char *text,
 
 	switch (m.kind) {
 	case PHOENIX_KIND_REPLY:
-		a = handle_reply(s, &m, r);
+		a = handle_reply(s, now, &m, r);
 		break;
 	case PHOENIX_KIND_ERROR:
 		a = finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_CHANNEL_ERROR);
@@ -636,11 +722,11 @@ phoenix_session_tick(struct phoenix_session *s, uint64_t now,
 	result_reset(r);
 	if (!connected(s))
 		return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_NONE);
-	if (s->hb_pending && now >= s->hb_deadline) {
-		r->ref = s->hb_ref;
+	if (s->state == PHOENIX_JOINING && now >= s->join_deadline) {
+		r->ref = s->join_ref;
 		s->state = PHOENIX_DISCONNECTED;
 		s->hb_pending = 0;
-		return finish(r, PHOENIX_ACT_RECONNECT, PHOENIX_CAUSE_HEARTBEAT_TIMEOUT);
+		return finish(r, PHOENIX_ACT_RECONNECT, PHOENIX_CAUSE_JOIN_TIMEOUT);
 	}
 	if (now >= s->hb_next) {
 		/* Skip the ticks that were missed: the next one stays on the grid. */
@@ -659,10 +745,15 @@ phoenix_session_tick(struct phoenix_session *s, uint64_t now,
 		}
 		/* Heartbeats bypass the queue limit: they keep the socket alive. */
 		enqueue_back(s, f);
-		s->hb_pending = 1;
-		s->hb_ref = f->ref;
-		s->hb_deadline = now + PHOENIX_HEARTBEAT_TIMEOUT_MS;
 		r->ref = f->ref;
+		if (s->hb_pending == PHOENIX_HEARTBEAT_MAX_MISSED) {
+			/* This one is the 4th without an answer: give up on the
+			 * connection once it is written. */
+			s->state = PHOENIX_DISCONNECTED;
+			s->hb_pending = 0;
+			return finish(r, PHOENIX_ACT_RECONNECT, PHOENIX_CAUSE_HEARTBEAT_TIMEOUT);
+		}
+		s->hb_refs[s->hb_pending++] = f->ref;
 	}
 	return finish(r, PHOENIX_ACT_NONE, PHOENIX_CAUSE_NONE);
 }
@@ -701,7 +792,9 @@ phoenix_cause_name(enum phoenix_cause cause)
 	case PHOENIX_CAUSE_BAD_FRAME:		return "unparsable frame";
 	case PHOENIX_CAUSE_NOT_CONNECTED:	return "not connected";
 	case PHOENIX_CAUSE_CHANNEL_CLOSED:	return "channel closed";
-	case PHOENIX_CAUSE_HEARTBEAT_TIMEOUT:	return "portal did not answer the heartbeat";
+	case PHOENIX_CAUSE_HEARTBEAT_TIMEOUT:	return "portal did not answer 4 heartbeats";
+	case PHOENIX_CAUSE_JOIN_TIMEOUT:	return "portal did not answer the join within 5 s";
+	case PHOENIX_CAUSE_REJOINING:		return "channel unknown to the portal, joining again";
 	case PHOENIX_CAUSE_BROKEN_FRAME:	return "incomplete frame";
 	case PHOENIX_CAUSE_JOIN_FAILED:		return "login failed";
 	case PHOENIX_CAUSE_TOKEN_EXPIRED:	return "token expired";

@@ -22,8 +22,13 @@
  *                      wait backoff_next_ms(), start the next attempt
  *   ACT_FATAL          log the cause and r.detail, exit 1
  *
- * Reference quirks kept on purpose: phx_error is only reported (no rejoin),
- * an unwritten join stays queued across reconnects, join refs stay fatal.
+ * Today's upstream behaviour (issue 15): refs restart at 0 and the queue
+ * starts empty on every connection; nothing but the join and heartbeats is
+ * written before the join reply, which must come within 5 s; heartbeats
+ * every 10 s, reconnect when the 4th goes out unanswered; an "unmatched
+ * topic" error reply to a request queues a new join; phx_error is only
+ * reported (no rejoin); an error reply to a join of this connection is
+ * fatal.
  */
 #ifndef FZ_PHOENIX_H
 #define FZ_PHOENIX_H
@@ -35,8 +40,9 @@
 
 #define PHOENIX_TOPIC			"gateway"	/* the gateway's only channel */
 #define PHOENIX_HEARTBEAT_TOPIC		"phoenix"
-#define PHOENIX_HEARTBEAT_INTERVAL_MS	30000u
-#define PHOENIX_HEARTBEAT_TIMEOUT_MS	5000u
+#define PHOENIX_HEARTBEAT_INTERVAL_MS	10000u	/* first one 10 s after the upgrade */
+#define PHOENIX_HEARTBEAT_MAX_MISSED	3	/* the 4th unanswered one: reconnect */
+#define PHOENIX_JOIN_TIMEOUT_MS		5000u	/* no join reply: reconnect */
 #define PHOENIX_NO_DEADLINE		UINT64_MAX
 #define PHOENIX_JOIN_REFS_MAX		64	/* join refs remembered */
 #define PHOENIX_DETAIL_MAX		128
@@ -147,7 +153,9 @@ enum phoenix_cause {
 	PHOENIX_CAUSE_BAD_FRAME,	/* frame failed to parse and was dropped (warn) */
 	PHOENIX_CAUSE_NOT_CONNECTED,	/* input while no connection is up; ignored */
 	PHOENIX_CAUSE_CHANNEL_CLOSED,	/* phx_close (ACT_RECONNECT) */
-	PHOENIX_CAUSE_HEARTBEAT_TIMEOUT, /* no reply within 5 s (ACT_RECONNECT) */
+	PHOENIX_CAUSE_HEARTBEAT_TIMEOUT, /* 4 heartbeats unanswered (ACT_RECONNECT) */
+	PHOENIX_CAUSE_JOIN_TIMEOUT,	/* no join reply within 5 s (ACT_RECONNECT) */
+	PHOENIX_CAUSE_REJOINING,	/* "unmatched topic" to a request: join queued */
 	PHOENIX_CAUSE_BROKEN_FRAME,	/* incomplete JSON (ACT_RECONNECT) */
 	PHOENIX_CAUSE_JOIN_FAILED,	/* error reply to a join (ACT_FATAL) */
 	PHOENIX_CAUSE_TOKEN_EXPIRED,	/* disconnect token_expired (ACT_FATAL) */
@@ -179,14 +187,14 @@ struct phoenix_frame;
 
 struct phoenix_session {
 	enum phoenix_state	 state;
-	uint64_t		 next_ref;	/* never reset (spec 1.6) */
+	uint64_t		 next_ref;	/* 0 on every new connection */
 	uint64_t		 join_refs[PHOENIX_JOIN_REFS_MAX];
 	size_t			 n_join_refs;	/* valid entries, ring of the newest */
 	size_t			 join_refs_pos;
 	uint64_t		 join_ref;	/* ref of the latest join */
-	int			 hb_pending;	/* a heartbeat waits for its reply */
-	uint64_t		 hb_ref;
-	uint64_t		 hb_deadline;	/* reply timeout of hb_ref */
+	int			 hb_pending;	/* heartbeats waiting for their reply */
+	uint64_t		 hb_refs[PHOENIX_HEARTBEAT_MAX_MISSED];
+	uint64_t		 join_deadline;	/* JOINING: reconnect when passed */
 	uint64_t		 hb_next;	/* when the next heartbeat is due */
 	struct phoenix_frame	*q_head, *q_tail;
 	size_t			 q_len;
@@ -203,23 +211,25 @@ void phoenix_session_free(struct phoenix_session *s);
 void phoenix_session_connecting(struct phoenix_session *s);
 
 /*
- * The WebSocket handshake completed at now: queue phx_join (payload null,
- * topic "gateway") at the front, restart the heartbeat timer (first one
- * due at now + 30 s).  Frames queued earlier stay queued behind the join.
- * Returns PHOENIX_OK or PHOENIX_ENOMEM.
+ * The WebSocket handshake completed at now: drop whatever was queued while
+ * disconnected, restart refs at 0, queue phx_join (payload null, topic
+ * "gateway", ref 0), start the join timer (5 s) and the heartbeat timer
+ * (first one due at now + 10 s).  Returns PHOENIX_OK or PHOENIX_ENOMEM.
  */
 int phoenix_session_connected(struct phoenix_session *s, uint64_t now);
 
 /*
  * The socket is gone (after ACT_RECONNECT or any transport error): stop the
- * heartbeat; the queue survives for the next connection.
+ * heartbeat.  Frames still queued are dropped at the next connect.
  */
 void phoenix_session_disconnected(struct phoenix_session *s);
 
 /*
  * Queue an outbound frame in any state; it is sent once connected.
- * payload is borrowed (serialised at once; NULL is JSON null).  The ref
- * used is stored in *ref_out if not NULL.  Returns PHOENIX_OK,
+ * payload is borrowed (serialised at once; NULL is JSON null).  A message
+ * identical (topic, event, payload) to one still queued is not queued
+ * again.  The ref used (the queued one's for a duplicate) is stored in
+ * *ref_out if not NULL.  Returns PHOENIX_OK,
  * PHOENIX_EINVAL, PHOENIX_ENOMEM or PHOENIX_EFULL.
  */
 int phoenix_session_push(struct phoenix_session *s, const char *topic,
@@ -234,9 +244,12 @@ enum phoenix_action phoenix_session_input(struct phoenix_session *s,
     uint64_t now, const char *text, size_t len, struct phoenix_result *r);
 
 /*
- * Timers at now: a heartbeat reply overdue gives ACT_RECONNECT (cause
- * HEARTBEAT_TIMEOUT, state becomes DISCONNECTED); a heartbeat due is queued
- * (ticks missed while busy are skipped).  Fills *r, returns r->action.
+ * Timers at now: no join reply within 5 s gives ACT_RECONNECT (cause
+ * JOIN_TIMEOUT); a heartbeat due is queued (ticks missed while busy are
+ * skipped), and when 3 earlier ones are still unanswered ACT_RECONNECT
+ * (cause HEARTBEAT_TIMEOUT) follows: write the queued heartbeat first.
+ * The state becomes DISCONNECTED on ACT_RECONNECT.  Fills *r, returns
+ * r->action.
  */
 enum phoenix_action phoenix_session_tick(struct phoenix_session *s,
     uint64_t now, struct phoenix_result *r);
@@ -246,7 +259,7 @@ uint64_t phoenix_session_next_deadline(const struct phoenix_session *s);
 
 /*
  * The frame to write next, or NULL when the queue is empty or no
- * connection is up.  The pointer stays valid until phoenix_session_pop()
+ * connection is up (while joining: the join or a heartbeat only).  The pointer stays valid until phoenix_session_pop()
  * or phoenix_session_free(); *len gets its length.
  */
 const char *phoenix_session_peek(const struct phoenix_session *s, size_t *len);

@@ -6,6 +6,7 @@
  */
 #include "portal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,17 +119,44 @@ os_release(char *name, size_t nlen, char *ver, size_t vlen)
 }
 
 void
-portal_user_agent(char *buf, size_t len)
+portal_user_agent(char *buf, size_t len, const char *component)
 {
 	char name[64], ver[32];
 	struct utsname u;
+	size_t i, j;
 
 	os_release(name, sizeof(name), ver, sizeof(ver));
 	if (uname(&u) == 0)
-		snprintf(buf, len, "%s/%s connlib/%s (%s; %s)", name, ver, PORTAL_CONNLIB_VERSION,
-		    u.machine, u.release);
+		snprintf(buf, len, "%s/%s %s/%s (%s; %s)", name, ver, component,
+		    PORTAL_GATEWAY_VERSION, u.machine, u.release);
 	else
-		snprintf(buf, len, "%s/%s connlib/%s", name, ver, PORTAL_CONNLIB_VERSION);
+		snprintf(buf, len, "%s/%s %s/%s", name, ver, component, PORTAL_GATEWAY_VERSION);
+	/* As upstream: nothing outside printable ASCII in the header. */
+	for (i = j = 0; buf[i] != '\0'; i++)
+		if ((unsigned char)buf[i] >= 0x20 && (unsigned char)buf[i] < 0x7f)
+			buf[j++] = buf[i];
+	buf[j] = '\0';
+}
+
+/*
+ * The token for the X-Authorization header: every whitespace character
+ * removed, as upstream does.  NULL when no memory.
+ */
+static char *
+auth_header(const char *token)
+{
+	static const char pfx[] = "X-Authorization: Bearer ";
+	size_t n = strlen(token), i, j = sizeof(pfx) - 1;
+	char *h = malloc(sizeof(pfx) + n);
+
+	if (h == NULL)
+		return NULL;
+	memcpy(h, pfx, j);
+	for (i = 0; i < n; i++)
+		if (!isspace((unsigned char)token[i]))
+			h[j++] = token[i];
+	h[j] = '\0';
+	return h;
 }
 
 /* ---- setup ----------------------------------------------------------------- */
@@ -144,7 +172,7 @@ portal_init(struct portal *p, struct event_base *base, struct evdns_base *dns,
 {
 	char ext[PORTAL_URL_EXTERNAL_ID_LEN + 1];
 	struct portal_url_login l;
-	int rc;
+	int rc, i;
 
 	memset(p, 0, sizeof(*p));
 	p->base = base;
@@ -163,18 +191,27 @@ portal_init(struct portal *p, struct event_base *base, struct evdns_base *dns,
 	l.external_id = ext;
 	l.name = login->name;
 	l.public_key = login->public_key;
-	if (portal_url_request_target(&p->url, &l, &p->target) != PORTAL_URL_OK ||
-	    portal_url_string(&p->url, &l, 1, &p->url_redacted) != PORTAL_URL_OK) {
-		snprintf(why, whylen, "cannot build the portal URL");
+	for (i = 0; i < 2; i++) {
+		p->url.proto = i == 0 ? PORTAL_URL_V2 : PORTAL_URL_V1;
+		if (portal_url_request_target(&p->url, &l, &p->target[i]) != PORTAL_URL_OK ||
+		    portal_url_string(&p->url, &l, 1, &p->url_redacted[i]) != PORTAL_URL_OK) {
+			snprintf(why, whylen, "cannot build the portal URL");
+			return -1;
+		}
+	}
+	p->url.proto = PORTAL_URL_V2;
+	if ((p->auth_header = auth_header(login->token)) == NULL) {
+		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	portal_user_agent(p->user_agent, sizeof(p->user_agent));
+	portal_user_agent(p->user_agent[0], sizeof(p->user_agent[0]), "gateway");
+	portal_user_agent(p->user_agent[1], sizeof(p->user_agent[1]), "connlib");
 
 	if (!p->url.tls)
 		/* Once, at start: every connection would repeat it. */
 		log_warnx("portal: %s is not encrypted (%s://): the gateway token travels in clear "
 		    "and anyone on the path can take it; use a wss:// (or https://) URL",
-		    p->url_redacted, portal_url_scheme(&p->url));
+		    p->url_redacted[0], portal_url_scheme(&p->url));
 	if (p->url.tls) {
 		/* System trust store; SSL_CERT_FILE / SSL_CERT_DIR are honoured by
 		 * OpenSSL's default paths. */
@@ -195,7 +232,7 @@ portal_init(struct portal *p, struct event_base *base, struct evdns_base *dns,
 	}
 	phoenix_session_init(&p->sess, PORTAL_QUEUE_MAX);
 	backoff_init(&p->backoff, rand_u32, NULL);
-	log_info("portal: %s, user agent \"%s\"", p->url_redacted, p->user_agent);
+	log_info("portal: %s, user agent \"%s\"", p->url_redacted[0], p->user_agent[0]);
 	return 0;
 }
 
@@ -284,24 +321,58 @@ schedule(struct portal *p, uint64_t delay_ms)
 	evtimer_add(p->ev_retry, &tv);
 }
 
-static void
-transient(struct portal *p, const char *fmt, ...)
-{
-	va_list ap;
-	uint64_t d;
+static void fatal_stop(struct portal *p, const char *reason);
 
-	va_start(ap, fmt);
+/*
+ * Drop the connection and retry: after delay_ms when it is not
+ * PORTAL_DELAY_BACKOFF (Retry-After, or 0 for the v1 fallback; neither
+ * takes from the backoff budget), else after the next backoff delay.  An
+ * exhausted budget is fatal.
+ */
+#define PORTAL_DELAY_BACKOFF UINT64_MAX
+
+static void
+retry_after(struct portal *p, uint64_t delay_ms, const char *fmt, va_list ap)
+{
+	char reason[384];
+	uint64_t d = delay_ms;
+
 	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
-	va_end(ap);
 	conn_close(p);
 	phoenix_session_disconnected(&p->sess);
 	if (p->stopping)
 		return;
-	d = backoff_next_ms(&p->backoff);
+	if (d == PORTAL_DELAY_BACKOFF && backoff_next(&p->backoff, &d) != BACKOFF_OK) {
+		snprintf(reason, sizeof(reason), "no connection to the portal for longer than the "
+		    "maximum partition time (%llu s; FIREZONE_MAX_PARTITION_TIME); last error: %s",
+		    (unsigned long long)(p->backoff.budget_ms / 1000), p->last_error);
+		fatal_stop(p, reason);
+		return;
+	}
 	p->reconnects++;
 	log_warnx("portal: %s; retrying in %llu.%03llu s", p->last_error,
 	    (unsigned long long)(d / 1000), (unsigned long long)(d % 1000));
 	schedule(p, d);
+}
+
+static void
+transient(struct portal *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	retry_after(p, PORTAL_DELAY_BACKOFF, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+transient_in(struct portal *p, uint64_t delay_ms, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	retry_after(p, delay_ms, fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -334,6 +405,24 @@ send_frame(struct portal *p, enum ws_opcode op, const uint8_t *data, size_t len)
 	if (buf != small)
 		free(buf);
 	return rc == WS_OK ? 0 : -1;
+}
+
+static size_t
+proto_index(const struct portal *p)
+{
+	return p->url.proto == PORTAL_URL_V2 ? 0 : 1;
+}
+
+/* (Re)arm the attempt timer: total_ms after the attempt started. */
+static void
+attempt_timer(struct portal *p, uint64_t total_ms)
+{
+	uint64_t now = util_now_ms(), end = p->attempt_start_ms + total_ms;
+	uint64_t left = end > now ? end - now : 0;
+	struct timeval tv = { (time_t)(left / 1000), (suseconds_t)((left % 1000) * 1000) };
+
+	event_del(p->ev_timeout);
+	evtimer_add(p->ev_timeout, &tv);
 }
 
 static void
@@ -379,6 +468,26 @@ pump(struct portal *p)
 	evtimer_add(p->ev_phx, &tv);
 }
 
+/*
+ * Write what the session still holds although it just left the connected
+ * state (the heartbeat queued by the tick that gave up).
+ */
+static void
+flush_last(struct portal *p)
+{
+	enum phoenix_state st = p->sess.state;
+	const char *f;
+	size_t len;
+
+	p->sess.state = PHOENIX_JOINED;
+	while ((f = phoenix_session_peek(&p->sess, &len)) != NULL) {
+		if (send_frame(p, WS_OP_TEXT, (const uint8_t *)f, len) < 0)
+			break;
+		phoenix_session_pop(&p->sess);
+	}
+	p->sess.state = st;
+}
+
 /* ---- Phoenix results ------------------------------------------------------ */
 
 static void
@@ -394,11 +503,20 @@ act(struct portal *p, struct phoenix_result *r)
 	case PHOENIX_ACT_NONE:
 		switch (r->cause) {
 		case PHOENIX_CAUSE_JOINED:
+			/* The backoff starts afresh from a join reply. */
+			backoff_reset(&p->backoff);
+			if (p->joined)
+				break;	/* a rejoin after "unmatched topic" */
 			p->joined = 1;
 			p->connects++;
-			log_info("portal: joined topic \"gateway\"");
+			log_info("portal: joined topic \"gateway\" (%s)",
+			    p->url.proto == PORTAL_URL_V2 ? "v2" : "v1, 2024 portal");
 			if (p->cb.on_joined != NULL)
 				p->cb.on_joined(p->cb.arg, 1);
+			break;
+		case PHOENIX_CAUSE_REJOINING:
+			log_info("portal: the portal does not know our channel (unmatched topic): "
+			    "joining again");
 			break;
 		case PHOENIX_CAUSE_REQUEST_FAILED:
 			log_warnx("portal: request %llu failed: %s", (unsigned long long)r->ref, r->detail);
@@ -438,6 +556,12 @@ on_ws_event(struct portal *p, const struct ws_event *ev)
 	struct phoenix_result r;
 	char lbuf[201];
 
+	if (p->closing) {
+		/* Our close frame is out: only the portal's answer matters. */
+		if (ev->type == WS_EV_CLOSE)
+			p->closed = 1;
+		return;
+	}
 	switch (ev->type) {
 	case WS_EV_MESSAGE:
 		log_debug("portal: received %s%s", ev->opcode == WS_OP_BINARY ? "(binary) " : "",
@@ -467,7 +591,6 @@ on_open(struct portal *p)
 {
 	p->conn = PORTAL_OPEN;
 	event_del(p->ev_timeout);
-	backoff_reset(&p->backoff);
 	ws_decoder_init(&p->dec, PORTAL_MAX_MESSAGE);
 	p->dec_live = 1;
 	if (phoenix_session_connected(&p->sess, util_now_ms()) != PHOENIX_OK) {
@@ -475,6 +598,40 @@ on_open(struct portal *p)
 		return;
 	}
 	log_info("portal: connected to %s:%u, joining", p->url.host, (unsigned)p->url.port);
+}
+
+/*
+ * The portal answered the upgrade with another status than 101: only 401
+ * is fatal; 404 or a redirect on the v2 path means a portal older than
+ * the v2 socket (fall back to v1 at once, for good); Retry-After is
+ * honoured; the rest is retried with the backoff.
+ */
+static void
+upgrade_refused(struct portal *p)
+{
+	int st = ws_handshake_status(&p->hs);
+	long ra = ws_handshake_retry_after(&p->hs, time(NULL));
+	char reason[200];
+
+	if (st == 401) {
+		snprintf(reason, sizeof(reason), "portal rejected the token (HTTP 401 %s)",
+		    ws_handshake_reason(&p->hs));
+		fatal_stop(p, reason);
+		return;
+	}
+	if (p->url.proto == PORTAL_URL_V2 && (st == 404 || (st >= 300 && st < 400))) {
+		p->url.proto = PORTAL_URL_V1;
+		log_info("portal: HTTP %d on %s: an older portal; using %s with user agent \"%s\" "
+		    "from now on", st, p->url.path_v2, p->url_redacted[1], p->user_agent[1]);
+		transient_in(p, 0, "falling back to the 2024 socket path");
+		return;
+	}
+	if (ra >= 0) {
+		transient_in(p, (uint64_t)ra * 1000, "portal answered the upgrade with HTTP %d %s "
+		    "(Retry-After %ld s)", st, ws_handshake_reason(&p->hs), ra);
+		return;
+	}
+	transient(p, "portal answered the upgrade with HTTP %d %s", st, ws_handshake_reason(&p->hs));
 }
 
 static void
@@ -499,21 +656,7 @@ read_cb(struct bufferevent *bev, void *arg)
 			if (rc == WS_EAGAIN)
 				return;
 			if (rc == WS_EHTTP_STATUS) {
-				int st = ws_handshake_status(&p->hs);
-				char reason[200];
-
-				if (st >= 400 && st < 500) {
-					if (st == 401)
-						snprintf(reason, sizeof(reason), "portal rejected the token (HTTP 401 %s)",
-						    ws_handshake_reason(&p->hs));
-					else
-						snprintf(reason, sizeof(reason), "portal refused the connection (HTTP %d %s)",
-						    st, ws_handshake_reason(&p->hs));
-					fatal_stop(p, reason);
-				} else {
-					transient(p, "portal answered the upgrade with HTTP %d %s", st,
-					    ws_handshake_reason(&p->hs));
-				}
+				upgrade_refused(p);
 				return;
 			}
 			if (rc != WS_OK) {
@@ -531,6 +674,11 @@ read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		rc = ws_decoder_feed(&p->dec, data, len, &used, &ev);
+		if (rc < 0 && p->closing) {
+			evbuffer_drain(in, len);
+			p->closed = 1;
+			return;
+		}
 		if (rc < 0) {
 			evbuffer_drain(in, len);
 			send_close(p, ws_err_close_code(rc));
@@ -609,18 +757,23 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	uint8_t key[WS_KEY_LEN];
 	int err = EVUTIL_SOCKET_ERROR(), tls_failed, tcp_failed;
 	char ebuf[256];
+	const char *extra[2];
 
 	if (p->bev != bev)
 		return;
 	if (what & BEV_EVENT_CONNECTED) {
+		attempt_timer(p, PORTAL_ATTEMPT_TIMEOUT_MS);
 		if (RAND_bytes(key, sizeof(key)) != 1 ||
 		    ws_handshake_init(&p->hs, key, 0) != WS_OK) {
 			transient(p, "cannot start the WebSocket handshake");
 			return;
 		}
 		p->hs_live = 1;
-		if (ws_handshake_request(&p->hs, p->url.host, p->url.port, p->url.tls, p->target,
-		    p->user_agent, &req, &rlen) != WS_OK) {
+		extra[0] = p->auth_header;
+		extra[1] = NULL;
+		if (ws_handshake_request(&p->hs, p->url.host, p->url.port, p->url.tls,
+		    p->target[proto_index(p)], p->user_agent[proto_index(p)], extra, &req,
+		    &rlen) != WS_OK) {
 			transient(p, "cannot build the upgrade request");
 			return;
 		}
@@ -629,6 +782,10 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		free(req);
 		p->conn = PORTAL_HANDSHAKE;
 		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if ((what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) && p->closing) {
+		p->closed = 1;	/* the portal went away first: nothing to wait for */
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
@@ -742,14 +899,14 @@ attempt_start(struct portal *p)
 {
 	struct evutil_addrinfo hints;
 	struct evdns_getaddrinfo_request *req;
-	struct timeval tv = { PORTAL_CONNECT_TIMEOUT_MS / 1000, (PORTAL_CONNECT_TIMEOUT_MS % 1000) * 1000 };
 	char port[8];
 
 	conn_close(p);
 	p->attempts++;
 	p->conn = PORTAL_RESOLVING;
 	phoenix_session_connecting(&p->sess);
-	evtimer_add(p->ev_timeout, &tv);
+	p->attempt_start_ms = util_now_ms();
+	attempt_timer(p, PORTAL_CONNECT_TIMEOUT_MS);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -778,9 +935,12 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (p->conn == PORTAL_RESOLVING || p->conn == PORTAL_CONNECTING || p->conn == PORTAL_HANDSHAKE)
+	if (p->conn == PORTAL_RESOLVING || p->conn == PORTAL_CONNECTING)
 		transient(p, "no connection to the portal within %u s (%s)",
 		    PORTAL_CONNECT_TIMEOUT_MS / 1000, portal_conn_name(p->conn));
+	else if (p->conn == PORTAL_HANDSHAKE || p->hs_live)
+		transient(p, "no WebSocket to the portal within %u s (%s)",
+		    PORTAL_ATTEMPT_TIMEOUT_MS / 1000, portal_conn_name(p->conn));
 }
 
 static void
@@ -795,6 +955,8 @@ phx_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	memset(&r, 0, sizeof(r));
 	phoenix_session_tick(&p->sess, util_now_ms(), &r);
+	if (r.action == PHOENIX_ACT_RECONNECT && r.cause == PHOENIX_CAUSE_HEARTBEAT_TIMEOUT)
+		flush_last(p);	/* the 4th heartbeat goes out, then we give up */
 	act(p, &r);
 	phoenix_result_free(&r);
 	pump(p);
@@ -806,6 +968,39 @@ void
 portal_start(struct portal *p)
 {
 	attempt_start(p);
+}
+
+void
+portal_set_max_partition(struct portal *p, uint64_t ms)
+{
+	backoff_set_budget(&p->backoff, ms != 0 ? ms : BACKOFF_DEFAULT_BUDGET_MS);
+}
+
+int
+portal_protocol_version(const struct portal *p)
+{
+	return p->url.proto == PORTAL_URL_V2 ? 2 : 1;
+}
+
+int
+portal_close_gracefully(struct portal *p)
+{
+	if (p->conn != PORTAL_OPEN || p->bev == NULL || p->closing)
+		return 0;
+	/* Nothing goes out after the close frame; reading goes on until the
+	 * portal answers it, so that no unread data turns our close into a
+	 * reset that could take the close frame with it. */
+	phoenix_session_disconnected(&p->sess);
+	event_del(p->ev_phx);
+	send_close(p, WS_CLOSE_NORMAL);
+	p->closing = 1;
+	return 1;
+}
+
+int
+portal_flushed(const struct portal *p)
+{
+	return p->bev == NULL || p->closed;
 }
 
 void
@@ -853,11 +1048,17 @@ portal_free(struct portal *p)
 	if (p->ev_phx != NULL)
 		event_free(p->ev_phx);
 	phoenix_session_free(&p->sess);
-	if (p->target != NULL) {
-		OPENSSL_cleanse(p->target, strlen(p->target));
-		free(p->target);
+	for (int i = 0; i < 2; i++) {
+		if (p->target[i] != NULL) {
+			OPENSSL_cleanse(p->target[i], strlen(p->target[i]));
+			free(p->target[i]);
+		}
+		free(p->url_redacted[i]);
 	}
-	free(p->url_redacted);
+	if (p->auth_header != NULL) {
+		OPENSSL_cleanse(p->auth_header, strlen(p->auth_header));
+		free(p->auth_header);
+	}
 	if (p->ssl_ctx != NULL)
 		SSL_CTX_free(p->ssl_ctx);
 	memset(p, 0, sizeof(*p));

@@ -1,13 +1,26 @@
 /*
  * portal.h - the portal connection: DNS (evdns), TCP, TLS (OpenSSL through
  * bufferevent_openssl), the WebSocket handshake and frames (ws_codec) and
- * the Phoenix session (phoenix), with reconnects (backoff) as
- * portal-protocol.md §1 and §4 describe.
+ * the Phoenix session (phoenix), with reconnects (backoff).
+ *
+ * Today's portal first (issue 15): /gateway/v2/websocket with the token in
+ * an X-Authorization header and "gateway/1.6.0" in the User-Agent.  When
+ * the portal answers that upgrade with 404 (or a redirect) it predates the
+ * v2 socket: the next attempt, at once, goes to /gateway/websocket with the
+ * token also in the query and "connlib/1.6.0", and the process stays on v1
+ * (portal_protocol_version() says which; the event names differ).
+ *
+ * Only HTTP 401 is fatal; every other answer, error or timeout is retried
+ * with the backoff, or after Retry-After when the answer has one.  The
+ * summed retry delays since the last join are bounded by the maximum
+ * partition time (24 h unless portal_set_max_partition() says otherwise):
+ * past it, on_fatal.
  *
  * The application sees decoded Phoenix events of topic "gateway" and the
  * joined/left transitions, and pushes outbound events.  Fatal conditions
- * (4xx on the upgrade, a refused join, an expired token) are reported
- * through on_fatal with a one-line reason; the caller decides to exit.
+ * (401 on the upgrade, a refused join, an expired token, the partition
+ * limit) are reported through on_fatal with a one-line reason; the caller
+ * decides to exit.
  */
 #ifndef FZ_PORTAL_H
 #define FZ_PORTAL_H
@@ -31,10 +44,14 @@ struct bufferevent;
 struct evdns_getaddrinfo_request;
 typedef struct ssl_ctx_st SSL_CTX;
 
-/* The version advertised in the User-Agent: 1.4.0 or later receives
- * authorize_flow (portal-protocol.md §1.3, §4.9). */
-#define PORTAL_CONNLIB_VERSION "1.4.0"
-#define PORTAL_CONNECT_TIMEOUT_MS 5000u
+/*
+ * The version advertised in the User-Agent: "gateway/1.6.0" on v2,
+ * "connlib/1.6.0" on v1.  Today's portal pairs it with 1.5.x, 1.6.x and
+ * 1.7.x clients; older portals with every client >= 1.4.
+ */
+#define PORTAL_GATEWAY_VERSION "1.6.0"
+#define PORTAL_CONNECT_TIMEOUT_MS 5000u   /* DNS + TCP */
+#define PORTAL_ATTEMPT_TIMEOUT_MS 15000u  /* the whole attempt up to 101 */
 #define PORTAL_MAX_MESSAGE (1u << 20)
 #define PORTAL_QUEUE_MAX 256
 
@@ -61,10 +78,11 @@ struct portal {
 	struct event_base *base;
 	struct evdns_base *dns;
 	SSL_CTX *ssl_ctx;
-	struct portal_url url;
-	char *target;            /* path?query, holds the token: wiped on free */
-	char *url_redacted;      /* for logs */
-	char user_agent[256];
+	struct portal_url url;   /* url.proto: v2, or v1 after the fallback */
+	char *target[2];         /* path?query per proto; v1 holds the token */
+	char *url_redacted[2];   /* for logs */
+	char *auth_header;       /* "X-Authorization: Bearer ...": wiped on free */
+	char user_agent[2][256]; /* gateway/ (v2), connlib/ (v1) */
 	struct portal_callbacks cb;
 
 	enum portal_conn conn;
@@ -72,7 +90,7 @@ struct portal {
 	struct evdns_getaddrinfo_request *dns_req;
 	struct evutil_addrinfo *addrs, *addr_next;
 	struct event *ev_retry;    /* backoff wait */
-	struct event *ev_timeout;  /* connect + handshake bound */
+	struct event *ev_timeout;  /* connect (5 s), then whole attempt (15 s) */
 	struct event *ev_phx;      /* Phoenix deadline */
 	struct ws_handshake hs;
 	int hs_live;
@@ -81,7 +99,9 @@ struct portal {
 	struct phoenix_session sess;
 	struct backoff backoff;
 	int joined;
+	int closing, closed;       /* graceful close: close frame sent / answered */
 	int stopping;
+	uint64_t attempt_start_ms;
 	uint64_t attempts, connects, reconnects;
 	char last_error[160];
 };
@@ -107,6 +127,32 @@ int portal_init(struct portal *p, struct event_base *base, struct evdns_base *dn
 void portal_start(struct portal *p);
 
 /*
+ * The maximum partition time: once the retry delays summed since the last
+ * join would exceed ms, the portal gives up (on_fatal).  0 selects the
+ * default, 24 h.
+ */
+void portal_set_max_partition(struct portal *p, uint64_t ms);
+
+/*
+ * 2 while the connection uses today's /gateway/v2/websocket (events
+ * create_authorization / authorization_created), 1 after the fallback to
+ * the 2024 /gateway/websocket (authorize_flow / flow_authorized; no
+ * set_snownet_capabilities or no_relays there).
+ */
+int portal_protocol_version(const struct portal *p);
+
+/*
+ * Graceful shutdown, first half: send a WebSocket close frame with code
+ * 1000 when the connection is open, and stop sending anything else.
+ * Returns 1 when it did (run the event loop, up to a second, until
+ * portal_flushed() says the portal answered), 0 otherwise.
+ */
+int portal_close_gracefully(struct portal *p);
+
+/* 1 once the portal answered the close frame, or the connection is gone. */
+int portal_flushed(const struct portal *p);
+
+/*
  * connect() of portal-protocol.md §4.1 / §4.5: drop the current connection
  * without a close frame and start again at once with a fresh backoff,
  * unless an attempt (or its backoff wait) is already under way.
@@ -123,7 +169,11 @@ const char *portal_conn_name(enum portal_conn c);
 /* Close everything and wipe the token; p may not be used afterwards. */
 void portal_free(struct portal *p);
 
-/* Build the User-Agent "<os>/<version> connlib/<v> (<arch>; <kernel>)". */
-void portal_user_agent(char *buf, size_t len);
+/*
+ * Build the User-Agent "<os>/<version> <component>/<v> (<arch>; <kernel>)"
+ * with component "gateway" or "connlib"; characters outside printable
+ * ASCII are removed.
+ */
+void portal_user_agent(char *buf, size_t len, const char *component);
 
 #endif

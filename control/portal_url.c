@@ -243,11 +243,15 @@ parse_hostport(const char *a, size_t n, struct portal_url *u)
 	return PORTAL_URL_OK;
 }
 
-/* Drop an empty last segment, then append "gateway/websocket". */
+/*
+ * Drop an empty last segment, then append "gateway/websocket" (path) and
+ * "gateway/v2/websocket" (path_v2).
+ */
 static int
 build_path(const char *p, size_t n, struct portal_url *u)
 {
 	static const char tail[] = "gateway/websocket";
+	static const char tail_v2[] = "gateway/v2/websocket";
 	size_t i, keep;
 
 	for (i = 0; i < n; i++) {
@@ -260,11 +264,14 @@ build_path(const char *p, size_t n, struct portal_url *u)
 	keep = n;
 	if (keep > 0 && p[keep - 1] == '/')
 		keep--;
-	if (keep + 1 + sizeof(tail) > sizeof(u->path))
+	if (keep + 1 + sizeof(tail_v2) > sizeof(u->path))
 		return PORTAL_URL_ETOOLONG;
 	memcpy(u->path, p, keep);
 	u->path[keep] = '/';
 	memcpy(u->path + keep + 1, tail, sizeof(tail));
+	memcpy(u->path_v2, p, keep);
+	u->path_v2[keep] = '/';
+	memcpy(u->path_v2 + keep + 1, tail_v2, sizeof(tail_v2));
 	return PORTAL_URL_OK;
 }
 
@@ -328,6 +335,41 @@ portal_url_parse(const char *api_url, struct portal_url *out)
 	return build_path(auth_end, (size_t)(path_end - auth_end), out);
 }
 
+/* 1 if the n bytes at s are hex digits (either case). */
+static int
+all_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 for 8-4-4-4-12 hex digits with hyphens (36 bytes). */
+static int
+uuid_hyphenated(const char *s, size_t n)
+{
+	return n == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' &&
+	    all_hex(s, 8) && all_hex(s + 9, 4) && all_hex(s + 14, 4) &&
+	    all_hex(s + 19, 4) && all_hex(s + 24, 12);
+}
+
+int
+portal_url_id_is_uuid(const char *s, size_t n)
+{
+	if (s == NULL)
+		return 0;
+	if (n == 32)
+		return all_hex(s, 32);
+	if (n == 38 && s[0] == '{' && s[37] == '}')
+		return uuid_hyphenated(s + 1, 36);
+	if (n == 45 && strncasecmp(s, "urn:uuid:", 9) == 0)
+		return uuid_hyphenated(s + 9, 36);
+	return uuid_hyphenated(s, n);
+}
+
 int
 portal_url_external_id(const void *id, size_t id_len,
     char out[PORTAL_URL_EXTERNAL_ID_LEN + 1])
@@ -339,6 +381,13 @@ portal_url_external_id(const void *id, size_t id_len,
 
 	if (out == NULL || (id == NULL && id_len > 0))
 		return PORTAL_URL_EINVAL;
+	/* Already a SHA-256 in hex (upstream's own IDs): sent as it is. */
+	if (id_len == PORTAL_URL_EXTERNAL_ID_LEN && !portal_url_id_is_uuid(id, id_len) &&
+	    all_hex(id, id_len)) {
+		memcpy(out, id, id_len);
+		out[id_len] = '\0';
+		return PORTAL_URL_OK;
+	}
 	if (EVP_Digest(id_len > 0 ? id : "", id_len, md, &mdlen, EVP_sha256(),
 	    NULL) != 1 || mdlen * 2 != PORTAL_URL_EXTERNAL_ID_LEN)
 		return PORTAL_URL_ECRYPTO;
@@ -365,13 +414,19 @@ add_target(struct sbuf *b, const struct portal_url *u,
 
 	EVP_EncodeBlock((unsigned char *)key_b64, l->public_key,
 	    PORTAL_URL_PUBKEY_LEN);
-	sb_add(b, u->path);
-	sb_add(b, "?token=");
-	if (redact)
-		sb_add(b, PORTAL_URL_REDACTED);
-	else
-		sb_add_form(b, l->token, strlen(l->token));
-	sb_add(b, "&external_id=");
+	if (u->proto == PORTAL_URL_V1) {
+		/* The 2024 URL: the token goes first in the query. */
+		sb_add(b, u->path);
+		sb_add(b, "?token=");
+		if (redact)
+			sb_add(b, PORTAL_URL_REDACTED);
+		else
+			sb_add_form(b, l->token, strlen(l->token));
+		sb_add(b, "&external_id=");
+	} else {
+		sb_add(b, u->path_v2);
+		sb_add(b, "?external_id=");
+	}
 	sb_add_form(b, l->external_id, strlen(l->external_id));
 	sb_add(b, "&name=");
 	sb_add_form(b, l->name, strlen(l->name));

@@ -1,12 +1,15 @@
 /*
- * portal_url.h - the portal login URL (spec portal-protocol.md 1.1, 1.2).
+ * portal_url.h - the portal login URL.
  *
  * portal_url_parse() takes the configured API URL (FIREZONE_API_URL),
- * maps its scheme to ws/wss, splits host and port, and rewrites the path to
- * ".../gateway/websocket".  portal_url_request_target() then produces the
- * "path?query" of the upgrade request with the four query parameters in the
- * spec's order, form-urlencoded.  portal_url_string() gives the whole URL,
- * optionally with the token redacted for logs.  Pure functions: no I/O.
+ * maps its scheme to ws/wss, splits host and port, and derives the two
+ * socket paths: ".../gateway/v2/websocket" (today's portal, tried first)
+ * and ".../gateway/websocket" (the 2024 portal).  portal_url_request_target()
+ * then produces the "path?query" of the upgrade request: on v2 the query is
+ * external_id, name, public_key (the token travels in the X-Authorization
+ * header); on v1 it is token, external_id, name, public_key, all
+ * form-urlencoded.  portal_url_string() gives the whole URL, optionally
+ * with the token redacted for logs.  Pure functions: no I/O.
  */
 #ifndef FZ_PORTAL_URL_H
 #define FZ_PORTAL_URL_H
@@ -34,6 +37,12 @@ enum portal_url_err {
 	PORTAL_URL_ECRYPTO = -10,	/* OpenSSL digest failure */
 };
 
+/* Which socket path (and event names) the connection uses. */
+enum portal_url_proto {
+	PORTAL_URL_V2 = 0,	/* /gateway/v2/websocket, token in a header */
+	PORTAL_URL_V1,		/* /gateway/websocket, token also in the query */
+};
+
 struct portal_url {
 	int		tls;		/* 1 for wss, 0 for ws */
 	int		host_is_ipv6;	/* host is an IPv6 literal (printed in brackets) */
@@ -41,11 +50,13 @@ struct portal_url {
 	uint16_t	port;		/* explicit port, or 443 (wss) / 80 (ws) */
 	char		host[PORTAL_URL_HOST_MAX + 1];	/* lowercase, no brackets */
 	char		path[PORTAL_URL_PATH_MAX + 1];	/* e.g. "/gateway/websocket" */
+	char		path_v2[PORTAL_URL_PATH_MAX + 1]; /* "/gateway/v2/websocket" */
+	enum portal_url_proto proto;	/* set by the caller; V2 after parse */
 };
 
 /* The login parameters; all borrowed, none may be NULL. */
 struct portal_url_login {
-	const char	*token;		/* FIREZONE_TOKEN, sent byte for byte */
+	const char	*token;		/* FIREZONE_TOKEN, sent byte for byte (v1) */
 	const char	*external_id;	/* from portal_url_external_id() */
 	const char	*name;		/* FIREZONE_NAME, host name or a UUID */
 	const uint8_t	*public_key;	/* PORTAL_URL_PUBKEY_LEN bytes */
@@ -65,17 +76,29 @@ const char *portal_url_scheme(const struct portal_url *u);
 uint16_t portal_url_default_port(const struct portal_url *u);
 
 /*
- * external_id: lowercase hex SHA-256 of the id_len bytes of the gateway ID,
- * written with a terminating NUL to out (PORTAL_URL_EXTERNAL_ID_LEN + 1
- * bytes).  Returns PORTAL_URL_OK, PORTAL_URL_EINVAL or PORTAL_URL_ECRYPTO.
+ * 1 if the n bytes at s are a UUID in one of the forms upstream's uuid
+ * crate parses: 32 hex digits, 8-4-4-4-12, {8-4-4-4-12} or
+ * urn:uuid:8-4-4-4-12, either case.
+ */
+int portal_url_id_is_uuid(const char *s, size_t n);
+
+/*
+ * external_id of a gateway ID of id_len bytes, written with a terminating
+ * NUL to out (PORTAL_URL_EXTERNAL_ID_LEN + 1 bytes): an ID of 64 hex
+ * digits is already a SHA-256 in hex and is sent verbatim (upstream's own
+ * IDs); anything else, a UUID in particular, gives the lowercase hex
+ * SHA-256 of the ID.  (Upstream sends other non-UUID IDs verbatim; hashing
+ * them keeps the identity this gateway has always sent, see
+ * docs/portal-today.md.)  Returns PORTAL_URL_OK, PORTAL_URL_EINVAL or
+ * PORTAL_URL_ECRYPTO.
  */
 int portal_url_external_id(const void *id, size_t id_len,
     char out[PORTAL_URL_EXTERNAL_ID_LEN + 1]);
 
 /*
- * The request target of the upgrade request: path, '?', then token,
- * external_id, name and public_key (standard base64 with padding), each
- * form-urlencoded.  On success *out is a NUL-terminated string the caller
+ * The request target of the upgrade request for u->proto: path, '?', then
+ * (v1 only) token, then external_id, name and public_key (standard base64
+ * with padding), each form-urlencoded.  On success *out is a NUL-terminated string the caller
  * frees with free().  Returns PORTAL_URL_OK, PORTAL_URL_EINVAL or
  * PORTAL_URL_ENOMEM.
  */

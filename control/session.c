@@ -466,6 +466,7 @@ ctl_session_start(struct ctl *c)
 		return;
 	}
 	c->portal_live = 1;
+	portal_set_max_partition(&c->portal, (uint64_t)c->cfg.max_partition_s * 1000);
 	turnmgr_init(&c->turn);
 	p2p_init(&c->p2p, c);
 	/* The token now lives only in the portal's request target. */

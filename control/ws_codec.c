@@ -3,6 +3,7 @@
  * ws_codec.h).  Every length read from the wire is checked before it is
  * used; the decoder never looks past the bytes it was given.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,7 @@ ws_handshake_init(struct ws_handshake *hs, const uint8_t key[WS_KEY_LEN],
 	if (hs == NULL || key == NULL)
 		return WS_EINVAL;
 	memset(hs, 0, sizeof(*hs));
+	hs->retry_after_s = -1;
 	hs->max_header = max_header != 0 ? max_header : WS_HS_MAX_HEADER;
 	if (EVP_EncodeBlock((unsigned char *)hs->key_b64, key, WS_KEY_LEN) !=
 	    WS_KEY_B64_LEN)
@@ -184,15 +186,47 @@ has_crlf(const char *s)
 	return strpbrk(s, "\r\n") != NULL;
 }
 
+/*
+ * The extra header lines, each "Name: value\r\n", in a malloc'd string
+ * (wiped and freed by the caller).  NULL on a bad line or no memory.
+ */
+static char *
+extra_lines(const char *const *extra, size_t *len)
+{
+	size_t n = 0, i, l;
+	char *buf, *p;
+
+	for (i = 0; extra != NULL && extra[i] != NULL; i++) {
+		const char *c = strchr(extra[i], ':');
+
+		if (has_crlf(extra[i]) || c == NULL || c == extra[i])
+			return NULL;
+		n += strlen(extra[i]) + 2;
+	}
+	if ((buf = malloc(n + 1)) == NULL)
+		return NULL;
+	p = buf;
+	for (i = 0; extra != NULL && extra[i] != NULL; i++) {
+		l = strlen(extra[i]);
+		memcpy(p, extra[i], l);
+		memcpy(p + l, "\r\n", 2);
+		p += l + 2;
+	}
+	*p = '\0';
+	*len = n;
+	return buf;
+}
+
 int
 ws_handshake_request(const struct ws_handshake *hs, const char *host,
     uint16_t port, int tls, const char *target, const char *user_agent,
-    char **out, size_t *out_len)
+    const char *const *extra, char **out, size_t *out_len)
 {
 	char hostport[300];
 	const char *lb, *rb;
 	int n, m;
-	char *buf;
+	char *buf, *lines;
+	size_t llen = 0;
 
 	if (hs == NULL || host == NULL || target == NULL || user_agent == NULL ||
 	    out == NULL || host[0] == '\0' || target[0] != '/' ||
@@ -219,17 +253,24 @@ ws_handshake_request(const struct ws_handshake *hs, const char *host,
 	"Sec-WebSocket-Version: 13\r\n" \
 	"Sec-WebSocket-Key: %s\r\n" \
 	"user-agent: %s\r\n" \
+	"%s" \
 	"\r\n"
-	n = snprintf(NULL, 0, WS_REQ_FMT, target, hostport, hs->key_b64, user_agent);
-	if (n < 0)
+	if ((lines = extra_lines(extra, &llen)) == NULL)
 		return WS_EINVAL;
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL)
-		return WS_ENOMEM;
+	n = snprintf(NULL, 0, WS_REQ_FMT, target, hostport, hs->key_b64, user_agent, lines);
+	if (n < 0 || (buf = malloc((size_t)n + 1)) == NULL) {
+		explicit_bzero(lines, llen);
+		free(lines);
+		return n < 0 ? WS_EINVAL : WS_ENOMEM;
+	}
 	m = snprintf(buf, (size_t)n + 1, WS_REQ_FMT, target, hostport, hs->key_b64,
-	    user_agent);
+	    user_agent, lines);
 #undef WS_REQ_FMT
+	/* The extra lines may carry a credential. */
+	explicit_bzero(lines, llen);
+	free(lines);
 	if (m != n) {
+		explicit_bzero(buf, (size_t)n);
 		free(buf);
 		return WS_EINVAL;
 	}
@@ -249,6 +290,47 @@ const char *
 ws_handshake_reason(const struct ws_handshake *hs)
 {
 	return hs->reason;
+}
+
+long
+ws_handshake_retry_after(const struct ws_handshake *hs, time_t now)
+{
+	if (hs->retry_after_s >= 0)
+		return hs->retry_after_s;
+	if (hs->retry_after_at > 0)
+		return hs->retry_after_at > now ? (long)(hs->retry_after_at - now) : 0;
+	return -1;
+}
+
+/*
+ * Retry-After (RFC 9110 10.2.3): delay-seconds, or an IMF-fixdate such as
+ * "Wed, 21 Oct 2015 07:28:00 GMT".  Anything else is ignored.
+ */
+static void
+parse_retry_after(struct ws_handshake *hs, const char *v, size_t n)
+{
+	char buf[64], *end;
+	struct tm tm;
+	unsigned long secs;
+	size_t i;
+
+	if (n == 0 || n >= sizeof(buf))
+		return;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	for (i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		;
+	if (i == n) {
+		errno = 0;
+		secs = strtoul(buf, NULL, 10);
+		hs->retry_after_s = (errno != 0 || secs > WS_RETRY_AFTER_MAX) ?
+		    WS_RETRY_AFTER_MAX : (long)secs;
+		return;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (end != NULL && *end == '\0')
+		hs->retry_after_at = timegm(&tm);
 }
 
 static int
@@ -349,6 +431,8 @@ parse_header_line(struct ws_handshake *hs, const char *l, size_t n)
 		    memcmp(v, hs->accept_b64, WS_ACCEPT_B64_LEN) != 0)
 			hs->bad_accept = 1;
 		hs->saw_accept = 1;
+	} else if (NAME_IS("retry-after")) {
+		parse_retry_after(hs, v, vlen);
 	} else if (NAME_IS("sec-websocket-extensions") ||
 	    NAME_IS("sec-websocket-protocol")) {
 		if (vlen > 0)
@@ -406,12 +490,11 @@ ws_handshake_feed(struct ws_handshake *hs, const uint8_t *data, size_t len,
 		hs->line_len = 0;
 		if (!hs->got_status) {
 			rc = parse_status_line(hs, hs->line, n);
-			if (rc == WS_OK && hs->status != 101)
-				rc = WS_EHTTP_STATUS;
 			if (rc != WS_OK)
 				goto finished;
 		} else if (n == 0) {
-			rc = finish_head(hs);
+			/* Another status: its head is read for Retry-After. */
+			rc = hs->status != 101 ? WS_EHTTP_STATUS : finish_head(hs);
 			goto finished;
 		} else {
 			rc = parse_header_line(hs, hs->line, n);

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define WS_KEY_LEN		16	/* raw Sec-WebSocket-Key bytes */
 #define WS_KEY_B64_LEN		24
@@ -97,7 +98,11 @@ struct ws_handshake {
 	char	reason[64];	/* reason phrase, truncated */
 	int	saw_upgrade, saw_connection, saw_accept;
 	int	bad_accept, bad_extension;
+	long	retry_after_s;	/* Retry-After in seconds, -1 if none */
+	time_t	retry_after_at;	/* Retry-After as an HTTP date, 0 if none */
 };
+
+#define WS_RETRY_AFTER_MAX 86400L	/* longer Retry-After values are cut */
 
 /*
  * Prepare a handshake for the 16 random key bytes.  max_header bounds the
@@ -123,14 +128,17 @@ int ws_accept_for_key(const char *key_b64, char out[WS_ACCEPT_B64_LEN + 1]);
  * *out_len bytes without the NUL; the caller frees it):
  *   GET <target> HTTP/1.1, Host (with ":port" when port is not the scheme's
  *   default, IPv6 in brackets), Connection: Upgrade, Upgrade: websocket,
- *   Sec-WebSocket-Version: 13, Sec-WebSocket-Key, user-agent.
+ *   Sec-WebSocket-Version: 13, Sec-WebSocket-Key, user-agent, then each
+ *   "Name: value" of the NULL-terminated array extra (may be NULL; e.g.
+ *   X-Authorization), in order.
  * No Origin, subprotocol or extension header is sent.  host has no brackets;
- * tls selects the default port (443 or 80).  target and user_agent must not
- * contain CR or LF.  Returns WS_OK, WS_EINVAL or WS_ENOMEM.
+ * tls selects the default port (443 or 80).  target, user_agent and the
+ * extra lines must not contain CR or LF.  Temporary copies are wiped (the
+ * request may carry the token).  Returns WS_OK, WS_EINVAL or WS_ENOMEM.
  */
 int ws_handshake_request(const struct ws_handshake *hs, const char *host,
     uint16_t port, int tls, const char *target, const char *user_agent,
-    char **out, size_t *out_len);
+    const char *const *extra, char **out, size_t *out_len);
 
 /*
  * Feed bytes of the server's response.  *consumed is set to the number of
@@ -138,9 +146,9 @@ int ws_handshake_request(const struct ws_handshake *hs, const char *host,
  * the frame stream and are not consumed.  Returns:
  *   WS_EAGAIN        all bytes used, the head is not complete yet;
  *   WS_OK            101 with valid Upgrade, Connection and Accept;
- *   WS_EHTTP_STATUS  the status line says something else than 101 (see
- *                    ws_handshake_status(); returned as soon as the status
- *                    line is complete);
+ *   WS_EHTTP_STATUS  the status is not 101 (see ws_handshake_status() and
+ *                    ws_handshake_retry_after(); returned once the head of
+ *                    that answer is complete, the body is not read);
  *   another negative ws_err for a malformed, oversized or invalid answer.
  * After a result other than WS_EAGAIN the handshake is finished and further
  * calls return WS_EINVAL.
@@ -153,6 +161,13 @@ int ws_handshake_status(const struct ws_handshake *hs);
 
 /* The reason phrase of the response (possibly empty, never NULL). */
 const char *ws_handshake_reason(const struct ws_handshake *hs);
+
+/*
+ * The Retry-After of the response in seconds (an HTTP date is turned into
+ * seconds from now, 0 when past), at most WS_RETRY_AFTER_MAX; -1 when the
+ * response had none (or one that does not parse).
+ */
+long ws_handshake_retry_after(const struct ws_handshake *hs, time_t now);
 
 /* ---- frame encoder ----------------------------------------------------- */
 

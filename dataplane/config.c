@@ -29,6 +29,11 @@ enum {
 	OPT_FLOW_LOGS,
 	OPT_FLOW_LOG_INTERVAL,
 	OPT_NO_TUN_OFFLOAD,
+	OPT_NO_INC_BUF,
+	OPT_NO_CHECK,
+	OPT_METRICS,
+	OPT_OTLP,
+	OPT_VALIDATE_CHECKSUMS,
 };
 
 static int flow_logs_on;
@@ -48,6 +53,12 @@ static const struct option long_opts[] = {
 	{ "flow-logs", no_argument, NULL, OPT_FLOW_LOGS },
 	{ "flow-log-interval", required_argument, NULL, OPT_FLOW_LOG_INTERVAL },
 	{ "no-tun-offload", no_argument, NULL, OPT_NO_TUN_OFFLOAD },
+	{ "max-partition-time", required_argument, NULL, 'm' },
+	{ "no-inc-buf", no_argument, NULL, OPT_NO_INC_BUF },
+	{ "no-check", no_argument, NULL, OPT_NO_CHECK },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "otlp-grpc-endpoint", required_argument, NULL, OPT_OTLP },
+	{ "validate-checksums", no_argument, NULL, OPT_VALIDATE_CHECKSUMS },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -67,7 +78,7 @@ config_usage(const char *prog, void *fp)
 "\n"
 "  TOKEN                      portal token (env FIREZONE_TOKEN, or a file named by\n"
 "                             FIREZONE_TOKEN_FILE, or the systemd credential\n"
-"                             \"" CONFIG_TOKEN_CREDENTIAL "\")\n"
+"                             \"" CONFIG_TOKEN_CREDENTIAL_UPSTREAM "\" or \"" CONFIG_TOKEN_CREDENTIAL "\")\n"
 "  -u, --api-url URL          portal URL (env FIREZONE_API_URL; default " CONFIG_DEFAULT_API_URL ")\n"
 "  -i, --firezone-id ID       gateway ID (env FIREZONE_ID; default: STATE_DIR/gateway_id)\n"
 "  -n, --firezone-name NAME   name shown in the portal (env FIREZONE_NAME; default: hostname)\n"
@@ -81,7 +92,11 @@ config_usage(const char *prog, void *fp)
 "                             default " CONFIG_DEFAULT_CTL_USER ")\n"
 "      --log-level LEVEL      error, warn, info, debug or trace (default: from RUST_LOG,\n"
 "                             else info)\n"
-"      --log-format FORMAT    text or json (env LOG_FORMAT; default text)\n"
+"      --log-format FORMAT    human (or text) or json: one JSON object per line\n"
+"                             (env FIREZONE_LOG_FORMAT, or LOG_FORMAT; default human)\n"
+"  -m, --max-partition-time T give up (exit 1) when the portal stays unreachable\n"
+"                             this long after a join: e.g. 30m, 1h, 30d\n"
+"                             (env FIREZONE_MAX_PARTITION_TIME; default 24h)\n"
 "      --flow-logs            one JSON line per flow on the log stream, when it ends\n"
 "                             and every interval while it lasts (env FIREZONE_FLOW_LOGS;\n"
 "                             default off)\n"
@@ -90,6 +105,10 @@ config_usage(const char *prog, void *fp)
 "      --no-tun-offload       no segmentation or checksum offloads on the TUN device\n"
 "                             (env FIREZONE_TUN_OFFLOAD=false; default: on where the\n"
 "                             kernel has them)\n"
+"      --no-inc-buf, --no-check, --metrics M, --otlp-grpc-endpoint E,\n"
+"      --validate-checksums   accepted for compatibility with the upstream gateway,\n"
+"                             without effect (env FIREZONE_NO_INC_BUF, FIREZONE_METRICS,\n"
+"                             OTLP_GRPC_ENDPOINT, FIREZONE_VALIDATE_CHECKSUMS)\n"
 "  -d, --debug                foreground debugging: same as --log-level debug\n"
 "  -h, --help                 show this help and exit\n"
 "  -V, --version              show the version and exit\n"
@@ -222,6 +241,158 @@ parse_interval(const char *s, const char *what, unsigned int *out)
 	return 0;
 }
 
+/* Seconds per unit of a humantime-style duration; 0 if unknown. */
+static uint64_t
+duration_unit(const char *u, size_t n, int *millis)
+{
+	static const struct {
+		const char *name;
+		uint64_t secs;
+	} units[] = {
+		{ "s", 1 }, { "sec", 1 }, { "secs", 1 }, { "second", 1 }, { "seconds", 1 },
+		{ "m", 60 }, { "min", 60 }, { "mins", 60 }, { "minute", 60 }, { "minutes", 60 },
+		{ "h", 3600 }, { "hr", 3600 }, { "hrs", 3600 }, { "hour", 3600 }, { "hours", 3600 },
+		{ "d", 86400 }, { "day", 86400 }, { "days", 86400 },
+		{ "w", 604800 }, { "week", 604800 }, { "weeks", 604800 },
+		{ "M", 2630016 }, { "month", 2630016 }, { "months", 2630016 },
+		{ "y", 31557600 }, { "year", 31557600 }, { "years", 31557600 },
+	};
+	size_t i;
+
+	*millis = n == 2 && strncmp(u, "ms", 2) == 0;
+	if (*millis)
+		return 1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strlen(units[i].name) == n && strncmp(units[i].name, u, n) == 0)
+			return units[i].secs;
+	return 0;
+}
+
+int
+config_parse_duration(const char *s, uint64_t *out_s)
+{
+	uint64_t total_ms = 0, v, unit;
+	const char *p = s, *u;
+	int millis, any = 0;
+
+	if (s == NULL)
+		return -1;
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (v = 0; *p >= '0' && *p <= '9'; p++) {
+			if (v > (UINT64_MAX - 9) / 10)
+				return -1;
+			v = v * 10 + (uint64_t)(*p - '0');
+		}
+		while (*p == ' ')
+			p++;
+		for (u = p; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'); p++)
+			;
+		if (p == u) {
+			if (*p != '\0' || any)
+				return -1;
+			unit = 1;	/* a bare number: seconds */
+			millis = 0;
+		} else if ((unit = duration_unit(u, (size_t)(p - u), &millis)) == 0) {
+			return -1;
+		}
+		if (!millis && (v > UINT64_MAX / 1000 / unit))
+			return -1;
+		v = millis ? v : v * unit * 1000;
+		if (total_ms > UINT64_MAX - v)
+			return -1;
+		total_ms += v;
+		any = 1;
+	}
+	if (!any)
+		return -1;
+	*out_s = (total_ms + 999) / 1000;
+	return 0;
+}
+
+/* FIREZONE_MAX_PARTITION_TIME / -m: 0 ok, -1 printed. */
+static int
+set_partition(struct dp_config *c, const char *v, const char *what)
+{
+	uint64_t secs;
+
+	if (config_parse_duration(v, &secs) < 0 || secs == 0 || secs > CONFIG_MAX_PARTITION_S) {
+		fprintf(stderr, "firezone-gateway: %s must be a duration from 1s to 100y such as "
+		    "30m, 1h or 30d, not \"%s\"\n", what, v);
+		return -1;
+	}
+	c->max_partition_s = (uint32_t)secs;
+	return 0;
+}
+
+/* A boolean environment variable accepted for compatibility: 0 ok, -1 printed. */
+static int
+env_bool_ignored(const char *name)
+{
+	const char *v = env(name);
+	int b;
+
+	if (v != NULL && config_parse_bool(v, &b) < 0) {
+		fprintf(stderr, "firezone-gateway: %s must be true or false, not \"%s\"\n", name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* --metrics / FIREZONE_METRICS: one of upstream's values; 0 ok, -1 printed. */
+static int
+check_metrics(const char *v, const char *what)
+{
+	if (v == NULL || strcmp(v, "stdout") == 0 || strcmp(v, "otel-collector") == 0 ||
+	    strcmp(v, "sentry") == 0)
+		return 0;
+	fprintf(stderr, "firezone-gateway: %s must be stdout, otel-collector or sentry, not \"%s\"\n",
+	    what, v);
+	return -1;
+}
+
+/* human, text or json; 0 ok, -1 printed. */
+static int
+set_log_format(struct dp_config *c, const char *v, const char *what)
+{
+	if (strcasecmp(v, "text") == 0 || strcasecmp(v, "human") == 0)
+		c->log_format = LOG_FMT_TEXT;
+	else if (strcasecmp(v, "json") == 0)
+		c->log_format = LOG_FMT_JSON;
+	else {
+		fprintf(stderr, "firezone-gateway: unknown log format \"%s\" in %s (human, text or json)\n",
+		    v, what);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The systemd credential: upstream's name FIREZONE_TOKEN first, then ours.
+ * 1 when one was read, 0 when none exists, -1 on error (printed).
+ */
+static int
+read_credential(struct dp_config *c, const char *dir)
+{
+	static const char *const names[] = { CONFIG_TOKEN_CREDENTIAL_UPSTREAM,
+	    CONFIG_TOKEN_CREDENTIAL };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path) ||
+		    access(path, F_OK) != 0)
+			continue;
+		return read_token_file(c, path) < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
 int
 config_flow_logs(unsigned int *interval_s)
 {
@@ -248,14 +419,14 @@ enum config_result
 config_parse(struct dp_config *c, int argc, char **argv)
 {
 	const char *prog = "firezone-gateway";
-	const char *v, *level_arg = NULL, *format_arg = NULL;
-	char path[PATH_MAX];
-	int ch, b;
+	const char *v, *level_arg = NULL, *format_arg = NULL, *format_what = "--log-format";
+	int ch, b, rc;
 
 	memset(c, 0, sizeof(*c));
 	c->log_level = LOG_LVL_INFO;
 	c->log_format = LOG_FMT_TEXT;
 	c->flow_log_interval_s = CONFIG_DEFAULT_FLOW_LOG_INTERVAL;
+	c->max_partition_s = CONFIG_DEFAULT_MAX_PARTITION_S;
 
 	/* Environment first; flags override below. */
 	snprintf(c->api_url, sizeof(c->api_url), "%s", CONFIG_DEFAULT_API_URL);
@@ -302,7 +473,17 @@ config_parse(struct dp_config *c, int argc, char **argv)
 	if ((v = env("FIREZONE_FLOW_LOG_INTERVAL")) != NULL &&
 	    parse_interval(v, "FIREZONE_FLOW_LOG_INTERVAL", &c->flow_log_interval_s) < 0)
 		return CONFIG_USAGE;
-	format_arg = env("LOG_FORMAT");
+	if ((format_arg = env("FIREZONE_LOG_FORMAT")) != NULL)
+		format_what = "FIREZONE_LOG_FORMAT";
+	else if ((format_arg = env("LOG_FORMAT")) != NULL)
+		format_what = "LOG_FORMAT";
+	if ((v = env("FIREZONE_MAX_PARTITION_TIME")) != NULL &&
+	    set_partition(c, v, "FIREZONE_MAX_PARTITION_TIME") < 0)
+		return CONFIG_USAGE;
+	if (env_bool_ignored("FIREZONE_NO_INC_BUF") < 0 ||
+	    env_bool_ignored("FIREZONE_VALIDATE_CHECKSUMS") < 0 ||
+	    check_metrics(env("FIREZONE_METRICS"), "FIREZONE_METRICS") < 0)
+		return CONFIG_USAGE;
 	if ((v = env("RUST_LOG")) != NULL) {
 		enum log_level l;
 		if (log_level_from_rust_log(v, &l) == 0)
@@ -311,7 +492,7 @@ config_parse(struct dp_config *c, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":u:i:n:dhV", long_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":u:i:n:m:dhV", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u':
 			if (set_field(c->api_url, sizeof(c->api_url), optarg, "--api-url"))
@@ -349,6 +530,21 @@ config_parse(struct dp_config *c, int argc, char **argv)
 			break;
 		case OPT_LOG_FORMAT:
 			format_arg = optarg;
+			format_what = "--log-format";
+			break;
+		case 'm':
+			if (set_partition(c, optarg, "--max-partition-time") < 0)
+				return CONFIG_USAGE;
+			break;
+		case OPT_METRICS:
+			if (check_metrics(optarg, "--metrics") < 0)
+				return CONFIG_USAGE;
+			break;
+		case OPT_NO_INC_BUF:
+		case OPT_NO_CHECK:
+		case OPT_OTLP:
+		case OPT_VALIDATE_CHECKSUMS:
+			/* Upstream's options without an equivalent here. */
 			break;
 		case OPT_NO_TUN_OFFLOAD:
 			c->tun_offload = 0;
@@ -383,16 +579,8 @@ config_parse(struct dp_config *c, int argc, char **argv)
 		fprintf(stderr, "firezone-gateway: unknown log level \"%s\" (error, warn, info, debug, trace)\n", level_arg);
 		return CONFIG_USAGE;
 	}
-	if (format_arg != NULL) {
-		if (strcasecmp(format_arg, "text") == 0)
-			c->log_format = LOG_FMT_TEXT;
-		else if (strcasecmp(format_arg, "json") == 0)
-			c->log_format = LOG_FMT_JSON;
-		else {
-			fprintf(stderr, "firezone-gateway: unknown log format \"%s\" (text or json)\n", format_arg);
-			return CONFIG_USAGE;
-		}
-	}
+	if (format_arg != NULL && set_log_format(c, format_arg, format_what) < 0)
+		return CONFIG_USAGE;
 	if (argc - optind > 1) {
 		fprintf(stderr, "firezone-gateway: unexpected argument after the token\n");
 		return CONFIG_USAGE;
@@ -415,16 +603,14 @@ config_parse(struct dp_config *c, int argc, char **argv)
 	} else if ((v = env("FIREZONE_TOKEN_FILE")) != NULL) {
 		if (read_token_file(c, v) < 0)
 			return CONFIG_FATAL;
-	} else if ((v = env("CREDENTIALS_DIRECTORY")) != NULL &&
-	    (size_t)snprintf(path, sizeof(path), "%s/%s", v, CONFIG_TOKEN_CREDENTIAL) < sizeof(path) &&
-	    access(path, F_OK) == 0) {
-		if (read_token_file(c, path) < 0)
+	} else if ((v = env("CREDENTIALS_DIRECTORY")) != NULL) {
+		if ((rc = read_credential(c, v)) < 0)
 			return CONFIG_FATAL;
 	}
 	scrub_env("FIREZONE_TOKEN");
 	if (c->token[0] == '\0') {
 		fprintf(stderr, "firezone-gateway: no token: pass it as an argument or set FIREZONE_TOKEN "
-		    "(or FIREZONE_TOKEN_FILE)\n");
+		    "(or FIREZONE_TOKEN_FILE, or the systemd credential FIREZONE_TOKEN)\n");
 		return CONFIG_FATAL;
 	}
 

@@ -1,12 +1,14 @@
 /*
- * config.h - command line and environment of firezone-gateway
- * (shared/spec/portal-protocol.md §5, plus this implementation's options).
+ * config.h - command line and environment of firezone-gateway: the
+ * upstream gateway's options and variables (docs/portal-today.md), plus this
+ * implementation's own.
  * An explicit flag wins over its environment variable.
  */
 #ifndef FZ_DP_CONFIG_H
 #define FZ_DP_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "log.h"
 
@@ -16,6 +18,9 @@
 #define CONFIG_DEFAULT_DP_USER "firezone-gateway"
 #define CONFIG_DEFAULT_CTL_USER "firezone-control"
 #define CONFIG_TOKEN_CREDENTIAL "firezone-token"
+#define CONFIG_TOKEN_CREDENTIAL_UPSTREAM "FIREZONE_TOKEN"  /* upstream's .deb unit */
+#define CONFIG_DEFAULT_MAX_PARTITION_S (24u * 3600)         /* 24 h */
+#define CONFIG_MAX_PARTITION_S (100u * 31557600u)          /* 100 years */
 #define CONFIG_DEFAULT_FLOW_LOG_INTERVAL 60     /* seconds */
 #define CONFIG_MAX_FLOW_LOG_INTERVAL 86400
 
@@ -35,6 +40,7 @@ struct dp_config {
 	int flow_logs;                  /* --flow-logs / FIREZONE_FLOW_LOGS */
 	unsigned int flow_log_interval_s; /* 0: only when flows end */
 	int tun_offload;                /* --no-tun-offload / FIREZONE_TUN_OFFLOAD */
+	uint32_t max_partition_s;       /* -m / FIREZONE_MAX_PARTITION_TIME */
 };
 
 enum config_result {
@@ -51,6 +57,14 @@ enum config_result {
  * /proc/<pid>/cmdline or /proc/<pid>/environ.
  */
 enum config_result config_parse(struct dp_config *c, int argc, char **argv);
+
+/*
+ * Parse a duration as upstream's humantime does: one or more "<number>
+ * <unit>" (ms, s, m, h, d, w, M, y and their long names: "1h 30m", "30d"),
+ * or a bare number of seconds.  *out_s gets the total in seconds, rounded
+ * up.  0 ok, -1 bad or overflowing.
+ */
+int config_parse_duration(const char *s, uint64_t *out_s);
 
 /* Parse a boolean word (true/false/1/0/yes/no/on/off).  0 ok, -1 bad. */
 int config_parse_bool(const char *s, int *out);

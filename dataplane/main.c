@@ -388,6 +388,7 @@ send_hello_and_config(struct dp *dp, struct dp_config *cfg)
 	c->log_level = (uint8_t)cfg->log_level;
 	c->log_format = (uint8_t)cfg->log_format;
 	c->no_telemetry = (uint8_t)cfg->no_telemetry;
+	c->max_partition_s = cfg->max_partition_s;
 	dp_ipc_send_reliable(dp, IPC_D2C_CONFIG, c, sizeof(*c));
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);

@@ -21,8 +21,13 @@ Commands (see README.md for the whole reference):
   drop                              abort the TCP connection
   heartbeat MODE [COUNT]            reply|ignore|error|string_ref|null_ref|wrong_ref|bad_response
   join MODE [REASON] [--count N]    ok|error|ignore|noreply
-  reject STATUS [COUNT] [--body B]  answer the next COUNT (default: all) upgrades with
-                                    STATUS (hang, drop too); STATUS clear = stop
+  reject STATUS [COUNT] [--body B] [--retry-after S]
+                                    answer the next COUNT (default: all) upgrades with
+                                    STATUS (hang, drop too), with a Retry-After of S
+                                    seconds (today mode: 503 has 1 by default);
+                                    STATUS clear = stop
+  unjoin                            forget that the gateway joined (the portal lost
+                                    the channel; after an "unmatched topic" reply)
   reply EVENT MODE [REASON]         flow_authorized|connection_ready|metrics:
                                     check|ok|error|ignore|crash
   init PAYLOAD|off|on               set the init payload pushed after each join
@@ -32,12 +37,13 @@ Commands (see README.md for the whole reference):
   frame OPCODE [TEXT] [--nofin] [--rsv N] [--mask] [--b64 B64]
   ping [TEXT]                       a WebSocket ping (the real portal never sends one)
   set NAME=JSON...                  idle_timeout, strict, token, gateway_id, name,
-                                    path_prefix, auto_init, init, reset_refs
+                                    path_prefix, auto_init, init, reset_refs,
+                                    mode ("legacy": the 2024 portal, "today")
   cmd JSON                          any command object as is
   shutdown                          stop the emulator (same as SIGTERM)
 
 Filter options (wait, quiet, count, records): --kind K (frame, upgrade, open,
-close, note, control, idle_timeout), --dir g2p|p2g|any, --topic T, --conn N,
+close, note, control, idle_timeout, probe), --dir g2p|p2g|any, --topic T, --conn N,
 --opcode O, --match PATH=JSON (repeatable, PATH into the record such as
 json.payload.ref), --after SEQ, --new, --peek, --count N.
 """
@@ -81,7 +87,8 @@ def parse(argv):
     flags = {"--new": "new", "--peek": "peek", "--nofin": "nofin", "--mask": "mask"}
     valued = {"--kind": "kind", "--dir": "dir", "--topic": "topic", "--conn": "conn",
               "--opcode": "opcode", "--after": "after", "--count": "count", "--body": "body",
-              "--rsv": "rsv", "--b64": "b64", "--reason": "reason", "--ref": "ref"}
+              "--rsv": "rsv", "--b64": "b64", "--reason": "reason", "--ref": "ref",
+              "--retry-after": "retry_after"}
     while i < len(argv):
         a = argv[i]
         if a in flags:
@@ -190,6 +197,10 @@ def parse(argv):
             req["count"] = int(rest[1])
         if "body" in opts:
             req["body"] = opts["body"]
+        if "retry_after" in opts:
+            req["retry_after"] = int(opts["retry_after"])
+    elif name == "unjoin":
+        req = {"cmd": "unjoin"}
     elif name == "reply":
         need(2, "reply EVENT MODE [REASON]")
         req = {"cmd": "reply", "event": rest[0], "mode": rest[1]}

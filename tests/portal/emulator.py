@@ -1,9 +1,19 @@
 #!/usr/bin/python3
 """Firezone portal emulator for the gateway's integration and end-to-end tests.
 
-Speaks the gateway side of the portal protocol (../../../shared/spec/
-portal-protocol.md): the WebSocket upgrade on <prefix>/gateway/websocket
-with the four query parameters, Phoenix V1 JSON frames, the join of topic
+Two modes (--mode, or the control command {"cmd":"set","mode":...}):
+
+* legacy (default): the 2024 portal.  The WebSocket upgrade on
+  <prefix>/gateway/websocket with the four query parameters (token first);
+  any other path, /gateway/v2/websocket included, gets 404.
+* today: today's portal.  <prefix>/gateway/v2/websocket with the query
+  external_id, name, public_key and the token in "X-Authorization: Bearer";
+  the old path is still served (header first, then the query token, as the
+  portal's extract_token).  Upgrade refusals carry problem+json bodies and
+  the rate-limit answer 503 has "Retry-After: 1".  Refs are checked per
+  connection (they restart at 0 on every connection).
+
+Both speak Phoenix V1 JSON frames, the join of topic
 "gateway" followed by an `init` push, heartbeat replies on topic "phoenix",
 and the portal's replies to the gateway's events.  Everything it sees and
 sends goes to a JSON-lines frame log; a Unix control socket lets a test push
@@ -36,6 +46,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import payloads as P  # noqa: E402
 
 QUERY_ORDER = ["token", "external_id", "name", "public_key"]
+QUERY_ORDER_V2 = ["external_id", "name", "public_key"]
+MODES = ("legacy", "today")
+
+# Today's portal: ProblemDetails bodies and the Retry-After of the rate limit
+# (PortalAPI.Sockets, PortalAPI.ProblemDetails).
+TODAY_REJECTS = {
+    400: ("invalid_connect_params", "Invalid connection parameters"),
+    401: ("invalid_token", "Invalid token"),
+    403: ("unauthenticated", "Forbidden"),
+    404: (None, "Not Found"),
+    409: ("gateway_already_connected", "A gateway with this ID is already connected"),
+    429: (None, "Too many requests"),
+    500: ("unhandled_connect_error", "Internal server error"),
+    503: ("rate_limit", "Too many requests"),
+}
 
 # Bodies the real portal (or the load balancer in front of it) answers with
 # (section 1.5; API.Sockets.handle_error, API.ErrorView).
@@ -66,10 +91,27 @@ HANDLE_IN = {
     "broadcast_invalidated_ice_candidates": ("candidates", "client_ids"),
     "metrics": ("started_at", "ended_at", "metrics"),
 }
-REF_EVENTS = ("authorize_flow", "request_connection", "allow_access")
+REF_EVENTS = ("authorize_flow", "create_authorization", "request_connection", "allow_access")
+# Today's channel (both paths) also handles these; v2 answers create_authorization
+# with authorization_created and refuses flow_authorized (and v1 the other way round).
+HANDLE_IN_TODAY = {
+    "set_snownet_capabilities": ("iceless",),
+    "no_relays": (),
+}
 
 UA_RE = re.compile(r"^[^/ ][^/]*/\S+ connlib/(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
                    r"(?: \([^()]+\))?$")
+UA_V2_RE = re.compile(r"^[^/ ][^/]*/\S+ gateway/(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
+                      r"(?: \([^()]+\))?$")
+UUID_RE = re.compile(r"^(?:urn:uuid:|\{)?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                     r"[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$")
+
+
+def today_external_id(gid):
+    """Issue 15 / section 1.1: 64 hex digits are sent as they are, the rest hashed."""
+    if re.fullmatch(r"[0-9a-fA-F]{64}", gid or ""):
+        return gid
+    return P.external_id(gid)
 FORM_SAFE = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-._")
 
 
@@ -106,6 +148,17 @@ def form_decode(raw):
 
 def encode(obj):
     return P.encode(obj)
+
+
+def problem_body(status, code=None, title=None):
+    """application/problem+json as today's portal writes it."""
+    dflt = TODAY_REJECTS.get(status, (None, http.HTTPStatus(status).phrase
+                                      if status in http.HTTPStatus._value2member_map_ else "Error"))
+    body = {"type": "about:blank", "title": title or dflt[1], "status": status,
+            "detail": title or dflt[1]}
+    if (code or dflt[0]) is not None:
+        body["code"] = code or dflt[0]
+    return json.dumps(body, separators=(",", ":"))
 
 
 def now():
@@ -178,6 +231,8 @@ class Conn:
         self.ws = ws
         self.upgrade = upgrade
         self.joined = False
+        self.v2 = bool(upgrade.get("v2"))
+        self.seen_refs = set()
         self.last_rx = now()
         self.open = True
         self.closed_by = None
@@ -205,6 +260,7 @@ class Emulator:
         self.name = args.name
         self.prefix = (args.path_prefix or "").rstrip("/")
         self.strict = not args.lenient
+        self.mode = args.mode
         self.auto_init = not args.no_auto_init
         self.init_payload = load_json_arg(args.init) if args.init else None
         self.heartbeat = {"mode": args.heartbeat, "count": None, "reason": "bad heartbeat"}
@@ -213,8 +269,9 @@ class Emulator:
         if args.reject:
             st, _, cnt = args.reject.partition(":")
             self.reject = {"status": parse_status(st), "count": int(cnt) if cnt else None,
-                           "body": None}
+                           "body": None, "retry_after": args.retry_after}
         self.replies = {"flow_authorized": {"mode": "check", "reason": "invalid_ref"},
+                        "authorization_created": {"mode": "check", "reason": "invalid_ref"},
                         "connection_ready": {"mode": "check", "reason": "invalid_ref"},
                         "metrics": {"mode": "ok", "reason": "error"}}
         self.idle_timeout = args.idle_timeout
@@ -245,11 +302,16 @@ class Emulator:
         would answer, and the conformance problems (section 6 items 1-6)."""
         problems = []
         want_path = self.prefix + "/gateway/websocket"
-        if path != want_path:
+        v2_path = self.prefix + "/gateway/v2/websocket"
+        v2 = self.mode == "today" and path == v2_path
+        if path != want_path and not v2:
+            if self.mode == "today":
+                return 404, problem_body(404), ["path %r is neither %r nor %r" % (path, v2_path, want_path)]
             return 404, REJECT_BODIES[404], ["path %r is not %r" % (path, want_path)]
         names = [k for k, _ in params]
-        if names != QUERY_ORDER:
-            problems.append("query parameters %s, expected %s in this order" % (names, QUERY_ORDER))
+        order = QUERY_ORDER_V2 if v2 else QUERY_ORDER
+        if names != order:
+            problems.append("query parameters %s, expected %s in this order" % (names, order))
         if target_query is not None:
             for item in target_query.split("&"):
                 k, _, v = item.partition("=")
@@ -261,8 +323,12 @@ class Emulator:
         ext = d.get("external_id")
         if ext is not None and not re.fullmatch(r"[0-9a-f]{64}", ext):
             problems.append("external_id %r is not 64 lowercase hex digits" % ext)
-        if ext is not None and self.gateway_id is not None and ext != P.external_id(self.gateway_id):
-            problems.append("external_id is not sha256(%r)" % self.gateway_id)
+        if ext is not None and self.gateway_id is not None:
+            want_ext = today_external_id(self.gateway_id) if self.mode == "today" else P.external_id(self.gateway_id)
+            if ext != want_ext:
+                problems.append("external_id is not %s" % ("the ID or its SHA-256 (section 1.1)"
+                                                          if self.mode == "today" else
+                                                          "sha256(%r)" % self.gateway_id))
         if self.name is not None and d.get("name") != self.name:
             problems.append("name %r is not %r" % (d.get("name"), self.name))
         pk = d.get("public_key")
@@ -293,12 +359,16 @@ class Emulator:
         ua = lower.get("user-agent", [None])[0]
         if ua is None:
             problems.append("no User-Agent header")
-        elif not UA_RE.match(ua):
+        elif v2 and not UA_V2_RE.match(ua):
+            problems.append("User-Agent %r is not '<os>/<version> gateway/<MAJOR.MINOR.PATCH>[ (...)]'" % ua)
+        elif not v2 and not UA_RE.match(ua):
             problems.append("User-Agent %r is not '<os>/<version> connlib/<MAJOR.MINOR.PATCH>[ (...)]'" % ua)
         for h in ("origin", "sec-websocket-protocol", "sec-websocket-extensions",
                   "authorization", "cookie"):
             if h in lower:
                 problems.append("unexpected %s header" % h)
+        if self.mode == "today":
+            return self.decide_today(d, ext, pk, ua, lower, v2, problems)
         # what the real portal decides (API.Gateway.Socket.connect/3)
         if "token" not in d:
             return 401, "Missing token", problems
@@ -331,11 +401,54 @@ class Emulator:
             return 422, body, problems
         return 101, None, problems
 
+    def decide_today(self, d, ext, pk, ua, lower, v2, problems):
+        """Today's portal (PortalAPI.Gateway.Socket): token from
+        X-Authorization first, then the query; 400 for bad parameters; 409
+        while another live connection has the same external_id."""
+        auth = lower.get("x-authorization", [None])[0]
+        if v2 and "token" in d:
+            problems.append("token in the query on the v2 path")
+        if auth is not None:
+            if not auth.startswith("Bearer "):
+                return 401, problem_body(401, "missing_token", "Missing token"), problems
+            token = auth[len("Bearer "):]
+            if re.search(r"\s", token):
+                problems.append("whitespace in the X-Authorization token")
+        elif "token" in d:
+            token = d["token"]
+        else:
+            if v2:
+                problems.append("no X-Authorization header")
+            return 401, problem_body(401, "missing_token", "Missing token"), problems
+        if token == "" or (self.token is not None and token != self.token):
+            return 401, problem_body(401), problems
+        if not (ext or "").strip() or not (pk or "").strip():
+            return 400, problem_body(400), problems
+        try:
+            if len(base64.b64decode(pk, validate=True)) != 32 or len(pk) != 44:
+                return 400, problem_body(400), problems
+        except (binascii.Error, ValueError):
+            return 400, problem_body(400), problems
+        for c in self.conns.values():
+            if c.open and c.upgrade.get("external_id") == ext:
+                return 409, problem_body(409), problems
+        return 101, None, problems
+
     async def on_request(self, proto, target, headers):
-        self.attempts += 1
-        n = proto.fz_conn = self.attempts
         path, sep, query = target.partition("?")
         query = query if sep else None
+        if self.mode == "legacy" and path == self.prefix + "/gateway/v2/websocket":
+            # The 2024 portal has no v2 socket: 404, which sends today's
+            # gateway to the old path.  Logged apart ("probe"), so that
+            # connection numbers and upgrade records stay those of the
+            # 2024 protocol; forced answers (reject) apply to the old path.
+            proto.fz_conn = 0
+            self.log.add({"kind": "probe", "path": path, "query_raw": query, "status": 404,
+                          "user_agent": headers.get("User-Agent"),
+                          "headers": [[k, v] for k, v in headers.raw_items()]})
+            return http.HTTPStatus(404), Headers(), REJECT_BODIES[404].encode()
+        self.attempts += 1
+        n = proto.fz_conn = self.attempts
         params = []
         if query:
             for item in query.split("&"):
@@ -353,6 +466,9 @@ class Emulator:
         d = dict((k, v) for k, v in params)
         rec["external_id"] = d.get("external_id")
         rec["public_key"] = d.get("public_key")
+        rec["mode"] = self.mode
+        rec["v2"] = self.mode == "today" and path == self.prefix + "/gateway/v2/websocket"
+        rec["x_authorization"] = headers.get("X-Authorization")
         real_status, real_body, problems = self.check_upgrade(path, query, params, headers)
         rec["problems"] = problems
         rec["portal_status"] = real_status
@@ -372,8 +488,18 @@ class Emulator:
                 if forced["count"] <= 0:
                     self.reject = None
             status = forced["status"]
-            body = forced["body"] if forced["body"] is not None else REJECT_BODIES.get(status, "")
+            if forced["body"] is not None:
+                body = forced["body"]
+            elif self.mode == "today" and isinstance(status, int):
+                body = problem_body(status)
+            else:
+                body = REJECT_BODIES.get(status, "")
             rec["forced"] = True
+            retry_after = forced.get("retry_after")
+            if retry_after is None and self.mode == "today" and status == 503:
+                retry_after = 1  # the portal's rate limit
+            if retry_after is not None and status != 101:
+                rec["retry_after"] = retry_after
         rec["status"] = status
         rec["body"] = body
         self.last_upgrade = rec
@@ -393,7 +519,10 @@ class Emulator:
         if status != 101:
             hdrs = Headers()
             if body and body.startswith("{"):
-                hdrs["Content-Type"] = "application/json; charset=utf-8"
+                hdrs["Content-Type"] = ("application/problem+json" if self.mode == "today"
+                                        else "application/json; charset=utf-8")
+            if rec.get("retry_after") is not None:
+                hdrs["Retry-After"] = str(rec["retry_after"])
             return http.HTTPStatus(status), hdrs, (body or "").encode()
         return None
 
@@ -474,10 +603,10 @@ class Emulator:
             ref = obj.get("ref")
             if not (isinstance(ref, int) and not isinstance(ref, bool) and ref >= 0):
                 problems.append("ref %r is not a non-negative integer" % (ref,))
-            elif ref in self.seen_refs:
+            elif ref in c.seen_refs:
                 problems.append("duplicate ref %d" % ref)
             else:
-                self.seen_refs.add(ref)
+                c.seen_refs.add(ref)
             if not isinstance(obj.get("topic"), str) or not isinstance(obj.get("event"), str):
                 problems.append("topic or event is not a string")
             ev = obj.get("event")
@@ -559,6 +688,17 @@ class Emulator:
 
     async def on_channel_event(self, c, event, payload, ref):
         keys = HANDLE_IN.get(event)
+        if self.mode == "today":
+            keys = HANDLE_IN_TODAY.get(event, keys)
+            if event == "authorization_created":
+                keys = None if not c.v2 else ("ref",)
+            elif event == "flow_authorized" and c.v2:
+                keys = None
+            if keys is None and event not in ("phx_leave",):
+                # today's channel answers unknown messages, it no longer crashes
+                self.log.add({"kind": "note", "conn": c.n, "note": "unknown_message %r" % event})
+                await self.reply(c, "gateway", ref, "error", {"reason": "unknown_message"})
+                return
         if event == "phx_leave":
             await self.reply(c, "gateway", ref, "ok", {})
             c.joined = False
@@ -656,7 +796,7 @@ class Emulator:
             "heartbeat": dict(self.heartbeat), "join": dict(self.join),
             "reject": dict(self.reject) if self.reject else None,
             "replies": {k: dict(v) for k, v in self.replies.items()},
-            "auto_init": self.auto_init, "strict": self.strict,
+            "auto_init": self.auto_init, "strict": self.strict, "mode": self.mode,
             "idle_timeout": self.idle_timeout, "issued_refs": len(self.issued_refs),
             "records": self.log.seq,
         }
@@ -818,6 +958,12 @@ class Emulator:
                 await asyncio.sleep(float(req.get("linger", 1)))
                 c.ws.transport.abort()
             return {"ok": True, "conn": c.n}
+        if cmd == "unjoin":
+            # The portal lost the channel (e.g. after a node restart): what
+            # follows an "unmatched topic" reply.  A new join is then fine.
+            c = self.target(req)
+            c.joined = False
+            return {"ok": True, "conn": c.n}
         if cmd == "drop":
             c = self.target(req)
             c.closed_by = "portal-drop"
@@ -846,13 +992,14 @@ class Emulator:
                 self.reject = None
             else:
                 st = parse_status(st)
-                self.reject = {"status": st, "count": req.get("count"), "body": req.get("body")}
+                self.reject = {"status": st, "count": req.get("count"), "body": req.get("body"),
+                               "retry_after": req.get("retry_after")}
             return {"ok": True}
         if cmd == "reply":
             ev = req.get("event")
             mode = req.get("mode", "check")
-            if ev not in ("flow_authorized", "connection_ready", "metrics") or mode not in REPLY_MODES:
-                raise CtlError("reply EVENT (flow_authorized|connection_ready|metrics) MODE %s" % (REPLY_MODES,))
+            if ev not in self.replies or mode not in REPLY_MODES:
+                raise CtlError("reply EVENT (%s) MODE %s" % ("|".join(self.replies), REPLY_MODES))
             self.replies[ev] = {"mode": mode, "reason": req.get("reason", "invalid_ref")}
             return {"ok": True}
         if cmd == "init":
@@ -882,7 +1029,12 @@ class Emulator:
                 elif k == "init":
                     self.init_payload = v
                 elif k == "reset_refs":
-                    self.seen_refs = set()
+                    for c in self.conns.values():
+                        c.seen_refs = set()
+                elif k == "mode":
+                    if v not in MODES:
+                        raise CtlError("mode must be one of %s" % (MODES,))
+                    self.mode = v
                 else:
                     raise CtlError("set: unknown setting %r" % k)
             return {"ok": True}
@@ -963,7 +1115,7 @@ class Emulator:
         for s in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(s, self.stop.set)
         self.log.add({"kind": "start", "url": self.url, "port": self.port, "pid": os.getpid(),
-                      "strict": self.strict})
+                      "strict": self.strict, "mode": self.mode})
         if a.ready_file:
             tmp = a.ready_file + ".tmp"
             with open(tmp, "w") as f:
@@ -1041,6 +1193,10 @@ def main():
     ap.add_argument("--shutdown-code", type=int, default=1012,
                     help="close code sent to gateways on SIGTERM (0 = drop the TCP connection)")
     ap.add_argument("--max-size", type=int, default=16 * 1024 * 1024, help="largest inbound message")
+    ap.add_argument("--mode", default="legacy", choices=MODES,
+                    help="legacy: the 2024 portal (v2 path answers 404); today: today's portal")
+    ap.add_argument("--retry-after", type=int,
+                    help="Retry-After seconds sent with the --reject answers")
     a = ap.parse_args()
     if bool(a.tls_cert) != bool(a.tls_key):
         ap.error("--tls-cert and --tls-key go together")

@@ -13,7 +13,9 @@ static const char *const vars[] = {
 	"FIREZONE_NO_TELEMETRY", "HEALTH_CHECK_ADDR", "FIREZONE_STATE_DIR", "RUST_LOG", "LOG_FORMAT",
 	"CREDENTIALS_DIRECTORY", "FIREZONE_DATAPLANE_USER", "FIREZONE_CONTROL_USER",
 	"FIREZONE_CONTROL_BIN", "FIREZONE_FLOW_LOGS", "FIREZONE_FLOW_LOG_INTERVAL",
-	"FIREZONE_TUN_OFFLOAD",
+	"FIREZONE_TUN_OFFLOAD", "FIREZONE_LOG_FORMAT", "FIREZONE_MAX_PARTITION_TIME",
+	"FIREZONE_NO_INC_BUF", "FIREZONE_METRICS", "FIREZONE_VALIDATE_CHECKSUMS",
+	"OTLP_GRPC_ENDPOINT",
 };
 
 static struct dp_config c;
@@ -116,6 +118,95 @@ START_TEST(token_sources)
 	ck_assert_int_eq(run("fg", NULL), CONFIG_FATAL);
 	unlink(path);
 	rmdir(dir);
+}
+END_TEST
+
+/* Issue 15, item 52: upstream's credential name, whitespace trimmed. */
+START_TEST(upstream_credential)
+{
+	char dir[] = "/tmp/fzcfgXXXXXX", path[300];
+	FILE *f;
+
+	clean_env();
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/FIREZONE_TOKEN", dir);
+	f = fopen(path, "w");
+	fputs("tok\n", f);
+	fclose(f);
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	ck_assert_int_eq(run("fg", NULL), CONFIG_OK);
+	ck_assert_str_eq(c.token, "tok");
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* Issue 15, §5.1: upstream's option and variable names. */
+START_TEST(upstream_names)
+{
+	uint64_t secs = 0;
+
+	clean_env();
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_OK);
+	ck_assert_uint_eq(c.max_partition_s, 24 * 3600);
+	ck_assert_int_eq(c.log_format, LOG_FMT_TEXT);
+
+	/* FIREZONE_LOG_FORMAT (human / json) wins over LOG_FORMAT (item 53) */
+	setenv("LOG_FORMAT", "text", 1);
+	setenv("FIREZONE_LOG_FORMAT", "json", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.log_format, LOG_FMT_JSON);
+	setenv("FIREZONE_LOG_FORMAT", "human", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.log_format, LOG_FMT_TEXT);
+	ck_assert_int_eq(run("fg", "--log-format", "json", "t", NULL), CONFIG_OK);
+	ck_assert_int_eq(c.log_format, LOG_FMT_JSON);
+	setenv("FIREZONE_LOG_FORMAT", "yaml", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_USAGE);
+	unsetenv("FIREZONE_LOG_FORMAT");
+	unsetenv("LOG_FORMAT");
+
+	/* FIREZONE_MAX_PARTITION_TIME / -m (item 9) */
+	setenv("FIREZONE_MAX_PARTITION_TIME", "2m", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_OK);
+	ck_assert_uint_eq(c.max_partition_s, 120);
+	ck_assert_int_eq(run("fg", "-m", "30d", "t", NULL), CONFIG_OK);
+	ck_assert_uint_eq(c.max_partition_s, 30 * 86400);
+	ck_assert_int_eq(run("fg", "--max-partition-time", "1h 30min", "t", NULL), CONFIG_OK);
+	ck_assert_uint_eq(c.max_partition_s, 5400);
+	setenv("FIREZONE_MAX_PARTITION_TIME", "soon", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_USAGE);
+	setenv("FIREZONE_MAX_PARTITION_TIME", "0s", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_USAGE);
+	unsetenv("FIREZONE_MAX_PARTITION_TIME");
+
+	/* accepted without effect */
+	setenv("FIREZONE_NO_INC_BUF", "true", 1);
+	setenv("FIREZONE_METRICS", "stdout", 1);
+	setenv("FIREZONE_VALIDATE_CHECKSUMS", "false", 1);
+	setenv("OTLP_GRPC_ENDPOINT", "127.0.0.1:4317", 1);
+	ck_assert_int_eq(run("fg", "--no-inc-buf", "--no-check", "--metrics", "sentry",
+	    "--otlp-grpc-endpoint", "x:1", "--validate-checksums", "t", NULL), CONFIG_OK);
+	setenv("FIREZONE_METRICS", "prometheus", 1);
+	ck_assert_int_eq(run("fg", "t", NULL), CONFIG_USAGE);
+	clean_env();
+
+	/* humantime-style durations */
+	ck_assert_int_eq(config_parse_duration("5m", &secs), 0);
+	ck_assert_uint_eq(secs, 300);
+	ck_assert_int_eq(config_parse_duration("1500ms", &secs), 0);
+	ck_assert_uint_eq(secs, 2);
+	ck_assert_int_eq(config_parse_duration("2h 5s", &secs), 0);
+	ck_assert_uint_eq(secs, 7205);
+	ck_assert_int_eq(config_parse_duration("1w", &secs), 0);
+	ck_assert_uint_eq(secs, 604800);
+	ck_assert_int_eq(config_parse_duration("90", &secs), 0);
+	ck_assert_uint_eq(secs, 90);
+	ck_assert_int_eq(config_parse_duration("", &secs), -1);
+	ck_assert_int_eq(config_parse_duration("5x", &secs), -1);
+	ck_assert_int_eq(config_parse_duration("m5", &secs), -1);
+	ck_assert_int_eq(config_parse_duration("5m 7", &secs), -1);
+	ck_assert_int_eq(config_parse_duration("99999999999999999999y", &secs), -1);
 }
 END_TEST
 
@@ -241,6 +332,8 @@ config_suite(void)
 	tcase_add_test(tc, defaults_and_token_arg);
 	tcase_add_test(tc, flag_beats_env);
 	tcase_add_test(tc, token_sources);
+	tcase_add_test(tc, upstream_credential);
+	tcase_add_test(tc, upstream_names);
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, tun_offload);
 	tcase_add_test(tc, flow_logs);

@@ -71,8 +71,42 @@ START_TEST(created_and_stable)
 	ck_assert_str_eq(id, first);
 	snprintf(sub, sizeof(sub), "%s/a/b/gateway_id", dir);
 	ck_assert_int_eq(stat(sub, &st), 0);
-	ck_assert_int_eq(st.st_size, 36);
+	ck_assert_int_eq(st.st_size, 36 + 9);	/* {"id":"<uuid>"} */
 	ck_assert_int_eq(st.st_mode & 0777, 0640);
+}
+END_TEST
+
+/* Issue 15, section 5.2: both file formats; an existing ID is kept. */
+START_TEST(both_formats)
+{
+	char path[128], buf[128];
+	FILE *f;
+	size_t n;
+
+	write_file("gateway_id", "{\"id\":\"4e3b7c4f9d0a41f8a7e6b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1\"}\n");
+	ck_assert_int_eq(gateway_id_load(NULL, dir, id, why, sizeof(why)), 0);
+	ck_assert_str_eq(id, "4e3b7c4f9d0a41f8a7e6b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1");
+	/* the older plain UUID file: verbatim, and the file is not rewritten */
+	write_file("gateway_id", "5c4d1a4e-1b2c-4d5e-8f90-0123456789ab");
+	ck_assert_int_eq(gateway_id_load(NULL, dir, id, why, sizeof(why)), 0);
+	ck_assert_str_eq(id, "5c4d1a4e-1b2c-4d5e-8f90-0123456789ab");
+	snprintf(path, sizeof(path), "%s/gateway_id", dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "5c4d1a4e-1b2c-4d5e-8f90-0123456789ab");
+	/* JSON without a string id, or a braced UUID: the text itself */
+	write_file("gateway_id", "{\"id\":7}");
+	ck_assert_int_eq(gateway_id_load(NULL, dir, id, why, sizeof(why)), 0);
+	ck_assert_str_eq(id, "{\"id\":7}");
+	write_file("gateway_id", "{5c4d1a4e-1b2c-4d5e-8f90-0123456789ab}");
+	ck_assert_int_eq(gateway_id_load(NULL, dir, id, why, sizeof(why)), 0);
+	ck_assert_str_eq(id, "{5c4d1a4e-1b2c-4d5e-8f90-0123456789ab}");
+	ck_assert_int_eq(gateway_id_from_json("{\"id\":\"\"}", id), -1);
+	ck_assert_int_eq(gateway_id_from_json("{\"id\":\"a\\nb\"}", id), -1);
+	ck_assert_int_eq(gateway_id_from_json("[\"id\"]", id), -1);
 }
 END_TEST
 
@@ -120,6 +154,7 @@ gwid_suite(void)
 	tcase_add_test(tc, configured_wins);
 	tcase_add_test(tc, file_trimmed);
 	tcase_add_test(tc, created_and_stable);
+	tcase_add_test(tc, both_formats);
 	tcase_add_test(tc, empty_file_replaced);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, uuids_differ);

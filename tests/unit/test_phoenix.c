@@ -324,7 +324,7 @@ START_TEST(session_join_and_queue)
 	ck_assert_int_eq(s.state, PHOENIX_DISCONNECTED);
 	ck_assert_uint_eq(phoenix_session_next_deadline(&s), PHOENIX_NO_DEADLINE);
 
-	/* frames queued before the connection wait and keep their refs */
+	/* frames produced while disconnected are dropped at the connect */
 	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "broadcast_ice_candidates",
 	    NULL, &ref), PHOENIX_OK);
 	ck_assert_uint_eq(ref, 0);
@@ -333,21 +333,24 @@ START_TEST(session_join_and_queue)
 
 	ck_assert_int_eq(phoenix_session_connected(&s, 1000), PHOENIX_OK);
 	ck_assert_int_eq(s.state, PHOENIX_JOINING);
-	/* join first, with a larger ref than the frame behind it */
-	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":1}");
-	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"broadcast_ice_candidates\",\"payload\":null,\"ref\":0}");
+	/* join first, ref 0 on every connection (issue 15, item 12) */
+	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":0}");
 	ck_assert_ptr_null(phoenix_session_peek(&s, NULL));
+	ck_assert_uint_eq(phoenix_session_queue_len(&s), 0);
 
-	/* the join reply does not have to come before other frames go out */
+	/* nothing but heartbeats before the join reply (item 13) */
 	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "flow_authorized",
 	    NULL, &ref), PHOENIX_OK);
-	ck_assert_uint_eq(ref, 2);
-	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"flow_authorized\",\"payload\":null,\"ref\":2}");
+	ck_assert_uint_eq(ref, 1);
+	ck_assert_ptr_null(phoenix_session_peek(&s, NULL));
+	ck_assert_int_eq(phoenix_session_tick(&s, 5999, &r), PHOENIX_ACT_NONE);
+	ck_assert_ptr_null(phoenix_session_peek(&s, NULL));
 
-	ck_assert_int_eq(in(&s, 1001, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":1,\"topic\":\"gateway\"}", &r),
+	ck_assert_int_eq(in(&s, 1001, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":0,\"topic\":\"gateway\"}", &r),
 	    PHOENIX_ACT_NONE);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_JOINED);
 	ck_assert_int_eq(s.state, PHOENIX_JOINED);
+	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"flow_authorized\",\"payload\":null,\"ref\":1}");
 
 	/* an application push is handed over with its payload */
 	ck_assert_int_eq(in(&s, 1002, "{\"event\":\"init\",\"payload\":{\"interface\":{}},\"ref\":null,\"topic\":\"gateway\"}", &r),
@@ -357,27 +360,36 @@ START_TEST(session_join_and_queue)
 	phoenix_result_free(&r);
 
 	/* ok reply to flow_authorized: dropped quietly */
-	ck_assert_int_eq(in(&s, 1003, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":2,\"topic\":\"gateway\"}", &r),
+	ck_assert_int_eq(in(&s, 1003, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":1,\"topic\":\"gateway\"}", &r),
 	    PHOENIX_ACT_NONE);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_REPLY_IGNORED);
 	/* error reply to a non-join request: a warning, nothing else */
-	ck_assert_int_eq(in(&s, 1004, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{\"reason\":\"invalid_ref\"},\"status\":\"error\"},\"ref\":2,\"topic\":\"gateway\"}", &r),
+	ck_assert_int_eq(in(&s, 1004, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{\"reason\":\"invalid_ref\"},\"status\":\"error\"},\"ref\":1,\"topic\":\"gateway\"}", &r),
 	    PHOENIX_ACT_NONE);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_REQUEST_FAILED);
 	ck_assert_str_eq(r.detail, "invalid_ref");
-	ck_assert_uint_eq(r.ref, 2);
+	ck_assert_uint_eq(r.ref, 1);
 
-	/* reconnect: the queue survives, refs keep counting, join goes first */
+	/* "unmatched topic" to a request: a new join goes out (item 17) */
+	ck_assert_int_eq(in(&s, 1005, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{\"reason\":\"unmatched topic\"},\"status\":\"error\"},\"ref\":1,\"topic\":\"gateway\"}", &r),
+	    PHOENIX_ACT_NONE);
+	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_REJOINING);
+	ck_assert_int_eq(s.state, PHOENIX_JOINING);
+	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":2}");
+	ck_assert_int_eq(in(&s, 1006, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":2,\"topic\":\"gateway\"}", &r),
+	    PHOENIX_ACT_NONE);
+	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_JOINED);
+
+	/* reconnect: the queue is dropped, refs restart at 0 */
 	phoenix_session_disconnected(&s);
 	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "a", NULL, NULL), PHOENIX_OK);
 	ck_assert_ptr_null(phoenix_session_peek(&s, NULL));
-	ck_assert_int_eq(in(&s, 1005, "{\"event\":\"init\",\"payload\":{},\"topic\":\"gateway\"}", &r),
+	ck_assert_int_eq(in(&s, 1007, "{\"event\":\"init\",\"payload\":{},\"topic\":\"gateway\"}", &r),
 	    PHOENIX_ACT_NONE);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_NOT_CONNECTED);
 	phoenix_session_connecting(&s);
 	ck_assert_int_eq(phoenix_session_connected(&s, 5000), PHOENIX_OK);
-	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":4}");
-	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"a\",\"payload\":null,\"ref\":3}");
+	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":0}");
 	ck_assert_uint_eq(phoenix_session_queue_len(&s), 0);
 	phoenix_session_free(&s);
 }
@@ -393,65 +405,85 @@ START_TEST(session_heartbeat)
 	phoenix_session_connecting(&s);
 	ck_assert_int_eq(phoenix_session_connected(&s, 10000), PHOENIX_OK);
 	phoenix_session_pop(&s);	/* the join, ref 0 */
-	ck_assert_uint_eq(phoenix_session_next_deadline(&s), 40000);
+	/* the join must be answered within 5 s */
+	ck_assert_uint_eq(phoenix_session_next_deadline(&s), 15000);
+	ck_assert_int_eq(in(&s, 10010, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":0,\"topic\":\"gateway\"}", &r),
+	    PHOENIX_ACT_NONE);
+	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_JOINED);
+	/* first heartbeat 10 s after the upgrade (item 15) */
+	ck_assert_uint_eq(phoenix_session_next_deadline(&s), 20000);
 
-	/* nothing before the deadline */
-	ck_assert_int_eq(phoenix_session_tick(&s, 39999, &r), PHOENIX_ACT_NONE);
+	ck_assert_int_eq(phoenix_session_tick(&s, 19999, &r), PHOENIX_ACT_NONE);
 	ck_assert_ptr_null(phoenix_session_peek(&s, NULL));
-
-	ck_assert_int_eq(phoenix_session_tick(&s, 40000, &r), PHOENIX_ACT_NONE);
+	ck_assert_int_eq(phoenix_session_tick(&s, 20000, &r), PHOENIX_ACT_NONE);
 	ck_assert_uint_eq(r.ref, 1);
 	expect_out(&s, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\",\"payload\":{},\"ref\":1}");
-	ck_assert_uint_eq(phoenix_session_next_deadline(&s), 45000);
+	ck_assert_uint_eq(phoenix_session_next_deadline(&s), 30000);
 
 	/* a reply with another ref, a string ref, or a non-empty response
 	 * does not count */
-	ck_assert_int_eq(in(&s, 41000, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":0,\"topic\":\"phoenix\"}", &r),
+	ck_assert_int_eq(in(&s, 21000, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":0,\"topic\":\"phoenix\"}", &r),
 	    PHOENIX_ACT_NONE);
 	ck_assert_int_ne(r.cause, PHOENIX_CAUSE_HEARTBEAT_ACK);
-	ck_assert_int_eq(in(&s, 41000, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":\"1\",\"topic\":\"phoenix\"}", &r),
+	ck_assert_int_eq(in(&s, 21000, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":\"1\",\"topic\":\"phoenix\"}", &r),
 	    PHOENIX_ACT_NONE);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_BAD_FRAME);
 	ck_assert_int_eq(r.err, PHOENIX_EREF);
-	ck_assert_int_eq(in(&s, 41000, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{\"x\":1},\"status\":\"ok\"},\"ref\":1,\"topic\":\"phoenix\"}", &r),
+	ck_assert_int_eq(in(&s, 21000, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{\"x\":1},\"status\":\"ok\"},\"ref\":1,\"topic\":\"phoenix\"}", &r),
 	    PHOENIX_ACT_NONE);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_BAD_FRAME);
-	ck_assert(s.hb_pending);
+	ck_assert_int_eq(s.hb_pending, 1);
 
-	ck_assert_int_eq(in(&s, 41000, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":1,\"topic\":\"phoenix\"}", &r),
+	ck_assert_int_eq(in(&s, 21000, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":1,\"topic\":\"phoenix\"}", &r),
 	    PHOENIX_ACT_NONE);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_HEARTBEAT_ACK);
-	ck_assert_uint_eq(phoenix_session_next_deadline(&s), 70000);
-	ck_assert_int_eq(phoenix_session_tick(&s, 45000, &r), PHOENIX_ACT_NONE);
-	ck_assert_int_eq(s.state, PHOENIX_JOINING);
+	ck_assert_int_eq(s.hb_pending, 0);
 
-	/* the next ones every 30 s; a late tick skips missed beats */
-	ck_assert_int_eq(phoenix_session_tick(&s, 70000, &r), PHOENIX_ACT_NONE);
+	/* every 10 s; a late tick skips missed beats */
+	ck_assert_int_eq(phoenix_session_tick(&s, 30000, &r), PHOENIX_ACT_NONE);
 	expect_out(&s, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\",\"payload\":{},\"ref\":2}");
 	snprintf(reply, sizeof(reply), "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":2,\"topic\":\"phoenix\"}");
-	ck_assert_int_eq(in(&s, 70010, reply, &r), PHOENIX_ACT_NONE);
+	ck_assert_int_eq(in(&s, 30010, reply, &r), PHOENIX_ACT_NONE);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_HEARTBEAT_ACK);
-	ck_assert_int_eq(phoenix_session_tick(&s, 165000, &r), PHOENIX_ACT_NONE);
+	ck_assert_int_eq(phoenix_session_tick(&s, 65000, &r), PHOENIX_ACT_NONE);
 	ck_assert_uint_eq(phoenix_session_queue_len(&s), 1);
 	expect_out(&s, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\",\"payload\":{},\"ref\":3}");
-	ck_assert_uint_eq(s.hb_next, 190000);
-	ck_assert_uint_eq(phoenix_session_next_deadline(&s), 170000);
+	ck_assert_uint_eq(s.hb_next, 70000);
 
-	/* no reply within 5 s: reconnect */
-	ck_assert_int_eq(phoenix_session_tick(&s, 169999, &r), PHOENIX_ACT_NONE);
-	ck_assert_int_eq(phoenix_session_tick(&s, 170000, &r), PHOENIX_ACT_RECONNECT);
+	/* unanswered: the 2nd and 3rd go out, the 4th goes out and the
+	 * connection is dropped (item 16) */
+	ck_assert_int_eq(phoenix_session_tick(&s, 70000, &r), PHOENIX_ACT_NONE);
+	expect_out(&s, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\",\"payload\":{},\"ref\":4}");
+	ck_assert_int_eq(phoenix_session_tick(&s, 80000, &r), PHOENIX_ACT_NONE);
+	expect_out(&s, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\",\"payload\":{},\"ref\":5}");
+	ck_assert_int_eq(s.hb_pending, 3);
+	ck_assert_int_eq(phoenix_session_tick(&s, 90000, &r), PHOENIX_ACT_RECONNECT);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_HEARTBEAT_TIMEOUT);
-	ck_assert_uint_eq(r.ref, 3);
+	ck_assert_uint_eq(r.ref, 6);
 	ck_assert_int_eq(s.state, PHOENIX_DISCONNECTED);
 	ck_assert_uint_eq(phoenix_session_next_deadline(&s), PHOENIX_NO_DEADLINE);
 	/* no heartbeats while disconnected */
 	ck_assert_int_eq(phoenix_session_tick(&s, 500000, &r), PHOENIX_ACT_NONE);
-	ck_assert_uint_eq(phoenix_session_queue_len(&s), 0);
 
 	/* the timer restarts with the next connection */
 	phoenix_session_connecting(&s);
 	ck_assert_int_eq(phoenix_session_connected(&s, 600000), PHOENIX_OK);
-	ck_assert_uint_eq(phoenix_session_next_deadline(&s), 630000);
+	ck_assert_uint_eq(s.hb_next, 610000);
+	/* refs restart at 0: the first heartbeat of this connection is 1 */
+	phoenix_session_pop(&s);
+	ck_assert_int_eq(in(&s, 600001, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":0,\"topic\":\"gateway\"}", &r),
+	    PHOENIX_ACT_NONE);
+	ck_assert_int_eq(phoenix_session_tick(&s, 610000, &r), PHOENIX_ACT_NONE);
+	expect_out(&s, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\",\"payload\":{},\"ref\":1}");
+	phoenix_session_free(&s);
+
+	/* no join reply within 5 s: reconnect (item 13) */
+	phoenix_session_init(&s, 0);
+	phoenix_session_connecting(&s);
+	ck_assert_int_eq(phoenix_session_connected(&s, 0), PHOENIX_OK);
+	ck_assert_int_eq(phoenix_session_tick(&s, 4999, &r), PHOENIX_ACT_NONE);
+	ck_assert_int_eq(phoenix_session_tick(&s, 5000, &r), PHOENIX_ACT_RECONNECT);
+	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_JOIN_TIMEOUT);
 	phoenix_session_free(&s);
 }
 END_TEST
@@ -494,7 +526,7 @@ START_TEST(session_join_errors)
 	ck_assert_str_eq(phoenix_cause_name(r.cause), "login failed");
 	phoenix_session_free(&s);
 
-	/* an old join ref stays fatal after reconnects (reference quirk) */
+	/* an error to the join of the current connection is fatal */
 	phoenix_session_init(&s, 0);
 	phoenix_session_connecting(&s);
 	ck_assert_int_eq(phoenix_session_connected(&s, 0), PHOENIX_OK);	/* ref 0 */
@@ -563,10 +595,10 @@ START_TEST(session_control_frames)
 	ck_assert_int_eq(phoenix_session_input(&s, 101, t, len, &r), PHOENIX_ACT_RECONNECT);
 	ck_assert_int_eq(r.cause, PHOENIX_CAUSE_CHANNEL_CLOSED);
 	free(t);
-	/* the unwritten join stays queued (reference quirk): two joins next time */
+	/* the unwritten join is dropped: one join next time */
 	phoenix_session_connecting(&s);
 	ck_assert_int_eq(phoenix_session_connected(&s, 200), PHOENIX_OK);
-	ck_assert_uint_eq(phoenix_session_queue_len(&s), 2);
+	ck_assert_uint_eq(phoenix_session_queue_len(&s), 1);
 
 	/* disconnect token_expired (upstream fixture): fatal */
 	t = read_fixture("phoenix_token_expired.json", &len);
@@ -585,20 +617,41 @@ START_TEST(session_queue_limit)
 	struct phoenix_result r;
 
 	phoenix_session_init(&s, 2);
-	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "a", NULL, NULL), PHOENIX_OK);
-	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "b", NULL, NULL), PHOENIX_OK);
-	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "c", NULL, NULL), PHOENIX_EFULL);
-	/* the join and heartbeats still get in */
 	phoenix_session_connecting(&s);
 	ck_assert_int_eq(phoenix_session_connected(&s, 0), PHOENIX_OK);
-	ck_assert_int_eq(phoenix_session_tick(&s, 30000, &r), PHOENIX_ACT_NONE);
-	ck_assert_uint_eq(phoenix_session_queue_len(&s), 4);
-	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":2}");
-	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"a\",\"payload\":null,\"ref\":0}");
-	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"b\",\"payload\":null,\"ref\":1}");
-	expect_out(&s, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\",\"payload\":{},\"ref\":3}");
+	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "a", NULL, NULL), PHOENIX_OK);
+	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "b", NULL, NULL), PHOENIX_EFULL);
+	/* heartbeats still get in */
+	ck_assert_int_eq(phoenix_session_tick(&s, 0, &r), PHOENIX_ACT_NONE);
+	ck_assert_int_eq(in(&s, 1, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":0,\"topic\":\"gateway\"}", &r),
+	    PHOENIX_ACT_NONE);
+	ck_assert_int_eq(phoenix_session_tick(&s, 10000, &r), PHOENIX_ACT_NONE);
+	ck_assert_uint_eq(phoenix_session_queue_len(&s), 3);
+	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":0}");
+	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"a\",\"payload\":null,\"ref\":1}");
+	expect_out(&s, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\",\"payload\":{},\"ref\":2}");
 	phoenix_session_pop(&s);	/* empty queue: harmless */
 	ck_assert_int_eq(phoenix_session_push(NULL, "gateway", "x", NULL, NULL), PHOENIX_EINVAL);
+	phoenix_session_free(&s);
+
+	/* a message identical to one still queued is not queued twice */
+	phoenix_session_init(&s, 0);
+	phoenix_session_connecting(&s);
+	ck_assert_int_eq(phoenix_session_connected(&s, 0), PHOENIX_OK);
+	uint64_t r1 = 0, r2 = 0, r3 = 0;
+	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "a", NULL, &r1), PHOENIX_OK);
+	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "a", NULL, &r2), PHOENIX_OK);
+	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "b", NULL, &r3), PHOENIX_OK);
+	ck_assert_uint_eq(r1, r2);
+	ck_assert_uint_ne(r1, r3);
+	ck_assert_uint_eq(phoenix_session_queue_len(&s), 3);	/* join, a, b */
+	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":0}");
+	ck_assert_int_eq(in(&s, 1, "{\"event\":\"phx_reply\",\"payload\":{\"response\":{},\"status\":\"ok\"},\"ref\":0,\"topic\":\"gateway\"}", &r),
+	    PHOENIX_ACT_NONE);
+	expect_out(&s, "{\"topic\":\"gateway\",\"event\":\"a\",\"payload\":null,\"ref\":1}");
+	/* once written, the same message may be queued again */
+	ck_assert_int_eq(phoenix_session_push(&s, "gateway", "a", NULL, &r2), PHOENIX_OK);
+	ck_assert_uint_ne(r1, r2);
 	phoenix_session_free(&s);
 	ck_assert_str_eq(phoenix_state_name(PHOENIX_JOINED), "joined");
 }

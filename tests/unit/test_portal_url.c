@@ -130,6 +130,40 @@ START_TEST(external_id)
 }
 END_TEST
 
+/* Issue 15, item 3: a UUID is hashed, 64 hex digits are sent verbatim. */
+START_TEST(external_id_today)
+{
+	static const char *const uuids[] = {
+		"9a5c2d74-1b2f-4a8e-8f3c-2f6f2b7a0c11",
+		"9A5C2D74-1B2F-4A8E-8F3C-2F6F2B7A0C11",
+		"9a5c2d741b2f4a8e8f3c2f6f2b7a0c11",
+		"{9a5c2d74-1b2f-4a8e-8f3c-2f6f2b7a0c11}",
+		"urn:uuid:9a5c2d74-1b2f-4a8e-8f3c-2f6f2b7a0c11",
+	};
+	static const char hex64[] =
+	    "9c435b48977fd059ad224fb8e097ce4d33da807ff28d4501390ad21e16201a0d";
+	char ext[PORTAL_URL_EXTERNAL_ID_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(uuids) / sizeof(uuids[0]); i++) {
+		ck_assert_msg(portal_url_id_is_uuid(uuids[i], strlen(uuids[i])), "%s", uuids[i]);
+		ck_assert_int_eq(portal_url_external_id(uuids[i], strlen(uuids[i]), ext), 0);
+		ck_assert_str_ne(ext, uuids[i]);
+		ck_assert_uint_eq(strlen(ext), 64);
+	}
+	ck_assert(!portal_url_id_is_uuid("9a5c2d74-1b2f-4a8e-8f3c-2f6f2b7a0c1g", 36));
+	ck_assert(!portal_url_id_is_uuid("9a5c2d74_1b2f-4a8e-8f3c-2f6f2b7a0c11", 36));
+	ck_assert(!portal_url_id_is_uuid(hex64, 64));
+	ck_assert_int_eq(portal_url_external_id(hex64, 64, ext), 0);
+	ck_assert_str_eq(ext, hex64);
+	/* 63 or 65 digits, or a non-hex character: hashed */
+	ck_assert_int_eq(portal_url_external_id(hex64, 63, ext), 0);
+	ck_assert_str_ne(ext, hex64);
+	ck_assert_int_eq(portal_url_external_id("g" "c435b48977fd059ad224fb8e097ce4d33da807ff28d4501390ad21e16201a0d", 64, ext), 0);
+	ck_assert_str_ne(ext, "gc435b48977fd059ad224fb8e097ce4d33da807ff28d4501390ad21e16201a0d");
+}
+END_TEST
+
 START_TEST(form_encoding)
 {
 	char buf[64];
@@ -161,6 +195,14 @@ START_TEST(spec_example)
 	l.name = "gw-prod-1";
 	l.public_key = pubkey;
 	ck_assert_int_eq(portal_url_parse("wss://api.firezone.dev", &u), 0);
+	/* today's portal (issue 15, item 1): v2 path, no token in the query */
+	ck_assert_int_eq(u.proto, PORTAL_URL_V2);
+	ck_assert_int_eq(portal_url_request_target(&u, &l, &s), 0);
+	ck_assert_str_eq(s, "/gateway/v2/websocket?external_id=9c435b48977fd059ad224fb8e097ce4d33da807ff28d4501390ad21e16201a0d&name=gw-prod-1&public_key=Vkxt97L%2BElJY4%2Bu1Vw3mXOwAcqfBWawRG9u6g%2BFoqBA%3D");
+	ck_assert_ptr_null(strstr(s, "SFMy"));
+	free(s);
+	/* the fallback for older portals (item 54): the 2024 URL */
+	u.proto = PORTAL_URL_V1;
 	ck_assert_int_eq(portal_url_string(&u, &l, 0, &s), 0);
 	ck_assert_str_eq(s, "wss://api.firezone.dev/gateway/websocket?token=.SFMyNTY.EXAMPLEPAYLOAD.EXAMPLESIGNATURE&external_id=9c435b48977fd059ad224fb8e097ce4d33da807ff28d4501390ad21e16201a0d&name=gw-prod-1&public_key=Vkxt97L%2BElJY4%2Bu1Vw3mXOwAcqfBWawRG9u6g%2BFoqBA%3D");
 	free(s);
@@ -183,6 +225,11 @@ START_TEST(redacted_and_ports)
 	l.public_key = pubkey;
 
 	ck_assert_int_eq(portal_url_parse("http://[fd00:1::5]:8081/fz/?old=1", &u), 0);
+	ck_assert_str_eq(u.path_v2, "/fz/gateway/v2/websocket");
+	ck_assert_int_eq(portal_url_string(&u, &l, 1, &s), 0);
+	ck_assert_str_eq(s, "ws://[fd00:1::5]:8081/fz/gateway/v2/websocket?external_id=" EX_EXT_ID "&name=my+gw+%C3%A9&public_key=Vkxt97L%2BElJY4%2Bu1Vw3mXOwAcqfBWawRG9u6g%2BFoqBA%3D");
+	free(s);
+	u.proto = PORTAL_URL_V1;
 	ck_assert_int_eq(portal_url_string(&u, &l, 1, &s), 0);
 	ck_assert_ptr_null(strstr(s, "secret"));
 	ck_assert_str_eq(s, "ws://[fd00:1::5]:8081/fz/gateway/websocket?token=" PORTAL_URL_REDACTED "&external_id=" EX_EXT_ID "&name=my+gw+%C3%A9&public_key=Vkxt97L%2BElJY4%2Bu1Vw3mXOwAcqfBWawRG9u6g%2BFoqBA%3D");
@@ -193,12 +240,13 @@ START_TEST(redacted_and_ports)
 
 	/* a default port given explicitly is not printed */
 	ck_assert_int_eq(portal_url_parse("https://example.com:443", &u), 0);
+	u.proto = PORTAL_URL_V1;
 	ck_assert_int_eq(portal_url_string(&u, &l, 1, &s), 0);
 	ck_assert_int_eq(strncmp(s, "wss://example.com/gateway/websocket?token=", 42), 0);
 	free(s);
 	ck_assert_int_eq(portal_url_parse("ws://example.com:443", &u), 0);
 	ck_assert_int_eq(portal_url_string(&u, &l, 1, &s), 0);
-	ck_assert_int_eq(strncmp(s, "ws://example.com:443/gateway/websocket?", 39), 0);
+	ck_assert_int_eq(strncmp(s, "ws://example.com:443/gateway/v2/websocket?external_id=", 54), 0);
 	free(s);
 
 	l.name = NULL;
@@ -217,6 +265,7 @@ portal_url_suite(void)
 	    (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
 	tcase_add_test(tc, long_host);
 	tcase_add_test(tc, external_id);
+	tcase_add_test(tc, external_id_today);
 	tcase_add_test(tc, form_encoding);
 	tcase_add_test(tc, spec_example);
 	tcase_add_test(tc, redacted_and_ports);

@@ -42,7 +42,7 @@ START_TEST(request_format)
 	ck_assert_int_eq(ws_handshake_init(&hs, rfc_key, 0), WS_OK);
 	ck_assert_int_eq(ws_handshake_request(&hs, "api.firezone.dev", 443, 1,
 	    "/gateway/websocket?token=x", "Debian/12.0.0 connlib/1.4.0 (x86_64)",
-	    &req, &len), WS_OK);
+	    NULL, &req, &len), WS_OK);
 	ck_assert_str_eq(req,
 	    "GET /gateway/websocket?token=x HTTP/1.1\r\n"
 	    "Host: api.firezone.dev\r\n"
@@ -57,31 +57,95 @@ START_TEST(request_format)
 	free(req);
 
 	ck_assert_int_eq(ws_handshake_request(&hs, "api", 8081, 0, "/g", "ua",
-	    &req, NULL), WS_OK);
+	    NULL, &req, NULL), WS_OK);
 	ck_assert_ptr_nonnull(strstr(req, "\r\nHost: api:8081\r\n"));
 	free(req);
 	ck_assert_int_eq(ws_handshake_request(&hs, "api", 443, 0, "/g", "ua",
-	    &req, NULL), WS_OK);
+	    NULL, &req, NULL), WS_OK);
 	ck_assert_ptr_nonnull(strstr(req, "\r\nHost: api:443\r\n"));
 	free(req);
 	ck_assert_int_eq(ws_handshake_request(&hs, "fd00::1", 80, 0, "/g", "ua",
-	    &req, NULL), WS_OK);
+	    NULL, &req, NULL), WS_OK);
 	ck_assert_ptr_nonnull(strstr(req, "\r\nHost: [fd00::1]\r\n"));
 	free(req);
 	ck_assert_int_eq(ws_handshake_request(&hs, "::1", 8443, 1, "/g", "ua",
-	    &req, NULL), WS_OK);
+	    NULL, &req, NULL), WS_OK);
 	ck_assert_ptr_nonnull(strstr(req, "\r\nHost: [::1]:8443\r\n"));
 	free(req);
 
 	/* header injection and malformed targets are refused */
 	ck_assert_int_eq(ws_handshake_request(&hs, "h", 80, 0, "/g", "ua\r\nX: y",
-	    &req, NULL), WS_EINVAL);
+	    NULL, &req, NULL), WS_EINVAL);
 	ck_assert_int_eq(ws_handshake_request(&hs, "h", 80, 0, "/g\n", "ua",
-	    &req, NULL), WS_EINVAL);
+	    NULL, &req, NULL), WS_EINVAL);
 	ck_assert_int_eq(ws_handshake_request(&hs, "h", 80, 0, "g", "ua",
-	    &req, NULL), WS_EINVAL);
+	    NULL, &req, NULL), WS_EINVAL);
 	ck_assert_int_eq(ws_handshake_request(&hs, "", 80, 0, "/g", "ua",
-	    &req, NULL), WS_EINVAL);
+	    NULL, &req, NULL), WS_EINVAL);
+	ws_handshake_free(&hs);
+}
+END_TEST
+
+START_TEST(request_extra_headers)
+{
+	static const char *const auth[] = { "X-Authorization: Bearer tok", NULL };
+	static const char *const bad[] = { "X: a\r\nY: b", NULL };
+	static const char *const noname[] = { "no colon", NULL };
+	struct ws_handshake hs;
+	char *req = NULL;
+
+	ck_assert_int_eq(ws_handshake_init(&hs, rfc_key, 0), WS_OK);
+	ck_assert_int_eq(ws_handshake_request(&hs, "h", 443, 1, "/gateway/v2/websocket", "ua",
+	    auth, &req, NULL), WS_OK);
+	ck_assert_ptr_nonnull(strstr(req, "\r\nuser-agent: ua\r\nX-Authorization: Bearer tok\r\n\r\n"));
+	free(req);
+	ck_assert_int_eq(ws_handshake_request(&hs, "h", 443, 1, "/g", "ua", bad, &req, NULL),
+	    WS_EINVAL);
+	ck_assert_int_eq(ws_handshake_request(&hs, "h", 443, 1, "/g", "ua", noname, &req, NULL),
+	    WS_EINVAL);
+	ws_handshake_free(&hs);
+}
+END_TEST
+
+/* Feed a whole answer; returns the result. */
+static int
+hs_feed_all(struct ws_handshake *hs, const char *resp)
+{
+	size_t used = 0;
+
+	ck_assert_int_eq(ws_handshake_init(hs, rfc_key, 0), WS_OK);
+	return ws_handshake_feed(hs, (const uint8_t *)resp, strlen(resp), &used);
+}
+
+START_TEST(response_retry_after)
+{
+	struct ws_handshake hs;
+	time_t t = 1445412480;	/* Wed, 21 Oct 2015 07:28:00 GMT */
+
+	/* the head of a refusal is read to its end for Retry-After */
+	ck_assert_int_eq(hs_feed_all(&hs, "HTTP/1.1 503 Service Unavailable\r\n"
+	    "retry-after: 1\r\n\r\n{\"code\":\"rate_limit\"}"), WS_EHTTP_STATUS);
+	ck_assert_int_eq(ws_handshake_status(&hs), 503);
+	ck_assert_int_eq(ws_handshake_retry_after(&hs, t), 1);
+	ws_handshake_free(&hs);
+	ck_assert_int_eq(hs_feed_all(&hs, "HTTP/1.1 429 Too Many Requests\r\n"
+	    "Retry-After: Wed, 21 Oct 2015 07:28:07 GMT\r\n\r\n"), WS_EHTTP_STATUS);
+	ck_assert_int_eq(ws_handshake_retry_after(&hs, t), 7);
+	ck_assert_int_eq(ws_handshake_retry_after(&hs, t + 60), 0);
+	ws_handshake_free(&hs);
+	ck_assert_int_eq(hs_feed_all(&hs, "HTTP/1.1 503 x\r\nRetry-After: soon\r\n\r\n"),
+	    WS_EHTTP_STATUS);
+	ck_assert_int_eq(ws_handshake_retry_after(&hs, t), -1);
+	ws_handshake_free(&hs);
+	ck_assert_int_eq(hs_feed_all(&hs, "HTTP/1.1 503 x\r\nRetry-After: 99999999999999999999\r\n\r\n"),
+	    WS_EHTTP_STATUS);
+	ck_assert_int_eq(ws_handshake_retry_after(&hs, t), WS_RETRY_AFTER_MAX);
+	ws_handshake_free(&hs);
+	ck_assert_int_eq(hs_feed_all(&hs, "HTTP/1.1 409 Conflict\r\n\r\n"), WS_EHTTP_STATUS);
+	ck_assert_int_eq(ws_handshake_retry_after(&hs, t), -1);
+	ws_handshake_free(&hs);
+	/* only the status line so far: not finished yet */
+	ck_assert_int_eq(hs_feed_all(&hs, "HTTP/1.1 409 Conflict\r\n"), WS_EAGAIN);
 	ws_handshake_free(&hs);
 }
 END_TEST
@@ -766,6 +830,8 @@ ws_suite(void)
 
 	tcase_add_test(hs, accept_rfc_example);
 	tcase_add_test(hs, request_format);
+	tcase_add_test(hs, request_extra_headers);
+	tcase_add_test(hs, response_retry_after);
 	tcase_add_test(hs, response_good);
 	tcase_add_loop_test(hs, response_bad, 0,
 	    (int)(sizeof(bad_resps) / sizeof(bad_resps[0])));
