@@ -126,6 +126,31 @@ struct dnsserver {
 /* One message at a time passes through here (one thread). */
 static uint8_t scratch[DNSFWD_MSG_MAX + 1];
 
+#define TCP_MSG_WAIT (-1)	/* the message is not all there yet */
+#define TCP_MSG_BAD (-2)	/* longer than allowed, or the buffer failed */
+
+/*
+ * Take one length-prefixed DNS message (RFC 1035 §4.2.2) of at most max
+ * bytes from in into scratch.  Returns its length, TCP_MSG_WAIT or
+ * TCP_MSG_BAD.
+ */
+static ssize_t
+tcp_take_msg(struct evbuffer *in, size_t max)
+{
+	uint8_t pfx[2];
+	size_t len;
+
+	if (evbuffer_copyout(in, pfx, 2) != 2)
+		return TCP_MSG_WAIT;
+	len = (size_t)pfx[0] << 8 | pfx[1];
+	if (len > max)
+		return TCP_MSG_BAD;
+	if (evbuffer_get_length(in) < 2 + len)
+		return TCP_MSG_WAIT;
+	evbuffer_drain(in, 2);
+	return evbuffer_remove(in, scratch, len) == (int)len ? (ssize_t)len : TCP_MSG_BAD;
+}
+
 static const char *
 fmt_client(const struct ipc_addr *a, char *buf, size_t len)
 {
@@ -309,22 +334,16 @@ static void
 up_tcp_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct dns_query *q = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	uint8_t pfx[2];
-	size_t len;
+	ssize_t n = tcp_take_msg(bufferevent_get_input(bev), DNSFWD_MSG_MAX);
 
-	if (evbuffer_copyout(in, pfx, 2) != 2)
+	if (n == TCP_MSG_WAIT)
 		return;
-	len = (size_t)pfx[0] << 8 | pfx[1];
-	if (evbuffer_get_length(in) < 2 + len)
-		return;
-	evbuffer_drain(in, 2);
-	if (evbuffer_remove(in, scratch, len) != (int)len) {
+	if (n < 0) {
 		query_fail(q, "cannot read the answer");
 		return;
 	}
 	/* On TCP a message for another question fails the query too. */
-	(void)query_upstream(q, scratch, len);
+	(void)query_upstream(q, scratch, (size_t)n);
 }
 
 static void
@@ -502,25 +521,18 @@ conn_process(struct dns_conn *c)
 	struct dnsfwd_question q;
 	enum dnsfwd_err e;
 	char cb[ADDR_STRLEN];
-	uint8_t pfx[2];
+	ssize_t n;
 	size_t len;
 
-	while (c->q == NULL && evbuffer_copyout(in, pfx, 2) == 2) {
-		len = (size_t)pfx[0] << 8 | pfx[1];
-		if (len > DNSFWD_QUERY_MAX) {
+	while (c->q == NULL && (n = tcp_take_msg(in, DNSFWD_QUERY_MAX)) != TCP_MSG_WAIT) {
+		if (n < 0) {
 			s->ctr.malformed++;
-			log_debug("dns server: TCP query of %zu bytes from %s: closing the connection",
-			    len, fmt_client(&c->client, cb, sizeof(cb)));
+			log_debug("dns server: TCP query from %s longer than %d bytes: closing the "
+			    "connection", fmt_client(&c->client, cb, sizeof(cb)), DNSFWD_QUERY_MAX);
 			conn_free(c);
 			return;
 		}
-		if (evbuffer_get_length(in) < 2 + len)
-			return;
-		evbuffer_drain(in, 2);
-		if (evbuffer_remove(in, scratch, len) != (int)len) {
-			conn_free(c);
-			return;
-		}
+		len = (size_t)n;
 		if ((e = dnsfwd_parse_query(scratch, len, &q)) != DNSFWD_OK) {
 			s->ctr.malformed++;
 			log_debug("dns server: TCP query from %s dropped: %s",
@@ -787,18 +799,12 @@ static void
 probe_tcp_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct dns_ns *ns = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	uint8_t pfx[2];
-	size_t len;
+	ssize_t n = tcp_take_msg(bufferevent_get_input(bev), DNSFWD_MSG_MAX);
 
-	if (evbuffer_copyout(in, pfx, 2) != 2)
+	if (n == TCP_MSG_WAIT)
 		return;
-	len = (size_t)pfx[0] << 8 | pfx[1];
-	if (evbuffer_get_length(in) < 2 + len)
-		return;
-	evbuffer_drain(in, 2);
-	if (evbuffer_remove(in, scratch, len) == (int)len)
-		(void)probe_answer(ns, scratch, len);
+	if (n >= 0)
+		(void)probe_answer(ns, scratch, (size_t)n);
 	bufferevent_free(ns->tcp);
 	ns->tcp = NULL;
 }
