@@ -73,6 +73,14 @@ void ctl_session_start(struct ctl *c);
 void ctl_session_stop(struct ctl *c);
 void ctl_session_iface_result(struct ctl *c, const struct ipc_d2c_iface_result *r);
 void ctl_session_dataplane_ready(struct ctl *c);
+/* Tell the portal we have no relay for a new connection (no_relays). */
+void ctl_session_no_relays(struct ctl *c);
+/* A client sent the p2p control event goodbye: forget it (connection,
+ * WireGuard peer, grants), without answering. */
+void ctl_session_client_goodbye(struct ctl *c, uint32_t peer_id);
+/* Stopping: goodbye through every established client connection, before
+ * the dataplane is told to stop (ctl_stop). */
+void ctl_session_goodbye_all(struct ctl *c);
 /* Tell systemd (STATUS=) how things stand. */
 void ctl_session_status(struct ctl *c);
 

@@ -106,6 +106,59 @@ send_tx(struct p2p *p, const struct ice_tx *tx)
 		log_debug("p2p: cannot send a STUN check");
 }
 
+/* Index of cand in list[n], or n. */
+static size_t
+cand_index(char (*list)[128], size_t n, const char *cand)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], cand) == 0)
+			break;
+	return i;
+}
+
+static void
+cand_drop(char (*list)[128], size_t *n, size_t i)
+{
+	if (i + 1 < *n)
+		memmove(list[i], list[i + 1], (*n - i - 1) * sizeof(list[0]));
+	(*n)--;
+}
+
+static void
+cand_append(char (*list)[128], size_t *n, const char *cand)
+{
+	if (cand_index(list, *n, cand) < *n || *n >= P2P_PENDING_MAX)
+		return;
+	snprintf(list[*n], sizeof(list[0]), "%s", cand);
+	(*n)++;
+}
+
+/* A local candidate appeared (add) or went away: merge with what is not
+ * sent yet, and remember what the client has been told. */
+static void
+queue_candidate(struct p2p_conn *c, const char *cand, int add)
+{
+	size_t i;
+
+	if (add) {
+		if ((i = cand_index(c->del, c->n_del, cand)) < c->n_del)
+			cand_drop(c->del, &c->n_del, i);
+		cand_append(c->add, &c->n_add, cand);
+		cand_append(c->announced, &c->n_announced, cand);
+		return;
+	}
+	if ((i = cand_index(c->announced, c->n_announced, cand)) < c->n_announced)
+		cand_drop(c->announced, &c->n_announced, i);
+	if ((i = cand_index(c->add, c->n_add, cand)) < c->n_add) {
+		/* Never sent: the addition is cancelled, nothing to invalidate. */
+		cand_drop(c->add, &c->n_add, i);
+		return;
+	}
+	cand_append(c->del, &c->n_del, cand);
+}
+
 static void
 flush_candidates(struct p2p *p, struct p2p_conn *c)
 {
@@ -113,6 +166,9 @@ flush_candidates(struct p2p *p, struct p2p_conn *c)
 	json_object *o = NULL;
 	size_t i;
 
+	/* Held while the portal is down; p2p_portal_joined sends them. */
+	if (!p->ctl->portal_live || !portal_is_joined(&p->ctl->portal))
+		return;
 	if (c->n_add > 0) {
 		for (i = 0; i < c->n_add; i++)
 			list[i] = c->add[i];
@@ -133,6 +189,27 @@ flush_candidates(struct p2p *p, struct p2p_conn *c)
 		}
 		c->n_del = 0;
 	}
+}
+
+void
+p2p_portal_joined(struct p2p *p)
+{
+	struct p2p_conn *c;
+	size_t i;
+
+	for (i = 0; i < P2P_BUCKETS; i++)
+		for (c = p->by_client[i]; c != NULL; c = c->next_client)
+			flush_candidates(p, c);
+}
+
+void
+p2p_reannounce(struct p2p *p, struct p2p_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_announced; i++)
+		cand_append(c->add, &c->n_add, c->announced[i]);
+	flush_candidates(p, c);
 }
 
 static void conn_remove(struct p2p *p, struct p2p_conn *c, const char *why);
@@ -217,12 +294,10 @@ drain(struct p2p *p, struct p2p_conn *c)
 	while (ice_agent_poll_event(c->agent, &ev) > 0) {
 		switch (ev.type) {
 		case ICE_EV_LOCAL_CANDIDATE:
-			if (c->n_add < P2P_PENDING_MAX)
-				snprintf(c->add[c->n_add++], sizeof(c->add[0]), "%s", ev.cand);
+			queue_candidate(c, ev.cand, 1);
 			break;
 		case ICE_EV_LOCAL_INVALIDATED:
-			if (c->n_del < P2P_PENDING_MAX)
-				snprintf(c->del[c->n_del++], sizeof(c->del[0]), "%s", ev.cand);
+			queue_candidate(c, ev.cand, 0);
 			break;
 		case ICE_EV_NOMINATED:
 			c->nominated = 1;
@@ -295,7 +370,16 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	} while (0)
 
 static void
+conn_remove_reason(struct p2p *p, struct p2p_conn *c, const char *why, uint8_t reason);
+
+static void
 conn_remove(struct p2p *p, struct p2p_conn *c, const char *why)
+{
+	conn_remove_reason(p, c, why, IPC_PEER_REMOVE_FAILED);
+}
+
+static void
+conn_remove_reason(struct p2p *p, struct p2p_conn *c, const char *why, uint8_t reason)
 {
 	struct ipc_c2d_peer_remove r;
 	char id[PORTAL_MSG_UUID_STRLEN];
@@ -308,7 +392,7 @@ conn_remove(struct p2p *p, struct p2p_conn *c, const char *why)
 	UNLINK(&p->by_peer[hash_bytes(&c->peer_id, 4)], next_peer);
 	p->n--;
 	memset(&r, 0, sizeof(r));
-	r.reason = IPC_PEER_REMOVE_FAILED;
+	r.reason = reason;
 	ctl_ipc_send_peer(p->ctl, IPC_C2D_PEER_REMOVE, c->peer_id, &r, sizeof(r));
 	if (c->ev != NULL)
 		event_free(c->ev);
@@ -653,6 +737,54 @@ p2p_peer_event(struct p2p *p, uint32_t peer_id, const struct ipc_d2c_peer_event 
 	default:
 		break;
 	}
+}
+
+/* goodbye: the p2p control event of type 2 with an empty body.  Sent once,
+ * unreliably, and only over an established connection (upstream #10076). */
+static void
+send_goodbye(struct p2p *p, struct p2p_conn *c)
+{
+	struct ipc_p2p_control m;
+
+	if (!c->nominated)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.event = P2P_EV_GOODBYE;
+	ctl_ipc_send_peer(p->ctl, IPC_C2D_P2P_CONTROL, c->peer_id, &m, sizeof(m));
+}
+
+void
+p2p_goodbye(struct p2p *p, const struct portal_msg_uuid *client, const char *why)
+{
+	struct p2p_conn *c = p2p_find(p, client);
+
+	if (c == NULL)
+		return;
+	send_goodbye(p, c);
+	conn_remove_reason(p, c, why, IPC_PEER_REMOVE_REVOKED);
+}
+
+void
+p2p_goodbye_all(struct p2p *p, const char *why)
+{
+	struct p2p_conn *c;
+	size_t i;
+
+	(void)why;
+	if (p->ctl == NULL)
+		return;
+	for (i = 0; i < P2P_BUCKETS; i++)
+		for (c = p->by_client[i]; c != NULL; c = c->next_client)
+			send_goodbye(p, c);
+}
+
+void
+p2p_remove(struct p2p *p, const struct portal_msg_uuid *client, const char *why)
+{
+	struct p2p_conn *c = p2p_find(p, client);
+
+	if (c != NULL)
+		conn_remove_reason(p, c, why, IPC_PEER_REMOVE_REVOKED);
 }
 
 void
