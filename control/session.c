@@ -100,20 +100,35 @@ on_relays_presence(struct ctl *c, const struct portal_msg_relays_presence *rp)
 	    gone, added, relays_count(&c->relays));
 }
 
+void
+ctl_session_set_protocol(struct ctl *c, int version)
+{
+	c->portal_proto = version == 2 ? 2 : 1;
+}
+
 /*
  * A new connection needs a relay.  With none known, today's gateway tells
  * the portal (no_relays, payload {}), grants nothing and does not answer
  * the authorization; the portal sends a fresh relays_presence and the
- * client retries (upstream #12503).  The 2024 gateway reconnected instead,
- * which today's portal may answer with 409 while it still holds our socket.
+ * client retries (upstream #12503); reconnecting instead may meet 409
+ * while the portal still holds our socket.  The 2024 portal (v1) knows no
+ * no_relays: there we reconnect for a fresh init, as the gateway of 2024
+ * did (portal-protocol.md §4.5).
  */
 static int
 need_relay(struct ctl *c, const char *what)
 {
 	if (relays_count(&c->relays) > 0)
 		return 0;
-	log_info("portal: %s needs a TURN relay and none is known: no_relays sent, no answer", what);
-	ctl_session_no_relays(c);
+	if (c->portal_proto == 2) {
+		log_info("portal: %s needs a TURN relay and none is known: no_relays sent, no answer",
+		    what);
+		ctl_session_no_relays(c);
+		return 1;
+	}
+	log_debug("portal: %s needs a relay and none is known: reconnecting", what);
+	log_info("portal: no TURN relay is left; reconnecting to the portal for a fresh init");
+	portal_reconnect(&c->portal);
 	return 1;
 }
 
@@ -122,7 +137,7 @@ ctl_session_no_relays(struct ctl *c)
 {
 	json_object *o = NULL;
 
-	if (!c->portal_live || portal_msg_build_no_relays(&o) != 0)
+	if (!c->portal_live || c->portal_proto != 2 || portal_msg_build_no_relays(&o) != 0)
 		return;
 	if (portal_push(&c->portal, "no_relays", o) < 0)
 		log_warnx("portal: cannot queue no_relays");
@@ -198,6 +213,8 @@ on_authorize_flow(struct ctl *c, const struct portal_msg_authorize_flow *f, int 
 	int created = 0, replaced = 0;
 
 	fmt_uuid(&f->client.id, cid);
+	/* Each portal path has its own name for this push. */
+	ctl_session_set_protocol(c, v2 ? 2 : 1);
 	/* Only a connection made with the same credentials, key and PSK is
 	 * kept (upstream #9999); anything else is new and needs a relay. */
 	if (!p2p_peer_addresses_ok(&f->client)) {
@@ -239,6 +256,8 @@ on_request_connection(struct ctl *c, const struct portal_msg_request_connection 
 		log_warnx("client %s: refused; no connection_ready", cid);
 		return;
 	}
+	/* Only the 2024 portal sends this legacy push. */
+	ctl_session_set_protocol(c, 1);
 	if (need_relay(c, "request_connection"))
 		return;
 	if (authz_set_peer(&c->authz, &r->client, &r->client_ice, NULL) != AUTHZ_OK ||
@@ -494,8 +513,9 @@ on_joined(void *arg, int joined)
 		log_info("portal: left the gateway channel (connection lost)");
 	} else {
 		json_object *o = NULL;
-		/* We never take ICE-less connections (upstream sends true). */
-		if (portal_msg_build_set_snownet_capabilities(&o) == 0) {
+		/* We never take ICE-less connections (upstream sends true).
+		 * The 2024 portal (v1) crashes the channel on unknown events. */
+		if (c->portal_proto == 2 && portal_msg_build_set_snownet_capabilities(&o) == 0) {
 			if (portal_push(&c->portal, "set_snownet_capabilities", o) < 0)
 				log_warnx("portal: cannot queue set_snownet_capabilities");
 			json_object_put(o);
@@ -620,6 +640,8 @@ ctl_session_start(struct ctl *c)
 		return;
 	}
 	c->portal_live = 1;
+	if (c->portal_proto == 0)
+		c->portal_proto = 1;
 	turnmgr_init(&c->turn);
 	p2p_init(&c->p2p, c);
 	/* The token now lives only in the portal's request target. */
