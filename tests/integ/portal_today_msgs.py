@@ -176,6 +176,11 @@ class Today(PC.Scenario):
                 "all current local candidates announced again",
                 "got %s, first %s" % (bc2 and bc2["raw"][:300], cands))
 
+        # ---- 32: another PSK replaces the connection
+        e.push("create_authorization", P.create_authorization(client_id=V, resource=res1))
+        R.check(32, self.log(r"client %s: connection closed \(replaced: new preshared key\)" % V),
+                "same client and credentials, another PSK: the connection is replaced", gw.tail(3))
+
         # ---- 33: a later expiry extends
         later = int(time.time()) + 7200
         e.push("create_authorization", P.create_authorization(client_id=X, resource=res1, expires_at=later,
