@@ -132,6 +132,11 @@ class Today(PC.Scenario):
                 "authorize_flow -> flow_authorized with the same ref", gw.tail(3))
         R.check(30, not e.records("authorization_created", after=s), "no authorization_created for it")
 
+        # ---- 32: another PSK replaces the connection
+        e.push("create_authorization", P.create_authorization(client_id=V, resource=res1))
+        R.check(32, self.log(r"client %s: connection closed \(replaced: new preshared key\)" % V),
+                "same client and credentials, another PSK: the connection is replaced", gw.tail(3))
+
         # ---- 29: create_authorization
         s = e.seq()
         ca = P.create_authorization(client_id=X, resource=res1)
@@ -175,11 +180,6 @@ class Today(PC.Scenario):
         R.check(31, bc2 is not None and set(bc2["json"]["payload"]["candidates"]) == set(cands),
                 "all current local candidates announced again",
                 "got %s, first %s" % (bc2 and bc2["raw"][:300], cands))
-
-        # ---- 32: another PSK replaces the connection
-        e.push("create_authorization", P.create_authorization(client_id=V, resource=res1))
-        R.check(32, self.log(r"client %s: connection closed \(replaced: new preshared key\)" % V),
-                "same client and credentials, another PSK: the connection is replaced", gw.tail(3))
 
         # ---- 33: a later expiry extends
         later = int(time.time()) + 7200
