@@ -1,6 +1,6 @@
 /*
  * portal_msg.c - decode portal events into fixed-size structs and build
- * the gateway's outbound payloads (shared/spec/portal-protocol.md 2, 3).
+ * the gateway's outbound payloads (portal protocol sections 2, 3).
  *
  * Every decoder writes straight into the caller's struct and, on any error,
  * wipes the whole struct before returning, so a failed parse never leaves

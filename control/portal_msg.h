@@ -5,7 +5,7 @@
  * (control/phoenix.c) hands over the event name and the payload of a frame
  * on topic "gateway"; Phoenix control events (phx_reply, phx_error,
  * phx_close) are its business and are reported here as unknown events.
- * Reference: shared/spec/portal-protocol.md sections 2 (inbound), 3
+ * Reference: the portal protocol, sections 2 (inbound), 3
  * (outbound), 2.13 (parse failures).
  *
  * Error discipline: every function returning int returns PORTAL_MSG_OK (0)
