@@ -133,15 +133,20 @@ class Today(PC.Scenario):
         R.check(30, not e.records("authorization_created", after=s), "no authorization_created for it")
 
         # ---- 32: another PSK replaces the connection
-        e.push("create_authorization", P.create_authorization(client_id=V, resource=res1))
+        s = e.seq()
+        cv = P.create_authorization(client_id=V, resource=res1)
+        e.push("create_authorization", cv)
         R.check(32, self.log(r"client %s: connection closed \(replaced: new preshared key\)" % V),
                 "same client and credentials, another PSK: the connection is replaced", gw.tail(3))
+        R.check(32, self.sent("authorization_created", s, match={"json.payload.ref": cv["ref"]}) is not None,
+                "and answered")
+        time.sleep(0.5)
 
         # ---- 29: create_authorization
         s = e.seq()
         ca = P.create_authorization(client_id=X, resource=res1)
         e.push("create_authorization", ca)
-        ac = self.sent("authorization_created", s)
+        ac = self.sent("authorization_created", s, match={"json.payload.ref": ca["ref"]})
         R.check(29, ac is not None and ac["json"]["payload"] == {"ref": ca["ref"]},
                 "create_authorization -> authorization_created with payload {\"ref\": <the ref>}",
                 "got %s; %s" % (ac and ac["raw"][:200], gw.tail(3)))
@@ -241,8 +246,10 @@ class Today(PC.Scenario):
         s = e.seq()
         bad = dict(relay, password="wrong-password")
         e.push("init", P.init("100.64.0.8", "fd00:2021:1111::8", relays=[bad]))
-        R.check(25, self.log(r"turn: relay %s: client started" % relay["id"]) and
-                len(gw.grep(r"turn: relay .*: client started", process="control")) == 2,
+        deadline = time.time() + 5
+        while len(gw.grep(r"turn: relay .*: client started", process="control")) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        R.check(25, len(gw.grep(r"turn: relay %s: client started" % relay["id"], process="control")) == 2,
                 "the same relay with another password: a new TURN client", gw.tail(3))
         nr = self.sent("no_relays", s, 15)
         R.check(35, nr is not None and nr["json"]["payload"] == {},
