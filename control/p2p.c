@@ -106,89 +106,36 @@ send_tx(struct p2p *p, const struct ice_tx *tx)
 		log_debug("p2p: cannot send a STUN check");
 }
 
-/* Index of cand in list[n], or n. */
-static size_t
-cand_index(char (*list)[128], size_t n, const char *cand)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(list[i], cand) == 0)
-			break;
-	return i;
-}
-
-static void
-cand_drop(char (*list)[128], size_t *n, size_t i)
-{
-	if (i + 1 < *n)
-		memmove(list[i], list[i + 1], (*n - i - 1) * sizeof(list[0]));
-	(*n)--;
-}
-
-static void
-cand_append(char (*list)[128], size_t *n, const char *cand)
-{
-	if (cand_index(list, *n, cand) < *n || *n >= P2P_PENDING_MAX)
-		return;
-	snprintf(list[*n], sizeof(list[0]), "%s", cand);
-	(*n)++;
-}
-
-/* A local candidate appeared (add) or went away: merge with what is not
- * sent yet, and remember what the client has been told. */
-static void
-queue_candidate(struct p2p_conn *c, const char *cand, int add)
-{
-	size_t i;
-
-	if (add) {
-		if ((i = cand_index(c->del, c->n_del, cand)) < c->n_del)
-			cand_drop(c->del, &c->n_del, i);
-		cand_append(c->add, &c->n_add, cand);
-		cand_append(c->announced, &c->n_announced, cand);
-		return;
-	}
-	if ((i = cand_index(c->announced, c->n_announced, cand)) < c->n_announced)
-		cand_drop(c->announced, &c->n_announced, i);
-	if ((i = cand_index(c->add, c->n_add, cand)) < c->n_add) {
-		/* Never sent: the addition is cancelled, nothing to invalidate. */
-		cand_drop(c->add, &c->n_add, i);
-		return;
-	}
-	cand_append(c->del, &c->n_del, cand);
-}
-
 static void
 flush_candidates(struct p2p *p, struct p2p_conn *c)
 {
-	const char *list[P2P_PENDING_MAX];
+	const char *list[CANDQ_MAX];
 	json_object *o = NULL;
 	size_t i;
 
 	/* Held while the portal is down; p2p_portal_joined sends them. */
 	if (!p->ctl->portal_live || !portal_is_joined(&p->ctl->portal))
 		return;
-	if (c->n_add > 0) {
-		for (i = 0; i < c->n_add; i++)
-			list[i] = c->add[i];
-		if (portal_msg_build_broadcast_ice_candidates(&c->client_id, 1, list, c->n_add, &o) == 0) {
+	if (c->cands.n_add > 0) {
+		for (i = 0; i < c->cands.n_add; i++)
+			list[i] = c->cands.add[i];
+		if (portal_msg_build_broadcast_ice_candidates(&c->client_id, 1, list, c->cands.n_add,
+		    &o) == 0) {
 			(void)portal_push(&p->ctl->portal, "broadcast_ice_candidates", o);
 			json_object_put(o);
 		}
-		c->n_add = 0;
 	}
-	if (c->n_del > 0) {
-		for (i = 0; i < c->n_del; i++)
-			list[i] = c->del[i];
+	if (c->cands.n_del > 0) {
+		for (i = 0; i < c->cands.n_del; i++)
+			list[i] = c->cands.del[i];
 		o = NULL;
-		if (portal_msg_build_broadcast_invalidated_ice_candidates(&c->client_id, 1, list, c->n_del,
-		    &o) == 0) {
+		if (portal_msg_build_broadcast_invalidated_ice_candidates(&c->client_id, 1, list,
+		    c->cands.n_del, &o) == 0) {
 			(void)portal_push(&p->ctl->portal, "broadcast_invalidated_ice_candidates", o);
 			json_object_put(o);
 		}
-		c->n_del = 0;
 	}
+	candq_sent(&c->cands);
 }
 
 void
@@ -205,10 +152,7 @@ p2p_portal_joined(struct p2p *p)
 void
 p2p_reannounce(struct p2p *p, struct p2p_conn *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->n_announced; i++)
-		cand_append(c->add, &c->n_add, c->announced[i]);
+	candq_reannounce(&c->cands);
 	flush_candidates(p, c);
 }
 
@@ -294,10 +238,10 @@ drain(struct p2p *p, struct p2p_conn *c)
 	while (ice_agent_poll_event(c->agent, &ev) > 0) {
 		switch (ev.type) {
 		case ICE_EV_LOCAL_CANDIDATE:
-			queue_candidate(c, ev.cand, 1);
+			candq_change(&c->cands, ev.cand, 1);
 			break;
 		case ICE_EV_LOCAL_INVALIDATED:
-			queue_candidate(c, ev.cand, 0);
+			candq_change(&c->cands, ev.cand, 0);
 			break;
 		case ICE_EV_NOMINATED:
 			c->nominated = 1;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "candq.h"
 #include "ipc_msg.h"
 #include "portal_types.h"
 
@@ -20,7 +21,6 @@ struct event;
 
 #define P2P_BUCKETS 4096     /* power of two */
 #define P2P_HOSTS_MAX 16     /* shared host candidates */
-#define P2P_PENDING_MAX 16   /* candidate changes batched per step */
 #define P2P_NAMES_MAX 256    /* DNS names remembered per client */
 #define P2P_EV_GOODBYE 2     /* p2p control event: the session ends (empty body) */
 
@@ -56,17 +56,8 @@ struct p2p_conn {
 	uint8_t public_key[PORTAL_MSG_KEY_LEN];
 	uint8_t preshared_key[PORTAL_MSG_KEY_LEN];
 	struct portal_msg_ice_creds remote;
-	/* Candidate changes to signal.  While the portal is down they are
-	 * held here (an addition then removal of the same string cancels out,
-	 * a removal then addition is an addition again) and sent after the
-	 * rejoin, one batch of each per client (upstream #14300). */
-	size_t n_add, n_del;
-	char add[P2P_PENDING_MAX][128];
-	char del[P2P_PENDING_MAX][128];
-	/* What we announced and did not invalidate: all of it is announced
-	 * again when an authorization reuses the connection. */
-	size_t n_announced;
-	char announced[P2P_PENDING_MAX][128];
+	/* Candidate changes to signal, held while the portal is down (candq.h). */
+	struct candq cands;
 	struct p2p_dnsname *names;  /* DNS names set up (at most P2P_NAMES_MAX) */
 	size_t n_names;
 	struct p2p_conn *next_client, *next_tag, *next_ufrag, *next_peer;
