@@ -110,6 +110,9 @@ static void
 flush_candidates(struct p2p *p, struct p2p_conn *c)
 {
 	const char *list[CANDQ_MAX];
+	/* Today's portal gets them by priority; v1 keeps the 2024 byte order. */
+	enum portal_msg_order ord = p->ctl->portal_proto == 2 ? PORTAL_MSG_ORDER_PRIORITY :
+	    PORTAL_MSG_ORDER_BYTES;
 	json_object *o = NULL;
 	size_t i;
 
@@ -120,7 +123,7 @@ flush_candidates(struct p2p *p, struct p2p_conn *c)
 		for (i = 0; i < c->cands.n_add; i++)
 			list[i] = c->cands.add[i];
 		if (portal_msg_build_broadcast_ice_candidates(&c->client_id, 1, list, c->cands.n_add,
-		    &o) == 0) {
+		    ord, &o) == 0) {
 			(void)portal_push(&p->ctl->portal, "broadcast_ice_candidates", o);
 			json_object_put(o);
 		}
@@ -130,7 +133,7 @@ flush_candidates(struct p2p *p, struct p2p_conn *c)
 			list[i] = c->cands.del[i];
 		o = NULL;
 		if (portal_msg_build_broadcast_invalidated_ice_candidates(&c->client_id, 1, list,
-		    c->cands.n_del, &o) == 0) {
+		    c->cands.n_del, ord, &o) == 0) {
 			(void)portal_push(&p->ctl->portal, "broadcast_invalidated_ice_candidates", o);
 			json_object_put(o);
 		}

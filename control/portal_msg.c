@@ -1994,8 +1994,15 @@ cand_prio(const char *s)
 	return portal_msg_candidate_priority(s, strlen(s), &p) == 0 ? p : 0;
 }
 
+/* strcmp compares as unsigned char: byte order. */
+static int
+cmp_bytes(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Descending priority, ties in byte order (upstream sorts this way since
- * firezone #10063; strcmp compares as unsigned char). */
+ * firezone #10063). */
 static int
 cmp_cand(const void *a, const void *b)
 {
@@ -2009,7 +2016,7 @@ cmp_cand(const void *a, const void *b)
 
 static int
 build_candidates(const struct portal_msg_uuid *ids, size_t n_ids,
-    const char *const *cands, size_t n_cands, json_object **out)
+    const char *const *cands, size_t n_cands, enum portal_msg_order order, json_object **out)
 {
 	json_object *o = NULL, *jids = NULL, *jc = NULL;
 	const char **sorted = NULL;
@@ -2035,7 +2042,8 @@ build_candidates(const struct portal_msg_uuid *ids, size_t n_ids,
 	if ((sorted = calloc(n_cands, sizeof(*sorted))) == NULL)
 		return PORTAL_MSG_E_NOMEM;
 	memcpy(sorted, cands, n_cands * sizeof(*sorted));
-	qsort(sorted, n_cands, sizeof(*sorted), cmp_cand);
+	qsort(sorted, n_cands, sizeof(*sorted),
+	    order == PORTAL_MSG_ORDER_PRIORITY ? cmp_cand : cmp_bytes);
 
 	if ((o = json_object_new_object()) == NULL || (jids = json_object_new_array()) == NULL)
 		goto done;
@@ -2079,17 +2087,19 @@ done:
 
 int
 portal_msg_build_broadcast_ice_candidates(const struct portal_msg_uuid *client_ids,
-    size_t n_ids, const char *const *candidates, size_t n_candidates, json_object **out)
+    size_t n_ids, const char *const *candidates, size_t n_candidates,
+    enum portal_msg_order order, json_object **out)
 {
-	return build_candidates(client_ids, n_ids, candidates, n_candidates, out);
+	return build_candidates(client_ids, n_ids, candidates, n_candidates, order, out);
 }
 
 int
 portal_msg_build_broadcast_invalidated_ice_candidates(
     const struct portal_msg_uuid *client_ids, size_t n_ids,
-    const char *const *candidates, size_t n_candidates, json_object **out)
+    const char *const *candidates, size_t n_candidates, enum portal_msg_order order,
+    json_object **out)
 {
-	return build_candidates(client_ids, n_ids, candidates, n_candidates, out);
+	return build_candidates(client_ids, n_ids, candidates, n_candidates, order, out);
 }
 
 char *

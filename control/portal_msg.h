@@ -278,19 +278,28 @@ int portal_msg_build_set_snownet_capabilities(json_object **out);
 int portal_msg_build_connection_ready(const char *ref,
     const struct portal_msg_ice_creds *local, json_object **out);
 
+/* Order of outbound candidate arrays. */
+enum portal_msg_order {
+	PORTAL_MSG_ORDER_BYTES = 0,	/* byte order (the 2024 gateway, v1 path) */
+	PORTAL_MSG_ORDER_PRIORITY,	/* descending priority, ties in byte order
+					 * (today's gateway, upstream #10063) */
+};
+
 /*
  * 3.5 / 3.6: {"client_ids":[..],"candidates":[..]}.  client_ids are written
  * lowercase hyphenated in the order given (n_ids >= 1); candidates are
- * sorted by descending priority (the 4th field of "candidate:" lines; 0
- * for anything else), ties in byte order, with duplicates removed (n_candidates >= 1, each
- * printable ASCII of 1..PORTAL_MSG_CANDIDATE_MAX bytes; n_candidates <=
- * PORTAL_MSG_CANDIDATES_MAX * 4, callers split larger batches).
+ * sorted as `order` says (the priority is the 4th field of a "candidate:"
+ * line, 0 for anything else), with duplicates removed (n_candidates >= 1,
+ * each printable ASCII of 1..PORTAL_MSG_CANDIDATE_MAX bytes; n_candidates
+ * <= PORTAL_MSG_CANDIDATES_MAX * 4, callers split larger batches).
  */
 int portal_msg_build_broadcast_ice_candidates(const struct portal_msg_uuid *client_ids,
-    size_t n_ids, const char *const *candidates, size_t n_candidates, json_object **out);
+    size_t n_ids, const char *const *candidates, size_t n_candidates,
+    enum portal_msg_order order, json_object **out);
 int portal_msg_build_broadcast_invalidated_ice_candidates(
     const struct portal_msg_uuid *client_ids, size_t n_ids,
-    const char *const *candidates, size_t n_candidates, json_object **out);
+    const char *const *candidates, size_t n_candidates, enum portal_msg_order order,
+    json_object **out);
 
 /*
  * Compact JSON text of obj (no spaces, '/' not escaped) in a malloc'd

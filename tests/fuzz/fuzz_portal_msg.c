@@ -117,7 +117,7 @@ round_trip(const struct portal_msg *m)
 		 * always what we may send: a refusal is fine, a crash is not.
 		 */
 		rc = portal_msg_build_broadcast_ice_candidates(&c->client_id, 1,
-		    cands, c->n_candidates, &obj);
+		    cands, c->n_candidates, PORTAL_MSG_ORDER_PRIORITY, &obj);
 		if (c->n_candidates == 0 && rc == PORTAL_MSG_OK)
 			abort();
 		if (rc == PORTAL_MSG_OK) {
@@ -128,7 +128,7 @@ round_trip(const struct portal_msg *m)
 			json_object_put(obj);
 		}
 		rc = portal_msg_build_broadcast_invalidated_ice_candidates(&c->client_id, 1,
-		    cands, c->n_candidates, &obj);
+		    cands, c->n_candidates, PORTAL_MSG_ORDER_BYTES, &obj);
 		if (rc == PORTAL_MSG_OK)
 			json_object_put(obj);
 	}

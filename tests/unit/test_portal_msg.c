@@ -1100,26 +1100,31 @@ START_TEST(out_candidates)
 	json_object *o;
 
 	ck_assert_int_eq(portal_msg_parse_uuid(S("0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58"), &id), 0);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 3, &o), 0);
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 3,
+	    PORTAL_MSG_ORDER_BYTES, &o), 0);
 	expect_text(o, "{\"client_ids\":[\"0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58\"],"
 	    "\"candidates\":[\"candidate:11111 1 udp 2130706431 192.0.2.10 51820 typ host\","
 	    "\"candidate:22222 1 udp 16777215 203.0.113.10 61022 typ relay raddr 198.51.100.3 rport 40123\"]}");
 	json_object_put(o);
 
 	ck_assert_int_eq(portal_msg_build_broadcast_invalidated_ice_candidates(&id, 1, cands, 1,
-	    &o), 0);
+	    PORTAL_MSG_ORDER_BYTES, &o), 0);
 	expect_text(o, "{\"client_ids\":[\"0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58\"],"
 	    "\"candidates\":[\"candidate:22222 1 udp 16777215 203.0.113.10 61022 typ relay raddr 198.51.100.3 rport 40123\"]}");
 	json_object_put(o);
 
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 0, &o),
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 0,
+	    PORTAL_MSG_ORDER_BYTES, &o),
 	    PORTAL_MSG_E_INVAL);
 	ck_assert_ptr_null(o);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 0, cands, 1, &o),
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 0, cands, 1,
+	    PORTAL_MSG_ORDER_BYTES, &o),
 	    PORTAL_MSG_E_INVAL);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, badc, 2, &o),
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, badc, 2,
+	    PORTAL_MSG_ORDER_BYTES, &o),
 	    PORTAL_MSG_E_INVAL);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(NULL, 1, cands, 1, &o),
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(NULL, 1, cands, 1,
+	    PORTAL_MSG_ORDER_BYTES, &o),
 	    PORTAL_MSG_E_INVAL);
 }
 END_TEST
@@ -1135,7 +1140,8 @@ START_TEST(out_roundtrip)
 
 	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(portal_msg_parse_uuid(S("2b1524e6-239e-4570-bc73-70a188e12101"), &id), 0);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 1, &o), 0);
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 1,
+	    PORTAL_MSG_ORDER_BYTES, &o), 0);
 	ck_assert(json_object_object_get_ex(o, "client_ids", &ids));
 	json_object_object_add(o, "client_id",
 	    json_object_get(json_object_array_get_idx(ids, 0)));
@@ -1418,11 +1424,21 @@ START_TEST(today_out_candidates_priority)
 	json_object *o;
 
 	ck_assert_int_eq(portal_msg_parse_uuid(S("0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58"), &id), 0);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 4, &o), 0);
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 4, PORTAL_MSG_ORDER_PRIORITY,
+	    &o), 0);
 	expect_text(o, "{\"client_ids\":[\"0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58\"],\"candidates\":["
 	    "\"candidate:2 1 udp 300 192.0.2.2 2 typ host\","
 	    "\"candidate:0 1 udp 200 192.0.2.3 3 typ srflx\","
 	    "\"candidate:1 1 udp 100 192.0.2.1 1 typ relay\","
+	    "\"candidate:3 1 udp 100 192.0.2.0 4 typ relay\"]}");
+	json_object_put(o);
+	/* v1 (the 2024 gateway): byte order. */
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 4, PORTAL_MSG_ORDER_BYTES,
+	    &o), 0);
+	expect_text(o, "{\"client_ids\":[\"0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58\"],\"candidates\":["
+	    "\"candidate:0 1 udp 200 192.0.2.3 3 typ srflx\","
+	    "\"candidate:1 1 udp 100 192.0.2.1 1 typ relay\","
+	    "\"candidate:2 1 udp 300 192.0.2.2 2 typ host\","
 	    "\"candidate:3 1 udp 100 192.0.2.0 4 typ relay\"]}");
 	json_object_put(o);
 }
