@@ -227,7 +227,8 @@ authz_resource_updated(struct authz *a, const struct portal_msg_resource *res)
 }
 
 size_t
-authz_expire(struct authz *a, int64_t now, authz_expired_fn fn, void *arg, int64_t *next)
+authz_expire(struct authz *a, int64_t now, authz_expired_fn fn, authz_gone_fn gone, void *arg,
+    int64_t *next)
 {
 	struct authz_client *c, *n;
 	size_t i, k, removed = 0;
@@ -251,11 +252,83 @@ authz_expire(struct authz *a, int64_t now, authz_expired_fn fn, void *arg, int64
 			}
 			if (c->n_res == 0) {
 				struct portal_msg_uuid id = c->id;
+				if (gone != NULL)
+					gone(arg, c);
 				authz_remove_client(a, &id);
 			}
 		}
 	}
 	if (next != NULL)
 		*next = nx;
+	return removed;
+}
+
+int
+authz_set_expiry(struct authz *a, const struct portal_msg_uuid *client,
+    const struct portal_msg_uuid *resource, int has_expiry, int64_t expires_at)
+{
+	struct authz_client *c = authz_find(a, client);
+	struct authz_resource *r;
+
+	if (c == NULL || (r = find_res(c, resource)) == NULL)
+		return AUTHZ_ENOENT;
+	r->has_expiry = has_expiry;
+	r->expires_at = expires_at;
+	return AUTHZ_OK;
+}
+
+/* Order of (client, resource) pairs, for the sorted copy of the list. */
+static int
+pair_cmp(const void *x, const void *y)
+{
+	const struct portal_msg_authorization *a = x, *b = y;
+	int d = memcmp(a->client_id.b, b->client_id.b, sizeof(a->client_id.b));
+
+	return d != 0 ? d : memcmp(a->resource_id.b, b->resource_id.b, sizeof(a->resource_id.b));
+}
+
+static int
+listed(const struct portal_msg_authorization *sorted, size_t n, const struct portal_msg_uuid *client,
+    const struct portal_msg_uuid *resource)
+{
+	struct portal_msg_authorization key;
+
+	memset(&key, 0, sizeof(key));
+	key.client_id = *client;
+	key.resource_id = *resource;
+	return n > 0 && bsearch(&key, sorted, n, sizeof(*sorted), pair_cmp) != NULL;
+}
+
+int
+authz_reconcile(struct authz *a, const struct portal_msg_authorization *list, size_t n,
+    authz_expired_fn revoked, void *arg)
+{
+	struct portal_msg_authorization *sorted = NULL;
+	struct authz_client *c;
+	size_t i, k;
+	int removed = 0;
+
+	if (n > 0) {
+		if ((sorted = calloc(n, sizeof(*sorted))) == NULL)
+			return AUTHZ_ENOMEM;
+		memcpy(sorted, list, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), pair_cmp);
+	}
+	for (i = 0; i < AUTHZ_BUCKETS; i++)
+		for (c = a->b[i]; c != NULL; c = c->next)
+			for (k = 0; k < c->n_res;) {
+				if (listed(sorted, n, &c->id, &c->res[k].desc.id)) {
+					k++;
+					continue;
+				}
+				if (revoked != NULL)
+					revoked(arg, c, &c->res[k]);
+				res_remove_at(c, k);
+				removed++;
+			}
+	for (i = 0; i < n; i++)
+		(void)authz_set_expiry(a, &list[i].client_id, &list[i].resource_id,
+		    list[i].has_expires_at, list[i].expires_at);
+	free(sorted);
 	return removed;
 }

@@ -88,16 +88,43 @@ int authz_reject(struct authz *a, const struct portal_msg_uuid *client,
  * with another type (those are left as they were). */
 int authz_resource_updated(struct authz *a, const struct portal_msg_resource *res);
 
-/* Callback for each expired resource (the record may go right after). */
+/* Callback for each expired or revoked resource (the record may go right after). */
 typedef void (*authz_expired_fn)(void *arg, const struct authz_client *c,
     const struct authz_resource *r);
+/* Callback for a client record about to be removed for having no resource
+ * left (the caller closes its connection with goodbye). */
+typedef void (*authz_gone_fn)(void *arg, const struct authz_client *c);
 
 /*
- * Remove every resource with expires_at <= now, and every client left
- * without resources.  Returns the number of resources removed; *next gets
- * the earliest remaining expiry or INT64_MAX.
+ * The 1 Hz tick: remove every resource with expires_at <= now (fn for
+ * each), then every client left without resources (gone for each: expiry,
+ * or an init reconciliation that emptied it).  fn and gone may be NULL.
+ * Returns the number of resources removed; *next gets the earliest
+ * remaining expiry or INT64_MAX.
  */
-size_t authz_expire(struct authz *a, int64_t now, authz_expired_fn fn, void *arg, int64_t *next);
+size_t authz_expire(struct authz *a, int64_t now, authz_expired_fn fn, authz_gone_fn gone,
+    void *arg, int64_t *next);
+
+/*
+ * Set the expiry of one granted (client, resource) pair; it may shorten or
+ * extend it (init.authorizations, access_authorization_expiry_updated).
+ * Returns AUTHZ_OK or AUTHZ_ENOENT (unknown pair: ignored by callers).
+ */
+int authz_set_expiry(struct authz *a, const struct portal_msg_uuid *client,
+    const struct portal_msg_uuid *resource, int has_expiry, int64_t expires_at);
+
+/*
+ * init.authorizations (today's portal): the portal's whole current view.
+ * Every resource of every client that is not listed as (client, resource)
+ * is removed (revoked called for each before it goes); a client not listed
+ * at all loses every resource.  Clients left empty stay until the next
+ * authz_expire, which reports them through `gone`.  Listed pairs then take
+ * the listed expiry (shorter or longer); pairs we do not hold are ignored.
+ * Returns the number of resources removed, or AUTHZ_ENOMEM (nothing
+ * changed).
+ */
+int authz_reconcile(struct authz *a, const struct portal_msg_authorization *list, size_t n,
+    authz_expired_fn revoked, void *arg);
 
 /* Remove a client record entirely.  Returns 1 if it existed. */
 int authz_remove_client(struct authz *a, const struct portal_msg_uuid *client);

@@ -56,6 +56,12 @@ struct ctl {
 	struct ipc_d2c_counters dp_counters; /* the dataplane's last report */
 	time_t start_time;
 	struct dnsserver *dnsserver; /* port 53535 on the tunnel addresses */
+	/* The portal protocol the session speaks: 2 for today's
+	 * /gateway/v2/websocket (event names create_authorization, ...;
+	 * set_snownet_capabilities and no_relays understood), 1 for
+	 * /gateway/websocket (the 2024 portal crashes the channel on events it
+	 * does not know).  Set with ctl_session_set_protocol. */
+	int portal_proto;
 };
 
 /* dispatch.c: the one IPC dispatcher of control. */
@@ -75,6 +81,22 @@ void ctl_session_start(struct ctl *c);
 void ctl_session_stop(struct ctl *c);
 void ctl_session_iface_result(struct ctl *c, const struct ipc_d2c_iface_result *r);
 void ctl_session_dataplane_ready(struct ctl *c);
+/*
+ * The protocol version the portal connection speaks (1 or 2; anything
+ * else counts as 1).  The connection code sets it when it knows; an
+ * authorization request also tells (create_authorization is v2 only,
+ * authorize_flow v1 only).
+ */
+void ctl_session_set_protocol(struct ctl *c, int version);
+/* Tell the portal we have no relay for a new connection (no_relays);
+ * nothing on a v1 session (the 2024 portal does not know the event). */
+void ctl_session_no_relays(struct ctl *c);
+/* A client sent the p2p control event goodbye: forget it (connection,
+ * WireGuard peer, grants), without answering. */
+void ctl_session_client_goodbye(struct ctl *c, uint32_t peer_id);
+/* Stopping: goodbye through every established client connection, before
+ * the dataplane is told to stop (ctl_stop). */
+void ctl_session_goodbye_all(struct ctl *c);
 /* Tell systemd (STATUS=) how things stand. */
 void ctl_session_status(struct ctl *c);
 

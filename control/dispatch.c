@@ -194,7 +194,11 @@ ctl_ipc_readable(struct ctl *c)
 		case IPC_D2C_P2P_CONTROL: {
 			struct ipc_p2p_control pc;
 			memcpy(&pc, m.payload, sizeof(pc));
-			if (c->portal_live)
+			if (!c->portal_live)
+				break;
+			if (pc.event == P2P_EV_GOODBYE)
+				ctl_session_client_goodbye(c, m.hdr.peer_id);
+			else
 				dnsnat_p2p_control(c, m.hdr.peer_id, &pc, m.payload + sizeof(pc));
 			break;
 		}

@@ -267,11 +267,13 @@ finish(struct dnsnat_req *r, struct evutil_addrinfo *res)
 		if (r->answer)
 			send_status(c, &r->client, &r->resource, r->name, 0);
 	} else if (d.n_resolved == 0) {
-		/* The reference reports success with nothing resolved; the client
-		 * is better served knowing the name does not work here. */
-		log_warnx("dns: cannot resolve %s for a client", r->name);
+		/* Today's gateway answers Active with nothing resolved
+		 * (upstream #10623): the client stops asking, and its packets to
+		 * these proxies, which have no translation, get ICMP unreachable
+		 * from the dataplane at once. */
+		log_warnx("dns: cannot resolve %s for a client; its proxies answer unreachable", r->name);
 		if (r->answer)
-			send_status(c, &r->client, &r->resource, r->name, 0);
+			send_status(c, &r->client, &r->resource, r->name, 1);
 	} else {
 		ctl_ipc_send_peer(c, IPC_C2D_DNS_SETUP, conn->peer_id, &d, sizeof(d));
 		name_record(conn, r, &d);

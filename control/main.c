@@ -44,6 +44,7 @@ ctl_stop(struct ctl *c, int exit_code, const char *why)
 			log_errorx("stopping: %s", why);
 	}
 	if (c->ipc.phase != IPC_PH_CLOSED) {
+		ctl_session_goodbye_all(c);
 		memset(&s, 0, sizeof(s));
 		s.reason = exit_code == 0 ? IPC_SHUTDOWN_SIGNAL : IPC_SHUTDOWN_FATAL;
 		(void)ipc_send(&c->ipc, IPC_C2D_SHUTDOWN, 0, &s, sizeof(s), -1, 0);

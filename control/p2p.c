@@ -109,30 +109,54 @@ send_tx(struct p2p *p, const struct ice_tx *tx)
 static void
 flush_candidates(struct p2p *p, struct p2p_conn *c)
 {
-	const char *list[P2P_PENDING_MAX];
+	const char *list[CANDQ_MAX];
+	/* Today's portal gets them by priority; v1 keeps the 2024 byte order. */
+	enum portal_msg_order ord = p->ctl->portal_proto == 2 ? PORTAL_MSG_ORDER_PRIORITY :
+	    PORTAL_MSG_ORDER_BYTES;
 	json_object *o = NULL;
 	size_t i;
 
-	if (c->n_add > 0) {
-		for (i = 0; i < c->n_add; i++)
-			list[i] = c->add[i];
-		if (portal_msg_build_broadcast_ice_candidates(&c->client_id, 1, list, c->n_add, &o) == 0) {
+	/* Held while the portal is down; p2p_portal_joined sends them. */
+	if (!p->ctl->portal_live || !portal_is_joined(&p->ctl->portal))
+		return;
+	if (c->cands.n_add > 0) {
+		for (i = 0; i < c->cands.n_add; i++)
+			list[i] = c->cands.add[i];
+		if (portal_msg_build_broadcast_ice_candidates(&c->client_id, 1, list, c->cands.n_add,
+		    ord, &o) == 0) {
 			(void)portal_push(&p->ctl->portal, "broadcast_ice_candidates", o);
 			json_object_put(o);
 		}
-		c->n_add = 0;
 	}
-	if (c->n_del > 0) {
-		for (i = 0; i < c->n_del; i++)
-			list[i] = c->del[i];
+	if (c->cands.n_del > 0) {
+		for (i = 0; i < c->cands.n_del; i++)
+			list[i] = c->cands.del[i];
 		o = NULL;
-		if (portal_msg_build_broadcast_invalidated_ice_candidates(&c->client_id, 1, list, c->n_del,
-		    &o) == 0) {
+		if (portal_msg_build_broadcast_invalidated_ice_candidates(&c->client_id, 1, list,
+		    c->cands.n_del, ord, &o) == 0) {
 			(void)portal_push(&p->ctl->portal, "broadcast_invalidated_ice_candidates", o);
 			json_object_put(o);
 		}
-		c->n_del = 0;
 	}
+	candq_sent(&c->cands);
+}
+
+void
+p2p_portal_joined(struct p2p *p)
+{
+	struct p2p_conn *c;
+	size_t i;
+
+	for (i = 0; i < P2P_BUCKETS; i++)
+		for (c = p->by_client[i]; c != NULL; c = c->next_client)
+			flush_candidates(p, c);
+}
+
+void
+p2p_reannounce(struct p2p *p, struct p2p_conn *c)
+{
+	candq_reannounce(&c->cands);
+	flush_candidates(p, c);
 }
 
 static void conn_remove(struct p2p *p, struct p2p_conn *c, const char *why);
@@ -217,12 +241,10 @@ drain(struct p2p *p, struct p2p_conn *c)
 	while (ice_agent_poll_event(c->agent, &ev) > 0) {
 		switch (ev.type) {
 		case ICE_EV_LOCAL_CANDIDATE:
-			if (c->n_add < P2P_PENDING_MAX)
-				snprintf(c->add[c->n_add++], sizeof(c->add[0]), "%s", ev.cand);
+			candq_change(&c->cands, ev.cand, 1);
 			break;
 		case ICE_EV_LOCAL_INVALIDATED:
-			if (c->n_del < P2P_PENDING_MAX)
-				snprintf(c->del[c->n_del++], sizeof(c->del[0]), "%s", ev.cand);
+			candq_change(&c->cands, ev.cand, 0);
 			break;
 		case ICE_EV_NOMINATED:
 			c->nominated = 1;
@@ -295,7 +317,16 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	} while (0)
 
 static void
+conn_remove_reason(struct p2p *p, struct p2p_conn *c, const char *why, uint8_t reason);
+
+static void
 conn_remove(struct p2p *p, struct p2p_conn *c, const char *why)
+{
+	conn_remove_reason(p, c, why, IPC_PEER_REMOVE_FAILED);
+}
+
+static void
+conn_remove_reason(struct p2p *p, struct p2p_conn *c, const char *why, uint8_t reason)
 {
 	struct ipc_c2d_peer_remove r;
 	char id[PORTAL_MSG_UUID_STRLEN];
@@ -308,7 +339,7 @@ conn_remove(struct p2p *p, struct p2p_conn *c, const char *why)
 	UNLINK(&p->by_peer[hash_bytes(&c->peer_id, 4)], next_peer);
 	p->n--;
 	memset(&r, 0, sizeof(r));
-	r.reason = IPC_PEER_REMOVE_FAILED;
+	r.reason = reason;
 	ctl_ipc_send_peer(p->ctl, IPC_C2D_PEER_REMOVE, c->peer_id, &r, sizeof(r));
 	if (c->ev != NULL)
 		event_free(c->ev);
@@ -653,6 +684,54 @@ p2p_peer_event(struct p2p *p, uint32_t peer_id, const struct ipc_d2c_peer_event 
 	default:
 		break;
 	}
+}
+
+/* goodbye: the p2p control event of type 2 with an empty body.  Sent once,
+ * unreliably, and only over an established connection (upstream #10076). */
+static void
+send_goodbye(struct p2p *p, struct p2p_conn *c)
+{
+	struct ipc_p2p_control m;
+
+	if (!c->nominated)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.event = P2P_EV_GOODBYE;
+	ctl_ipc_send_peer(p->ctl, IPC_C2D_P2P_CONTROL, c->peer_id, &m, sizeof(m));
+}
+
+void
+p2p_goodbye(struct p2p *p, const struct portal_msg_uuid *client, const char *why)
+{
+	struct p2p_conn *c = p2p_find(p, client);
+
+	if (c == NULL)
+		return;
+	send_goodbye(p, c);
+	conn_remove_reason(p, c, why, IPC_PEER_REMOVE_REVOKED);
+}
+
+void
+p2p_goodbye_all(struct p2p *p, const char *why)
+{
+	struct p2p_conn *c;
+	size_t i;
+
+	(void)why;
+	if (p->ctl == NULL)
+		return;
+	for (i = 0; i < P2P_BUCKETS; i++)
+		for (c = p->by_client[i]; c != NULL; c = c->next_client)
+			send_goodbye(p, c);
+}
+
+void
+p2p_remove(struct p2p *p, const struct portal_msg_uuid *client, const char *why)
+{
+	struct p2p_conn *c = p2p_find(p, client);
+
+	if (c != NULL)
+		conn_remove_reason(p, c, why, IPC_PEER_REMOVE_REVOKED);
 }
 
 void

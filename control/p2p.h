@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "candq.h"
 #include "ipc_msg.h"
 #include "portal_types.h"
 
@@ -20,8 +21,8 @@ struct event;
 
 #define P2P_BUCKETS 4096     /* power of two */
 #define P2P_HOSTS_MAX 16     /* shared host candidates */
-#define P2P_PENDING_MAX 16   /* candidate changes batched per step */
 #define P2P_NAMES_MAX 256    /* DNS names remembered per client */
+#define P2P_EV_GOODBYE 2     /* p2p control event: the session ends (empty body) */
 
 struct p2p;
 
@@ -55,9 +56,8 @@ struct p2p_conn {
 	uint8_t public_key[PORTAL_MSG_KEY_LEN];
 	uint8_t preshared_key[PORTAL_MSG_KEY_LEN];
 	struct portal_msg_ice_creds remote;
-	size_t n_add, n_del;        /* candidate strings to signal */
-	char add[P2P_PENDING_MAX][128];
-	char del[P2P_PENDING_MAX][128];
+	/* Candidate changes to signal, held while the portal is down (candq.h). */
+	struct candq cands;
 	struct p2p_dnsname *names;  /* DNS names set up (at most P2P_NAMES_MAX) */
 	size_t n_names;
 	struct p2p_conn *next_client, *next_tag, *next_ufrag, *next_peer;
@@ -140,6 +140,26 @@ void p2p_local_candidate(struct p2p *p, int type, const struct ipc_addr *a, int 
 
 /* A TURN channel was bound: finish relayed paths waiting for it. */
 void p2p_channel_bound(struct p2p *p);
+
+/*
+ * Our side of a client's session ends (upstream's p2p control `goodbye`,
+ * type 2): if the connection is established, send goodbye through it,
+ * then remove the connection and its WireGuard peer.  No-op without a
+ * connection.  why is for the log.
+ */
+void p2p_goodbye(struct p2p *p, const struct portal_msg_uuid *client, const char *why);
+/* Stopping: goodbye through every established connection; the
+ * connections stay until p2p_free.  why is unused (kept for symmetry). */
+void p2p_goodbye_all(struct p2p *p, const char *why);
+/* The client said goodbye: remove its connection, without answering. */
+void p2p_remove(struct p2p *p, const struct portal_msg_uuid *client, const char *why);
+
+/* Joined to the portal: send the candidate changes held while it was down. */
+void p2p_portal_joined(struct p2p *p);
+
+/* An authorization reused this connection: announce all our current
+ * candidates again (the client may have lost them). */
+void p2p_reannounce(struct p2p *p, struct p2p_conn *c);
 
 /* The dataplane's report about a peer. */
 void p2p_peer_event(struct p2p *p, uint32_t peer_id, const struct ipc_d2c_peer_event *ev);

@@ -1,6 +1,6 @@
 /*
  * portal_msg.c - decode portal events into fixed-size structs and build
- * the gateway's outbound payloads (shared/spec/portal-protocol.md 2, 3).
+ * the gateway's outbound payloads (portal protocol sections 2, 3).
  *
  * Every decoder writes straight into the caller's struct and, on any error,
  * wipes the whole struct before returning, so a failed parse never leaves
@@ -1217,7 +1217,70 @@ relay_list_in(struct pctx *c, json_object *arr, size_t n, struct portal_msg_rela
 	return rc;
 }
 
+int
+portal_msg_candidate_priority(const char *s, size_t len, uint32_t *prio)
+{
+	size_t i = 10, field = 1;
+	uint64_t v = 0;
+	int digits = 0;
+
+	if (s == NULL || len < 10 || memcmp(s, "candidate:", 10) != 0)
+		return PORTAL_MSG_E_STRING;
+	/* Fields after "candidate:": foundation, component, transport, priority. */
+	for (; i < len && field < 4; i++)
+		if (s[i] == ' ')
+			field++;
+	for (; i < len && s[i] != ' '; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return PORTAL_MSG_E_STRING;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > UINT32_MAX)
+			return PORTAL_MSG_E_RANGE;
+		digits++;
+	}
+	if (field < 4 || digits == 0)
+		return PORTAL_MSG_E_STRING;
+	if (prio != NULL)
+		*prio = (uint32_t)v;
+	return 0;
+}
+
 /* ---- messages ----------------------------------------------------------- */
+
+static int authorization_in(struct pctx *c, json_object *p, struct portal_msg_authorization *m);
+
+/*
+ * init.authorizations (today's portal): absent is not the same as empty.
+ * An older portal does not send it, and must not make us revoke anything;
+ * [] from today's portal revokes every grant.  null counts as absent.
+ */
+static int
+init_authorizations_in(struct pctx *c, json_object *p, struct portal_msg_init *m)
+{
+	json_object *arr;
+	size_t n, i, saved;
+	int rc;
+
+	if (field(c, p, "authorizations", false, &arr) == ABSENT || arr == NULL)
+		return 0;
+	if ((rc = get_array(c, p, "authorizations", PORTAL_MSG_AUTHORIZATIONS_MAX, &arr, &n)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+
+		saved = path_push(c, "authorizations");
+		(void)path_push_idx(c, i);
+		rc = want_type(c, e, json_type_object, "object");
+		if (rc == 0)
+			rc = authorization_in(c, e, &m->authorizations[i]);
+		path_pop(c, saved);
+		if (rc != 0)
+			return rc;
+	}
+	m->n_authorizations = (uint32_t)n;
+	m->has_authorizations = true;
+	return 0;
+}
 
 static int
 init_in(struct pctx *c, json_object *p, struct portal_msg_init *m)
@@ -1244,14 +1307,16 @@ init_in(struct pctx *c, json_object *p, struct portal_msg_init *m)
 	if (rc != 0)
 		return rc;
 	/* relays is optional (default empty); present, it must be an array. */
-	if (field(c, p, "relays", false, &arr) == ABSENT)
-		return 0;
-	if ((rc = get_array(c, p, "relays", PORTAL_MSG_RELAYS_MAX, &arr, &n)) != 0)
-		return rc;
-	saved = path_push(c, "relays");
-	rc = relay_list_in(c, arr, n, &m->relays);
-	path_pop(c, saved);
-	return rc;
+	if (field(c, p, "relays", false, &arr) != ABSENT) {
+		if ((rc = get_array(c, p, "relays", PORTAL_MSG_RELAYS_MAX, &arr, &n)) != 0)
+			return rc;
+		saved = path_push(c, "relays");
+		rc = relay_list_in(c, arr, n, &m->relays);
+		path_pop(c, saved);
+		if (rc != 0)
+			return rc;
+	}
+	return init_authorizations_in(c, p, m);
 }
 
 static int
@@ -1439,28 +1504,41 @@ ice_candidates_in(struct pctx *c, json_object *p, struct portal_msg_ice_candidat
 	if ((rc = get_uuid(c, p, "client_id", &m->client_id)) != 0 ||
 	    (rc = get_array(c, p, "candidates", PORTAL_MSG_CANDIDATES_MAX, &arr, &n)) != 0)
 		return rc;
+	/* Today's gateway skips each entry it cannot use instead of refusing
+	 * the frame (upstream's VecSkipError): not a string, too long, not
+	 * printable ASCII, or not a "candidate:" line with a numeric priority. */
+	m->n_candidates = 0;
 	for (i = 0; i < n; i++) {
-		size_t s1 = path_push(c, "candidates"), s2 = path_push_idx(c, i);
+		json_object *e = json_object_array_get_idx(arr, i);
 		const char *s;
 		size_t len;
+		uint32_t prio;
 
-		(void)s2;
-		/* Content is left to the ICE agent, which skips what it cannot
-		 * parse; here only the form: bounded printable ASCII. */
-		rc = as_string(c, json_object_array_get_idx(arr, i), PORTAL_MSG_CANDIDATE_MAX,
-		    &s, &len);
-		if (rc == 0 && !printable_ascii(s, len))
-			rc = fail(c, PORTAL_MSG_E_STRING, "candidate is not printable ASCII");
-		if (rc == 0) {
-			memcpy(m->candidates[i], s, len);
-			m->candidates[i][len] = '\0';
-		}
-		path_pop(c, s1);
-		if (rc != 0)
-			return rc;
+		if (e == NULL || !json_object_is_type(e, json_type_string))
+			continue;
+		s = json_object_get_string(e);
+		len = (size_t)json_object_get_string_len(e);
+		if (len == 0 || len > PORTAL_MSG_CANDIDATE_MAX || !printable_ascii(s, len) ||
+		    portal_msg_candidate_priority(s, len, &prio) != 0)
+			continue;
+		memcpy(m->candidates[m->n_candidates], s, len);
+		m->candidates[m->n_candidates][len] = '\0';
+		m->n_candidates++;
 	}
-	m->n_candidates = (uint32_t)n;
 	return 0;
+}
+
+/* access_authorization_expiry_updated, and one entry of init.authorizations. */
+static int
+authorization_in(struct pctx *c, json_object *p, struct portal_msg_authorization *m)
+{
+	int rc = get_uuid(c, p, "client_id", &m->client_id);
+
+	if (rc == 0)
+		rc = get_uuid(c, p, "resource_id", &m->resource_id);
+	if (rc == 0)
+		rc = get_expiry(c, p, &m->has_expires_at, &m->expires_at);
+	return rc;
 }
 
 static int
@@ -1498,6 +1576,8 @@ static const char *const event_names[] = {
 	[PORTAL_MSG_ICE_CANDIDATES] = "ice_candidates",
 	[PORTAL_MSG_INVALIDATE_ICE_CANDIDATES] = "invalidate_ice_candidates",
 	[PORTAL_MSG_DISCONNECT] = "disconnect",
+	[PORTAL_MSG_CREATE_AUTHORIZATION] = "create_authorization",
+	[PORTAL_MSG_ACCESS_AUTHORIZATION_EXPIRY_UPDATED] = "access_authorization_expiry_updated",
 };
 
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
@@ -1607,7 +1687,11 @@ portal_msg_parse(const char *event, json_object *payload, struct portal_msg *out
 			rc = relays_presence_in(&c, payload, &out->u.relays_presence);
 			break;
 		case PORTAL_MSG_AUTHORIZE_FLOW:
+		case PORTAL_MSG_CREATE_AUTHORIZATION:
 			rc = authorize_flow_in(&c, payload, &out->u.authorize_flow);
+			break;
+		case PORTAL_MSG_ACCESS_AUTHORIZATION_EXPIRY_UPDATED:
+			rc = authorization_in(&c, payload, &out->u.expiry_updated);
 			break;
 		case PORTAL_MSG_REQUEST_CONNECTION:
 			rc = request_connection_in(&c, payload, &out->u.request_connection);
@@ -1821,6 +1905,40 @@ portal_msg_build_flow_authorized(const char *ref, json_object **out)
 }
 
 int
+portal_msg_build_authorization_created(const char *ref, json_object **out)
+{
+	return portal_msg_build_flow_authorized(ref, out);
+}
+
+int
+portal_msg_build_no_relays(json_object **out)
+{
+	if (out == NULL)
+		return PORTAL_MSG_E_INVAL;
+	*out = json_object_new_object();
+	return *out != NULL ? PORTAL_MSG_OK : PORTAL_MSG_E_NOMEM;
+}
+
+int
+portal_msg_build_set_snownet_capabilities(json_object **out)
+{
+	json_object *o, *b;
+
+	if (out == NULL)
+		return PORTAL_MSG_E_INVAL;
+	*out = NULL;
+	if ((o = json_object_new_object()) == NULL)
+		return PORTAL_MSG_E_NOMEM;
+	if ((b = json_object_new_boolean(0)) == NULL || json_object_object_add(o, "iceless", b) != 0) {
+		json_object_put(b);
+		json_object_put(o);
+		return PORTAL_MSG_E_NOMEM;
+	}
+	*out = o;
+	return PORTAL_MSG_OK;
+}
+
+int
 portal_msg_build_connection_ready(const char *ref, const struct portal_msg_ice_creds *local,
     json_object **out)
 {
@@ -1868,16 +1986,37 @@ nomem:
 	return PORTAL_MSG_E_NOMEM;
 }
 
-static int
-cmp_cstr(const void *a, const void *b)
+static uint32_t
+cand_prio(const char *s)
 {
-	/* strcmp compares as unsigned char: byte order, as the spec asks. */
+	uint32_t p = 0;
+
+	return portal_msg_candidate_priority(s, strlen(s), &p) == 0 ? p : 0;
+}
+
+/* strcmp compares as unsigned char: byte order. */
+static int
+cmp_bytes(const void *a, const void *b)
+{
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Descending priority, ties in byte order (upstream sorts this way since
+ * firezone #10063). */
+static int
+cmp_cand(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	uint32_t px = cand_prio(x), py = cand_prio(y);
+
+	if (px != py)
+		return px > py ? -1 : 1;
+	return strcmp(x, y);
 }
 
 static int
 build_candidates(const struct portal_msg_uuid *ids, size_t n_ids,
-    const char *const *cands, size_t n_cands, json_object **out)
+    const char *const *cands, size_t n_cands, enum portal_msg_order order, json_object **out)
 {
 	json_object *o = NULL, *jids = NULL, *jc = NULL;
 	const char **sorted = NULL;
@@ -1903,7 +2042,8 @@ build_candidates(const struct portal_msg_uuid *ids, size_t n_ids,
 	if ((sorted = calloc(n_cands, sizeof(*sorted))) == NULL)
 		return PORTAL_MSG_E_NOMEM;
 	memcpy(sorted, cands, n_cands * sizeof(*sorted));
-	qsort(sorted, n_cands, sizeof(*sorted), cmp_cstr);
+	qsort(sorted, n_cands, sizeof(*sorted),
+	    order == PORTAL_MSG_ORDER_PRIORITY ? cmp_cand : cmp_bytes);
 
 	if ((o = json_object_new_object()) == NULL || (jids = json_object_new_array()) == NULL)
 		goto done;
@@ -1947,17 +2087,19 @@ done:
 
 int
 portal_msg_build_broadcast_ice_candidates(const struct portal_msg_uuid *client_ids,
-    size_t n_ids, const char *const *candidates, size_t n_candidates, json_object **out)
+    size_t n_ids, const char *const *candidates, size_t n_candidates,
+    enum portal_msg_order order, json_object **out)
 {
-	return build_candidates(client_ids, n_ids, candidates, n_candidates, out);
+	return build_candidates(client_ids, n_ids, candidates, n_candidates, order, out);
 }
 
 int
 portal_msg_build_broadcast_invalidated_ice_candidates(
     const struct portal_msg_uuid *client_ids, size_t n_ids,
-    const char *const *candidates, size_t n_candidates, json_object **out)
+    const char *const *candidates, size_t n_candidates, enum portal_msg_order order,
+    json_object **out)
 {
-	return build_candidates(client_ids, n_ids, candidates, n_candidates, out);
+	return build_candidates(client_ids, n_ids, candidates, n_candidates, order, out);
 }
 
 char *

@@ -5,7 +5,7 @@
  * (control/phoenix.c) hands over the event name and the payload of a frame
  * on topic "gateway"; Phoenix control events (phx_reply, phx_error,
  * phx_close) are its business and are reported here as unknown events.
- * Reference: shared/spec/portal-protocol.md sections 2 (inbound), 3
+ * Reference: the portal protocol, sections 2 (inbound), 3
  * (outbound), 2.13 (parse failures).
  *
  * Error discipline: every function returning int returns PORTAL_MSG_OK (0)
@@ -59,15 +59,26 @@ enum portal_msg_type {
 	PORTAL_MSG_ICE_CANDIDATES,
 	PORTAL_MSG_INVALIDATE_ICE_CANDIDATES,
 	PORTAL_MSG_DISCONNECT,
+	PORTAL_MSG_CREATE_AUTHORIZATION,	/* today's name of authorize_flow (v2 path) */
+	PORTAL_MSG_ACCESS_AUTHORIZATION_EXPIRY_UPDATED,
 };
 
-/* 2.1: interface addresses, masquerade flags (parsed, unused), TURN relays. */
+/*
+ * 2.1: interface addresses, masquerade flags (parsed, unused), TURN relays,
+ * and (today's portal) the authorizations it still holds for this gateway.
+ * has_authorizations tells "absent" (an older portal: nothing to
+ * reconcile) from an empty list (revoke everything).  account_slug and
+ * flow_logs are optional and not read.  About 400 KiB with the list.
+ */
 struct portal_msg_init {
 	struct in_addr ipv4;
 	struct in6_addr ipv6;
 	bool ipv4_masquerade_enabled;
 	bool ipv6_masquerade_enabled;
 	struct portal_msg_relay_list relays;
+	bool has_authorizations;
+	uint32_t n_authorizations;
+	struct portal_msg_authorization authorizations[PORTAL_MSG_AUTHORIZATIONS_MAX];
 };
 
 /* 2.2 */
@@ -77,7 +88,10 @@ struct portal_msg_relays_presence {
 	struct portal_msg_relay_list connected;
 };
 
-/* 2.3; has_expires_at == false means the authorization never expires. */
+/* 2.3, and today's create_authorization (same payload); has_expires_at ==
+ * false means the authorization never expires.  subject, use_iceless,
+ * flow_logs_ingest_token and the informational client fields are not
+ * read: we never use ICE-less connections nor upload flow logs. */
 struct portal_msg_authorize_flow {
 	char ref[PORTAL_MSG_REF_MAX + 1];
 	struct portal_msg_resource resource;
@@ -138,7 +152,7 @@ struct portal_msg_disconnect {
 };
 
 /*
- * One decoded inbound message.  About 33 KiB: allocate it on the heap or
+ * One decoded inbound message.  About 430 KiB: allocate it on the heap or
  * statically, not in a small stack frame.
  */
 struct portal_msg {
@@ -153,6 +167,7 @@ struct portal_msg {
 		struct portal_msg_resource resource_updated;
 		struct portal_msg_ice_candidates ice_candidates;	/* both ICE events */
 		struct portal_msg_disconnect disconnect;
+		struct portal_msg_authorization expiry_updated;
 	} u;
 };
 
@@ -218,6 +233,13 @@ int portal_msg_parse_sockaddr(const char *s, size_t len, struct portal_msg_socka
  */
 int portal_msg_proxy_ip_ok(const struct portal_msg_ip *ip);
 
+/*
+ * The priority of an ICE candidate line: s[len] must start "candidate:" and
+ * its 4th field (foundation, component, transport, priority) be a decimal
+ * u32.  0 with *prio set (prio may be NULL), or a negative code.
+ */
+int portal_msg_candidate_priority(const char *s, size_t len, uint32_t *prio);
+
 /* Lowercase hyphenated form into out[PORTAL_MSG_UUID_STRLEN]; returns out. */
 char *portal_msg_uuid_fmt(const struct portal_msg_uuid *id, char *out);
 
@@ -241,23 +263,43 @@ void portal_msg_json_wipe(json_object *root);
 /* 3.3: {"ref": ref}.  ref is echoed unchanged (non-empty UTF-8, <= REF_MAX). */
 int portal_msg_build_flow_authorized(const char *ref, json_object **out);
 
+/* Today's v2 answer to create_authorization: the same {"ref": ref}. */
+int portal_msg_build_authorization_created(const char *ref, json_object **out);
+
+/* no_relays: {} (no relay left for a new connection, or the last one failed). */
+int portal_msg_build_no_relays(json_object **out);
+
+/* set_snownet_capabilities: {"iceless": false}; we never take ICE-less
+ * connections, so the portal never asks for one. */
+int portal_msg_build_set_snownet_capabilities(json_object **out);
+
 /* 3.4: {"ref":..,"gateway_payload":{"ConnectionAccepted":{"ice_parameters":
  * {"username":..,"password":..}}}} with our local ICE credentials. */
 int portal_msg_build_connection_ready(const char *ref,
     const struct portal_msg_ice_creds *local, json_object **out);
 
+/* Order of outbound candidate arrays. */
+enum portal_msg_order {
+	PORTAL_MSG_ORDER_BYTES = 0,	/* byte order (the 2024 gateway, v1 path) */
+	PORTAL_MSG_ORDER_PRIORITY,	/* descending priority, ties in byte order
+					 * (today's gateway, upstream #10063) */
+};
+
 /*
  * 3.5 / 3.6: {"client_ids":[..],"candidates":[..]}.  client_ids are written
  * lowercase hyphenated in the order given (n_ids >= 1); candidates are
- * sorted in byte order with duplicates removed (n_candidates >= 1, each
- * printable ASCII of 1..PORTAL_MSG_CANDIDATE_MAX bytes; n_candidates <=
- * PORTAL_MSG_CANDIDATES_MAX * 4, callers split larger batches).
+ * sorted as `order` says (the priority is the 4th field of a "candidate:"
+ * line, 0 for anything else), with duplicates removed (n_candidates >= 1,
+ * each printable ASCII of 1..PORTAL_MSG_CANDIDATE_MAX bytes; n_candidates
+ * <= PORTAL_MSG_CANDIDATES_MAX * 4, callers split larger batches).
  */
 int portal_msg_build_broadcast_ice_candidates(const struct portal_msg_uuid *client_ids,
-    size_t n_ids, const char *const *candidates, size_t n_candidates, json_object **out);
+    size_t n_ids, const char *const *candidates, size_t n_candidates,
+    enum portal_msg_order order, json_object **out);
 int portal_msg_build_broadcast_invalidated_ice_candidates(
     const struct portal_msg_uuid *client_ids, size_t n_ids,
-    const char *const *candidates, size_t n_candidates, json_object **out);
+    const char *const *candidates, size_t n_candidates, enum portal_msg_order order,
+    json_object **out);
 
 /*
  * Compact JSON text of obj (no spaces, '/' not escaped) in a malloc'd

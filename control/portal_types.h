@@ -28,6 +28,8 @@
 #define PORTAL_MSG_PROXY_IPS_MAX  8	/* DNS proxy IPs per domain (clients assign 8; more is refused) */
 #define PORTAL_MSG_CANDIDATES_MAX 64	/* ICE candidates per message */
 #define PORTAL_MSG_CANDIDATE_MAX  512	/* bytes per candidate string */
+/* init.authorizations entries: a 1 MiB frame holds about 8000 of them. */
+#define PORTAL_MSG_AUTHORIZATIONS_MAX 8192
 #define PORTAL_MSG_TS_MAX         253402300799LL	/* 9999-12-31T23:59:59Z */
 
 /* Where a client's DNS proxy IPs must lie (text for log lines). */
@@ -134,6 +136,16 @@ struct portal_msg_peer {
 	uint8_t preshared_key[PORTAL_MSG_KEY_LEN];	/* secret */
 	struct in_addr ipv4;
 	struct in6_addr ipv6;
+};
+
+/* One entry of init.authorizations (and the payload of
+ * access_authorization_expiry_updated): the portal's current grant of a
+ * resource to a client.  has_expires_at == false: no expiry (null). */
+struct portal_msg_authorization {
+	struct portal_msg_uuid client_id;
+	struct portal_msg_uuid resource_id;
+	bool has_expires_at;
+	int64_t expires_at;
 };
 
 /* Legacy DNS resolve request ({name, proxy_ips}). */

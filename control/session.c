@@ -102,17 +102,48 @@ on_relays_presence(struct ctl *c, const struct portal_msg_relays_presence *rp)
 	    gone, added, relays_count(&c->relays));
 }
 
-/* portal-protocol.md §4.5: a new connection needs a relay; with none left,
- * drop the request and reconnect so that the next init brings relays. */
+void
+ctl_session_set_protocol(struct ctl *c, int version)
+{
+	c->portal_proto = version == 2 ? 2 : 1;
+}
+
+/*
+ * A new connection needs a relay.  With none known, today's gateway tells
+ * the portal (no_relays, payload {}), grants nothing and does not answer
+ * the authorization; the portal sends a fresh relays_presence and the
+ * client retries (upstream #12503); reconnecting instead may meet 409
+ * while the portal still holds our socket.  The 2024 portal (v1) knows no
+ * no_relays: there we reconnect for a fresh init, as the gateway of 2024
+ * did (portal-protocol.md §4.5).
+ */
 static int
 need_relay(struct ctl *c, const char *what)
 {
 	if (relays_count(&c->relays) > 0)
 		return 0;
+	if (c->portal_proto == 2) {
+		log_info("portal: %s needs a TURN relay and none is known: no_relays sent, no answer",
+		    what);
+		ctl_session_no_relays(c);
+		return 1;
+	}
 	log_debug("portal: %s needs a relay and none is known: reconnecting", what);
 	log_info("portal: no TURN relay is left; reconnecting to the portal for a fresh init");
 	portal_reconnect(&c->portal);
 	return 1;
+}
+
+void
+ctl_session_no_relays(struct ctl *c)
+{
+	json_object *o = NULL;
+
+	if (!c->portal_live || c->portal_proto != 2 || portal_msg_build_no_relays(&o) != 0)
+		return;
+	if (portal_push(&c->portal, "no_relays", o) < 0)
+		log_warnx("portal: cannot queue no_relays");
+	json_object_put(o);
 }
 
 static void
@@ -167,9 +198,17 @@ restore_peer(struct ctl *c, struct p2p_conn *conn)
 	dnsnat_replay(c, conn);
 }
 
+/*
+ * create_authorization (today's v2 path) or authorize_flow (v1, and the
+ * 2024 portal): the same payload, answered in the name that matches the
+ * request (authorization_created / flow_authorized), since each portal
+ * path refuses the other name.
+ */
 static void
-on_authorize_flow(struct ctl *c, const struct portal_msg_authorize_flow *f)
+on_authorize_flow(struct ctl *c, const struct portal_msg_authorize_flow *f, int v2)
 {
+	const char *req = v2 ? "create_authorization" : "authorize_flow";
+	const char *ans = v2 ? "authorization_created" : "flow_authorized";
 	struct p2p_conn *conn = p2p_find(&c->p2p, &f->client.id);
 	char cid[PORTAL_MSG_UUID_STRLEN];
 	json_object *o = NULL;
@@ -179,24 +218,28 @@ on_authorize_flow(struct ctl *c, const struct portal_msg_authorize_flow *f)
 	/* Only a connection made with the same credentials, key and PSK is
 	 * kept (upstream #9999); anything else is new and needs a relay. */
 	if (!p2p_peer_addresses_ok(&f->client)) {
-		log_warnx("client %s: refused; no flow_authorized", cid);
+		log_warnx("client %s: refused; no %s", cid, ans);
 		return;
 	}
 	if (!p2p_reusable(conn, &f->client, &f->client_ice, &f->gateway_ice) &&
-	    need_relay(c, "authorize_flow"))
+	    need_relay(c, req))
 		return;
 	if (authz_set_peer(&c->authz, &f->client, &f->client_ice, &f->gateway_ice) != AUTHZ_OK ||
 	    (conn = p2p_connect(&c->p2p, &f->client, &f->client_ice, &f->gateway_ice, &created,
 	    &replaced)) == NULL) {
-		log_warnx("client %s: cannot set up the connection; no flow_authorized", cid);
+		log_warnx("client %s: cannot set up the connection; no %s", cid, ans);
 		return;
 	}
 	if (replaced)
 		restore_peer(c, conn);
 	grant(c, &f->client.id, &f->client.ipv4, &f->client.ipv6, &f->resource, f->has_expires_at,
-	    f->expires_at, "authorize_flow");
+	    f->expires_at, req);
 	if (portal_msg_build_flow_authorized(f->ref, &o) == 0)
-		reply(c, "flow_authorized", o);
+		reply(c, ans, o);
+	/* A kept connection announces all its candidates again (upstream's
+	 * upsert_connection): the client may have started over. */
+	if (!created)
+		p2p_reannounce(&c->p2p, conn);
 	log_info("client %s: flow authorized (%s connection)", cid, created ? "new" : "existing");
 }
 
@@ -251,6 +294,83 @@ on_reject_access(struct ctl *c, const struct portal_msg_reject_access *r)
 	}
 	log_info("client %s: access to resource %s revoked%s", cid, rid,
 	    gone ? "; no resource left, client removed" : "");
+	if (gone)
+		p2p_goodbye(&c->p2p, &r->client_id, "no resource left after reject_access; goodbye sent");
+}
+
+/* init.authorizations: a pair the portal no longer lists is revoked. */
+static void
+on_reconcile_revoked(void *arg, const struct authz_client *cl, const struct authz_resource *r)
+{
+	struct ctl *c = arg;
+	char cid[PORTAL_MSG_UUID_STRLEN], rid[PORTAL_MSG_UUID_STRLEN];
+
+	fmt_uuid(&cl->id, cid);
+	fmt_uuid(&r->desc.id, rid);
+	p2p_revoke(&c->p2p, &cl->id, &r->desc.id);
+	log_info("client %s: access to resource %s revoked: not in init.authorizations", cid, rid);
+}
+
+/* A changed expiry reaches the dataplane with the grant sent again. */
+static void
+regrant(struct ctl *c, const struct portal_msg_uuid *client, const struct portal_msg_uuid *resource)
+{
+	const struct authz_client *cl = authz_find(&c->authz, client);
+	size_t k;
+
+	if (cl == NULL)
+		return;
+	for (k = 0; k < cl->n_res; k++)
+		if (memcmp(cl->res[k].desc.id.b, resource->b, 16) == 0)
+			p2p_grant(&c->p2p, client, &cl->res[k].desc, cl->res[k].has_expiry,
+			    cl->res[k].expires_at);
+}
+
+/*
+ * Today's init lists every authorization the portal still holds for us:
+ * what it does not list was revoked while we were away; listed expiries
+ * replace ours (shorter or longer).  Clients left without a resource get
+ * goodbye at the next tick.  Without the field (an older portal) nothing
+ * is reconciled: absent is not empty.
+ */
+static void
+reconcile(struct ctl *c, const struct portal_msg_init *in)
+{
+	uint32_t i;
+	int n;
+
+	if (!in->has_authorizations) {
+		log_debug("portal: init without authorizations: grants kept as they are");
+		return;
+	}
+	n = authz_reconcile(&c->authz, in->authorizations, in->n_authorizations,
+	    on_reconcile_revoked, c);
+	if (n < 0) {
+		log_warnx("portal: init: out of memory; authorizations not reconciled");
+		return;
+	}
+	for (i = 0; i < in->n_authorizations; i++)
+		regrant(c, &in->authorizations[i].client_id, &in->authorizations[i].resource_id);
+	log_info("portal: init: %u authorization(s) listed, %d grant(s) revoked",
+	    (unsigned)in->n_authorizations, n);
+}
+
+/* access_authorization_expiry_updated (portals of 2025-07 to 2026-06). */
+static void
+on_expiry_updated(struct ctl *c, const struct portal_msg_authorization *a)
+{
+	char cid[PORTAL_MSG_UUID_STRLEN], rid[PORTAL_MSG_UUID_STRLEN], eb[32];
+
+	fmt_uuid(&a->client_id, cid);
+	fmt_uuid(&a->resource_id, rid);
+	if (authz_set_expiry(&c->authz, &a->client_id, &a->resource_id, a->has_expires_at,
+	    a->expires_at) != AUTHZ_OK) {
+		log_debug("portal: expiry update for unknown client %s / resource %s ignored", cid, rid);
+		return;
+	}
+	regrant(c, &a->client_id, &a->resource_id);
+	log_info("client %s: authorization for resource %s now expires %s", cid, rid,
+	    expiry_text(a->has_expires_at, a->expires_at, eb, sizeof(eb)));
 }
 
 static void
@@ -321,6 +441,7 @@ on_event(void *arg, const struct phoenix_msg *m)
 	switch (msg.type) {
 	case PORTAL_MSG_INIT:
 		on_init(c, &msg.u.init);
+		reconcile(c, &msg.u.init);
 		turnmgr_sync(c, 1);
 		ctl_session_status(c);
 		break;
@@ -330,7 +451,13 @@ on_event(void *arg, const struct phoenix_msg *m)
 		ctl_session_status(c);
 		break;
 	case PORTAL_MSG_AUTHORIZE_FLOW:
-		on_authorize_flow(c, &msg.u.authorize_flow);
+		on_authorize_flow(c, &msg.u.authorize_flow, 0);
+		break;
+	case PORTAL_MSG_CREATE_AUTHORIZATION:
+		on_authorize_flow(c, &msg.u.authorize_flow, 1);
+		break;
+	case PORTAL_MSG_ACCESS_AUTHORIZATION_EXPIRY_UPDATED:
+		on_expiry_updated(c, &msg.u.expiry_updated);
 		break;
 	case PORTAL_MSG_REQUEST_CONNECTION:
 		on_request_connection(c, &msg.u.request_connection);
@@ -380,8 +507,22 @@ on_joined(void *arg, int joined)
 {
 	struct ctl *c = arg;
 
-	if (!joined)
+	if (!joined) {
 		log_info("portal: left the gateway channel (connection lost)");
+	} else {
+		json_object *o = NULL;
+		/* The path the connection took decides what the portal knows. */
+		ctl_session_set_protocol(c, portal_protocol_version(&c->portal));
+		/* We never take ICE-less connections (upstream sends true).
+		 * The 2024 portal (v1) crashes the channel on unknown events. */
+		if (c->portal_proto == 2 && portal_msg_build_set_snownet_capabilities(&o) == 0) {
+			if (portal_push(&c->portal, "set_snownet_capabilities", o) < 0)
+				log_warnx("portal: cannot queue set_snownet_capabilities");
+			json_object_put(o);
+		}
+		/* Candidate changes held while the portal was down. */
+		p2p_portal_joined(&c->p2p);
+	}
 	ctl_session_status(c);
 }
 
@@ -421,6 +562,19 @@ on_expired(void *arg, const struct authz_client *cl, const struct authz_resource
 	log_info("client %s: authorization for resource %s expired", cid, rid);
 }
 
+/* A client without a resource left (expiry, init reconciliation): its
+ * connection ends with goodbye (upstream §4.6, at the 1 Hz tick). */
+static void
+on_client_gone(void *arg, const struct authz_client *cl)
+{
+	struct ctl *c = arg;
+	char cid[PORTAL_MSG_UUID_STRLEN];
+
+	fmt_uuid(&cl->id, cid);
+	log_info("client %s: no resource left; removed", cid);
+	p2p_goodbye(&c->p2p, &cl->id, "no resource left; goodbye sent");
+}
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -428,7 +582,31 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	authz_expire(&c->authz, (int64_t)time(NULL), on_expired, c, NULL);
+	authz_expire(&c->authz, (int64_t)time(NULL), on_expired, on_client_gone, c, NULL);
+}
+
+void
+ctl_session_client_goodbye(struct ctl *c, uint32_t peer_id)
+{
+	struct p2p_conn *conn = p2p_by_peer(&c->p2p, peer_id);
+	struct portal_msg_uuid id;
+	char cid[PORTAL_MSG_UUID_STRLEN];
+
+	if (conn == NULL)
+		return;
+	id = conn->client_id;
+	fmt_uuid(&id, cid);
+	log_info("client %s: said goodbye; its state is removed", cid);
+	p2p_remove(&c->p2p, &id, "the client said goodbye");
+	(void)authz_remove_client(&c->authz, &id);
+	ctl_session_status(c);
+}
+
+void
+ctl_session_goodbye_all(struct ctl *c)
+{
+	if (c->portal_live)
+		p2p_goodbye_all(&c->p2p, "stopping");
 }
 
 void
@@ -467,6 +645,8 @@ ctl_session_start(struct ctl *c)
 	}
 	c->portal_live = 1;
 	portal_set_max_partition(&c->portal, (uint64_t)c->cfg.max_partition_s * 1000);
+	if (c->portal_proto == 0)
+		c->portal_proto = 1;
 	turnmgr_init(&c->turn);
 	p2p_init(&c->p2p, c);
 	/* The token now lives only in the portal's request target. */

@@ -191,6 +191,8 @@ struct turn_client {
 	bool has_relayed4, has_relayed6;
 	uint64_t expires_ms;
 	uint64_t refresh_ms;
+	uint64_t keepalive_ms;		/* next Binding to the active server */
+	uint32_t keepalive_every;	/* turn_config.keepalive_ms; 0: none */
 	int refresh_txn;		/* txn index of the Refresh in flight, -1 */
 
 	/* transactions */
@@ -1046,6 +1048,7 @@ turn_client_start(struct turn_client *c, uint64_t now_ms, const struct turn_conf
 	for (size_t i = 0; i < cfg->n_server; i++)
 		addr_copy(&c->server[i], &cfg->server[i]);
 	c->n_server = (uint8_t)cfg->n_server;
+	c->keepalive_every = cfg->keepalive_ms;
 
 	stun_agent_init(&c->agent, turn_known_attrs, STUN_COMPATIBILITY_RFC5389,
 	    STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
@@ -1310,6 +1313,7 @@ on_allocate_success(struct turn_client *c, uint64_t now_ms, StunMessage *msg)
 	c->allocated = true;
 	c->mismatches = 0;
 	c->state = TURN_S_ALLOCATED;
+	c->keepalive_ms = c->keepalive_every ? now_ms + c->keepalive_every : UINT64_MAX;
 	c->expires_ms = now_ms + (uint64_t)lifetime * 1000u;
 	c->refresh_ms = now_ms + (uint64_t)lifetime * 500u;
 	log_info("turn: allocated on %s: relayed %s %s, lifetime %u s",
@@ -1825,6 +1829,12 @@ turn_client_timeout(struct turn_client *c, uint64_t now_ms)
 		if (txn_start(c, now_ms, TX_REFRESH, c->active, 0, 0) == NULL)
 			c->refresh_ms = now_ms + TURN_REFRESH_RETRY_MS;
 	}
+	if (c->keepalive_every && now_ms >= c->keepalive_ms) {
+		/* Its answer is one more server-reflexive report; a lost one
+		 * changes nothing (binding_done acts only while binding). */
+		(void)txn_start(c, now_ms, TX_BINDING, c->active, 0, 0);
+		c->keepalive_ms = now_ms + c->keepalive_every;
+	}
 	while (c->lists[LS_REBIND].head != NIL &&
 	    c->chan[c->lists[LS_REBIND].head].due_ms <= now_ms)
 		list_append(c, LS_WANT, c->lists[LS_REBIND].head);
@@ -1846,6 +1856,8 @@ turn_client_next_deadline(struct turn_client *c)
 			d = c->expires_ms;
 		if (c->refresh_txn < 0 && c->refresh_ms < d)
 			d = c->refresh_ms;
+		if (c->keepalive_ms < d)
+			d = c->keepalive_ms;
 		if (c->lists[LS_REBIND].head != NIL &&
 		    c->chan[c->lists[LS_REBIND].head].due_ms < d)
 			d = c->chan[c->lists[LS_REBIND].head].due_ms;

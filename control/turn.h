@@ -94,6 +94,10 @@
 #define TURN_CHANNEL_REBIND_MS		240000u	/* before the 300 s permission lifetime */
 #define TURN_CHANNEL_REUSE_MS		900000u	/* 600 s lifetime + 300 s reservation */
 #define TURN_REFRESH_RETRY_MS		10000u	/* after a Refresh error response */
+/* While allocated, a STUN Binding to the active server every 25 s keeps
+ * the NAT binding towards the relay open (upstream #7819; turn_config's
+ * keepalive_ms). */
+#define TURN_KEEPALIVE_MS		25000u
 
 /* Return codes: 0 or one of these. */
 enum turn_err {
@@ -209,6 +213,9 @@ struct turn_config {
 	const char *password;		/* portal "password" (secret, copied) */
 	const char *realm;		/* NULL: TURN_REALM_DEFAULT */
 	const char *software;		/* SOFTWARE attribute, NULL: none */
+	uint32_t keepalive_ms;		/* while allocated, a Binding to the active
+					 * server this often; 0: none (control
+					 * uses TURN_KEEPALIVE_MS) */
 };
 
 /* A zeroed client in the IDLE state, or NULL when out of memory.  The

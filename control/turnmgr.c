@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "addr.h"
 #include "control.h"
@@ -137,6 +138,11 @@ drive(struct turn_slot *s)
 			withdraw(c, s);
 			relays_remove(&c->relays, &s->id);
 			s->dead = 1;
+			/* We gave up our last relay ourselves: the portal sends a
+			 * fresh selection (upstream #14026).  Not when the portal
+			 * withdrew it (relays_presence). */
+			if (relays_count(&c->relays) == 0)
+				ctl_session_no_relays(c);
 			ctl_session_status(c);
 			break;
 		case TURN_EV_STOPPED:
@@ -188,7 +194,6 @@ slot_free(struct ctl *c, struct turn_slot *s)
 	if (s->ev != NULL)
 		event_free(s->ev);
 	turn_client_free(s->tc);
-	/* The TURN username of the relay's credentials. */
 	OPENSSL_cleanse(s, sizeof(*s));
 }
 
@@ -199,6 +204,44 @@ to_ipc(struct ipc_addr *a, const struct portal_msg_sockaddr *sa)
 	a->family = sa->ip.family == AF_INET ? 4 : 6;
 	memcpy(a->addr, sa->ip.u.bytes, a->family == 4 ? 4 : 16);
 	a->port = sa->port;
+}
+
+/* What identifies a relay entry's content; 0 on success. */
+static int
+entry_digest(const struct portal_msg_relay *r, uint8_t out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct ipc_addr a[2];
+	uint8_t fam[2] = { r->has_v4, r->has_v6 };
+	unsigned int len = 0;
+	int ok;
+
+	/* Field by field: no padding bytes in the digest. */
+	memset(a, 0, sizeof(a));
+	if (r->has_v4)
+		to_ipc(&a[0], &r->v4);
+	if (r->has_v6)
+		to_ipc(&a[1], &r->v6);
+	ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, fam, sizeof(fam)) == 1 &&
+	    EVP_DigestUpdate(md, &a[0].family, 1) == 1 && EVP_DigestUpdate(md, a[0].addr, 16) == 1 &&
+	    EVP_DigestUpdate(md, &a[0].port, 2) == 1 &&
+	    EVP_DigestUpdate(md, &a[1].family, 1) == 1 && EVP_DigestUpdate(md, a[1].addr, 16) == 1 &&
+	    EVP_DigestUpdate(md, &a[1].port, 2) == 1 &&
+	    EVP_DigestUpdate(md, r->username, strlen(r->username) + 1) == 1 &&
+	    EVP_DigestUpdate(md, r->password, strlen(r->password) + 1) == 1 &&
+	    EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
+/* Is the slot's relay entry still what the portal offers? */
+static int
+entry_unchanged(const struct turn_slot *s, const struct portal_msg_relay *r)
+{
+	uint8_t d[32];
+
+	return entry_digest(r, d) == 0 && CRYPTO_memcmp(d, s->entry_digest, sizeof(d)) == 0;
 }
 
 static void
@@ -212,7 +255,8 @@ slot_start(struct ctl *c, struct turn_slot *s, const struct portal_msg_relay *r)
 	s->in_use = 1;
 	s->id = r->id;
 	s->ctl = c;
-	snprintf(s->username, sizeof(s->username), "%s", r->username);
+	if (entry_digest(r, s->entry_digest) < 0)
+		memset(s->entry_digest, 0, sizeof(s->entry_digest));
 	memset(&cfg, 0, sizeof(cfg));
 	if (r->has_v4 && c->udp[0].fd >= 0)
 		to_ipc(&cfg.server[cfg.n_server++], &r->v4);
@@ -220,6 +264,7 @@ slot_start(struct ctl *c, struct turn_slot *s, const struct portal_msg_relay *r)
 		to_ipc(&cfg.server[cfg.n_server++], &r->v6);
 	cfg.username = r->username;
 	cfg.password = r->password;
+	cfg.keepalive_ms = TURN_KEEPALIVE_MS;
 	portal_msg_uuid_fmt(&r->id, id);
 	s->tc = turn_client_new();
 	s->ev = evtimer_new(c->base, timer_cb, s);
@@ -254,9 +299,10 @@ turnmgr_sync(struct ctl *c, int refresh)
 			continue;
 		}
 		r = relays_find(&c->relays, &s->id);
-		if (r == NULL || strcmp(r->username, s->username) != 0) {
-			/* Withdrawn, or new credentials: release the allocation (a
-			 * new client starts below with the new entry). */
+		if (r == NULL || !entry_unchanged(s, r)) {
+			/* Withdrawn, or a new address or credentials: release the
+			 * allocation (a new client starts below with the new entry);
+			 * an unchanged entry keeps it. */
 			turn_client_stop(s->tc, util_now_ms());
 			drive(s);
 			slot_free(c, s);

@@ -29,7 +29,10 @@ struct turn_slot {
 	int allocated;
 	int has4, has6;
 	struct ipc_addr relayed4, relayed6;
-	char username[PORTAL_MSG_TURN_USER_MAX + 1]; /* to notice new credentials */
+	/* SHA-256 over the relay's addresses, username and password, to tell
+	 * an unchanged entry (the allocation stays, as today's portal sends
+	 * the same entry on every init) from a changed one (replaced). */
+	uint8_t entry_digest[32];
 	int dead;               /* failed or stopped: freed on the next sync */
 };
 

@@ -1,12 +1,16 @@
 /*
  * fuzz_portal_msg.c - libFuzzer target for control/portal_msg.c.
  *
- * Byte 0 picks what the rest is (value modulo 12):
+ * Byte 0 picks what the rest is (value modulo 14):
  *   0..9   the payload text of the event with that type (init ..
  *          disconnect), parsed with portal_msg_parse_text;
  *   10     the payload of "phx_reply" (an event the layer must refuse);
  *   11     a bare string for the value parsers (uuid, key, ip, cidr,
- *          sockaddr).
+ *          sockaddr);
+ *   12, 13 today's create_authorization and
+ *          access_authorization_expiry_updated.
+ * Inbound candidates that parse all carry a priority (the others are
+ * skipped); init's authorization count stays within its bound.
  * A failed parse must leave the message all zero and a reason string; a
  * successful authorize_flow or ice_candidates goes through the outbound
  * builders and back through json-c; a legacy payload that parses has at
@@ -22,7 +26,7 @@
 #include "log.h"
 #include "portal_msg.h"
 
-static struct portal_msg msg;	/* about 33 KiB: not on the stack */
+static struct portal_msg msg;	/* about 430 KiB: not on the stack */
 static const struct portal_msg zero;
 
 static void
@@ -79,7 +83,10 @@ round_trip(const struct portal_msg *m)
 		check_proxies(&m->u.request_connection.domain);
 	if (m->type == PORTAL_MSG_ALLOW_ACCESS && m->u.allow_access.has_payload)
 		check_proxies(&m->u.allow_access.payload);
-	if (m->type == PORTAL_MSG_AUTHORIZE_FLOW) {
+	if (m->type == PORTAL_MSG_INIT && (m->u.init.n_authorizations > PORTAL_MSG_AUTHORIZATIONS_MAX ||
+	    (!m->u.init.has_authorizations && m->u.init.n_authorizations != 0)))
+		abort();
+	if (m->type == PORTAL_MSG_AUTHORIZE_FLOW || m->type == PORTAL_MSG_CREATE_AUTHORIZATION) {
 		const struct portal_msg_authorize_flow *a = &m->u.authorize_flow;
 
 		if (portal_msg_build_flow_authorized(a->ref, &obj) != PORTAL_MSG_OK)
@@ -100,14 +107,17 @@ round_trip(const struct portal_msg *m)
 		char *text;
 		int rc;
 
-		for (i = 0; i < c->n_candidates; i++)
+		for (i = 0; i < c->n_candidates; i++) {
 			cands[i] = c->candidates[i];
+			if (portal_msg_candidate_priority(cands[i], strlen(cands[i]), NULL) != 0)
+				abort();
+		}
 		/*
 		 * What the portal may send (e.g. an empty candidate) is not
 		 * always what we may send: a refusal is fine, a crash is not.
 		 */
 		rc = portal_msg_build_broadcast_ice_candidates(&c->client_id, 1,
-		    cands, c->n_candidates, &obj);
+		    cands, c->n_candidates, PORTAL_MSG_ORDER_PRIORITY, &obj);
 		if (c->n_candidates == 0 && rc == PORTAL_MSG_OK)
 			abort();
 		if (rc == PORTAL_MSG_OK) {
@@ -118,7 +128,7 @@ round_trip(const struct portal_msg *m)
 			json_object_put(obj);
 		}
 		rc = portal_msg_build_broadcast_invalidated_ice_candidates(&c->client_id, 1,
-		    cands, c->n_candidates, &obj);
+		    cands, c->n_candidates, PORTAL_MSG_ORDER_BYTES, &obj);
 		if (rc == PORTAL_MSG_OK)
 			json_object_put(obj);
 	}
@@ -163,24 +173,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char why[PORTAL_MSG_WHY_MAX];
 	const char *event;
-	unsigned sel;
+	unsigned sel, want = 0;
 	int rc;
 
 	if (size < 1)
 		return 0;
-	sel = data[0] % 12;
+	sel = data[0] % 14;
 	data++;
 	size--;
 	if (sel == 11) {
 		values((const char *)data, size);
 		return 0;
 	}
-	event = sel == 10 ? "phx_reply" : portal_msg_event_name((enum portal_msg_type)(sel + 1));
+	if (sel == 10)
+		event = "phx_reply";
+	else if (sel >= 12)
+		event = portal_msg_event_name((enum portal_msg_type)(want = PORTAL_MSG_CREATE_AUTHORIZATION +
+		    (sel - 12)));
+	else
+		event = portal_msg_event_name((enum portal_msg_type)(want = sel + 1));
 	why[0] = '\0';
 	memset(&msg, 0xa5, sizeof(msg));
 	rc = portal_msg_parse_text(event, (const char *)data, size, &msg, why, sizeof(why));
 	if (rc == PORTAL_MSG_OK) {
-		if (msg.type != (enum portal_msg_type)(sel + 1))
+		if (msg.type != (enum portal_msg_type)want)
 			abort();
 		round_trip(&msg);
 	} else {

@@ -4,8 +4,13 @@ send AssignedIps on the WireGuard interface and wait for the DomainStatus
 answer.  Run in the client namespace.
 
     dns_p2p.py IFACE RESOURCE DOMAIN IP[,IP...] [TIMEOUT]
+    dns_p2p.py --goodbye IFACE
+    dns_p2p.py --wait-goodbye IFACE TIMEOUT
 
 Prints the DomainStatus JSON body; exit 0 if one came back, 1 otherwise.
+--goodbye sends the p2p control event goodbye (type 2, empty body) to the
+gateway; --wait-goodbye waits for the gateway's goodbye (exit 0 when it
+came, printing after how many seconds; 1 otherwise).
 """
 import json, select, socket, struct, sys, time
 
@@ -20,7 +25,32 @@ def control_packet(event, body):
     return hdr + payload
 
 
+def wait_goodbye(iface, timeout):
+    rx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ALL))
+    rx.bind((iface, 0))
+    start = time.time()
+    end = start + timeout
+    while time.time() < end:
+        r, _, _ = select.select([rx], [], [], max(0.0, end - time.time()))
+        if not r:
+            break
+        pkt, addr = rx.recvfrom(65535)
+        if addr[2] == socket.PACKET_OUTGOING or len(pkt) != 48 or pkt[0] >> 4 != 6:
+            continue
+        if pkt[6] == 255 and pkt[8:40] == b"\0" * 32 and pkt[40:48] == b"\2" + b"\0" * 7:
+            print("goodbye after %.2f s" % (time.time() - start))
+            return 0
+    print("no goodbye within %.1f s" % timeout)
+    return 1
+
+
 def main():
+    if sys.argv[1] == "--goodbye":
+        tx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IPV6))
+        tx.sendto(control_packet(2, b""), (sys.argv[2], ETH_P_IPV6))
+        return 0
+    if sys.argv[1] == "--wait-goodbye":
+        return wait_goodbye(sys.argv[2], float(sys.argv[3]))
     iface, resource, domain, ips = sys.argv[1:5]
     timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 5.0
     body = json.dumps({"resource": resource, "domain": domain,

@@ -8,7 +8,10 @@
 # proxy, IPv6-only name).  A name outside the pattern is answered Inactive
 # and its proxies stay closed, as are those of a request with a proxy IP
 # outside the proxy ranges or with more than 8, and of a 65th name for the
-# resource.  The gateway resolves through its hosts file.
+# resource.  The gateway resolves through its hosts file.  Then today's
+# cases (issue 15): a name without addresses is Active with unreachable
+# proxies, a resource not granted Inactive at once, and the client's goodbye
+# removes it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/portal_lib.sh"
 . "$(dirname "$0")/wg_lib.sh"
@@ -92,6 +95,27 @@ echo "    $out"
 echo "$out" | grep -q '"status": "Inactive"' || fail "a name outside the pattern was not Inactive"
 ok "AssignedIps answered: Active for names of the resource, Inactive for another"
 
+# Today's gateway (issue 15): a name that does not resolve is Active, and
+# its proxies answer ICMP unreachable at once; a resource that is not
+# granted is Inactive at once.
+out=$(assign nx.resource.test 100.96.0.40,fd00:2021:1111:8000::40) || { echo "$out"; fail "no DomainStatus for nx"; }
+echo "    nx.resource.test (does not resolve): $out"
+echo "$out" | grep -q '"status": "Active"' || fail "a name that does not resolve was not Active"
+for p in 100.96.0.40 fd00:2021:1111:8000::40; do
+	_r=$(wg_ping "$WG_CL" $p 2 0.2 3)
+	echo "    ping $p (nothing resolved): $_r"
+	[ "$(wg_field "$_r" unreachable)" -ge 1 ] && [ "$(wg_field "$_r" received)" = 0 ] ||
+		fail "proxy $p of a name without addresses: no ICMP unreachable"
+done
+ok "a name without addresses: Active, its proxies answer unreachable"
+_t0=$(date +%s%N)
+out=$(in_ns "$WG_CL" /usr/bin/python3 "$FZ_TOP/tests/integ/dns_p2p.py" "$WG_IF" \
+	0f0f0f0f-0000-4000-8000-000000000000 app.resource.test 100.96.0.41 3) || fail "no DomainStatus (not granted)"
+_ms=$((($(date +%s%N) - _t0) / 1000000))
+echo "    resource not granted: $out (${_ms} ms)"
+echo "$out" | grep -q '"status": "Inactive"' && [ "$_ms" -lt 1500 ] || fail "a resource not granted was not Inactive at once"
+ok "AssignedIps for a resource not granted: Inactive at once"
+
 # Proxy IPs outside 100.96.0.0/11 and fd00:2021:1111:8000::/107 (a LAN host,
 # the client range, a public IPv6 address), or more than 8 for a name: the
 # whole AssignedIps is refused, Inactive, and logged (issue 19).
@@ -143,6 +167,14 @@ _r=$(wg_ping "$WG_CL" 100.96.0.9 3 0.2 4)
 echo "    ping 100.96.0.9 (refused name): $_r"
 [ "$(wg_field "$_r" received)" = 0 ] || fail "a proxy of a refused name answered"
 ok "proxies of a refused name stay closed"
+# goodbye from the client (p2p event 2): the gateway forgets it at once.
+in_ns "$WG_CL" /usr/bin/python3 "$FZ_TOP/tests/integ/dns_p2p.py" --goodbye "$WG_IF" || fail "cannot send goodbye"
+e2e_wait_file "$E2E_GW_LOG" "said goodbye; its state is removed" 3 || { tail -n 10 "$E2E_GW_LOG"; fail "goodbye ignored"; }
+_r=$(wg_ping "$WG_CL" 100.96.0.1 3 0.2 3)
+echo "    ping 100.96.0.1 after goodbye: $_r"
+[ "$(wg_field "$_r" received)" = 0 ] || fail "traffic still forwarded after the client's goodbye"
+ok "goodbye from the client: its connection and grants are gone, nothing is forwarded"
+
 kill -TERM "$E2E_GW_PID"
 wait "$E2E_GW_PID" 2>/dev/null
 E2E_GW_PID=""

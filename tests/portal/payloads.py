@@ -172,15 +172,37 @@ def dual_stack_relay(addr4="127.0.0.1:3478", addr6="[::1]:3478", id=None, **kw):
 
 def init(ipv4=DEFAULT_IPV4, ipv6=DEFAULT_IPV6, relays=None,
          ipv4_masquerade_enabled=True, ipv6_masquerade_enabled=True,
-         omit_relays=False):
+         omit_relays=False, authorizations=None, account_slug=None, flow_logs=None):
     """Section 2.1.  relays=None means [] (an init with no TURN servers);
-    omit_relays=True leaves the key out (accepted by the gateway)."""
+    omit_relays=True leaves the key out (accepted by the gateway).
+    Today's portal adds authorizations (a list of authorization() entries;
+    None leaves the key out, which is not the same as []), account_slug
+    and flow_logs (both optional for the gateway)."""
     p = {"interface": {"ipv4": ipv4, "ipv6": ipv6},
          "config": {"ipv4_masquerade_enabled": ipv4_masquerade_enabled,
                     "ipv6_masquerade_enabled": ipv6_masquerade_enabled}}
     if not omit_relays:
         p["relays"] = relays if relays is not None else []
+    if account_slug is not None:
+        p["account_slug"] = account_slug
+    if authorizations is not None:
+        p["authorizations"] = authorizations
+    if flow_logs is not None:
+        p["flow_logs"] = flow_logs
     return p
+
+
+def authorization(client_id=CLIENT_ID, resource_id=None, expires_at=None):
+    """One entry of today's init.authorizations, and the payload of
+    access_authorization_expiry_updated (portals of 2025-07 to 2026-06)."""
+    return {"client_id": client_id, "resource_id": resource_id or new_uuid(),
+            "expires_at": expires_at if expires_at is not None else int(time.time()) + 3600}
+
+
+def flow_logs_config():
+    """init.flow_logs of today's portal (the gateway ignores it)."""
+    return {"api_url": "https://flow-api.firezone.dev/", "upload_interval_secs": 60,
+            "upload_batch_size": 1000}
 
 
 def relays_presence(disconnected_ids=None, connected=None):
@@ -217,6 +239,34 @@ def authorize_flow(client_id=CLIENT_ID, client_public_key=CLIENT_PUBLIC_KEY,
         "gateway_ice_credentials": gateway_ice_credentials or gc,
         "expires_at": expires_at,
     }
+
+
+def create_authorization(client_id=CLIENT_ID, client_public_key=CLIENT_PUBLIC_KEY,
+                         preshared_key=None, client_ipv4=DEFAULT_CLIENT_IPV4,
+                         client_ipv6=DEFAULT_CLIENT_IPV6, resource=None,
+                         client_ice_credentials=None, gateway_ice_credentials=None,
+                         gateway_id=GATEWAY_ID, gateway_public_key=GATEWAY_PUBLIC_KEY,
+                         expires_at=None, ref=None, actor_id=ACTOR_ID, use_iceless=False):
+    """Today's push on /gateway/v2/websocket: authorize_flow's payload
+    without flow_id and actor, with the informational client fields,
+    subject, use_iceless and flow_logs_ingest_token.  expires_at defaults to
+    one hour from now (today's portal always sends one)."""
+    p = authorize_flow(client_id, client_public_key, preshared_key, client_ipv4, client_ipv6,
+                       resource, client_ice_credentials, gateway_ice_credentials, gateway_id,
+                       gateway_public_key, expires_at if expires_at is not None else int(time.time()) + 3600,
+                       ref or make_ref("create_authorization"))
+    del p["flow_id"]
+    del p["actor"]
+    p["client"].update({"version": "1.5.11", "device_serial": None, "device_os_name": "Linux",
+                        "device_os_version": "6.1", "device_uuid": None,
+                        "firebase_installation_id": None, "identifier_for_vendor": None})
+    p["subject"] = {"actor_id": actor_id, "actor_name": "Jane Doe", "actor_email": "jane@example.com",
+                    "actor_type": "account_user", "auth_provider_id": None, "ip": "198.51.100.7",
+                    "ip_region": "BE", "ip_city": "Brussels", "ip_lat": 50.85, "ip_lon": 4.35,
+                    "user_agent": "Linux/6.1 headless-client/1.5.11"}
+    p["use_iceless"] = use_iceless
+    p["flow_logs_ingest_token"] = None
+    return p
 
 
 def request_connection(client_id=CLIENT_ID, client_public_key=CLIENT_PUBLIC_KEY,
@@ -312,6 +362,8 @@ def encode(obj):
 BUILDERS = {
     "init": init, "relays_presence": relays_presence,
     "authorize_flow": authorize_flow, "request_connection": request_connection,
+    "create_authorization": create_authorization, "authorization": authorization,
+    "flow_logs_config": flow_logs_config,
     "allow_access": allow_access, "reject_access": reject_access,
     "resource_updated": resource_updated, "ice_candidates": ice_candidates,
     "invalidate_ice_candidates": invalidate_ice_candidates, "disconnect": disconnect,

@@ -73,9 +73,9 @@ START_TEST(reject_and_expire)
 	authz_grant(&A, &c, NULL, NULL, &r2, 0, 0, &added);
 	ck_assert_int_eq(authz_reject(&A, &other, &r1.id, &gone), AUTHZ_ENOENT);
 	ck_assert_int_eq(authz_reject(&A, &c, &other, &gone), AUTHZ_ENOENT);
-	ck_assert_uint_eq(authz_expire(&A, 49, NULL, NULL, &next), 0);
+	ck_assert_uint_eq(authz_expire(&A, 49, NULL, NULL, NULL, &next), 0);
 	ck_assert_int_eq(next, 50);
-	ck_assert_uint_eq(authz_expire(&A, 50, NULL, NULL, &next), 1);
+	ck_assert_uint_eq(authz_expire(&A, 50, NULL, NULL, NULL, &next), 1);
 	ck_assert_int_eq(next, INT64_MAX);
 	ck_assert_uint_eq(A.n_clients, 1);
 	ck_assert_int_eq(authz_reject(&A, &c, &r2.id, &gone), AUTHZ_OK);
@@ -170,7 +170,7 @@ START_TEST(random_against_model)
 			m[c][k].present = 0;
 		} else {
 			now += rand() % 5;
-			authz_expire(&A, now, NULL, NULL, NULL);
+			authz_expire(&A, now, NULL, NULL, NULL, NULL);
 			for (c = 0; c < NC; c++)
 				for (k = 0; k < NR; k++)
 					if (m[c][k].present && m[c][k].has_exp && m[c][k].exp <= now)
@@ -235,6 +235,111 @@ START_TEST(relay_set)
 }
 END_TEST
 
+
+/* ---- init.authorizations (issue 15) -------------------------------------- */
+
+static int n_revoked, n_gone;
+
+static void
+count_revoked(void *arg, const struct authz_client *c, const struct authz_resource *r)
+{
+	(void)arg;
+	(void)c;
+	(void)r;
+	n_revoked++;
+}
+
+static void
+count_gone(void *arg, const struct authz_client *c)
+{
+	(void)arg;
+	(void)c;
+	n_gone++;
+}
+
+static struct portal_msg_authorization
+listed(struct portal_msg_uuid c, struct portal_msg_uuid r, int has, int64_t at)
+{
+	struct portal_msg_authorization a;
+
+	memset(&a, 0, sizeof(a));
+	a.client_id = c;
+	a.resource_id = r;
+	a.has_expires_at = has;
+	a.expires_at = at;
+	return a;
+}
+
+/* A pair not listed is revoked, a client not listed loses everything (and
+ * is reported gone at the next expiry pass), listed expiries are taken as
+ * they are (shorter or longer), unknown pairs are ignored. */
+START_TEST(reconcile_init_authorizations)
+{
+	struct portal_msg_uuid c1 = uuid(10), c2 = uuid(11), c3 = uuid(12);
+	struct portal_msg_resource r1 = res(1, PORTAL_MSG_RES_CIDR), r2 = res(2, PORTAL_MSG_RES_DNS),
+	    r3 = res(3, PORTAL_MSG_RES_CIDR);
+	struct portal_msg_authorization l[4];
+	struct authz_client *cl;
+	int added;
+
+	authz_init(&A);
+	authz_grant(&A, &c1, NULL, NULL, &r1, 1, 1000, &added);
+	authz_grant(&A, &c1, NULL, NULL, &r2, 1, 1000, &added);
+	authz_grant(&A, &c2, NULL, NULL, &r1, 1, 1000, &added);
+	authz_grant(&A, &c2, NULL, NULL, &r3, 0, 0, &added);
+	/* c1 keeps r1 (shorter), loses r2; c2 is not listed; c3 and r3 for c1 unknown. */
+	l[0] = listed(c1, r1.id, 1, 500);
+	l[1] = listed(c3, r1.id, 1, 9000);
+	l[2] = listed(c1, r3.id, 1, 9000);
+	n_revoked = n_gone = 0;
+	ck_assert_int_eq(authz_reconcile(&A, l, 3, count_revoked, NULL), 3);
+	ck_assert_int_eq(n_revoked, 3);
+	cl = authz_find(&A, &c1);
+	ck_assert_ptr_nonnull(cl);
+	ck_assert_uint_eq(cl->n_res, 1);
+	ck_assert_int_eq(cl->res[0].expires_at, 500);
+	ck_assert_ptr_null(authz_find(&A, &c3));
+	/* c2 is empty; it goes (reported) at the next tick. */
+	ck_assert_ptr_nonnull(authz_find(&A, &c2));
+	ck_assert_uint_eq(authz_find(&A, &c2)->n_res, 0);
+	ck_assert_uint_eq(authz_expire(&A, 100, NULL, count_gone, NULL, NULL), 0);
+	ck_assert_int_eq(n_gone, 1);
+	ck_assert_ptr_null(authz_find(&A, &c2));
+	/* The shortened expiry applies. */
+	ck_assert_uint_eq(authz_expire(&A, 500, NULL, count_gone, NULL, NULL), 1);
+	ck_assert_int_eq(n_gone, 2);
+	ck_assert_uint_eq(A.n_clients, 0);
+
+	/* Extension, and an empty list revokes all. */
+	authz_grant(&A, &c1, NULL, NULL, &r1, 1, 100, &added);
+	l[0] = listed(c1, r1.id, 1, 7000);
+	ck_assert_int_eq(authz_reconcile(&A, l, 1, NULL, NULL), 0);
+	ck_assert_int_eq(authz_find(&A, &c1)->res[0].expires_at, 7000);
+	ck_assert_int_eq(authz_reconcile(&A, l, 0, NULL, NULL), 1);
+	ck_assert_uint_eq(authz_find(&A, &c1)->n_res, 0);
+	authz_clear(&A);
+}
+END_TEST
+
+START_TEST(set_expiry_pair)
+{
+	struct portal_msg_uuid c = uuid(20);
+	struct portal_msg_resource r = res(1, PORTAL_MSG_RES_CIDR), r2 = res(2, PORTAL_MSG_RES_CIDR);
+	int added;
+
+	authz_init(&A);
+	authz_grant(&A, &c, NULL, NULL, &r, 1, 100, &added);
+	ck_assert_int_eq(authz_set_expiry(&A, &c, &r2.id, 1, 5), AUTHZ_ENOENT);
+	ck_assert_int_eq(authz_set_expiry(&A, &r.id, &r.id, 1, 5), AUTHZ_ENOENT);
+	ck_assert_int_eq(authz_set_expiry(&A, &c, &r.id, 1, 50), AUTHZ_OK);
+	ck_assert_uint_eq(authz_expire(&A, 50, NULL, NULL, NULL, NULL), 1);
+	authz_grant(&A, &c, NULL, NULL, &r, 1, 100, &added);
+	ck_assert_int_eq(authz_set_expiry(&A, &c, &r.id, 0, 0), AUTHZ_OK);
+	ck_assert_uint_eq(authz_expire(&A, INT64_MAX - 1, NULL, NULL, NULL, NULL), 0);
+	authz_clear(&A);
+}
+END_TEST
+
 static Suite *
 authz_suite(void)
 {
@@ -247,6 +352,8 @@ authz_suite(void)
 	tcase_add_test(tc, peer_credentials);
 	tcase_add_test(tc, random_against_model);
 	tcase_add_test(tc, relay_set);
+	tcase_add_test(tc, reconcile_init_authorizations);
+	tcase_add_test(tc, set_expiry_pair);
 	suite_add_tcase(s, tc);
 	return s;
 }

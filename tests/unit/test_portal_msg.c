@@ -1100,26 +1100,31 @@ START_TEST(out_candidates)
 	json_object *o;
 
 	ck_assert_int_eq(portal_msg_parse_uuid(S("0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58"), &id), 0);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 3, &o), 0);
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 3,
+	    PORTAL_MSG_ORDER_BYTES, &o), 0);
 	expect_text(o, "{\"client_ids\":[\"0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58\"],"
 	    "\"candidates\":[\"candidate:11111 1 udp 2130706431 192.0.2.10 51820 typ host\","
 	    "\"candidate:22222 1 udp 16777215 203.0.113.10 61022 typ relay raddr 198.51.100.3 rport 40123\"]}");
 	json_object_put(o);
 
 	ck_assert_int_eq(portal_msg_build_broadcast_invalidated_ice_candidates(&id, 1, cands, 1,
-	    &o), 0);
+	    PORTAL_MSG_ORDER_BYTES, &o), 0);
 	expect_text(o, "{\"client_ids\":[\"0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58\"],"
 	    "\"candidates\":[\"candidate:22222 1 udp 16777215 203.0.113.10 61022 typ relay raddr 198.51.100.3 rport 40123\"]}");
 	json_object_put(o);
 
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 0, &o),
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 0,
+	    PORTAL_MSG_ORDER_BYTES, &o),
 	    PORTAL_MSG_E_INVAL);
 	ck_assert_ptr_null(o);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 0, cands, 1, &o),
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 0, cands, 1,
+	    PORTAL_MSG_ORDER_BYTES, &o),
 	    PORTAL_MSG_E_INVAL);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, badc, 2, &o),
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, badc, 2,
+	    PORTAL_MSG_ORDER_BYTES, &o),
 	    PORTAL_MSG_E_INVAL);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(NULL, 1, cands, 1, &o),
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(NULL, 1, cands, 1,
+	    PORTAL_MSG_ORDER_BYTES, &o),
 	    PORTAL_MSG_E_INVAL);
 }
 END_TEST
@@ -1135,7 +1140,8 @@ START_TEST(out_roundtrip)
 
 	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(portal_msg_parse_uuid(S("2b1524e6-239e-4570-bc73-70a188e12101"), &id), 0);
-	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 1, &o), 0);
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 1,
+	    PORTAL_MSG_ORDER_BYTES, &o), 0);
 	ck_assert(json_object_object_get_ex(o, "client_ids", &ids));
 	json_object_object_add(o, "client_id",
 	    json_object_get(json_object_array_get_idx(ids, 0)));
@@ -1299,6 +1305,163 @@ START_TEST(random_mutations)
 }
 END_TEST
 
+/* ---- today's portal (issue 15) ------------------------------------------ */
+
+static const char *const T_CLIENT = "0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58";
+static const char *const T_RES = "b2c3d4e5-3333-4444-8555-666677778888";
+
+static void
+assert_uuid(const struct portal_msg_uuid *u, const char *want)
+{
+	char s[PORTAL_MSG_UUID_STRLEN];
+
+	ck_assert_str_eq(portal_msg_uuid_fmt(u, s), want);
+}
+
+/* create_authorization (v2 path) carries authorize_flow's payload plus
+ * subject, use_iceless, flow_logs_ingest_token and device fields. */
+START_TEST(today_create_authorization)
+{
+	struct portal_msg *m = must_parse("today/create_authorization.json",
+	    PORTAL_MSG_CREATE_AUTHORIZATION);
+	const struct portal_msg_authorize_flow *f = &m->u.authorize_flow;
+
+	ck_assert_str_eq(f->ref, "SFMyNTY.EXAMPLE-SIGNED-REF.EXAMPLESIG");
+	assert_uuid(&f->client.id, T_CLIENT);
+	assert_uuid(&f->resource.id, T_RES);
+	ck_assert_uint_eq(f->resource.n_filters, 1);
+	ck_assert_str_eq(f->client_ice.username, "olnq");
+	ck_assert_str_eq(f->gateway_ice.username, "g2gk");
+	ck_assert(f->has_expires_at);
+	ck_assert_int_eq(f->expires_at, 1788000000);
+	ck_assert_str_eq(portal_msg_event_name(PORTAL_MSG_CREATE_AUTHORIZATION), "create_authorization");
+	ck_assert_int_eq(portal_msg_event_type("access_authorization_expiry_updated"),
+	    PORTAL_MSG_ACCESS_AUTHORIZATION_EXPIRY_UPDATED);
+	portal_msg_clear(m);
+	free(m);
+}
+END_TEST
+
+/* init.authorizations: absent (older portal) is not the same as [] (revoke
+ * all); account_slug and flow_logs are optional and ignored. */
+START_TEST(today_init_authorizations)
+{
+	struct portal_msg *m = must_parse("today/init_authorizations.json", PORTAL_MSG_INIT);
+
+	ck_assert(m->u.init.has_authorizations);
+	ck_assert_uint_eq(m->u.init.n_authorizations, 2);
+	assert_uuid(&m->u.init.authorizations[0].client_id, T_CLIENT);
+	assert_uuid(&m->u.init.authorizations[0].resource_id, T_RES);
+	ck_assert(m->u.init.authorizations[0].has_expires_at);
+	ck_assert_int_eq(m->u.init.authorizations[0].expires_at, 1788000000);
+	ck_assert(!m->u.init.authorizations[1].has_expires_at);
+	ck_assert_uint_eq(m->u.init.relays.n, 1);
+	ck_assert_int_eq(m->u.init.relays.relays[0].expires_at, 2145916800);
+	free(m);
+
+	m = must_parse("today/init_no_authorizations.json", PORTAL_MSG_INIT);
+	ck_assert(!m->u.init.has_authorizations);
+	ck_assert_uint_eq(m->u.init.n_authorizations, 0);
+	free(m);
+
+	m = must_parse("today/init_empty_authorizations.json", PORTAL_MSG_INIT);
+	ck_assert(m->u.init.has_authorizations);
+	ck_assert_uint_eq(m->u.init.n_authorizations, 0);
+	free(m);
+}
+END_TEST
+
+START_TEST(today_expiry_updated)
+{
+	struct portal_msg *m = must_parse("today/access_authorization_expiry_updated.json",
+	    PORTAL_MSG_ACCESS_AUTHORIZATION_EXPIRY_UPDATED);
+
+	assert_uuid(&m->u.expiry_updated.client_id, T_CLIENT);
+	assert_uuid(&m->u.expiry_updated.resource_id, T_RES);
+	ck_assert(m->u.expiry_updated.has_expires_at);
+	ck_assert_int_eq(m->u.expiry_updated.expires_at, 1788000000);
+	free(m);
+}
+END_TEST
+
+/* Inbound candidate arrays skip the entries they cannot use instead of
+ * refusing the frame (upstream's VecSkipError). */
+START_TEST(today_candidates_skip)
+{
+	static const char *const files[] = { "today/ice_candidates-huge.json",
+	    "today/ice_candidates-not-string.json", "today/ice_candidates-newline.json" };
+	struct portal_msg *m;
+	size_t i;
+	uint32_t prio = 0;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		m = must_parse(files[i], PORTAL_MSG_ICE_CANDIDATES);
+		ck_assert_msg(m->u.ice_candidates.n_candidates == 1, "%s", files[i]);
+		ck_assert_msg(strncmp(m->u.ice_candidates.candidates[0], "candidate:", 10) == 0,
+		    "%s", files[i]);
+		free(m);
+	}
+	ck_assert_int_eq(portal_msg_candidate_priority(S("candidate:1 1 udp 2130706431 192.0.2.1 1 typ host"),
+	    &prio), 0);
+	ck_assert_uint_eq(prio, 2130706431u);
+	ck_assert_int_ne(portal_msg_candidate_priority(S("candidate:1 1 udp x 192.0.2.1 1 typ host"), NULL), 0);
+	ck_assert_int_ne(portal_msg_candidate_priority(S("candidate:1 1 udp"), NULL), 0);
+	ck_assert_int_ne(portal_msg_candidate_priority(S("candidate:1 1 udp 4294967296 a 1"), NULL), 0);
+	ck_assert_int_ne(portal_msg_candidate_priority(S("a=candidate:1 1 udp 1 a 1"), NULL), 0);
+}
+END_TEST
+
+/* Outbound candidates: descending priority, ties in byte order. */
+START_TEST(today_out_candidates_priority)
+{
+	struct portal_msg_uuid id;
+	static const char *const cands[] = {
+		"candidate:1 1 udp 100 192.0.2.1 1 typ relay",
+		"candidate:2 1 udp 300 192.0.2.2 2 typ host",
+		"candidate:0 1 udp 200 192.0.2.3 3 typ srflx",
+		"candidate:3 1 udp 100 192.0.2.0 4 typ relay",
+	};
+	json_object *o;
+
+	ck_assert_int_eq(portal_msg_parse_uuid(S("0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58"), &id), 0);
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 4, PORTAL_MSG_ORDER_PRIORITY,
+	    &o), 0);
+	expect_text(o, "{\"client_ids\":[\"0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58\"],\"candidates\":["
+	    "\"candidate:2 1 udp 300 192.0.2.2 2 typ host\","
+	    "\"candidate:0 1 udp 200 192.0.2.3 3 typ srflx\","
+	    "\"candidate:1 1 udp 100 192.0.2.1 1 typ relay\","
+	    "\"candidate:3 1 udp 100 192.0.2.0 4 typ relay\"]}");
+	json_object_put(o);
+	/* v1 (the 2024 gateway): byte order. */
+	ck_assert_int_eq(portal_msg_build_broadcast_ice_candidates(&id, 1, cands, 4, PORTAL_MSG_ORDER_BYTES,
+	    &o), 0);
+	expect_text(o, "{\"client_ids\":[\"0e9a6c1f-5d2b-4a7e-8c33-9b1f4d6a2e58\"],\"candidates\":["
+	    "\"candidate:0 1 udp 200 192.0.2.3 3 typ srflx\","
+	    "\"candidate:1 1 udp 100 192.0.2.1 1 typ relay\","
+	    "\"candidate:2 1 udp 300 192.0.2.2 2 typ host\","
+	    "\"candidate:3 1 udp 100 192.0.2.0 4 typ relay\"]}");
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(today_out_messages)
+{
+	json_object *o = NULL;
+
+	ck_assert_int_eq(portal_msg_build_authorization_created("SFMyNTY.x", &o), 0);
+	expect_text(o, "{\"ref\":\"SFMyNTY.x\"}");
+	json_object_put(o);
+	ck_assert_int_eq(portal_msg_build_authorization_created("", &o), PORTAL_MSG_E_INVAL);
+	ck_assert_int_eq(portal_msg_build_no_relays(&o), 0);
+	expect_text(o, "{}");
+	json_object_put(o);
+	ck_assert_int_eq(portal_msg_build_set_snownet_capabilities(&o), 0);
+	expect_text(o, "{\"iceless\":false}");
+	json_object_put(o);
+	ck_assert_int_eq(portal_msg_build_no_relays(NULL), PORTAL_MSG_E_INVAL);
+}
+END_TEST
+
 static Suite *
 portal_msg_suite(void)
 {
@@ -1308,6 +1471,7 @@ portal_msg_suite(void)
 	TCase *bad = tcase_create("broken variants");
 	TCase *val = tcase_create("values");
 	TCase *out = tcase_create("outbound");
+	TCase *today = tcase_create("today's portal");
 
 	tcase_add_test(up, upstream_authorize_flow);
 	tcase_add_test(up, upstream_init);
@@ -1350,7 +1514,14 @@ portal_msg_suite(void)
 	tcase_add_test(out, out_connection_ready);
 	tcase_add_test(out, out_candidates);
 	tcase_add_test(out, out_roundtrip);
+	tcase_add_test(today, today_create_authorization);
+	tcase_add_test(today, today_init_authorizations);
+	tcase_add_test(today, today_expiry_updated);
+	tcase_add_test(today, today_candidates_skip);
+	tcase_add_test(today, today_out_candidates_priority);
+	tcase_add_test(today, today_out_messages);
 	suite_add_tcase(s, out);
+	suite_add_tcase(s, today);
 	return s;
 }
 

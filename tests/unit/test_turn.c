@@ -394,6 +394,8 @@ teardown(void)
 	C = NULL;
 }
 
+static uint32_t KEEPALIVE;	/* turn_config.keepalive_ms of the next start() */
+
 static void
 start(int n_server)
 {
@@ -407,6 +409,7 @@ start(int n_server)
 	cfg.password = PASS;
 	cfg.realm = "firezone";
 	cfg.software = SOFT;
+	cfg.keepalive_ms = KEEPALIVE;
 	ck_assert_int_eq(turn_client_start(C, NOW, &cfg), TURN_OK);
 }
 
@@ -1143,6 +1146,43 @@ START_TEST(allocate_440_falls_back_to_one_family)
 	}
 	answer_error(440, false);
 	ck_assert_int_eq(event(TURN_EV_ALLOCATE_FAILED).reason, TURN_REASON_FAMILY);
+}
+END_TEST
+
+/* Issue 15: while allocated, a STUN Binding goes to the relay every 25 s
+ * (upstream #7819); its answer is one more srflx report, and a lost one
+ * does not cost the allocation. */
+START_TEST(keepalive_binding_every_25s)
+{
+	struct turn_transmit tx;
+	struct turn_event ev;
+	uint64_t t0, t;
+
+	KEEPALIVE = TURN_KEEPALIVE_MS;
+	up(false, false);
+	t0 = NOW;
+	ck_assert_uint_eq(turn_client_next_deadline(C), t0 + TURN_KEEPALIVE_MS);
+	advance(t0 + TURN_KEEPALIVE_MS - 1);
+	no_tx();
+	advance(t0 + TURN_KEEPALIVE_MS);
+	take();
+	ck_assert(!memcmp(&F.req_dst, &SRV4, sizeof(SRV4)));
+	answer_binding(&LOCAL4);
+	ev = event(TURN_EV_SRFLX);
+	ck_assert(!memcmp(&ev.addr, &LOCAL4, sizeof(LOCAL4)));
+	ck_assert_int_eq(turn_client_state(C), TURN_S_ALLOCATED);
+	/* The next one 25 s later; unanswered, it changes nothing. */
+	advance(t0 + 2 * TURN_KEEPALIVE_MS);
+	take();
+	expect_req(STUN_BINDING, false);
+	for (t = NOW; t < t0 + 2 * TURN_KEEPALIVE_MS + 20000; t += 250) {
+		advance(t);
+		while (turn_client_poll_transmit(C, &tx) == 1)
+			;
+	}
+	no_event();
+	ck_assert_int_eq(turn_client_state(C), TURN_S_ALLOCATED);
+	KEEPALIVE = 0;
 }
 END_TEST
 
@@ -2252,6 +2292,7 @@ turn_suite(void)
 	tcase_add_test(t, allocate_errors_mapped);
 	tcase_add_test(t, allocate_440_falls_back_to_one_family);
 	tcase_add_test(t, refresh_deleted_and_local_expiry);
+	tcase_add_test(t, keepalive_binding_every_25s);
 	tcase_add_test(t, channel_numbers);
 	tcase_add_test(t, channel_release_and_reuse);
 	tcase_add_test(t, channel_numbers_run_out_and_recycle);
