@@ -137,7 +137,7 @@ struct ipc_c2d_udp_socket {
 };
 
 /*
- * The tunnel addresses from the portal's `init` (gateway-dataplane.md
+ * The tunnel addresses from the portal's `init` (docs/protocol/dataplane.md
  * §1.2-§1.3): the dataplane flushes tun-firezone's addresses, sets the MTU,
  * adds these (/32 and /128), sets the link up, and requests the policy
  * rules and routes.  Sent again on every later `init`.  Each address given
@@ -241,7 +241,7 @@ struct ipc_c2d_revoke {
 };
 
 /* A relay server the dataplane must recognise as the source of TURN
- * traffic (p2p-wire.md §1.2 steps 1-2).  add 0 removes it (and its channels). */
+ * traffic (docs/protocol/p2p.md §1.2 steps 1-2).  add 0 removes it (and its channels). */
 struct ipc_c2d_relay {
 	struct ipc_addr server;
 	uint8_t add;
@@ -326,7 +326,7 @@ struct ipc_ip {
 };
 
 /*
- * DNS-resource translation for one client (gateway-dataplane.md §4.3):
+ * DNS-resource translation for one client (docs/protocol/dataplane.md §4.3):
  * control has checked that the DNS resource is granted and that `name`
  * matches its pattern, and resolved it; the dataplane records the name's
  * addresses on the resource and maps each proxy IP to a real one.  Every
@@ -347,13 +347,13 @@ struct ipc_c2d_dns_setup {
 };
 
 /* A proxy IP whose translation went silent while the client kept sending
- * (gateway-dataplane.md §4.6): control resolves its name again. */
+ * (docs/protocol/dataplane.md §4.6): control resolves its name again. */
 struct ipc_d2c_dns_refresh {
 	struct ipc_ip proxy;
 };
 
 /*
- * The body of a p2p control packet (gateway-dataplane.md §5) inside a
+ * The body of a p2p control packet (docs/protocol/dataplane.md §5) inside a
  * client's tunnel: the event type and its JSON, in either direction.  The
  * dataplane only frames them; control parses and answers.
  */

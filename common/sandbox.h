@@ -1,5 +1,5 @@
 /*
- * sandbox.h - seccomp allowlists for the two processes (architecture.md
+ * sandbox.h - seccomp allowlists for the two processes (docs/architecture.md
  * §4: applied after the privilege drop, before the event loop).
  *
  * A system call outside the list kills the process with SIGSYS, in the

@@ -1,6 +1,6 @@
 /*
  * authz.h - what the portal has authorized, per client, as control keeps it
- * (gateway-dataplane.md §2): the client's WireGuard peer and ICE
+ * (docs/protocol/dataplane.md §2): the client's WireGuard peer and ICE
  * credentials, its tunnel addresses and its resources with expiry.  Sans-IO: the caller passes the
  * time; nothing here logs secrets or exits.
  *

@@ -71,7 +71,7 @@ void ctl_ipc_send_reliable(struct ctl *c, uint16_t type, const void *payload, si
 /* A per-client message (peer_id in the header); failures end the process. */
 void ctl_ipc_send_peer(struct ctl *c, uint16_t type, uint32_t peer_id, const void *payload, size_t len);
 
-/* sockets.c: create the two UDP sockets (p2p-wire.md §1.1) and hand them
+/* sockets.c: create the two UDP sockets (docs/protocol/p2p.md §1.1) and hand them
  * to the dataplane.  Returns the number created. */
 int ctl_sockets_create(struct ctl *c);
 void ctl_sockets_close(struct ctl *c);

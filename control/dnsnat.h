@@ -1,5 +1,5 @@
 /*
- * dnsnat.h - DNS resources (gateway-dataplane.md §4 and §5): a client
+ * dnsnat.h - DNS resources (docs/protocol/dataplane.md §4 and §5): a client
  * tells the gateway which proxy IPs it gave a name (the legacy portal
  * payloads, or the p2p control event AssignedIps inside its tunnel); the
  * gateway checks the grant and the name against the resource's pattern,

@@ -1,6 +1,6 @@
 /*
  * dnspattern.h - does a concrete DNS name match a DNS resource's address
- * pattern (gateway-dataplane.md §4.1)?  Labels split at '.', case-
+ * pattern (docs/protocol/dataplane.md §4.1)?  Labels split at '.', case-
  * insensitive; '?' is one character and '*' any run within one label;
  * "**" as a whole label is zero or more labels; "[...]" is a character
  * class; "*.example.com" also matches "example.com".  A trailing dot on

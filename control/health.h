@@ -1,5 +1,5 @@
 /*
- * health.h - the health HTTP server (gateway-dataplane.md §8) with
+ * health.h - the health HTTP server (docs/protocol/dataplane.md §8) with
  * libevent's evhttp: GET/HEAD /healthz answers 200 while the process is
  * alive; /readyz answers 200 when the gateway can serve clients (joined to
  * the portal, dataplane up, a relay available) and 503 with the missing

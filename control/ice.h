@@ -1,6 +1,6 @@
 /*
  * ice.h - sans-IO ICE agent, controlled role, one per client connection
- * (spec p2p-wire.md section 2; RFC 8445 with the spec's timers).
+ * (docs/protocol/p2p.md section 2; RFC 8445 with the spec's timers).
  *
  * Built on libnice's STUN library: a StunAgent with short-term credentials
  * and FINGERPRINT validates every message and signs ours; the ICE usage

@@ -1,6 +1,6 @@
 /*
  * ice_cand.h - ICE candidate strings, priorities and foundations
- * (spec p2p-wire.md section 2.4; RFC 8445 section 5.1.2, RFC 8839 section 5.1).
+ * (docs/protocol/p2p.md section 2.4; RFC 8445 section 5.1.2, RFC 8839 section 5.1).
  *
  * Candidates travel through the portal as the SDP candidate-attribute value
  * without "a=" and without a line end:

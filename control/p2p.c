@@ -492,7 +492,7 @@ p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
 	for (i = 0; i < p->n_hosts; i++)
 		(void)ice_agent_add_local(c->agent, ICE_CAND_HOST, &p->hosts[i], now);
 	{
-		/* One relay per connection (p2p-wire.md §2.3), picked by its tag. */
+		/* One relay per connection (docs/protocol/p2p.md §2.3), picked by its tag. */
 		struct ipc_addr rel[2];
 		size_t k, n = turnmgr_candidates(&p->ctl->turn, c->tag, rel);
 		for (k = 0; k < n; k++)

@@ -1,5 +1,5 @@
 /*
- * p2p.h - one ICE connection per client (p2p-wire.md §2): the controlled
+ * p2p.h - one ICE connection per client (docs/protocol/p2p.md §2): the controlled
  * ICE agent, the WireGuard peer it carries in the dataplane, and the
  * signalling through the portal (candidates, flow_authorized,
  * connection_ready).  Glue around control/ice.c; STUN arrives from the
@@ -27,7 +27,7 @@ struct event;
 struct p2p;
 
 /* A DNS-resource name set up for a client: what to send again when its
- * translations go silent (gateway-dataplane.md §4.6). */
+ * translations go silent (docs/protocol/dataplane.md §4.6). */
 struct p2p_dnsname {
 	struct portal_msg_uuid resource;
 	char name[PORTAL_MSG_DOMAIN_MAX + 1];
@@ -77,7 +77,7 @@ struct p2p {
 };
 
 /* Set up.  Host candidates are learned from the local addresses of the
- * datagrams the dataplane forwards (p2p-wire.md §2.3): in practice the
+ * datagrams the dataplane forwards (docs/protocol/p2p.md §2.3): in practice the
  * relays' answers, so internal addresses are never offered. */
 void p2p_init(struct p2p *p, struct ctl *c);
 /* A datagram arrived on this local address: a host candidate. */

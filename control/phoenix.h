@@ -1,6 +1,6 @@
 /*
  * phoenix.h - Phoenix channel protocol (V1 JSON objects) for the portal
- * connection, sans-IO (spec portal-protocol.md 1.6-1.10, 2.11, 4.3).
+ * connection, sans-IO (docs/protocol/portal.md 1.6-1.10, 2.11, 4.3).
  *
  * Two layers:
  *  - framing: phoenix_encode() writes {"topic","event","payload","ref"};

@@ -153,7 +153,7 @@ int portal_close_gracefully(struct portal *p);
 int portal_flushed(const struct portal *p);
 
 /*
- * connect() of portal-protocol.md §4.1 / §4.5: drop the current connection
+ * connect() of docs/protocol/portal.md §4.1 / §4.5: drop the current connection
  * without a close frame and start again at once with a fresh backoff,
  * unless an attempt (or its backoff wait) is already under way.
  */

@@ -1,6 +1,6 @@
 /*
  * portal_url.c - parse the API URL and build the portal login URL (see
- * portal_url.h and spec portal-protocol.md 1.1).
+ * portal_url.h and docs/protocol/portal.md 1.1).
  */
 #include <arpa/inet.h>
 #include <ctype.h>

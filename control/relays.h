@@ -1,5 +1,5 @@
 /*
- * relays.h - the set of TURN relays the portal offered (portal-protocol.md
+ * relays.h - the set of TURN relays the portal offered (docs/protocol/portal.md
  * §2.1, §2.2, §4.5).  `init` adds, `relays_presence` removes then adds.
  * Passwords are secrets: relays_clear and removal wipe them.
  */

@@ -78,7 +78,7 @@ on_init(struct ctl *c, const struct portal_msg_init *in)
 	if (ic.has_v4 || ic.has_v6)
 		ctl_ipc_send_reliable(c, IPC_C2D_IFACE_CONFIG, &ic, sizeof(ic), -1);
 	(void)dnsserver_listen(c->dnsserver, ic.has_v4 ? &in->ipv4 : NULL, ic.has_v6 ? &in->ipv6 : NULL);
-	/* init adds relays; nothing is removed here (gateway-dataplane.md §1.4). */
+	/* init adds relays; nothing is removed here (docs/protocol/dataplane.md §1.4). */
 	for (i = 0; i < in->relays.n; i++)
 		if (relays_upsert(&c->relays, &in->relays.relays[i]) == 1)
 			added++;
@@ -115,7 +115,7 @@ ctl_session_set_protocol(struct ctl *c, int version)
  * client retries (upstream #12503); reconnecting instead may meet 409
  * while the portal still holds our socket.  The 2024 portal (v1) knows no
  * no_relays: there we reconnect for a fresh init, as the gateway of 2024
- * did (portal-protocol.md §4.5).
+ * did (docs/protocol/portal.md §4.5).
  */
 static int
 need_relay(struct ctl *c, const char *what)

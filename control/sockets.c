@@ -66,7 +66,7 @@ ctl_sockets_create(struct ctl *c)
 		u->family = families[i] == AF_INET ? 4 : 6;
 		u->acked = 0;
 		if ((u->fd = bind_one(families[i], &u->port)) < 0) {
-			/* A missing family is simply absent (p2p-wire.md §1.1). */
+			/* A missing family is simply absent (docs/protocol/p2p.md §1.1). */
 			log_warn("udp: no IPv%u socket", u->family);
 			continue;
 		}

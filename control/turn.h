@@ -1,5 +1,5 @@
 /*
- * turn.h - sans-IO TURN client for one relay (p2p-wire.md section 3, 5, 9.2,
+ * turn.h - sans-IO TURN client for one relay (docs/protocol/p2p.md section 3, 5, 9.2,
  * 9.3), built on libnice's STUN library (no NiceAgent).
  *
  * One struct turn_client per relay.  A relay has one or two server

@@ -307,7 +307,7 @@ turnmgr_sync(struct ctl *c, int refresh)
 			drive(s);
 			slot_free(c, s);
 		} else if (refresh) {
-			/* p2p-wire.md §3.9: every relay update refreshes the
+			/* docs/protocol/p2p.md §3.9: every relay update refreshes the
 			 * allocations still offered, so a dead one shows early. */
 			(void)turn_client_refresh(s->tc, util_now_ms());
 			drive(s);

@@ -1,5 +1,5 @@
 /*
- * turnmgr.h - one TURN client per relay the portal offered (p2p-wire.md
+ * turnmgr.h - one TURN client per relay the portal offered (docs/protocol/p2p.md
  * §3): started and stopped as the relay set changes, driven by the relay
  * datagrams the dataplane forwards, its allocations offered to the ICE
  * agents as relayed candidates and its channels installed in the dataplane.

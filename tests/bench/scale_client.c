@@ -9,7 +9,7 @@
  *   ICE   STUN Binding requests to the gateway's candidates with
  *         USERNAME "<gw ufrag>:<client ufrag>", ICE-CONTROLLING, PRIORITY,
  *         USE-CANDIDATE, MESSAGE-INTEGRITY (gateway password) and
- *         FINGERPRINT (p2p-wire.md 2.5), retransmitted until a success
+ *         FINGERPRINT (docs/protocol/p2p.md 2.5), retransmitted until a success
  *         response arrives; the gateway's own checks (consent) are answered
  *         with a success response (XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY
  *         with the client's password, FINGERPRINT).  Once up, one check

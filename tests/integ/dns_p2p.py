@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""p2p control messages inside the client's tunnel (gateway-dataplane.md §5):
+"""p2p control messages inside the client's tunnel (docs/protocol/dataplane.md §5):
 send AssignedIps on the WireGuard interface and wait for the DomainStatus
 answer.  Run in the client namespace.
 

@@ -35,7 +35,7 @@ ER_RELAY_IP=10.200.0.1
 ER_TURN_PORT=3478
 # A short first allocation (coturn --max-allocate-lifetime): the gateway
 # refreshes at half the lifetime, and a Refresh nobody answers is how a dead
-# relay is noticed (p2p-wire.md 3.4, 3.9).  coturn 4.6.1 caps only the
+# relay is noticed (docs/protocol/p2p.md 3.4, 3.9).  coturn 4.6.1 caps only the
 # Allocate: every Refresh is granted 600 s, so only the first Refresh, at
 # ER_TURN_LIFETIME/2 after the allocation, comes early, and the loss scenario
 # kills coturn before it.  Not below 61: libnice refreshes 60 s before the

@@ -13,7 +13,7 @@ reference client's shim (tests/tools/client_shim.c).
       as `ice_candidates {client_id, candidates}`, once the gateway answered
       the flow (`flow_authorized` with our ref, or `connection_ready`): the
       gateway ignores candidates for a client it has no connection for
-      (p2p-wire.md section 2.2), and the portal only tells the client about
+      (docs/protocol/p2p.md section 2.2), and the portal only tells the client about
       the gateway after that answer.
 
 Runs until SIGTERM/SIGINT; one line per relayed batch on stdout:

@@ -725,7 +725,7 @@ class Main(Scenario):
         self.e = self.emu(self.ns, "portal", "--token", TOKEN, "--gateway-id", FZ_ID, "--name", NAME,
                           host="::1" if self.tls else "127.0.0.1")
         # A real relay on lan0: its answers arrive on 192.0.2.10, which the
-        # gateway learns as its host candidate (p2p-wire.md 2.3).
+        # gateway learns as its host candidate (docs/protocol/p2p.md 2.3).
         spawn(["ip", "netns", "exec", self.ns.name, "turnserver", "-n", "--no-tls", "--no-dtls",
                "--no-cli", "--no-tcp-relay", "--listening-ip=192.0.2.10", "--relay-ip=192.0.2.10",
                "--listening-port=3478", "--lt-cred-mech", "--user=gwuser:s3cretPW-gw",

@@ -1,5 +1,5 @@
 #!/bin/sh
-# DNS resources end to end (gateway-dataplane.md §4, §5): the client (libnice
+# DNS resources end to end (docs/protocol/dataplane.md §4, §5): the client (libnice
 # + wireguard-go, through the portal emulator) is authorized for the DNS
 # resource *.resource.test, tells the gateway inside its tunnel which proxy
 # IPs it gave two names (AssignedIps), gets DomainStatus Active back, and

@@ -100,7 +100,7 @@ if [ "$FLOW_OK" = 1 ]; then
 	check "the shim took the gateway's candidates" e2e_wait_file "$E2E_SHIM_LOG" '^shim: remote candidate candidate:' 5
 	check "the shim's candidates were pushed to the gateway (ice_candidates)" \
 		e2e_wait_file "$FZ_TMP/signal.log" '^signal: client -> gateway: ' 5
-	check "every gateway candidate string parses as p2p-wire.md 2.4 (host, IPv4/IPv6, udp, component 1)" \
+	check "every gateway candidate string parses as docs/protocol/p2p.md 2.4 (host, IPv4/IPv6, udp, component 1)" \
 		"$PY" - "$EMU_LOG" "$CLIENT_ID" <<'PY'
 import json, re, sys
 rx = re.compile(r"^candidate:[A-Za-z0-9+/]{1,32} 1 udp [0-9]+ [0-9a-f.:]+ [0-9]+ typ (host|srflx|relay)$")

@@ -20,7 +20,7 @@
 #             is removed (/readyz 503); the gateway does not reconnect for
 #             that alone; an authorize_flow for a new client is not answered
 #             and the gateway opens a new WebSocket connection
-#             (portal-protocol.md 4.5); coturn started again and init pushed
+#             (docs/protocol/portal.md 4.5); coturn started again and init pushed
 #             on the new connection: the relay is allocated again, /readyz
 #             200, and a further authorize_flow is answered (with the new
 #             relayed address among its candidates)
@@ -225,7 +225,7 @@ else
 	LOST=0
 fi
 check "/readyz 503 without a relay" readyz 503 5
-check "no reconnect just because the relay set is empty (portal-protocol.md 4.5 rule 5)" \
+check "no reconnect just because the relay set is empty (docs/protocol/portal.md 4.5 rule 5)" \
 	[ "$(upgrades)" = "$UP1" ]
 echo "    client 1 after the loss: $(grep "client $CLIENT1" "$E2E_GW_LOG" | tail -n 1 | sed 's/^.*client /client /')"
 er_stop_client

@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_netlink.sh - dataplane/netlink.c against the real kernel, in a
-# throw-away network namespace (gateway-dataplane.md §1.2-§1.4).
+# throw-away network namespace (docs/protocol/dataplane.md §1.2-§1.4).
 #
 # Builds tests/integ/nl_apply_main.c with dataplane/netlink.c and
 # common/log.c into $FZ_TMP/nl_apply, runs it in the namespace (it creates

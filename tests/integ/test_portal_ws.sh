@@ -1,5 +1,5 @@
 #!/bin/sh
-# Portal conformance over ws: the checklist of portal-protocol.md section 6,
+# Portal conformance over ws: the checklist of docs/protocol/portal.md section 6,
 # item by item, against the real gateway and the portal emulator, one
 # network namespace per scenario (tests/integ/portal_checks.py).
 # About 70 s (one scenario watches two heartbeats).

@@ -2,7 +2,7 @@
 """Payload builders for the portal emulator (portal -> gateway events).
 
 Every function returns a plain dict: the *payload* of one push on topic
-"gateway" (see ../../../shared/spec/portal-protocol.md, section 2).  Keys the
+"gateway" (see docs/protocol/portal.md, section 2).  Keys the
 spec marks "key required, may be null" (expires_at) are always present.
 
 Used as a module (emulator.py, Python checkers) and as a command line tool

@@ -5,7 +5,7 @@
  * NiceAgent does ICE (controlling, trickle, as the Firezone client does) and
  * wireguard-go does WireGuard.  This program joins them: it runs the
  * NiceAgent, prints its local candidates in the string form the Firezone
- * client signals (p2p-wire.md section 2.4), takes the gateway's candidates on
+ * client signals (docs/protocol/p2p.md section 2.4), takes the gateway's candidates on
  * stdin, and once a pair is selected it carries every datagram between a
  * local UDP socket (wireguard-go's peer endpoint) and the selected pair.
  *

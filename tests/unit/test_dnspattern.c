@@ -1,4 +1,4 @@
-/* Unit suite for control/dnspattern (gateway-dataplane.md §4.1). */
+/* Unit suite for control/dnspattern (docs/protocol/dataplane.md §4.1). */
 #include <check.h>
 #include <stdlib.h>
 

@@ -1,4 +1,4 @@
-/* Unit suite for control/ice_cand: candidate strings (spec p2p-wire.md 2.4). */
+/* Unit suite for control/ice_cand: candidate strings (docs/protocol/p2p.md 2.4). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdint.h>
