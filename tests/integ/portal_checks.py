@@ -1532,7 +1532,7 @@ class Ident(Scenario):
         up4 = self.start()
         R.check(37, up4["external_id"] == sha256hex("my-gateway-id"),
                 "white space around the ID in the file is ignored (as the man page says)")
-        # Issue 15, section 5.2: both file formats; an existing ID is kept.
+        # Issue 15 (docs/portal-today.md): both ID file formats; an existing ID is kept.
         with open(path, "w") as f:
             f.write('{"id":"9a5c2d74-1b2f-4a8e-8f3c-2f6f2b7a0c11"}\n')
         up5 = self.start()

@@ -141,7 +141,7 @@ START_TEST(upstream_credential)
 }
 END_TEST
 
-/* Issue 15, §5.1: upstream's option and variable names. */
+/* Issue 15 (docs/portal-today.md): upstream's option and variable names. */
 START_TEST(upstream_names)
 {
 	uint64_t secs = 0;

@@ -76,7 +76,7 @@ START_TEST(created_and_stable)
 }
 END_TEST
 
-/* Issue 15, section 5.2: both file formats; an existing ID is kept. */
+/* Issue 15 (docs/portal-today.md): both ID file formats; an existing ID is kept. */
 START_TEST(both_formats)
 {
 	char path[128], buf[128];
