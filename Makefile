@@ -74,7 +74,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 DP_BIN  := $(B)/firezone-gateway
 CTL_BIN := $(B)/firezone-gateway-control
 
-.PHONY: all check unit integ demo install clean deps-build deps-test bench bench-scale fuzz
+.PHONY: all check unit integ demo install clean deps-build deps-test bench bench-connect bench-scale fuzz
 all: $(DP_BIN) $(CTL_BIN)
 
 # Per-directory compile flags.
@@ -202,6 +202,21 @@ bench:
 		$(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS)) \
 		$(if $(BENCH_RUNS),BENCH_RUNS=$(BENCH_RUNS)) $(if $(BENCH_SIZES),BENCH_SIZES="$(BENCH_SIZES)") \
 		$(if $(BENCH_PERF),BENCH_PERF=$(BENCH_PERF)) sh tests/bench/bench.sh
+
+# make bench-connect: connection setup time, authorize_flow push to the first
+# echo through the tunnel, CONNECT_N (100) sequential connections of the
+# reference client on the direct and on the relayed (coturn) path
+# (tests/bench/connect.sh, root); appends p50/p95/max to docs/performance.md
+# (BENCH_RECORD=0: print only).  Never part of make check.
+CONNECT_N ?= 100
+bench-connect:
+	$(Q)sh contrib/deps.sh test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)rm -f build/bench/connect-direct.json build/bench/connect-relayed.json
+	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) CONNECT_OUT=$(CURDIR)/build/bench sh tests/bench/connect.sh direct $(CONNECT_N)
+	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) CONNECT_OUT=$(CURDIR)/build/bench sh tests/bench/connect.sh relayed $(CONNECT_N)
+	$(Q)python3 tests/bench/connect_report.py --dir build/bench --top $(CURDIR) --record $(or $(BENCH_RECORD),1) \
+		--command "make bench-connect$(if $(filter-out 100,$(CONNECT_N)), CONNECT_N=$(CONNECT_N))"
 
 # make bench-scale: N (SCALE_N, default 10000) clients connected through the
 # portal emulator (tests/bench/scale.sh, root): memory per client of both
