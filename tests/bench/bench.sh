@@ -492,7 +492,7 @@ ELAPSED=$(( $(date +%s) - T0 ))
 LOAD1=$(cut -d' ' -f1 /proc/loadavg)
 "$PY" "$BENCH_DIR/report.py" --results "$RESULTS" --seconds "$BENCH_SECONDS" --runs "$BENCH_RUNS" \
 	--elapsed "$ELAPSED" --load "$LOAD0 $LOAD1" --perf "$PERF_TXT" --top "$FZ_TOP" ${BENCH_SUMMARY:+--summary "$BENCH_SUMMARY"} \
-	--peers "$PEERS" --json "$FZ_TMP/summary.json" ${BENCH_CFLAGS:+--cflags "$BENCH_CFLAGS"} \
+	--peers "$PEERS" --json "$FZ_TMP/summary.json" ${BENCH_CFLAGS:+--cflags "$BENCH_CFLAGS"} --sizes "$BENCH_SIZES" \
 	${BENCH_RECORD:+--record "$BENCH_RECORD"} || fail "report"
 mkdir -p "$(dirname "$BENCH_JSON")"
 cp "$FZ_TMP/summary.json" "$BENCH_JSON" && say "summary: $BENCH_JSON"

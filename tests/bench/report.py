@@ -131,6 +131,7 @@ def main():
     ap.add_argument("--peers")
     ap.add_argument("--json")
     ap.add_argument("--cflags")
+    ap.add_argument("--sizes")
     a = ap.parse_args()
 
     runs, order = load(a.results)
@@ -173,8 +174,11 @@ def main():
 
     ncpu, model, kernel = machine()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    cmd = "make bench" if a.seconds == "5" and a.runs == "3" else \
-        "make bench BENCH_SECONDS=%s BENCH_RUNS=%s" % (a.seconds, a.runs)
+    cmd = "make bench"
+    if a.seconds != "5" or a.runs != "3":
+        cmd += " BENCH_SECONDS=%s BENCH_RUNS=%s" % (a.seconds, a.runs)
+    if a.sizes and a.sizes.split() != ["64", "1252"]:
+        cmd += ' BENCH_SIZES="%s"' % a.sizes if " " in a.sizes.strip() else " BENCH_SIZES=%s" % a.sizes
     out = []
     out.append("## %s, %s" % (now, git_rev(a.top)))
     out.append("")
