@@ -236,8 +236,9 @@ HEADER = """# Performance
 
 Throughput of the dataplane measured side by side with wireguard-go acting as
 the gateway, in one run on one machine (issue 9).  `make bench` appends one
-section per run; every figure is the median of its runs, and the ratio column
-is ours divided by wireguard-go's.  Timings never decide pass or fail; a
+section per run; every figure is the median of its runs, and each ratio
+column is ours divided by that peer's (Debian 13's and the system's
+wireguard-go, named by Debian package version; issue 20).  Timings never decide pass or fail; a
 smoke run (tests/integ/test_bench_smoke.sh) only checks that packets flow.
 
 How it is measured (tests/bench/bench.sh, tests/bench/loadgen.c):
@@ -269,9 +270,9 @@ How it is measured (tests/bench/bench.sh, tests/bench/loadgen.c):
   counted as its datagrams, from the counter's bytes.
 - Payload sizes: 64 bytes and 1252 bytes (a 1280-byte inner IPv4 packet, the
   most the tunnel's 1280-byte MTU carries).
-- **TCP**: one iperf3 stream through wireguard-go as the client, against our
-  dataplane (with tests/tools/wg_driver as control, like test_wg_interop.sh)
-  and against wireguard-go (wireguard-go to wireguard-go).
+- **TCP**: one iperf3 stream through wireguard-go (the first peer) as the
+  client, against our dataplane (with tests/tools/wg_driver as control, like
+  test_wg_interop.sh) and against each wireguard-go peer as the gateway.
 - The machine has few cores and every process (load generator, sink, both
   gateways' threads, the kernel's forwarding) shares them: the figures
   compare the two gateways under identical conditions, they are not line
@@ -279,8 +280,8 @@ How it is measured (tests/bench/bench.sh, tests/bench/loadgen.c):
   leaves the load generator less CPU: the offered rate (`send_pps`) and every
   single run are in the run's log, build/bench/last-run/.
 - The profile is `perf record -g` of the gateway process during one more
-  forward run; the dataplane is built without frame pointers, so its call
-  chains are only complete inside the kernel.
+  forward run; make bench builds the dataplane with frame pointers
+  (build/bench/fp), so its call chains include our own functions.
 """
 
 if __name__ == "__main__":
