@@ -101,7 +101,12 @@ if ! apt-get "$@" update >"$DIR/apt/update.log" 2>&1; then
 	exit 1
 fi
 VER=$(apt-cache "$@" policy "$PKG" 2>/dev/null | sed -n 's/^ *Candidate: //p')
-[ -n "$VER" ] && [ "$VER" != "(none)" ] || { say "$PKG not found in $SUITE"; exit 1; }
+if [ -z "$VER" ] || [ "$VER" = "(none)" ]; then
+	# apt-get update exits 0 when an index could not be fetched.
+	say "$PKG not found in $SUITE; apt-get update said:"
+	grep -E '^(Err|E|W):' "$DIR/apt/update.log" | head -n 4 >&2
+	exit 1
+fi
 if ! (cd "$DIR" && apt-get "$@" download "$PKG=$VER" >"$DIR/apt/download.log" 2>&1); then
 	say "apt-get download $PKG=$VER failed:"
 	tail -n 5 "$DIR/apt/download.log" >&2
