@@ -29,8 +29,10 @@ if [ -x "$BIN" ] && [ -s "$DIR/version" ]; then
 	exit 0
 fi
 say() { echo "fetch_peer: $*" >&2; }
-command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
-	{ say "apt-get or dpkg-deb missing"; exit 1; }
+if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
+	say "apt-get or dpkg-deb missing"
+	exit 1
+fi
 CUR=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 [ -n "$CUR" ] || { say "no VERSION_CODENAME in /etc/os-release"; exit 1; }
 ARCH=$(dpkg --print-architecture)
