@@ -318,8 +318,8 @@ perf_fwd() {
 				echo
 			elif perf_fp; then
 				echo "Inclusive time of user-space functions, >= 1.5 % (our binary has frame pointers,"
-				echo "so these chains include our own functions; libcrypto's and libc's frames may"
-				echo "lack them, which cuts a chain below them, never above):"
+				echo "so these chains include our own functions; libcrypto's assembly and libc have"
+				echo "none, so time inside them is not added to their callers here):"
 				echo
 				echo '```'
 				perf report -i "$FZ_TMP/perf-$1.data" --stdio --children --sort symbol \
