@@ -78,7 +78,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 DP_BIN  := $(B)/firezone-gateway
 CTL_BIN := $(B)/firezone-gateway-control
 
-.PHONY: all check unit integ demo install clean deps-build deps-test bench bench-scale fuzz deb systemd-test
+.PHONY: all check unit integ demo install clean deps-build deps-test bench bench-connect bench-scale fuzz deb systemd-test
 all: $(DP_BIN) $(CTL_BIN)
 
 # Per-directory compile flags.
@@ -187,15 +187,40 @@ demo: deps-test
 
 # make bench: UDP and TCP throughput of our gateway and of wireguard-go acting
 # as the gateway, in one run (tests/bench/bench.sh, root); appends the table to
-# docs/performance.md.  BENCH_SECONDS (5), BENCH_RUNS (3), BENCH_SIZES ("64 1252").
+# docs/performance.md and writes build/bench/summary.json.  The peers: Debian
+# 13's wireguard-go (fetched once into build/bench/peer-trixie with a private
+# apt state, tests/bench/fetch_peer.sh) and the system's.  Our binaries are
+# built with frame pointers into build/bench/fp (BENCH_FP=0: build/ as is) so
+# that perf's call chains include our own functions.
+# BENCH_SECONDS (5), BENCH_RUNS (3), BENCH_SIZES ("64 1252"), BENCH_PERF (1).
 # Never part of make check: timings decide nothing (test_bench_smoke.sh only
 # checks that packets flow).
+BENCH_FP_CFLAGS := -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
+BENCH_B := $(if $(filter 0,$(BENCH_FP)),$(B),build/bench/fp)
 bench:
 	$(Q)sh contrib/deps.sh bench
-	$(Q)$(MAKE) --no-print-directory all $(B)/tests/tools/wg_driver
-	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS)) \
+	$(Q)$(MAKE) --no-print-directory $(if $(filter 0,$(BENCH_FP)),,B=$(BENCH_B) CFLAGS="$(BENCH_FP_CFLAGS)") \
+		all $(BENCH_B)/tests/tools/wg_driver
+	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(BENCH_B) BENCH_FETCH=1 BENCH_JSON=$(CURDIR)/build/bench/summary.json \
+		BENCH_KEEP=$(CURDIR)/build/bench/last-run $(if $(filter 0,$(BENCH_FP)),,BENCH_CFLAGS="$(BENCH_FP_CFLAGS)") \
+		$(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS)) \
 		$(if $(BENCH_RUNS),BENCH_RUNS=$(BENCH_RUNS)) $(if $(BENCH_SIZES),BENCH_SIZES="$(BENCH_SIZES)") \
-		sh tests/bench/bench.sh
+		$(if $(BENCH_PERF),BENCH_PERF=$(BENCH_PERF)) sh tests/bench/bench.sh
+
+# make bench-connect: connection setup time, authorize_flow push to the first
+# echo through the tunnel, CONNECT_N (100) sequential connections of the
+# reference client on the direct and on the relayed (coturn) path
+# (tests/bench/connect.sh, root); appends p50/p95/max to docs/performance.md
+# (BENCH_RECORD=0: print only).  Never part of make check.
+CONNECT_N ?= 100
+bench-connect:
+	$(Q)sh contrib/deps.sh test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)rm -f build/bench/connect-direct.json build/bench/connect-relayed.json
+	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) CONNECT_OUT=$(CURDIR)/build/bench sh tests/bench/connect.sh direct $(CONNECT_N)
+	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) CONNECT_OUT=$(CURDIR)/build/bench sh tests/bench/connect.sh relayed $(CONNECT_N)
+	$(Q)python3 tests/bench/connect_report.py --dir build/bench --top $(CURDIR) --record $(or $(BENCH_RECORD),1) \
+		--command "make bench-connect$(if $(filter-out 100,$(CONNECT_N)), CONNECT_N=$(CONNECT_N))"
 
 # make bench-scale: N (SCALE_N, default 10000) clients connected through the
 # portal emulator (tests/bench/scale.sh, root): memory per client of both

@@ -8,7 +8,9 @@ set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libssl-dev libnice-dev libjson-c-dev libcap-ng-dev libseccomp-dev"
 test_pkgs="check python3-cryptography clang libclang-rt-14-dev openssl curl libcap2-bin util-linux systemd iptables iproute2 coturn wireguard-go wireguard-tools python3 python3-websockets iperf3 nftables mandoc procps psmisc"
-bench_pkgs="linux-perf"
+# bench: perf for the profiles; apt, dpkg and the archive keyring (it has
+# Debian 13's keys) fetch Debian 13's wireguard-go (tests/bench/fetch_peer.sh).
+bench_pkgs="linux-perf debian-archive-keyring dpkg apt"
 # make deb: debhelper and dpkg-dev build the package, lintian checks it.
 deb_pkgs="debhelper dpkg-dev fakeroot lintian"
 # The systemd boot test (tests/integ/test_systemd.sh, also in make check):

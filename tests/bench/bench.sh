@@ -7,7 +7,8 @@
 #   loadgen 192.0.2.2:5560         (a) firezone-gateway + control,  sink: nft counter
 #     (WireGuard initiator,            emulator, coturn             "sink" (udp dport
 #      pre-encrypted packets,      (b) firezone-gateway + wg_driver  5555, dropped)
-#      sendmmsg; ICE by libnice)   (c) wireguard-go "fzb<pid>"    loadgen blast ->
+#      sendmmsg; ICE by libnice)   (c) each wireguard-go peer in    loadgen blast ->
+#                                      turn, "fzb<pid>"
 #   nft counter "back": WireGuard                                   100.64.0.2:5556
 #     data to :5560 (dropped)                                       (reverse)
 #   wireguard-go client (TCP)      cl0 192.0.2.1  res0 10.99.0.1 <-> gw0 10.99.0.2
@@ -19,9 +20,18 @@
 #   UDP reverse  resource -> client: plain UDP blasted at the client's tunnel
 #                address; the gateway encrypts it to the loadgen's socket,
 #                counted (and dropped) by an nft counter in the client ns
-#   TCP up/down  one iperf3 stream through wireguard-go as the client:
-#                against our dataplane (with wg_driver, like test_wg_interop.sh)
-#                and against wireguard-go (wireguard-go to wireguard-go)
+#   TCP up/down  one iperf3 stream through wireguard-go as the client (the
+#                first peer of BENCH_WGGO): against our dataplane (with
+#                wg_driver, like test_wg_interop.sh) and against each
+#                wireguard-go peer as the gateway
+#
+# Peers (issue 20): BENCH_WGGO lists the wireguard-go binaries to compare
+# against, each named in the report by its Debian package version; the first
+# one is also the TCP client.  Unset: the system's wireguard-go, preceded with
+# BENCH_FETCH=1 (make bench) by Debian 13's, fetched once into
+# BENCH_PEER_DIR (build/bench/peer-trixie) by tests/bench/fetch_peer.sh with a
+# private apt state; when that fails the run says so and goes on with the
+# system's peer only.
 #
 # (a) is our gateway exactly as the e2e tests run it: the portal emulator
 # authorizes the loadgen's key and PSK, the loadgen's NiceAgent does ICE
@@ -33,7 +43,11 @@
 #   BENCH_RECORD (1: append to docs/performance.md), BENCH_PERF (1: perf
 #   record -g the dataplane during one forward run if perf works),
 #   BENCH_TCP (1), BENCH_SUMMARY (a file for the machine-readable summary),
-#   BENCH_KEEP (where the run's logs are kept: $FZ_BUILD/bench/last-run).
+#   BENCH_KEEP (where the run's logs are kept: $FZ_BUILD/bench/last-run),
+#   BENCH_JSON (the figures as JSON: $BENCH_KEEP/summary.json; make bench
+#   writes build/bench/summary.json), BENCH_WGGO, BENCH_FETCH (0),
+#   BENCH_PEER_DIR, BENCH_CFLAGS (how the binaries were built, for the
+#   report).
 # Run (root): FZ_TOP=$PWD FZ_BUILD=build sh tests/bench/bench.sh (make bench).
 FZ_TOP=${FZ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 INTEG="$FZ_TOP/tests/integ"
@@ -60,6 +74,11 @@ WGGO_PID=""
 WGGO_IF="fzb$$"
 PERF_TXT="$FZ_TMP/perf.txt"
 KEEP=${BENCH_KEEP:-$B/bench/last-run}
+BENCH_JSON=${BENCH_JSON:-$KEEP/summary.json}
+BENCH_FETCH=${BENCH_FETCH:-0}
+BENCH_PEER_DIR=${BENCH_PEER_DIR:-$FZ_TOP/build/bench/peer-trixie}
+BENCH_WGGO=${BENCH_WGGO:-}
+PEERS="$FZ_TMP/peers"
 T0=$(date +%s)
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 : >"$RESULTS"
@@ -76,7 +95,8 @@ bench_cleanup() {
 	rm -f "/var/run/wireguard/$WGGO_IF.sock"
 	rm -rf "$KEEP"
 	mkdir -p "$KEEP"
-	cp "$FZ_TMP"/*.log "$FZ_TMP"/*.jsonl "$FZ_TMP"/results "$FZ_TMP"/perf.txt "$KEEP"/ 2>/dev/null
+	cp "$FZ_TMP"/*.log "$FZ_TMP"/*.jsonl "$FZ_TMP"/results "$FZ_TMP"/perf.txt "$FZ_TMP"/peers \
+		"$FZ_TMP"/summary.json "$FZ_TMP"/perf-*.data "$KEEP"/ 2>/dev/null
 	e2e_cleanup
 }
 trap bench_cleanup EXIT
@@ -91,6 +111,48 @@ fz_users
 for c in wireguard-go wg iperf3 nft turnserver pkg-config cc; do
 	command -v "$c" >/dev/null || fail "$c missing (contrib/deps.sh bench)"
 done
+
+# wggo_pkgver BIN: the Debian package version of a wireguard-go binary: the
+# version file fetch_peer.sh left next to its root, else dpkg's, else what
+# the binary reports.
+wggo_pkgver() {
+	_d=${1%/root/usr/bin/wireguard-go}
+	if [ "$_d" != "$1" ] && [ -s "$_d/version" ]; then
+		cat "$_d/version"
+		return
+	fi
+	_p=$(dpkg-query -S "$(readlink -f "$1")" 2>/dev/null | head -n 1 | cut -d: -f1)
+	[ -n "$_p" ] || _p=$(dpkg-query -S "$1" 2>/dev/null | head -n 1 | cut -d: -f1)
+	_v=""
+	[ -n "$_p" ] && _v=$(dpkg-query -W -f='${Version}' "$_p" 2>/dev/null)
+	[ -n "$_v" ] || _v=$("$1" --version 2>/dev/null | head -n 1 | awk '{ print $2 }')
+	echo "${_v:-unknown}"
+}
+if [ -z "$BENCH_WGGO" ]; then
+	if [ "$BENCH_FETCH" = 1 ]; then
+		if _p=$(sh "$BENCH_DIR/fetch_peer.sh" "$BENCH_PEER_DIR" trixie); then
+			BENCH_WGGO=$_p
+		else
+			say "WARNING: Debian 13 (trixie)'s wireguard-go could not be fetched (above):" \
+				"running with the system's wireguard-go only"
+		fi
+	fi
+	BENCH_WGGO="$BENCH_WGGO $(command -v wireguard-go)"
+fi
+# One line per peer: TOKEN (wireguard-go_<Debian version>, the gateway's name
+# in the results) BINARY VERSION-IT-REPORTS.
+: >"$PEERS"
+for _b in $BENCH_WGGO; do
+	[ -x "$_b" ] || fail "wireguard-go peer $_b is not an executable"
+	_t="wireguard-go_$(wggo_pkgver "$_b")"
+	grep -q "^$_t " "$PEERS" && continue
+	echo "$_t $_b $("$_b" --version 2>/dev/null | head -n 1 | awk '{ print $2 }')" >>"$PEERS"
+done
+TCP_CLIENT=$(head -n 1 "$PEERS" | cut -d' ' -f2)
+# wg_client_start (wg_lib.sh) runs the wireguard-go first on PATH.
+PATH="$(dirname "$TCP_CLIENT"):$PATH"
+export PATH
+say "peers: $(cut -d' ' -f1 "$PEERS" | tr '\n' ' ')(TCP client: $(head -n 1 "$PEERS" | cut -d' ' -f1))"
 pkg-config --exists nice libcrypto || fail "libnice-dev / libssl-dev missing"
 
 # shellcheck disable=SC2046
@@ -243,8 +305,7 @@ perf_fwd() {
 			echo '```'
 			echo
 			echo "Inclusive time (self + callees) from the kernel's call chains, >= 4 %: which system"
-			echo "calls and kernel paths the process spends its time in (user-space frames have no"
-			echo "frame pointers, so only kernel entries and leaf symbols are meaningful here):"
+			echo "calls and kernel paths the process spends its time in:"
 			echo
 			echo '```'
 			perf report -i "$FZ_TMP/perf-$1.data" --stdio --children --sort symbol \
@@ -255,12 +316,43 @@ perf_fwd() {
 			if [ "$1" != ours ]; then
 				echo "(wireguard-go's Debian binary is stripped: its own symbols show as addresses.)"
 				echo
+			elif perf_fp; then
+				echo "Inclusive time of user-space functions, >= 1.5 % (our binary has frame pointers,"
+				echo "so these chains include our own functions; libcrypto's assembly and libc have"
+				echo "none, so time inside them is not added to their callers here):"
+				echo
+				echo '```'
+				perf report -i "$FZ_TMP/perf-$1.data" --stdio --children --sort symbol \
+					--percent-limit 1.5 -g none 2>/dev/null | grep -v '^#' | grep '\[\.\]' |
+					grep -v '\[\.\] 0x' | sed 's/[[:space:]-]*$//' | head -n 30
+				echo '```'
+				echo
+				echo "Self time of our own functions (firezone-gateway only), >= 0.3 % of all samples:"
+				echo
+				echo '```'
+				perf report -i "$FZ_TMP/perf-$1.data" --stdio --no-children --sort symbol \
+					--dsos firezone-gateway --percent-limit 0.3 -g none 2>/dev/null | grep -v '^#' |
+					grep -v '^ *$' | sed 's/[[:space:]-]*$//' | head -n 20
+				echo '```'
+				echo
+			else
+				echo "(Our binary has no frame pointers here: user-space call chains are cut; make bench"
+				echo "builds one with them unless BENCH_FP=0.)"
+				echo
 			fi
 		} >>"$PERF_TXT"
 	else
 		say "perf record did not work here: $(tail -n 2 "$FZ_TMP/perf-$1.log" | tr '\n' ' ')"
 		echo "perf record -g failed in this environment: $(tail -n 1 "$FZ_TMP/perf-$1.log")" >>"$PERF_TXT"
 	fi
+}
+
+# perf_fp: whether our dataplane was built with frame pointers.
+perf_fp() {
+	case " ${BENCH_CFLAGS:-} " in
+	*" -fno-omit-frame-pointer "*) return 0 ;;
+	esac
+	return 1
 }
 
 # tcp_figures GW GWPUB: single-stream iperf3 through wireguard-go as the client.
@@ -351,44 +443,56 @@ if [ "$BENCH_TCP" = 1 ]; then
 fi
 
 # ============================================================ (c) wireguard-go
-say "== wireguard-go as the gateway (same keys, same topology)"
-WGGO_PUB=$(wg pubkey <"$WGD/wggo.key")
-ip netns exec "$WG_GW" env WG_PROCESS_FOREGROUND=1 wireguard-go "$WGGO_IF" >"$FZ_TMP/wggo-gateway.log" 2>&1 &
-WGGO_PID=$!
-_n=50
-until in_ns "$WG_GW" wg show "$WGGO_IF" >/dev/null 2>&1; do
-	_n=$((_n - 1))
-	[ "$_n" -gt 0 ] && kill -0 "$WGGO_PID" 2>/dev/null || { cat "$FZ_TMP/wggo-gateway.log"; fail "wireguard-go gateway did not come up"; }
-	sleep 0.1
-done
-in_ns "$WG_GW" wg set "$WGGO_IF" private-key "$WGD/wggo.key" listen-port "$WG_GW_PORT" \
-	peer "$CL_PUB" preshared-key "$WGD/psk" allowed-ips "$E2E_CL_TUN4/32,$E2E_CL_TUN6/128" ||
-	fail "wg set (wireguard-go gateway)"
-ip -n "$WG_GW" addr add 100.64.0.1/32 dev "$WGGO_IF"
-ip -n "$WG_GW" addr add fd00:2021:1111::1/128 dev "$WGGO_IF" nodad
-ip -n "$WG_GW" link set "$WGGO_IF" mtu 1280 up || fail "wireguard-go gateway link up"
-ip -n "$WG_GW" route add 100.64.0.0/11 dev "$WGGO_IF" || fail "route to the clients"
-ip -n "$WG_GW" -6 route add fd00:2021:1111::/107 dev "$WGGO_IF" || fail "v6 route to the clients"
-# The same forwarding and masquerade rules as for tun-firezone, for this device.
-in_ns "$WG_GW" sh "$FZ_TOP/contrib/setup-host-network.sh" --remove >/dev/null 2>&1
-sed "s/^TUN=tun-firezone\$/TUN=$WGGO_IF/" "$FZ_TOP/contrib/setup-host-network.sh" >"$FZ_TMP/setup-wggo.sh"
-in_ns "$WG_GW" sh "$FZ_TMP/setup-wggo.sh" >"$FZ_TMP/setup-wggo.log" 2>&1 || { cat "$FZ_TMP/setup-wggo.log"; fail "host network for wireguard-go"; }
-lg_start lg-wggo --peer-pub "$WGGO_PUB" --peer "$WG_GW_ADDR:$WG_GW_PORT"
-lg_do hs '^lg: handshake ok' 20 >/dev/null || fail "no WireGuard handshake with the wireguard-go gateway"
-udp_figures wireguard-go
-perf_fwd wireguard-go "$WGGO_PID"
-lg_stop
-if [ "$BENCH_TCP" = 1 ]; then
-	say "== wireguard-go: single-stream TCP, wireguard-go <-> wireguard-go"
-	tcp_figures wireguard-go "$WGGO_PUB"
-fi
-kill -TERM "$WGGO_PID" 2>/dev/null
-fz_wait_gone "$WGGO_PID" 5 || kill -9 "$WGGO_PID" 2>/dev/null
-WGGO_PID=""
+# wggo_gateway TOKEN BINARY: that wireguard-go as the gateway, same keys, same
+# topology: UDP figures, profile, then TCP with the wireguard-go client.
+wggo_gateway() {
+	say "== $1 as the gateway ($2, same keys, same topology)"
+	WGGO_PUB=$(wg pubkey <"$WGD/wggo.key")
+	ip netns exec "$WG_GW" env WG_PROCESS_FOREGROUND=1 "$2" "$WGGO_IF" >"$FZ_TMP/gateway-$1.log" 2>&1 &
+	WGGO_PID=$!
+	_n=50
+	until in_ns "$WG_GW" wg show "$WGGO_IF" >/dev/null 2>&1; do
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] && kill -0 "$WGGO_PID" 2>/dev/null || { cat "$FZ_TMP/gateway-$1.log"; fail "$1 gateway did not come up"; }
+		sleep 0.1
+	done
+	in_ns "$WG_GW" wg set "$WGGO_IF" private-key "$WGD/wggo.key" listen-port "$WG_GW_PORT" \
+		peer "$CL_PUB" preshared-key "$WGD/psk" allowed-ips "$E2E_CL_TUN4/32,$E2E_CL_TUN6/128" ||
+		fail "wg set ($1 gateway)"
+	ip -n "$WG_GW" addr add 100.64.0.1/32 dev "$WGGO_IF"
+	ip -n "$WG_GW" addr add fd00:2021:1111::1/128 dev "$WGGO_IF" nodad
+	ip -n "$WG_GW" link set "$WGGO_IF" mtu 1280 up || fail "$1 gateway link up"
+	ip -n "$WG_GW" route add 100.64.0.0/11 dev "$WGGO_IF" || fail "route to the clients"
+	ip -n "$WG_GW" -6 route add fd00:2021:1111::/107 dev "$WGGO_IF" || fail "v6 route to the clients"
+	# The same forwarding and masquerade rules as for tun-firezone, for this device.
+	in_ns "$WG_GW" sh "$FZ_TMP/setup-wggo.sh" --remove >/dev/null 2>&1
+	in_ns "$WG_GW" sh "$FZ_TOP/contrib/setup-host-network.sh" --remove >/dev/null 2>&1
+	sed "s/^TUN=tun-firezone\$/TUN=$WGGO_IF/" "$FZ_TOP/contrib/setup-host-network.sh" >"$FZ_TMP/setup-wggo.sh"
+	in_ns "$WG_GW" sh "$FZ_TMP/setup-wggo.sh" >"$FZ_TMP/setup-wggo.log" 2>&1 || { cat "$FZ_TMP/setup-wggo.log"; fail "host network for $1"; }
+	lg_start "lg-$1" --peer-pub "$WGGO_PUB" --peer "$WG_GW_ADDR:$WG_GW_PORT"
+	lg_do hs '^lg: handshake ok' 20 >/dev/null || fail "no WireGuard handshake with the $1 gateway"
+	udp_figures "$1"
+	perf_fwd "$1" "$WGGO_PID"
+	lg_stop
+	if [ "$BENCH_TCP" = 1 ]; then
+		say "== $1: single-stream TCP, wireguard-go client <-> $1 gateway"
+		tcp_figures "$1" "$WGGO_PUB"
+	fi
+	kill -TERM "$WGGO_PID" 2>/dev/null
+	fz_wait_gone "$WGGO_PID" 5 || kill -9 "$WGGO_PID" 2>/dev/null
+	WGGO_PID=""
+	rm -f "/var/run/wireguard/$WGGO_IF.sock"
+}
+while read -r _tok _bin _rest; do
+	wggo_gateway "$_tok" "$_bin" </dev/null
+done <"$PEERS"
 
 # ============================================================ report
 ELAPSED=$(( $(date +%s) - T0 ))
 LOAD1=$(cut -d' ' -f1 /proc/loadavg)
 "$PY" "$BENCH_DIR/report.py" --results "$RESULTS" --seconds "$BENCH_SECONDS" --runs "$BENCH_RUNS" \
 	--elapsed "$ELAPSED" --load "$LOAD0 $LOAD1" --perf "$PERF_TXT" --top "$FZ_TOP" ${BENCH_SUMMARY:+--summary "$BENCH_SUMMARY"} \
+	--peers "$PEERS" --json "$FZ_TMP/summary.json" ${BENCH_CFLAGS:+--cflags "$BENCH_CFLAGS"} --sizes "$BENCH_SIZES" \
 	${BENCH_RECORD:+--record "$BENCH_RECORD"} || fail "report"
+mkdir -p "$(dirname "$BENCH_JSON")"
+cp "$FZ_TMP/summary.json" "$BENCH_JSON" && say "summary: $BENCH_JSON"
