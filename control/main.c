@@ -47,7 +47,10 @@ ctl_stop(struct ctl *c, int exit_code, const char *why)
 		ctl_session_goodbye_all(c);
 		memset(&s, 0, sizeof(s));
 		s.reason = exit_code == 0 ? IPC_SHUTDOWN_SIGNAL : IPC_SHUTDOWN_FATAL;
-		(void)ipc_send(&c->ipc, IPC_C2D_SHUTDOWN, 0, &s, sizeof(s), -1, 0);
+		/* Queued behind what is pending (an unreliable send would be
+		 * dropped while anything is queued) and flushed at exit, so the
+		 * dataplane learns the reason instead of seeing a bare EOF. */
+		(void)ipc_send(&c->ipc, IPC_C2D_SHUTDOWN, 0, &s, sizeof(s), -1, 1);
 	}
 	event_base_loopbreak(c->base);
 }
