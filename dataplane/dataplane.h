@@ -1,6 +1,7 @@
 /*
  * dataplane.h - state of the firezone-gateway (dataplane) process, shared
- * by its glue files (main, dispatch, udp, spawn).
+ * by its glue files (main, dispatch, udp, wg_receive, wg_send, tun_io,
+ * peer_ipc, flowhooks, tunnel, iface, spawn).
  */
 #ifndef FZ_DATAPLANE_H
 #define FZ_DATAPLANE_H
@@ -8,7 +9,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <event2/util.h>
+
 #include "config.h"
+#include "flowlog.h"
 #include "filter.h"
 #include "ipc.h"
 #include "nat.h"
@@ -104,22 +108,81 @@ void dp_udp_batch_end(struct dp *dp);
 int dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
     const uint8_t *data, size_t len, uint8_t ecn);
 
-/* tunnel.c: WireGuard peers, the TUN device and the packet pipelines. */
+/* Every client's NAT slot (10,000 clients); the largest packet a pipeline
+ * handles in one buffer (above the TUN MTU and WireGuard's overhead). */
+#define DP_NAT_CLIENTS 16384
+#define DP_PKT_BUF 2048
+
+/* tunnel.c: the tunnel state (NAT, WireGuard keys, peers, relays, flow
+ * logs) set up at start and torn down at exit; the once-a-second tick
+ * expires NAT sessions, sweeps the flow logs and reports DNS refreshes. */
 int dp_tunnel_init(struct dp *dp);
 void dp_tunnel_free(struct dp *dp);
-/* A WireGuard datagram that arrived with the ECN bits ecn (0..3). */
-void dp_tunnel_udp(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
-    const struct dp_via *via, uint8_t *p, size_t n, uint8_t ecn);
-/* A packet read from the TUN; cap is the buffer's size (NAT46 grows packets). */
-void dp_tunnel_tun_packet(struct dp *dp, uint8_t *p, size_t n, size_t cap);
-/* Once a second: expire NAT sessions, sweep the flow-log table. */
 void dp_tunnel_tick(struct dp *dp);
-/* IPC handlers of the per-client messages. */
-void dp_tunnel_ipc(struct dp *dp, const struct ipc_msg *m);
 
-/* tunout.c: write a decrypted packet to the TUN; consecutive packets of
- * one flow are held and joined (tungro) until dp_tun_flush, which every
- * receive batch ends with. */
+/* wg_receive.c: a WireGuard datagram (classified by udp.c) that arrived
+ * with the ECN bits ecn (0..3), directly (via NULL) or through a relay;
+ * decrypted in place. */
+void dp_wg_receive(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from,
+    const struct dp_via *via, uint8_t *p, size_t n, uint8_t ecn);
+
+/* wg_send.c: encrypt and send pt (NULL/0: a keepalive) to p, the outer
+ * datagram carrying the ECN bits ecn; 0 if sent.  Without a session a
+ * handshake starts instead and -1 is returned. */
+int dp_wg_send_data(struct dp *dp, struct dp_peer *p, const uint8_t *pt, size_t len,
+    uint8_t ecn, uint64_t now);
+/* wg_send.c: send a handshake initiation to p. */
+void dp_wg_send_initiation(struct dp *dp, struct dp_peer *p, uint64_t now);
+/* wg_send.c: send buf back on the way a datagram came (via NULL: direct). */
+int dp_wg_send_back(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
+    const struct dp_via *via, const uint8_t *buf, size_t len);
+/* wg_send.c: answer a denied packet with ICMP "administratively
+ * prohibited" (why FILTER_DENY_UNREACHABLE: "unreachable"), bounded. */
+void dp_wg_send_prohibited(struct dp *dp, struct dp_peer *p, const uint8_t *pkt, size_t len,
+    uint64_t now, enum filter_deny why);
+/* wg_send.c: report IPC_PEER_EV_* ev of p to control. */
+void dp_wg_peer_event(struct dp *dp, struct dp_peer *p, uint8_t ev);
+/* wg_send.c: tell control that data flowed, at most once a second. */
+void dp_wg_note_traffic(struct dp *dp, struct dp_peer *p, uint64_t now);
+/* wg_send.c: the per-peer timer (evtimer callback, arg the peer) and its
+ * re-arming after any change of the peer's WireGuard timers. */
+void dp_wg_timer_cb(evutil_socket_t fd, short what, void *arg);
+void dp_wg_arm_timer(struct dp_peer *p);
+
+/* peer_ipc.c: handlers of control's per-client messages (p the peer of
+ * the message, looked up by dispatch.c) and of the relay table. */
+void dp_peer_add(struct dp *dp, const struct ipc_msg *m);
+void dp_peer_remove(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m);
+void dp_peer_path(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m);
+void dp_peer_grant(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m);
+void dp_peer_revoke(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m);
+void dp_peer_dns_setup(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m);
+void dp_peer_p2p_control(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m);
+void dp_relay_set(struct dp *dp, const struct ipc_msg *m);
+void dp_relay_channel(struct dp *dp, const struct ipc_msg *m);
+/* peer_ipc.c: unlink and wipe a peer (its flows end, its NAT slot is freed). */
+void dp_peer_free(struct dp *dp, struct dp_peer *p);
+
+/* flowhooks.c: the flow logs' hooks (no-ops when flow logs are off). */
+void dp_flows_start(struct dp *dp);
+void dp_flows_tick(struct dp *dp, uint64_t now);
+void dp_flows_stop(struct dp *dp);  /* end every flow (shutdown) */
+void dp_flows_free(struct dp *dp);
+/* A client -> resource packet the filter admitted. */
+void dp_flow_from_client(struct dp *dp, struct dp_peer *p, const struct pkt_info *pi,
+    const uint8_t *pkt, uint64_t now);
+/* A resource -> client packet after NAT-in, pi its parse. */
+void dp_flow_to_client(struct dp *dp, struct dp_peer *p, const uint8_t *pkt,
+    const struct pkt_info *pi, uint64_t now);
+/* End the flows of a peer (resource NULL) or of one of its resources. */
+void dp_flow_end(struct dp *dp, struct dp_peer *p, const uint8_t *resource,
+    enum flowlog_reason why);
+
+/* tun_io.c: the TUN read loop (event callback, arg the dp): each packet to
+ * its client.  dp_tun_out writes a decrypted packet to the TUN;
+ * consecutive packets of one flow are held and joined (tungro) until
+ * dp_tun_flush, which every UDP receive batch ends with. */
+void dp_tun_readable(evutil_socket_t fd, short what, void *arg);
 void dp_tun_out(struct dp *dp, const uint8_t *pkt, size_t len);
 void dp_tun_flush(struct dp *dp);
 

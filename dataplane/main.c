@@ -306,50 +306,6 @@ ipc_buffers(const int sv[2])
 			(void)setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 }
 
-/* One complete packet from the TUN (after segmentation, if any). */
-static void
-tun_packet(void *arg, uint8_t *pkt, size_t len, size_t cap)
-{
-	struct dp *dp = arg;
-
-	dp->ctr.tun_rx++;
-	dp_tunnel_tun_packet(dp, pkt, len, cap);
-}
-
-static void
-tun_read_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct dp *dp = arg;
-	/* A TSO/USO packet is up to 64 KiB after its virtio-net header;
-	 * segments are built in seg, with room for NAT46 growth. */
-	static uint8_t buf[TUNOFF_HDR_LEN + 65536], seg[4096];
-	struct tunoff_hdr h;
-	size_t off;
-	ssize_t n;
-	int i;
-
-	(void)what;
-	dp_udp_batch_begin(dp);
-	for (i = 0; i < 64; i++) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("tun: read");
-			break;
-		}
-		if (!dp->tun_caps.vnet) {
-			tun_packet(dp, buf, (size_t)n, sizeof(buf));
-			continue;
-		}
-		off = TUNOFF_HDR_LEN;
-		if (tunoff_hdr_decode(buf, (size_t)n, &h) < 0 ||
-		    tunoff_split(&h, buf + off, (size_t)n - off, sizeof(buf) - off, seg, sizeof(seg),
-		    tun_packet, dp) < 0)
-			dp->ctr.tun_drop_malformed++;
-	}
-	dp_udp_batch_end(dp);
-}
-
 /* Once a second: the counters to control (dropped, never queued, when the
  * channel is busy; the next second's copy supersedes it). */
 static void
@@ -496,7 +452,7 @@ main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	dp.ev_ipc_read = event_new(dp.base, sv[0], EV_READ | EV_PERSIST, ipc_read_cb, &dp);
 	dp.ev_ipc_write = event_new(dp.base, sv[0], EV_WRITE, ipc_write_cb, &dp);
-	dp.ev_tun = event_new(dp.base, dp.tun_fd, EV_READ | EV_PERSIST, tun_read_cb, &dp);
+	dp.ev_tun = event_new(dp.base, dp.tun_fd, EV_READ | EV_PERSIST, dp_tun_readable, &dp);
 	if (dp.ev_ipc_read == NULL || dp.ev_ipc_write == NULL || dp.ev_tun == NULL ||
 	    event_add(dp.ev_ipc_read, NULL) < 0 || event_add(dp.ev_tun, NULL) < 0)
 		fatalx("cannot set up the event loop");

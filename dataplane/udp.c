@@ -107,7 +107,7 @@ handle_channel_data(struct dp *dp, const struct ipc_addr *from, const uint8_t *p
 	case DEMUX_WG_DATA:
 		via.server = *from;
 		via.channel = num;
-		dp_tunnel_udp(dp, &ch->relayed, &ch->peer, &via, (uint8_t *)(uintptr_t)inner, len, ecn);
+		dp_wg_receive(dp, &ch->relayed, &ch->peer, &via, (uint8_t *)(uintptr_t)inner, len, ecn);
 		break;
 	default:
 		dp->ctr.drop_garbage++;
@@ -151,7 +151,7 @@ handle_datagram(struct dp *dp, const struct ipc_addr *local, const struct ipc_ad
 	case DEMUX_WG_COOKIE:
 	case DEMUX_WG_DATA:
 		/* Decrypted in place: the buffer is ours until the next read. */
-		dp_tunnel_udp(dp, local, from, NULL, (uint8_t *)(uintptr_t)p, n, ecn);
+		dp_wg_receive(dp, local, from, NULL, (uint8_t *)(uintptr_t)p, n, ecn);
 		break;
 	}
 }
