@@ -16,6 +16,7 @@
 #include "filter.h"
 #include "ipc.h"
 #include "nat.h"
+#include "nat64.h"
 #include "peers.h"
 #include "relaytab.h"
 #include "tun.h"
@@ -42,6 +43,15 @@ struct dp_udp {
 };
 
 
+/* Every client's NAT slot (10,000 clients); the largest packet a pipeline
+ * handles in one buffer (above the TUN MTU and WireGuard's overhead). */
+#define DP_NAT_CLIENTS 16384
+#define DP_PKT_BUF 2048
+
+struct dp_udp_io;	/* udp.c: the send queue and receive buffers */
+struct dp_tun_io;	/* tun_io.c: the read buffers and the GRO table */
+
+/* The one state of the process: no file-scope or function statics. */
 struct dp {
 	struct event_base *base;
 	struct ipc_chan ipc;
@@ -75,6 +85,18 @@ struct dp {
 	struct event *ev_tick;      /* once a second: NAT expiry */
 	struct flowlog *flows;      /* flow logs; NULL when off */
 	struct filter_gateway gw;   /* our tunnel addresses (IFACE_CONFIG) */
+	int control_kill_sent;      /* SIGKILL sent to control after the grace */
+	struct dp_udp_io *udp_io;   /* udp.c, allocated once at start */
+	struct dp_tun_io *tun_io;   /* tun_io.c, allocated once at start */
+	uint64_t jitter_state;      /* wg_send.c: the timer jitter's generator */
+	/* wg_receive.c: a packet to a DNS resource rewritten by NAT-out, with
+	 * room for NAT46 growth. */
+	uint8_t xbuf[DP_PKT_BUF + NAT64_GROWTH];
+	/* peer_ipc.c: the large messages, decoded here, not on the stack. */
+	union {
+		struct ipc_c2d_grant grant;
+		struct ipc_c2d_dns_setup dns_setup;
+	} ipc_scratch;
 };
 
 /* How a datagram came: directly, or as ChannelData from a relay. */
@@ -98,6 +120,10 @@ void dp_iface_free(struct dp *dp);
 /* udp.c: adopt a UDP socket received from control; read and demultiplex. */
 int dp_udp_adopt(struct dp *dp, int fd, uint8_t family, uint16_t port, uint32_t *mark);
 void dp_udp_close_all(struct dp *dp);
+/* udp.c: allocate (at start, never on the packet path) and free the send
+ * queue and receive buffers. */
+int dp_udp_init(struct dp *dp);
+void dp_udp_free(struct dp *dp);
 
 /* udp.c: send a datagram to addr from local (family 0: kernel picks),
  * with the ECN bits ecn (0..3) in its IP header.
@@ -107,11 +133,6 @@ void dp_udp_batch_begin(struct dp *dp);
 void dp_udp_batch_end(struct dp *dp);
 int dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
     const uint8_t *data, size_t len, uint8_t ecn);
-
-/* Every client's NAT slot (10,000 clients); the largest packet a pipeline
- * handles in one buffer (above the TUN MTU and WireGuard's overhead). */
-#define DP_NAT_CLIENTS 16384
-#define DP_PKT_BUF 2048
 
 /* tunnel.c: the tunnel state (NAT, WireGuard keys, peers, relays, flow
  * logs) set up at start and torn down at exit; the once-a-second tick
@@ -183,6 +204,9 @@ void dp_flow_end(struct dp *dp, struct dp_peer *p, const uint8_t *resource,
  * consecutive packets of one flow are held and joined (tungro) until
  * dp_tun_flush, which every UDP receive batch ends with. */
 void dp_tun_readable(evutil_socket_t fd, short what, void *arg);
+/* tun_io.c: allocate (at start) and free its buffers and GRO table. */
+int dp_tun_io_init(struct dp *dp);
+void dp_tun_io_free(struct dp *dp);
 void dp_tun_out(struct dp *dp, const uint8_t *pkt, size_t len);
 void dp_tun_flush(struct dp *dp);
 

@@ -133,12 +133,11 @@ control_pidfd_open(pid_t pid)
 }
 
 /* Set once we sent control SIGKILL ourselves: its death is no news then. */
-static int control_kill_sent;
 
 static void
-log_control_exit(const siginfo_t *si)
+log_control_exit(const struct dp *dp, const siginfo_t *si)
 {
-	if (si->si_code != CLD_EXITED && si->si_status == SIGKILL && control_kill_sent)
+	if (si->si_code != CLD_EXITED && si->si_status == SIGKILL && dp->control_kill_sent)
 		log_info("control process was killed after the grace period");
 	else if (si->si_code == CLD_EXITED)
 		log_errorx("control process exited with status %d", si->si_status);
@@ -173,7 +172,7 @@ reap_control(struct dp *dp)
 		event_del(dp->ev_control);
 	/* Killed by a signal is worth a line even during a stop (SIGSYS!). */
 	if (!dp->stopping || si.si_code != CLD_EXITED)
-		log_control_exit(&si);
+		log_control_exit(dp, &si);
 	else if (si.si_status != 0 && dp->exit_code == 0)
 		log_warnx("control process exited with status %d", si.si_status);
 	if (!dp->stopping)
@@ -201,7 +200,7 @@ try_kill_control(struct dp *dp)
 	if (dp->control_pid <= 0 || dp->control_pidfd < 0)
 		return;
 	if (syscall(SYS_pidfd_send_signal, dp->control_pidfd, SIGKILL, NULL, 0) == 0)
-		control_kill_sent = 1;
+		dp->control_kill_sent = 1;
 	else
 		log_debug("cannot kill control process %d (%s); it ends with us (PR_SET_PDEATHSIG)",
 		    (int)dp->control_pid, strerror(errno));
@@ -426,6 +425,9 @@ main(int argc, char **argv)
 	 * half leaves this process. */
 	if (dp_tunnel_init(&dp) < 0)
 		fatalx("cannot set up WireGuard (key generation failed)");
+	/* The UDP and TUN buffers: allocated once, never on the packet path. */
+	if (dp_udp_init(&dp) < 0 || dp_tun_io_init(&dp) < 0)
+		fatalx("cannot allocate the packet buffers");
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		fatal("socketpair");
@@ -496,6 +498,8 @@ main(int argc, char **argv)
 	ipc_chan_clear(&dp.ipc);
 	close(dp.ipc.fd);
 	dp_tunnel_free(&dp);
+	dp_tun_io_free(&dp);
+	dp_udp_free(&dp);
 	/* No waiting for control here: if it is still there, the kernel ends
 	 * it when we exit (PR_SET_PDEATHSIG). */
 	reap_control(&dp);

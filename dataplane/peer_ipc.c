@@ -255,19 +255,19 @@ dp_peer_remove(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m)
 void
 dp_peer_grant(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m)
 {
-	static struct ipc_c2d_grant g;
+	struct ipc_c2d_grant *g = &dp->ipc_scratch.grant;
 
-	memcpy(&g, m->payload, sizeof(g));
+	memcpy(g, m->payload, sizeof(*g));
 	/* A new resource beyond the per-client limit is refused; a
 	 * re-grant of one it holds still updates it. */
-	if (!filter_has(p->filter, g.resource_id, NULL) &&
+	if (!filter_has(p->filter, g->resource_id, NULL) &&
 	    filter_count(p->filter) >= IPC_GRANTS_PER_CLIENT_MAX) {
 		dp->ctr.cap_grants++;
 		log_warnx("filter: peer %u: grant refused: %u resources is the limit", p->id,
 		    IPC_GRANTS_PER_CLIENT_MAX);
 		return;
 	}
-	grant(dp, p, &g);
+	grant(dp, p, g);
 }
 
 void
@@ -284,10 +284,10 @@ dp_peer_revoke(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m)
 void
 dp_peer_dns_setup(struct dp *dp, struct dp_peer *p, const struct ipc_msg *m)
 {
-	static struct ipc_c2d_dns_setup d;
+	struct ipc_c2d_dns_setup *d = &dp->ipc_scratch.dns_setup;
 
-	memcpy(&d, m->payload, sizeof(d));
-	dns_setup(dp, p, &d);
+	memcpy(d, m->payload, sizeof(*d));
+	dns_setup(dp, p, d);
 }
 
 void

@@ -6,6 +6,7 @@
  * until dp_tun_flush, which each UDP receive batch in udp.c ends with.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,32 @@
 #include "tungro.h"
 #include "tunoff.h"
 #include "util.h"
+
+/* Everything tun_io.c keeps between calls: allocated once (dp_tun_io_init). */
+struct dp_tun_io {
+	/* A TSO/USO packet is up to 64 KiB after its virtio-net header;
+	 * segments are built in seg, with room for NAT46 growth. */
+	uint8_t rbuf[TUNOFF_HDR_LEN + 65536];
+	uint8_t seg[4096];
+	uint8_t wseg[2048];	/* a joined packet the kernel refused, cut */
+	struct tungro gro;	/* packets being joined (with virtio-net headers) */
+};
+
+int
+dp_tun_io_init(struct dp *dp)
+{
+	if ((dp->tun_io = calloc(1, sizeof(*dp->tun_io))) == NULL)
+		return -1;
+	tungro_init(&dp->tun_io->gro);
+	return 0;
+}
+
+void
+dp_tun_io_free(struct dp *dp)
+{
+	free(dp->tun_io);
+	dp->tun_io = NULL;
+}
 
 /* ---- reads: resource -> client ------------------------------------------- */
 
@@ -78,9 +105,8 @@ void
 dp_tun_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct dp *dp = arg;
-	/* A TSO/USO packet is up to 64 KiB after its virtio-net header;
-	 * segments are built in seg, with room for NAT46 growth. */
-	static uint8_t buf[TUNOFF_HDR_LEN + 65536], seg[4096];
+	uint8_t *buf = dp->tun_io->rbuf, *seg = dp->tun_io->seg;
+	const size_t bufsz = sizeof(dp->tun_io->rbuf), segsz = sizeof(dp->tun_io->seg);
 	struct tunoff_hdr h;
 	size_t off;
 	ssize_t n;
@@ -89,19 +115,19 @@ dp_tun_readable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	dp_udp_batch_begin(dp);
 	for (i = 0; i < 64; i++) {
-		n = read(fd, buf, sizeof(buf));
+		n = read(fd, buf, bufsz);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("tun: read");
 			break;
 		}
 		if (!dp->tun_caps.vnet) {
-			to_client(dp, buf, (size_t)n, sizeof(buf));
+			to_client(dp, buf, (size_t)n, bufsz);
 			continue;
 		}
 		off = TUNOFF_HDR_LEN;
 		if (tunoff_hdr_decode(buf, (size_t)n, &h) < 0 ||
-		    tunoff_split(&h, buf + off, (size_t)n - off, sizeof(buf) - off, seg, sizeof(seg),
+		    tunoff_split(&h, buf + off, (size_t)n - off, bufsz - off, seg, segsz,
 		    to_client, dp) < 0)
 			dp->ctr.tun_drop_malformed++;
 	}
@@ -109,10 +135,6 @@ dp_tun_readable(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- writes: client -> resource ------------------------------------------ */
-
-static struct tungro gro;
-static int gro_ready;
-
 
 /* The kernel refused a joined packet: write its segments one by one. */
 static void
@@ -128,7 +150,6 @@ write_segment(void *arg, uint8_t *pkt, size_t len, size_t cap)
 static int
 emit(void *arg, const uint8_t hdr[TUNOFF_HDR_LEN], uint8_t *pkt, size_t len)
 {
-	static uint8_t scratch[2048];
 	struct dp *dp = arg;
 	struct tunoff_hdr h;
 
@@ -141,21 +162,16 @@ emit(void *arg, const uint8_t hdr[TUNOFF_HDR_LEN], uint8_t *pkt, size_t len)
 	log_info("tun: the kernel refuses joined %s packets (%s); writing them one by one",
 	    hdr[1] == TUNOFF_GSO_UDP_L4 ? "UDP" : "TCP", strerror(errno));
 	if (tunoff_hdr_decode(hdr, TUNOFF_HDR_LEN, &h) == 0)
-		(void)tunoff_split(&h, pkt, len, len, scratch, sizeof(scratch), write_segment, dp);
+		(void)tunoff_split(&h, pkt, len, len, dp->tun_io->wseg, sizeof(dp->tun_io->wseg),
+		    write_segment, dp);
 	return -1;
 }
 
 void
 dp_tun_out(struct dp *dp, const uint8_t *pkt, size_t len)
 {
-	if (dp->tun_caps.vnet) {
-		if (!gro_ready) {
-			tungro_init(&gro);
-			gro_ready = 1;
-		}
-		if (tungro_add(&gro, pkt, len, emit, dp))
-			return;
-	}
+	if (dp->tun_caps.vnet && tungro_add(&dp->tun_io->gro, pkt, len, emit, dp))
+		return;
 	if (tun_write(dp->tun_fd, &dp->tun_caps, pkt, len) < 0)
 		log_debug("tun: write: %s", strerror(errno));
 }
@@ -163,6 +179,7 @@ dp_tun_out(struct dp *dp, const uint8_t *pkt, size_t len)
 void
 dp_tun_flush(struct dp *dp)
 {
-	if (gro_ready)
-		tungro_flush(&gro, emit, dp);
+	/* Packets are joined only with virtio-net headers. */
+	if (dp->tun_caps.vnet)
+		tungro_flush(&dp->tun_io->gro, emit, dp);
 }

@@ -268,14 +268,14 @@ on_data(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr *from
 	len = pi.tot_len;
 	if (filter_is_proxy_range(&pi.dst)) {
 		/* A DNS resource's proxy IP: forwarded only once rewritten to
-		 * the real address (room for NAT46 growth in our own buffer). */
-		static uint8_t xbuf[DP_PKT_BUF + NAT64_GROWTH];
+		 * the real address (room for NAT46 growth in dp->xbuf). */
+		uint8_t *xbuf = dp->xbuf;
 		if (len > DP_PKT_BUF) {
 			dp->ctr.wg_drop_malformed++;
 			return;
 		}
 		memcpy(xbuf, pt, len);
-		if ((rc = nat_out(dp->nat, p->nat_slot, xbuf, &len, sizeof(xbuf), now)) != 1) {
+		if ((rc = nat_out(dp->nat, p->nat_slot, xbuf, &len, sizeof(dp->xbuf), now)) != 1) {
 			dp->ctr.wg_drop_denied++;
 			if (rc == 0)	/* no translation: nothing to send it to */
 				dp_wg_send_prohibited(dp, p, pt, pi.tot_len, now, FILTER_DENY_UNREACHABLE);

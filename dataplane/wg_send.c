@@ -26,13 +26,12 @@
  * xorshift generator seeded once from RAND_bytes serves it: RAND_bytes per
  * data packet cost a getpid system call each (OpenSSL's fork check) and
  * was a tenth of the dataplane's time under load.
+ * Its state is dp->jitter_state.
  */
-static uint64_t jitter_state;
-
 static uint32_t
-jitter_ms(void)
+jitter_ms(struct dp *dp)
 {
-	uint64_t x = jitter_state;
+	uint64_t x = dp->jitter_state;
 
 	if (x == 0) {
 		if (RAND_bytes((unsigned char *)&x, sizeof(x)) != 1 || x == 0)
@@ -41,7 +40,7 @@ jitter_ms(void)
 	x ^= x << 13;
 	x ^= x >> 7;
 	x ^= x << 17;
-	jitter_state = x;
+	dp->jitter_state = x;
 	return (uint32_t)(x >> 32) % (WG_REKEY_TIMEOUT_JITTER_MAX_MS + 1);
 }
 
@@ -129,7 +128,7 @@ dp_wg_send_initiation(struct dp *dp, struct dp_peer *p, uint64_t now)
 	if (peer_send(dp, p, msg, sizeof(msg), 0) == 0) {
 		dp->ctr.wg_handshakes_started++;
 		log_debug("wg: peer %u: handshake initiation sent", p->id);
-		wg_timers_handshake_initiated(&p->timers, now, jitter_ms());
+		wg_timers_handshake_initiated(&p->timers, now, jitter_ms(dp));
 		wg_timers_any_authenticated_packet_sent(&p->timers, now);
 		wg_timers_any_authenticated_packet_traversal(&p->timers, now);
 	}
@@ -161,7 +160,7 @@ dp_wg_send_data(struct dp *dp, struct dp_peer *p, const uint8_t *pt, size_t len,
 		p->tx_bytes += len;
 		dp->ctr.wg_tx_data++;
 		dp->ctr.wg_tx_bytes += len;
-		wg_timers_data_sent(&p->timers, now, jitter_ms());
+		wg_timers_data_sent(&p->timers, now, jitter_ms(dp));
 		dp_wg_note_traffic(dp, p, now);
 	}
 	wg_timers_any_authenticated_packet_sent(&p->timers, now);
