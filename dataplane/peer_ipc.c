@@ -203,6 +203,13 @@ dns_setup(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_dns_setup *d)
 	    (unsigned)nres, (unsigned)d->n_proxies);
 }
 
+/* The grant's IPC_RES_* type is passed to the filter as is: the two enums
+ * must keep the same numbers. */
+_Static_assert(IPC_RES_CIDR == FILTER_RES_CIDR, "IPC_RES_CIDR != FILTER_RES_CIDR");
+_Static_assert(IPC_RES_DNS == FILTER_RES_DNS, "IPC_RES_DNS != FILTER_RES_DNS");
+_Static_assert(IPC_RES_INTERNET == FILTER_RES_INTERNET,
+    "IPC_RES_INTERNET != FILTER_RES_INTERNET");
+
 static void
 grant(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_grant *g)
 {

@@ -299,7 +299,7 @@ dp_wg_receive(struct dp *dp, const struct ipc_addr *local, const struct ipc_addr
 {
 	uint64_t now = util_now_ms();
 
-	switch (wg_noise_message_type(p, n)) {
+	switch (wg_message_type(p, n)) {
 	case WG_MSG_INITIATION:
 		on_initiation(dp, local, from, via, p, n, now);
 		break;

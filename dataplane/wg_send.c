@@ -64,16 +64,12 @@ static int
 send_channel(struct dp *dp, const struct ipc_addr *server, uint16_t channel, const uint8_t *buf,
     size_t len, uint8_t ecn)
 {
-	uint8_t cd[4 + DP_PKT_BUF];
+	uint8_t cd[RELAYTAB_CD_HDR + DP_PKT_BUF];
+	long n;
 
-	if (len > DP_PKT_BUF)
+	if ((n = relaytab_encode(channel, buf, len, cd, sizeof(cd))) < 0)
 		return -1;
-	cd[0] = (uint8_t)(channel >> 8);
-	cd[1] = (uint8_t)channel;
-	cd[2] = (uint8_t)(len >> 8);
-	cd[3] = (uint8_t)len;
-	memcpy(cd + 4, buf, len);
-	return dp_udp_send(dp, server, NULL, cd, len + 4, ecn);
+	return dp_udp_send(dp, server, NULL, cd, (size_t)n, ecn);
 }
 
 /* Answer on the way a datagram came. */
