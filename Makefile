@@ -140,7 +140,8 @@ unit: $(UNIT_BINS)
 #   fuzz_name_SRCS := tests/fuzz/fuzz_name.c control/ws_codec.c ...
 #   fuzz_name_PKGS := libcrypto json-c
 # Seeds live in tests/fuzz/corpus/<name>/; crashes found are kept in
-# tests/fuzz/regress/<name>/ and replayed by every run.
+# build-fuzz/crashes/<name>/; fixed ones, moved to tests/fuzz/regress/<name>/
+# with their fix, are replayed by every run.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 5

@@ -5,14 +5,11 @@
 
 #include <string.h>
 
+#include "wg_types.h"
+
 #define STUN_HDR 20
 #define STUN_COOKIE 0x2112A442u
 #define STUN_ATTR_MESSAGE_INTEGRITY 0x0008u
-
-#define WG_INITIATION_LEN 148
-#define WG_RESPONSE_LEN 92
-#define WG_COOKIE_LEN 64
-#define WG_DATA_MIN 32 /* header 16 + empty payload + tag 16 */
 
 static uint16_t
 rd16(const uint8_t *p)
@@ -54,23 +51,19 @@ demux_is_ice_stun(const uint8_t *p, size_t n)
 	return have_mi;
 }
 
+/* WireGuard by the one classifier, wg_message_type (wg_types.h). */
 static enum demux_kind
 wireguard_kind(const uint8_t *p, size_t n)
 {
-	if (n < 4 || p[1] != 0 || p[2] != 0 || p[3] != 0)
-		return DEMUX_DROP_GARBAGE;
-	switch (p[0]) {
-	case 1:
-		return n == WG_INITIATION_LEN ? DEMUX_WG_INITIATION : DEMUX_DROP_GARBAGE;
-	case 2:
-		return n == WG_RESPONSE_LEN ? DEMUX_WG_RESPONSE : DEMUX_DROP_GARBAGE;
-	case 3:
-		return n == WG_COOKIE_LEN ? DEMUX_WG_COOKIE : DEMUX_DROP_GARBAGE;
-	case 4:
-		/* Any length from the minimum up: padding the plaintext to 16
-		 * bytes is optional, and boringtun (the clients' WireGuard)
-		 * does not pad. */
-		return n >= WG_DATA_MIN ? DEMUX_WG_DATA : DEMUX_DROP_GARBAGE;
+	switch (wg_message_type(p, n)) {
+	case WG_MSG_INITIATION:
+		return DEMUX_WG_INITIATION;
+	case WG_MSG_RESPONSE:
+		return DEMUX_WG_RESPONSE;
+	case WG_MSG_COOKIE_REPLY:
+		return DEMUX_WG_COOKIE;
+	case WG_MSG_DATA:
+		return DEMUX_WG_DATA;
 	default:
 		return DEMUX_DROP_GARBAGE;
 	}

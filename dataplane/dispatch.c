@@ -1,6 +1,7 @@
 /*
  * dispatch.c - the dataplane's one IPC dispatcher: every message from
- * control arrives here after ipc_recv validated it.
+ * control arrives here after ipc_recv validated it and goes straight to
+ * its handler (per-client and relay messages: peer_ipc.c).
  */
 #include <string.h>
 #include <unistd.h>
@@ -67,6 +68,41 @@ on_udp_socket(struct dp *dp, const struct ipc_msg *m)
 	dp_ipc_send_reliable(dp, IPC_D2C_SOCKET_ACK, &ack, sizeof(ack));
 }
 
+/* The per-client messages: the peer must exist (PEER_ADD creates it). */
+static void
+on_peer_msg(struct dp *dp, const struct ipc_msg *m)
+{
+	struct dp_peer *p;
+
+	if ((p = peers_by_id(&dp->peers, m->hdr.peer_id)) == NULL) {
+		log_warnx("ipc: %s for unknown peer %u ignored", ipc_type_name(m->hdr.type),
+		    m->hdr.peer_id);
+		return;
+	}
+	switch (m->hdr.type) {
+	case IPC_C2D_PEER_REMOVE:
+		dp_peer_remove(dp, p, m);
+		break;
+	case IPC_C2D_PEER_PATH:
+		dp_peer_path(dp, p, m);
+		break;
+	case IPC_C2D_GRANT:
+		dp_peer_grant(dp, p, m);
+		break;
+	case IPC_C2D_REVOKE:
+		dp_peer_revoke(dp, p, m);
+		break;
+	case IPC_C2D_DNS_SETUP:
+		dp_peer_dns_setup(dp, p, m);
+		break;
+	case IPC_C2D_P2P_CONTROL:
+		dp_peer_p2p_control(dp, p, m);
+		break;
+	default:
+		break;
+	}
+}
+
 /* The portal's init: addresses, MTU, link up, rules and routes, applied
  * without blocking (iface.c), which sends IPC_D2C_IFACE_RESULT. */
 static void
@@ -117,18 +153,23 @@ dp_ipc_readable(struct dp *dp)
 			on_iface_config(dp, &m);
 			break;
 		case IPC_C2D_PEER_ADD:
+			dp_peer_add(dp, &m);
+			/* The received copy of a preshared key goes at once. */
+			explicit_bzero(m.buf, sizeof(m.hdr) + m.hdr.len);
+			break;
+		case IPC_C2D_RELAY:
+			dp_relay_set(dp, &m);
+			break;
+		case IPC_C2D_CHANNEL:
+			dp_relay_channel(dp, &m);
+			break;
 		case IPC_C2D_PEER_REMOVE:
 		case IPC_C2D_PEER_PATH:
 		case IPC_C2D_GRANT:
 		case IPC_C2D_REVOKE:
-		case IPC_C2D_RELAY:
-		case IPC_C2D_CHANNEL:
 		case IPC_C2D_DNS_SETUP:
 		case IPC_C2D_P2P_CONTROL:
-			dp_tunnel_ipc(dp, &m);
-			/* The received copy of a preshared key goes at once. */
-			if (m.hdr.type == IPC_C2D_PEER_ADD)
-				explicit_bzero(m.buf, sizeof(m.hdr) + m.hdr.len);
+			on_peer_msg(dp, &m);
 			break;
 		case IPC_C2D_SHUTDOWN: {
 			struct ipc_shutdown s;

@@ -133,12 +133,11 @@ control_pidfd_open(pid_t pid)
 }
 
 /* Set once we sent control SIGKILL ourselves: its death is no news then. */
-static int control_kill_sent;
 
 static void
-log_control_exit(const siginfo_t *si)
+log_control_exit(const struct dp *dp, const siginfo_t *si)
 {
-	if (si->si_code != CLD_EXITED && si->si_status == SIGKILL && control_kill_sent)
+	if (si->si_code != CLD_EXITED && si->si_status == SIGKILL && dp->control_kill_sent)
 		log_info("control process was killed after the grace period");
 	else if (si->si_code == CLD_EXITED)
 		log_errorx("control process exited with status %d", si->si_status);
@@ -173,7 +172,7 @@ reap_control(struct dp *dp)
 		event_del(dp->ev_control);
 	/* Killed by a signal is worth a line even during a stop (SIGSYS!). */
 	if (!dp->stopping || si.si_code != CLD_EXITED)
-		log_control_exit(&si);
+		log_control_exit(dp, &si);
 	else if (si.si_status != 0 && dp->exit_code == 0)
 		log_warnx("control process exited with status %d", si.si_status);
 	if (!dp->stopping)
@@ -201,7 +200,7 @@ try_kill_control(struct dp *dp)
 	if (dp->control_pid <= 0 || dp->control_pidfd < 0)
 		return;
 	if (syscall(SYS_pidfd_send_signal, dp->control_pidfd, SIGKILL, NULL, 0) == 0)
-		control_kill_sent = 1;
+		dp->control_kill_sent = 1;
 	else
 		log_debug("cannot kill control process %d (%s); it ends with us (PR_SET_PDEATHSIG)",
 		    (int)dp->control_pid, strerror(errno));
@@ -304,50 +303,6 @@ ipc_buffers(const int sv[2])
 	for (i = 0; i < 2; i++)
 		if (setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 			(void)setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-}
-
-/* One complete packet from the TUN (after segmentation, if any). */
-static void
-tun_packet(void *arg, uint8_t *pkt, size_t len, size_t cap)
-{
-	struct dp *dp = arg;
-
-	dp->ctr.tun_rx++;
-	dp_tunnel_tun_packet(dp, pkt, len, cap);
-}
-
-static void
-tun_read_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct dp *dp = arg;
-	/* A TSO/USO packet is up to 64 KiB after its virtio-net header;
-	 * segments are built in seg, with room for NAT46 growth. */
-	static uint8_t buf[TUNOFF_HDR_LEN + 65536], seg[4096];
-	struct tunoff_hdr h;
-	size_t off;
-	ssize_t n;
-	int i;
-
-	(void)what;
-	dp_udp_batch_begin(dp);
-	for (i = 0; i < 64; i++) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("tun: read");
-			break;
-		}
-		if (!dp->tun_caps.vnet) {
-			tun_packet(dp, buf, (size_t)n, sizeof(buf));
-			continue;
-		}
-		off = TUNOFF_HDR_LEN;
-		if (tunoff_hdr_decode(buf, (size_t)n, &h) < 0 ||
-		    tunoff_split(&h, buf + off, (size_t)n - off, sizeof(buf) - off, seg, sizeof(seg),
-		    tun_packet, dp) < 0)
-			dp->ctr.tun_drop_malformed++;
-	}
-	dp_udp_batch_end(dp);
 }
 
 /* Once a second: the counters to control (dropped, never queued, when the
@@ -470,6 +425,9 @@ main(int argc, char **argv)
 	 * half leaves this process. */
 	if (dp_tunnel_init(&dp) < 0)
 		fatalx("cannot set up WireGuard (key generation failed)");
+	/* The UDP and TUN buffers: allocated once, never on the packet path. */
+	if (dp_udp_init(&dp) < 0 || dp_tun_io_init(&dp) < 0)
+		fatalx("cannot allocate the packet buffers");
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		fatal("socketpair");
@@ -496,7 +454,7 @@ main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	dp.ev_ipc_read = event_new(dp.base, sv[0], EV_READ | EV_PERSIST, ipc_read_cb, &dp);
 	dp.ev_ipc_write = event_new(dp.base, sv[0], EV_WRITE, ipc_write_cb, &dp);
-	dp.ev_tun = event_new(dp.base, dp.tun_fd, EV_READ | EV_PERSIST, tun_read_cb, &dp);
+	dp.ev_tun = event_new(dp.base, dp.tun_fd, EV_READ | EV_PERSIST, dp_tun_readable, &dp);
 	if (dp.ev_ipc_read == NULL || dp.ev_ipc_write == NULL || dp.ev_tun == NULL ||
 	    event_add(dp.ev_ipc_read, NULL) < 0 || event_add(dp.ev_tun, NULL) < 0)
 		fatalx("cannot set up the event loop");
@@ -540,6 +498,8 @@ main(int argc, char **argv)
 	ipc_chan_clear(&dp.ipc);
 	close(dp.ipc.fd);
 	dp_tunnel_free(&dp);
+	dp_tun_io_free(&dp);
+	dp_udp_free(&dp);
 	/* No waiting for control here: if it is still there, the kernel ends
 	 * it when we exit (PR_SET_PDEATHSIG). */
 	reap_control(&dp);

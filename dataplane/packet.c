@@ -472,6 +472,20 @@ pkt_is_p2p_control(const struct pkt_info *pi)
 }
 
 int
+pkt_l4_truncated(const struct pkt_info *pi)
+{
+	switch (pi->proto) {
+	case PKT_PROTO_TCP:
+	case PKT_PROTO_UDP:
+	case PKT_PROTO_ICMP:
+	case PKT_PROTO_ICMPV6:
+		return !pi->l4_ok && !pi->is_frag;
+	default:
+		return 0;
+	}
+}
+
+int
 pkt_ecn_mark_ce(uint8_t *buf, struct pkt_info *pi)
 {
 	uint8_t ecn = pkt_ecn(pi);

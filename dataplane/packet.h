@@ -180,6 +180,13 @@ int pkt_ecn_mark_ce(uint8_t *buf, struct pkt_info *pi);
 #define PKT_P2P_CONTROL_NH	255
 int pkt_is_p2p_control(const struct pkt_info *pi);
 
+/*
+ * 1 if a TCP, UDP or ICMP packet's transport header is cut short and it is
+ * not a fragment (whose header may span several): malformed, dropped in
+ * both directions rather than forwarded.
+ */
+int pkt_l4_truncated(const struct pkt_info *pi);
+
 static inline uint16_t
 pkt_get16(const uint8_t *p)
 {

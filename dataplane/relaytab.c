@@ -135,13 +135,28 @@ relaytab_decode(const uint8_t *p, size_t n, uint16_t *channel, const uint8_t **p
 {
 	size_t l;
 
-	if (n < 4 || p[0] < 0x40 || p[0] > 0x4F)
+	if (n < RELAYTAB_CD_HDR || p[0] < 0x40 || p[0] > 0x4F)
 		return -1;
 	l = (size_t)((p[2] << 8) | p[3]);
-	if (l > n - 4)
+	if (l > n - RELAYTAB_CD_HDR)
 		return -1;
 	*channel = (uint16_t)((p[0] << 8) | p[1]);
-	*payload = p + 4;
+	*payload = p + RELAYTAB_CD_HDR;
 	*len = l;
 	return 0;
+}
+
+long
+relaytab_encode(uint16_t channel, const uint8_t *payload, size_t len, uint8_t *out, size_t cap)
+{
+	if (channel < 0x4000 || channel > 0x4FFF || len > 0xFFFF || cap < RELAYTAB_CD_HDR ||
+	    len > cap - RELAYTAB_CD_HDR)
+		return -1;
+	out[0] = (uint8_t)(channel >> 8);
+	out[1] = (uint8_t)channel;
+	out[2] = (uint8_t)(len >> 8);
+	out[3] = (uint8_t)len;
+	if (len > 0)
+		memcpy(out + RELAYTAB_CD_HDR, payload, len);
+	return (long)(len + RELAYTAB_CD_HDR);
 }

@@ -58,4 +58,16 @@ const struct relay_chan *relaytab_lookup(const struct relaytab *t, const struct 
 int relaytab_decode(const uint8_t *p, size_t n, uint16_t *channel, const uint8_t **payload,
     size_t *len);
 
+/* ChannelData header size: channel number and length, 2 bytes each. */
+#define RELAYTAB_CD_HDR 4
+
+/*
+ * Build a ChannelData message of payload[0..len) on channel into out (cap
+ * bytes; no padding: the gateway sends over UDP).  Returns its length
+ * (len + RELAYTAB_CD_HDR), or -1 if the channel is outside 0x4000-0x4FFF,
+ * len does not fit the 16-bit length field or out is too small.
+ */
+long relaytab_encode(uint16_t channel, const uint8_t *payload, size_t len, uint8_t *out,
+    size_t cap);
+
 #endif

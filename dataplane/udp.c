@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -107,7 +108,7 @@ handle_channel_data(struct dp *dp, const struct ipc_addr *from, const uint8_t *p
 	case DEMUX_WG_DATA:
 		via.server = *from;
 		via.channel = num;
-		dp_tunnel_udp(dp, &ch->relayed, &ch->peer, &via, (uint8_t *)(uintptr_t)inner, len, ecn);
+		dp_wg_receive(dp, &ch->relayed, &ch->peer, &via, (uint8_t *)(uintptr_t)inner, len, ecn);
 		break;
 	default:
 		dp->ctr.drop_garbage++;
@@ -151,7 +152,7 @@ handle_datagram(struct dp *dp, const struct ipc_addr *local, const struct ipc_ad
 	case DEMUX_WG_COOKIE:
 	case DEMUX_WG_DATA:
 		/* Decrypted in place: the buffer is ours until the next read. */
-		dp_tunnel_udp(dp, local, from, NULL, (uint8_t *)(uintptr_t)p, n, ecn);
+		dp_wg_receive(dp, local, from, NULL, (uint8_t *)(uintptr_t)p, n, ecn);
 		break;
 	}
 }
@@ -165,14 +166,14 @@ handle_datagram(struct dp *dp, const struct ipc_addr *local, const struct ipc_ad
 #define UDP_TXQ 64
 #define UDP_TX_SLOT (DEMUX_MAX_DATAGRAM + 64)
 
-static struct {
+struct udp_txq {
 	int batching;
 	unsigned int n;
 	int fd[UDP_TXQ];
 	struct udp_out out[UDP_TXQ];
 	struct mmsghdr mm[UDP_TXQ];
 	uint8_t buf[UDP_TXQ][UDP_TX_SLOT];
-} txq;
+};
 
 /*
  * UDP GSO (UDP_SEGMENT): a run of queued datagrams to the same destination
@@ -187,19 +188,49 @@ static struct {
 #define UDP_GSO_MAX_SEGS 64
 #define UDP_GSO_MAX_BYTES 65000
 
-static int udp_gso_off;
+/*
+ * Receive buffers.  With UDP_GRO on, the kernel may hand over a train of
+ * datagrams of one size from one sender as one (up to 64 KiB, the
+ * segment size in a control message); it is cut back here.  A datagram
+ * larger than DEMUX_MAX_DATAGRAM is dropped as oversize by the demuxer.
+ */
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#define UDP_RX_SLOT 65536
+#define UDP_CBUF (CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
+    CMSG_SPACE(sizeof(struct in_pktinfo)) + 3 * CMSG_SPACE(sizeof(int)))
+
+struct udp_rxq {
+	struct mmsghdr mm[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct sockaddr_storage ss[UDP_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t b[UDP_CBUF];
+	} cbuf[UDP_BATCH];
+	uint8_t buf[UDP_BATCH][UDP_RX_SLOT];
+};
+
+/* Everything udp.c keeps between calls: allocated once (dp_udp_init). */
+struct dp_udp_io {
+	struct udp_txq txq;
+	struct udp_rxq rxq;
+	struct iovec gso_iov[UDP_GSO_MAX_SEGS];
+	int gso_off;	/* the kernel refused UDP GSO once: sendmmsg only */
+};
 
 /* Entries [i, returned) of one socket (below end) may leave as one GSO send. */
 static unsigned int
-gso_run(unsigned int i, unsigned int end)
+gso_run(const struct udp_txq *txq, unsigned int i, unsigned int end)
 {
-	const struct msghdr *a = &txq.mm[i].msg_hdr, *b;
-	size_t seg = txq.out[i].iov.iov_len, total = seg, l;
+	const struct msghdr *a = &txq->mm[i].msg_hdr, *b;
+	size_t seg = txq->out[i].iov.iov_len, total = seg, l;
 	unsigned int j;
 
 	for (j = i + 1; j < end && j - i < UDP_GSO_MAX_SEGS; j++) {
-		b = &txq.mm[j].msg_hdr;
-		l = txq.out[j].iov.iov_len;
+		b = &txq->mm[j].msg_hdr;
+		l = txq->out[j].iov.iov_len;
 		if (l > seg || total + l > UDP_GSO_MAX_BYTES ||
 		    b->msg_namelen != a->msg_namelen ||
 		    memcmp(b->msg_name, a->msg_name, a->msg_namelen) != 0 ||
@@ -219,20 +250,21 @@ gso_run(unsigned int i, unsigned int end)
 static int
 gso_send(struct dp *dp, unsigned int i, unsigned int j)
 {
-	static struct iovec iov[UDP_GSO_MAX_SEGS];
+	struct udp_txq *txq = &dp->udp_io->txq;
+	struct iovec *iov = dp->udp_io->gso_iov;
 	union {
 		struct cmsghdr align;
 		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) +
 		    CMSG_SPACE(sizeof(uint16_t))];
 	} cb;
-	const struct msghdr *a = &txq.mm[i].msg_hdr;
+	const struct msghdr *a = &txq->mm[i].msg_hdr;
 	struct msghdr mh;
 	struct cmsghdr *c;
-	uint16_t seg = (uint16_t)txq.out[i].iov.iov_len;
+	uint16_t seg = (uint16_t)txq->out[i].iov.iov_len;
 	unsigned int k;
 
 	for (k = i; k < j; k++)
-		iov[k - i] = txq.out[k].iov;
+		iov[k - i] = txq->out[k].iov;
 	memset(&cb, 0, sizeof(cb));
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_name = a->msg_name;
@@ -248,13 +280,13 @@ gso_send(struct dp *dp, unsigned int i, unsigned int j)
 	c->cmsg_type = UDP_SEGMENT;
 	c->cmsg_len = CMSG_LEN(sizeof(seg));
 	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-	while (sendmsg(txq.fd[i], &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+	while (sendmsg(txq->fd[i], &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 		if (errno == EINTR)
 			continue;
 		if (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
 			log_info("udp: the kernel refuses UDP segmentation offload (%s); "
 			    "sending datagram by datagram", strerror(errno));
-			udp_gso_off = 1;
+			dp->udp_io->gso_off = 1;
 			return -1;
 		}
 		dp->ctr.udp_send_errors += j - i;
@@ -266,20 +298,22 @@ gso_send(struct dp *dp, unsigned int i, unsigned int j)
 static void
 txq_flush(struct dp *dp)
 {
+	struct udp_txq *txq = &dp->udp_io->txq;
 	unsigned int i = 0, j, end;
 	int r;
 
-	while (i < txq.n) {
-		for (end = i + 1; end < txq.n && txq.fd[end] == txq.fd[i]; end++)
+	while (i < txq->n) {
+		for (end = i + 1; end < txq->n && txq->fd[end] == txq->fd[i]; end++)
 			;
-		if (!udp_gso_off && (j = gso_run(i, end)) - i >= 2 && gso_send(dp, i, j) == 0) {
+		if (!dp->udp_io->gso_off && (j = gso_run(txq, i, end)) - i >= 2 &&
+		    gso_send(dp, i, j) == 0) {
 			i = j;
 			continue;
 		}
 		/* Datagrams that cannot be grouped: up to the next group. */
-		for (j = i + 1; j < end && (udp_gso_off || gso_run(j, end) - j < 2); j++)
+		for (j = i + 1; j < end && (dp->udp_io->gso_off || gso_run(txq, j, end) - j < 2); j++)
 			;
-		r = sendmmsg(txq.fd[i], &txq.mm[i], j - i, MSG_DONTWAIT | MSG_NOSIGNAL);
+		r = sendmmsg(txq->fd[i], &txq->mm[i], j - i, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -291,27 +325,27 @@ txq_flush(struct dp *dp)
 		}
 		i += (unsigned int)r;
 	}
-	txq.n = 0;
+	txq->n = 0;
 }
 
 void
 dp_udp_batch_begin(struct dp *dp)
 {
-	(void)dp;
-	txq.batching = 1;
+	dp->udp_io->txq.batching = 1;
 }
 
 void
 dp_udp_batch_end(struct dp *dp)
 {
 	txq_flush(dp);
-	txq.batching = 0;
+	dp->udp_io->txq.batching = 0;
 }
 
 int
 dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *local,
     const uint8_t *data, size_t len, uint8_t ecn)
 {
+	struct udp_txq *txq = &dp->udp_io->txq;
 	struct udp_out one;
 	struct msghdr mh;
 	unsigned int k;
@@ -322,7 +356,7 @@ dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *loc
 			break;
 	if (i == dp->nudp)
 		goto fail;
-	if (!txq.batching || len > UDP_TX_SLOT) {
+	if (!txq->batching || len > UDP_TX_SLOT) {
 		txq_flush(dp); /* keep the order of what is queued */
 		if (udp_out_prepare(&one, &mh, to, local, data, len) < 0 ||
 		    udp_out_set_ecn(&one, &mh, to->family, ecn) < 0 ||
@@ -330,34 +364,21 @@ dp_udp_send(struct dp *dp, const struct ipc_addr *to, const struct ipc_addr *loc
 			goto fail;
 		return 0;
 	}
-	if (txq.n == UDP_TXQ)
+	if (txq->n == UDP_TXQ)
 		txq_flush(dp);
-	k = txq.n;
-	memcpy(txq.buf[k], data, len);
-	if (udp_out_prepare(&txq.out[k], &txq.mm[k].msg_hdr, to, local, txq.buf[k], len) < 0 ||
-	    udp_out_set_ecn(&txq.out[k], &txq.mm[k].msg_hdr, to->family, ecn) < 0)
+	k = txq->n;
+	memcpy(txq->buf[k], data, len);
+	if (udp_out_prepare(&txq->out[k], &txq->mm[k].msg_hdr, to, local, txq->buf[k], len) < 0 ||
+	    udp_out_set_ecn(&txq->out[k], &txq->mm[k].msg_hdr, to->family, ecn) < 0)
 		goto fail;
-	txq.mm[k].msg_len = 0;
-	txq.fd[k] = dp->udp[i].fd;
-	txq.n++;
+	txq->mm[k].msg_len = 0;
+	txq->fd[k] = dp->udp[i].fd;
+	txq->n++;
 	return 0;
 fail:
 	dp->ctr.udp_send_errors++;
 	return -1;
 }
-
-/*
- * Receive buffers.  With UDP_GRO on, the kernel may hand over a train of
- * datagrams of one size from one sender as one (up to 64 KiB, the
- * segment size in a control message); it is cut back here.  A datagram
- * larger than DEMUX_MAX_DATAGRAM is dropped as oversize by the demuxer.
- */
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-#define UDP_RX_SLOT 65536
-#define UDP_CBUF (CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
-    CMSG_SPACE(sizeof(struct in_pktinfo)) + 3 * CMSG_SPACE(sizeof(int)))
 
 /* The segment size of a GRO train, or 0 for a single datagram. */
 static size_t
@@ -395,21 +416,12 @@ rx_ecn(struct msghdr *mh)
 	return 0;
 }
 
-static struct {
-	struct mmsghdr mm[UDP_BATCH];
-	struct iovec iov[UDP_BATCH];
-	struct sockaddr_storage ss[UDP_BATCH];
-	union {
-		struct cmsghdr align;
-		uint8_t b[UDP_CBUF];
-	} cbuf[UDP_BATCH];
-	uint8_t buf[UDP_BATCH][UDP_RX_SLOT];
-} rxq;
 
 static void
 udp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct dp *dp = arg;
+	struct udp_rxq *rxq = &dp->udp_io->rxq;
 	struct dp_udp *u = NULL;
 	struct ipc_addr local, from;
 	struct msghdr *mh;
@@ -428,43 +440,43 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 	 * served under a flood; the event fires again at once. */
 	for (rounds = 0; rounds < 4; rounds++) {
 		for (i = 0; i < UDP_BATCH; i++) {
-			rxq.iov[i].iov_base = rxq.buf[i];
-			rxq.iov[i].iov_len = UDP_RX_SLOT;
-			mh = &rxq.mm[i].msg_hdr;
+			rxq->iov[i].iov_base = rxq->buf[i];
+			rxq->iov[i].iov_len = UDP_RX_SLOT;
+			mh = &rxq->mm[i].msg_hdr;
 			memset(mh, 0, sizeof(*mh));
-			mh->msg_name = &rxq.ss[i];
-			mh->msg_namelen = sizeof(rxq.ss[i]);
-			mh->msg_iov = &rxq.iov[i];
+			mh->msg_name = &rxq->ss[i];
+			mh->msg_namelen = sizeof(rxq->ss[i]);
+			mh->msg_iov = &rxq->iov[i];
 			mh->msg_iovlen = 1;
-			mh->msg_control = rxq.cbuf[i].b;
+			mh->msg_control = rxq->cbuf[i].b;
 			mh->msg_controllen = UDP_CBUF;
 		}
-		n = recvmmsg(fd, rxq.mm, UDP_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(fd, rxq->mm, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("udp: recvmmsg on the IPv%u socket", u->family);
 			break;
 		}
 		for (i = 0; i < n; i++) {
-			mh = &rxq.mm[i].msg_hdr;
+			mh = &rxq->mm[i].msg_hdr;
 			if (mh->msg_flags & MSG_TRUNC) {
 				dp->ctr.drop_oversize++;
 				continue;
 			}
-			if (addr_from_sockaddr(&from, (struct sockaddr *)&rxq.ss[i], mh->msg_namelen) < 0 ||
+			if (addr_from_sockaddr(&from, (struct sockaddr *)&rxq->ss[i], mh->msg_namelen) < 0 ||
 			    local_addr(mh, u, &local) < 0) {
 				dp->ctr.drop_local++;
 				continue;
 			}
 			seg = gro_segment(mh);
-			len = rxq.mm[i].msg_len;
+			len = rxq->mm[i].msg_len;
 			ecn = rx_ecn(mh);	/* GRO trains only join equal TOS */
 			if (seg == 0 || seg >= len) {
-				handle_datagram(dp, &local, &from, rxq.buf[i], len, ecn);
+				handle_datagram(dp, &local, &from, rxq->buf[i], len, ecn);
 				continue;
 			}
 			for (off = 0; off < len; off += seg)
-				handle_datagram(dp, &local, &from, rxq.buf[i] + off,
+				handle_datagram(dp, &local, &from, rxq->buf[i] + off,
 				    len - off < seg ? len - off : seg, ecn);
 		}
 		if (n < UDP_BATCH)
@@ -599,4 +611,19 @@ dp_udp_close_all(struct dp *dp)
 		close(dp->udp[i].fd);
 	}
 	dp->nudp = 0;
+}
+
+int
+dp_udp_init(struct dp *dp)
+{
+	if ((dp->udp_io = calloc(1, sizeof(*dp->udp_io))) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+dp_udp_free(struct dp *dp)
+{
+	free(dp->udp_io);
+	dp->udp_io = NULL;
 }

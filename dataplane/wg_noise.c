@@ -87,25 +87,6 @@ get_le64(const uint8_t *p)
 	return v;
 }
 
-int
-wg_noise_message_type(const uint8_t *msg, size_t len)
-{
-	if (len < 4 || msg[1] != 0 || msg[2] != 0 || msg[3] != 0)
-		return WG_ERR_INVAL;
-	switch (msg[0]) {
-	case WG_MSG_INITIATION:
-		return len == WG_INITIATION_LEN ? WG_MSG_INITIATION : WG_ERR_INVAL;
-	case WG_MSG_RESPONSE:
-		return len == WG_RESPONSE_LEN ? WG_MSG_RESPONSE : WG_ERR_INVAL;
-	case WG_MSG_COOKIE_REPLY:
-		return len == WG_COOKIE_REPLY_LEN ? WG_MSG_COOKIE_REPLY : WG_ERR_INVAL;
-	case WG_MSG_DATA:
-		return len >= WG_DATA_MIN_LEN ? WG_MSG_DATA : WG_ERR_INVAL;
-	default:
-		return WG_ERR_INVAL;
-	}
-}
-
 /* h = HASH(h || data) */
 static int
 mix_hash(uint8_t h[WG_HASH_LEN], const uint8_t *data, size_t len)
@@ -365,7 +346,7 @@ wg_noise_consume_initiation(struct wg_noise_local *l, const uint8_t *msg,
 	int rc;
 
 	*peer_out = NULL;
-	if (wg_noise_message_type(msg, len) != WG_MSG_INITIATION)
+	if (wg_message_type(msg, len) != WG_MSG_INITIATION)
 		return WG_ERR_INVAL;
 	memset(&t, 0, sizeof(t));
 	if ((rc = initial_state(&t, l->pub)) != WG_OK)
@@ -517,7 +498,7 @@ wg_noise_consume_response(struct wg_noise_local *l, const uint8_t *msg,
 	int rc;
 
 	*peer_out = NULL;
-	if (wg_noise_message_type(msg, len) != WG_MSG_RESPONSE)
+	if (wg_message_type(msg, len) != WG_MSG_RESPONSE)
 		return WG_ERR_INVAL;
 	receiver = wg_noise_get_le32(msg + RESP_RECEIVER);
 	if ((p = wg_noise_lookup_index(l, receiver)) == NULL)
@@ -657,7 +638,7 @@ wg_noise_decrypt(struct wg_noise_local *l, const uint8_t *msg, size_t len,
 	*peer_out = NULL;
 	if (confirmed != NULL)
 		*confirmed = false;
-	if (wg_noise_message_type(msg, len) != WG_MSG_DATA)
+	if (wg_message_type(msg, len) != WG_MSG_DATA)
 		return WG_ERR_INVAL;
 	receiver = wg_noise_get_le32(msg + DATA_RECEIVER);
 	if ((p = wg_noise_lookup_index(l, receiver)) == NULL)

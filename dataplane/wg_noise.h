@@ -16,7 +16,7 @@
  * it to its struct wg_noise_peer *.  This module allocates and removes
  * those entries itself.
  *
- * Receive dispatch for the glue, by wg_noise_message_type():
+ * Receive dispatch for the glue, by wg_message_type() (wg_types.h):
  *   1 initiation: under = wg_cookie_under_load(); wg_cookie_validate()
  *     (WG_ERR_COOKIE_REQUIRED: send wg_cookie_create_reply() and stop);
  *     wg_noise_consume_initiation(); wg_noise_create_response();
@@ -193,13 +193,6 @@ int wg_noise_encrypt(struct wg_noise_peer *p, uint64_t now_ms,
 int wg_noise_decrypt(struct wg_noise_local *l, const uint8_t *msg, size_t len,
     uint64_t now_ms, uint8_t *out, size_t outcap, size_t *outlen,
     struct wg_noise_peer **peer_out, bool *confirmed);
-
-/*
- * Classify a datagram: returns its WireGuard message type (1..4) if the
- * type field and the length agree (section 4.2 of p2p-wire.md), else
- * WG_ERR_INVAL.
- */
-int wg_noise_message_type(const uint8_t *msg, size_t len);
 
 /* Read the little-endian 32-bit field at p (e.g. msg + 4). */
 uint32_t wg_noise_get_le32(const uint8_t *p);

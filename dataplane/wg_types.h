@@ -40,7 +40,7 @@ const char *wg_strerror(int err);
 #define WG_HASH_LEN	32
 #define WG_TAG_LEN	16
 #define WG_MAC_LEN	16
-#define WG_COOKIE_LEN	16
+#define WG_COOKIE_LEN	16	/* the cookie value (mac2 key), not a message */
 #define WG_TAI64N_LEN	12
 #define WG_XNONCE_LEN	24
 
@@ -56,6 +56,33 @@ const char *wg_strerror(int err);
 #define WG_COOKIE_REPLY_LEN	64
 #define WG_DATA_HEADER_LEN	16
 #define WG_DATA_MIN_LEN		(WG_DATA_HEADER_LEN + WG_TAG_LEN)
+
+/*
+ * The one WireGuard classifier (demux.c and wg_noise.c both use it):
+ * returns the message type WG_MSG_* if the type field, the three zero
+ * bytes and the length agree (p2p-wire.md section 4.2), else WG_ERR_INVAL.
+ * A data message may have any length from the minimum up: padding the
+ * plaintext to 16 bytes is optional, and boringtun (the clients'
+ * WireGuard) does not pad.
+ */
+static inline int
+wg_message_type(const uint8_t *msg, size_t len)
+{
+	if (len < 4 || msg[1] != 0 || msg[2] != 0 || msg[3] != 0)
+		return WG_ERR_INVAL;
+	switch (msg[0]) {
+	case WG_MSG_INITIATION:
+		return len == WG_INITIATION_LEN ? WG_MSG_INITIATION : WG_ERR_INVAL;
+	case WG_MSG_RESPONSE:
+		return len == WG_RESPONSE_LEN ? WG_MSG_RESPONSE : WG_ERR_INVAL;
+	case WG_MSG_COOKIE_REPLY:
+		return len == WG_COOKIE_REPLY_LEN ? WG_MSG_COOKIE_REPLY : WG_ERR_INVAL;
+	case WG_MSG_DATA:
+		return len >= WG_DATA_MIN_LEN ? WG_MSG_DATA : WG_ERR_INVAL;
+	default:
+		return WG_ERR_INVAL;
+	}
+}
 
 /* Message-count limits from the whitepaper (section 6.1). */
 #define WG_REKEY_AFTER_MESSAGES		(UINT64_C(1) << 60)

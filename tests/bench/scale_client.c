@@ -353,7 +353,7 @@ static void
 on_wg(struct client *c, uint8_t *m, size_t n, const struct sockaddr_in *from, uint64_t now)
 {
 	struct wg_noise_peer *np = NULL;
-	int t = wg_noise_message_type(m, n);
+	int t = wg_message_type(m, n);
 
 	switch (t) {
 	case 2:

@@ -4,7 +4,8 @@
  * model.
  *
  * Input: byte 0 selects what the whole input is also used for (bit 0:
- * relaytab_decode of the whole input, done always); then records of
+ * relaytab_decode of the whole input, done always, and relaytab_encode of
+ * what it decoded, which must give the same bytes back); then records of
  * (op, argument bytes) drive relaytab_server add/remove and
  * relaytab_channel bind/unbind over a small universe of addresses (a few
  * servers with IPv4 and IPv6 entries, some differing only in the port, in
@@ -153,9 +154,19 @@ check_decode(const uint8_t *data, size_t size)
 		if (ch != ((p[0] << 8) | p[1]) || payload != p + 4 ||
 		    len != (size_t)((p[2] << 8) | p[3]))
 			abort();
+		uint8_t *re;
+
 		for (i = 0; i < len; i++)
 			sink ^= payload[i];
 		(void)sink;
+		/* The encoder gives back the same header and payload. */
+		if ((re = malloc(len + RELAYTAB_CD_HDR)) == NULL)
+			abort();
+		if (relaytab_encode(ch, payload, len, re, len + RELAYTAB_CD_HDR) !=
+		    (long)(len + RELAYTAB_CD_HDR) || memcmp(re, p, len + RELAYTAB_CD_HDR) != 0 ||
+		    relaytab_encode(ch, payload, len, re, len + RELAYTAB_CD_HDR - 1) != -1)
+			abort();
+		free(re);
 	}
 	free(p);
 }

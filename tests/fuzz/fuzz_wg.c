@@ -12,7 +12,7 @@
  * little-endian), then len bytes of datagram (the last record takes what
  * is left).  The clock first advances by dt * 10 ms (dt < 128) or by
  * (dt - 128) * 2 s.  op & 7 says what to do with the datagram:
- *   0  what the glue does: dispatch on wg_noise_message_type(); handshake
+ *   0  what the glue does: dispatch on wg_message_type(); handshake
  *      messages go through wg_cookie_validate first (its verdict is
  *      recorded, then the message is consumed anyway so mutated messages
  *      reach the Noise code); a consumed initiation is answered, a
@@ -264,7 +264,7 @@ record(struct side *l, uint8_t op, const uint8_t *m, size_t len, uint64_t now,
 
 	switch (op & 7) {
 	case 0:
-		type = wg_noise_message_type(m, len);
+		type = wg_message_type(m, len);
 		if (type == WG_MSG_INITIATION || type == WG_MSG_RESPONSE)
 			do_validate(l, m, len, now, wg_cookie_under_load(&l->checker, now));
 		if (type == WG_MSG_INITIATION)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run libFuzzer targets: first every kept crash input (regressions), then
-# fuzzing from the seeds for FZ_FUZZ_SECONDS each.  The seed directories in
-# the tree are never written: new corpus entries go to a scratch copy.
+# fuzzing from the seeds for FZ_FUZZ_SECONDS each.  Nothing in the source
+# tree is written: new corpus entries go to a scratch copy, and the input of
+# a failing target is kept in $FB/crashes/<name>/ (build-fuzz/ by default).
 # Prints one PASS/FAIL line per target and "N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,8 +32,8 @@ for t in "$@"; do
 		tail -n 30 "$work/$t/regress.log" "$work/$t/fuzz.log" 2>/dev/null | sed 's/^/    /'
 		for a in "$work/$t/artifacts"/*; do
 			[ -f "$a" ] || continue
-			mkdir -p "$here/regress/$t"
-			cp "$a" "$here/regress/$t/" && echo "    kept $(basename "$a") in tests/fuzz/regress/$t/"
+			mkdir -p "$FB/crashes/$t"
+			cp "$a" "$FB/crashes/$t/" && echo "    kept $(basename "$a") in $FB/crashes/$t/"
 		done
 		fail=$((fail + 1))
 	fi

@@ -83,6 +83,31 @@ START_TEST(decode)
 }
 END_TEST
 
+/* relaytab_encode builds what relaytab_decode splits, and nothing else. */
+START_TEST(encode)
+{
+	const uint8_t pl[5] = { 1, 2, 3, 4, 5 };
+	uint8_t out[16];
+	const uint8_t *got;
+	uint16_t ch;
+	size_t len;
+
+	ck_assert_int_eq(relaytab_encode(0x4abc, pl, sizeof(pl), out, sizeof(out)), 9);
+	ck_assert_uint_eq(out[0], 0x4a);
+	ck_assert_uint_eq(out[1], 0xbc);
+	ck_assert_uint_eq(out[2], 0);
+	ck_assert_uint_eq(out[3], 5);
+	ck_assert_int_eq(relaytab_decode(out, 9, &ch, &got, &len), 0);
+	ck_assert_uint_eq(ch, 0x4abc);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_mem_eq(got, pl, 5);
+	ck_assert_int_eq(relaytab_encode(0x4000, NULL, 0, out, RELAYTAB_CD_HDR), RELAYTAB_CD_HDR);
+	ck_assert_int_eq(relaytab_encode(0x4000, pl, sizeof(pl), out, 8), -1);	/* no room */
+	ck_assert_int_eq(relaytab_encode(0x3fff, pl, sizeof(pl), out, sizeof(out)), -1);
+	ck_assert_int_eq(relaytab_encode(0x5000, pl, sizeof(pl), out, sizeof(out)), -1);
+}
+END_TEST
+
 START_TEST(full)
 {
 	struct ipc_addr s;
@@ -158,6 +183,7 @@ main(void)
 
 	tcase_add_test(tc, servers_and_channels);
 	tcase_add_test(tc, decode);
+	tcase_add_test(tc, encode);
 	tcase_add_test(tc, full);
 	tcase_add_test(tc, channels_full);
 	suite_add_tcase(su, tc);

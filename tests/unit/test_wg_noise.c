@@ -121,7 +121,7 @@ handshake(struct side *i, struct side *r, uint64_t now, time_t wsec)
 
 	ck_assert_int_eq(wg_noise_create_initiation(&i->peer, now, &w, init), WG_OK);
 	ck_assert_int_eq(wg_cookie_add_macs(&i->maker, init, sizeof(init), now), WG_OK);
-	ck_assert_int_eq(wg_noise_message_type(init, sizeof(init)), WG_MSG_INITIATION);
+	ck_assert_int_eq(wg_message_type(init, sizeof(init)), WG_MSG_INITIATION);
 	ck_assert_int_eq(wg_cookie_validate(&r->checker, init, sizeof(init),
 	    src_addr, sizeof(src_addr), now, false), WG_OK);
 	rc = wg_noise_consume_initiation(&r->local, init, sizeof(init), now,
@@ -131,7 +131,7 @@ handshake(struct side *i, struct side *r, uint64_t now, time_t wsec)
 	ck_assert_ptr_eq(got, &r->peer);
 	ck_assert_int_eq(wg_noise_create_response(&r->peer, now, resp), WG_OK);
 	ck_assert_int_eq(wg_cookie_add_macs(&r->maker, resp, sizeof(resp), now), WG_OK);
-	ck_assert_int_eq(wg_noise_message_type(resp, sizeof(resp)), WG_MSG_RESPONSE);
+	ck_assert_int_eq(wg_message_type(resp, sizeof(resp)), WG_MSG_RESPONSE);
 	ck_assert_int_eq(wg_cookie_validate(&i->checker, resp, sizeof(resp),
 	    src_addr, sizeof(src_addr), now, false), WG_OK);
 	rc = wg_noise_consume_response(&i->local, resp, sizeof(resp), now, &got);
@@ -156,7 +156,7 @@ transfer(struct side *from, struct side *to, size_t len, uint64_t now)
 		pt[i] = (uint8_t)(i * 7 + len);
 	ck_assert_int_eq(wg_noise_encrypt(&from->peer, now, pt, len, 1420, msg,
 	    sizeof(msg), &mlen), WG_OK);
-	ck_assert_int_eq(wg_noise_message_type(msg, mlen), WG_MSG_DATA);
+	ck_assert_int_eq(wg_message_type(msg, mlen), WG_MSG_DATA);
 	ck_assert_int_eq(wg_noise_decrypt(&to->local, msg, mlen, now, out,
 	    sizeof(out), &olen, &got, &confirmed), WG_OK);
 	ck_assert_ptr_eq(got, &to->peer);
@@ -706,9 +706,9 @@ START_TEST(local_and_peer_errors)
 	uint8_t msg[4] = { 9, 0, 0, 0 };
 
 	ck_assert_int_eq(wg_noise_peer_init(&p, &A.local, low_order, NULL, NULL), WG_ERR_DH);
-	ck_assert_int_eq(wg_noise_message_type(msg, 4), WG_ERR_INVAL);
+	ck_assert_int_eq(wg_message_type(msg, 4), WG_ERR_INVAL);
 	msg[0] = 4;
-	ck_assert_int_eq(wg_noise_message_type(msg, 4), WG_ERR_INVAL);
+	ck_assert_int_eq(wg_message_type(msg, 4), WG_ERR_INVAL);
 	ck_assert_int_eq(wg_noise_get_le32((const uint8_t *)"\x01\x02\x03\x04"), 0x04030201);
 	side_know(&A, &B, NULL);
 	ck_assert_int_eq(wg_noise_create_response(&A.peer, 1, (uint8_t[92]){ 0 }), WG_ERR_STATE);
