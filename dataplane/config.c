@@ -586,7 +586,7 @@ config_parse(struct dp_config *c, int argc, char **argv)
 		return CONFIG_USAGE;
 	}
 	if (check_url(c->api_url) < 0) {
-		/* A startup error (exit 1), as portal-protocol.md §1.1 says. */
+		/* A startup error (exit 1), as docs/protocol/portal.md §1.1 says. */
 		fprintf(stderr, "firezone-gateway: invalid API URL: only http(s):// and ws(s):// URLs "
 		    "with a host are allowed\n");
 		return CONFIG_FATAL;

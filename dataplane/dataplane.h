@@ -30,7 +30,7 @@ struct flowlog;
 struct dp_iface;
 
 /* Mark on the gateway's sockets so its own traffic skips the Firezone
- * routing table (gateway-dataplane.md §1.3). */
+ * routing table (docs/protocol/dataplane.md §1.3). */
 #define DP_SOCKET_MARK 0xfd002021u
 
 #define DP_UDP_MAX 2

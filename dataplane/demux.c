@@ -1,5 +1,5 @@
 /*
- * demux.c - the demultiplexing order of p2p-wire.md §1.2.
+ * demux.c - the demultiplexing order of docs/protocol/p2p.md §1.2.
  */
 #include "demux.h"
 

@@ -1,6 +1,6 @@
 /*
  * demux.h - classify a datagram received on a gateway UDP socket
- * (shared/spec/p2p-wire.md §1.2).  Sans-IO: bytes in, a kind out.
+ * (docs/protocol/p2p.md §1.2).  Sans-IO: bytes in, a kind out.
  */
 #ifndef FZ_DEMUX_H
 #define FZ_DEMUX_H
@@ -10,7 +10,7 @@
 
 #include "ipc_msg.h"
 
-/* Larger datagrams are dropped before any parsing (p2p-wire.md §6). */
+/* Larger datagrams are dropped before any parsing (docs/protocol/p2p.md §6). */
 #define DEMUX_MAX_DATAGRAM 1336
 
 enum demux_kind {

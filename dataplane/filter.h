@@ -1,6 +1,6 @@
 /*
  * filter.h - per-client authorization table: which resources a client may
- * reach, with protocol/port filters and expiry (spec gateway-dataplane
+ * reach, with protocol/port filters and expiry (docs/protocol/dataplane.md
  * sections 2.3, 2.4, 3).  Sans-IO: the caller passes `now` (UTC seconds).
  *
  * One struct filter_client per connected client, owned by the caller's peer

@@ -1,7 +1,7 @@
 /*
  * main.c - firezone-gateway: the privileged half of the gateway.
  *
- * Start-up order (architecture.md §4): read the configuration, check the
+ * Start-up order (docs/architecture.md §4): read the configuration, check the
  * privileges we were given, acquire what needs them (TUN device, rtnetlink
  * socket), generate the WireGuard key pair, start control over a
  * socketpair, drop to CAP_NET_ADMIN under our own user and verify, then run

@@ -1,5 +1,5 @@
 /*
- * nat.h - DNS-resource NAT (spec gateway-dataplane 4.3-4.6): the per-client
+ * nat.h - DNS-resource NAT (docs/protocol/dataplane.md 4.3-4.6): the per-client
  * map proxy IP -> real IP, the session table that rewrites ports/echo
  * identifiers, NAT64/46 when the families differ, and the translation
  * liveness timestamps that drive re-resolution.

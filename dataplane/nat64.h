@@ -1,6 +1,6 @@
 /*
  * nat64.h - stateless IPv6 <-> IPv4 header translation after RFC 7915
- * (spec gateway-dataplane 4.7).  Addresses are not derived from a prefix:
+ * (docs/protocol/dataplane.md 4.7).  Addresses are not derived from a prefix:
  * the caller (the DNS-resource NAT) supplies them.
  *
  * Differences from the reference gateway, each a deliberate fix:

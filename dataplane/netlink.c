@@ -1,5 +1,5 @@
 /*
- * netlink.c - rtnetlink configuration of tun-firezone (gateway-dataplane.md
+ * netlink.c - rtnetlink configuration of tun-firezone (docs/protocol/dataplane.md
  * §1.2-§1.4).
  *
  * The first part builds requests and parses answers, the second runs the

@@ -1,5 +1,5 @@
 /*
- * netlink.h - rtnetlink configuration of tun-firezone (gateway-dataplane.md
+ * netlink.h - rtnetlink configuration of tun-firezone (docs/protocol/dataplane.md
  * §1.2-§1.4): addresses, MTU, link state, the policy rule per family and the
  * routes in the Firezone table.
  *

@@ -146,7 +146,7 @@ drop_replaced_proxies(struct dp *dp, struct dp_peer *p, const struct pkt_addr *o
 	}
 }
 
-/* gateway-dataplane.md §4.3 steps 2-5 (control did step 1). */
+/* docs/protocol/dataplane.md §4.3 steps 2-5 (control did step 1). */
 static void
 dns_setup(struct dp *dp, struct dp_peer *p, const struct ipc_c2d_dns_setup *d)
 {

@@ -1,5 +1,5 @@
 /*
- * privdrop.h - the privilege drop of both processes (architecture.md §4),
+ * privdrop.h - the privilege drop of both processes (docs/architecture.md §4),
  * done with libcap-ng and verified by reading /proc back.
  */
 #ifndef FZ_PRIVDROP_H

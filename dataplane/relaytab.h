@@ -1,6 +1,6 @@
 /*
  * relaytab.h - the relays the dataplane recognises as TURN servers and the
- * channels bound on them (p2p-wire.md §1.2 steps 1-2, §3.7).  Sans-IO.
+ * channels bound on them (docs/protocol/p2p.md §1.2 steps 1-2, §3.7).  Sans-IO.
  * A channel is found in O(1) by (server address, channel number).
  */
 #ifndef FZ_RELAYTAB_H

@@ -1,5 +1,5 @@
 /*
- * tun.h - the tun-firezone device (gateway-dataplane.md §1.1).
+ * tun.h - the tun-firezone device (docs/protocol/dataplane.md §1.1).
  */
 #ifndef FZ_TUN_H
 #define FZ_TUN_H

@@ -1,6 +1,6 @@
 /*
  * udp.c - the dataplane reads every gateway UDP socket: each datagram is
- * demultiplexed (p2p-wire.md §1.2); STUN/TURN goes to control, WireGuard
+ * demultiplexed (docs/protocol/p2p.md §1.2); STUN/TURN goes to control, WireGuard
  * stays here.
  */
 #include <errno.h>
@@ -79,7 +79,7 @@ forward_to_control(struct dp *dp, const struct ipc_addr *local, const struct ipc
 }
 
 /* ChannelData from a relay: unwrap and handle the inner datagram as if it
- * came from the peer to our relayed address (p2p-wire.md §1.2 step 2). */
+ * came from the peer to our relayed address (docs/protocol/p2p.md §1.2 step 2). */
 static void
 handle_channel_data(struct dp *dp, const struct ipc_addr *from, const uint8_t *p, size_t n,
     uint8_t ecn)

@@ -17,7 +17,7 @@
 #include "util.h"
 #include "wg_timers.h"
 
-/* Data messages stay within the relay's datagram limit (p2p-wire.md §6). */
+/* Data messages stay within the relay's datagram limit (docs/protocol/p2p.md §6). */
 #define TUNNEL_PAD_LIMIT 1300
 #define ICMP_REPLIES_PER_SECOND 20
 

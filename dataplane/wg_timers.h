@@ -7,7 +7,7 @@
  * glue owns one event-loop timer per peer and re-arms it to
  * wg_timers_next_deadline() after every call.
  *
- * Constants are the whitepaper's (wg_types.h) and p2p-wire.md section 4.7:
+ * Constants are the whitepaper's (wg_types.h) and docs/protocol/p2p.md section 4.7:
  * passive keepalive after KEEPALIVE_TIMEOUT (10 s), new handshake when data
  * was sent but nothing received for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT
  * (15 s) + jitter, initiation retransmitted every REKEY_TIMEOUT (5 s) +

@@ -60,7 +60,7 @@ const char *wg_strerror(int err);
 /*
  * The one WireGuard classifier (demux.c and wg_noise.c both use it):
  * returns the message type WG_MSG_* if the type field, the three zero
- * bytes and the length agree (p2p-wire.md section 4.2), else WG_ERR_INVAL.
+ * bytes and the length agree (docs/protocol/p2p.md section 4.2), else WG_ERR_INVAL.
  * A data message may have any length from the minimum up: padding the
  * plaintext to 16 bytes is optional, and boringtun (the clients'
  * WireGuard) does not pad.
@@ -90,7 +90,7 @@ wg_message_type(const uint8_t *msg, size_t len)
 
 /*
  * Time limits in milliseconds.  The shipped values are the whitepaper's
- * (and p2p-wire.md section 4.7).  A build with -DWG_TEST_SHORT_TIMERS
+ * (and docs/protocol/p2p.md section 4.7).  A build with -DWG_TEST_SHORT_TIMERS
  * (test builds only, never the default) divides every one of them by 10
  * so a rekey can be observed in an integration test.
  */
