@@ -70,7 +70,8 @@ ok "control and dataplane are not dumpable; NoNewPrivs 1 in both"
 
 # The state directory was made for the control user, who wrote the ID.
 [ "$(stat -c %U "$FZ_TMP/state")" = firezone-control ] || fail "state directory not owned by firezone-control"
-grep -Eq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' "$FZ_TMP/state/gateway_id" ||
+# Written as upstream writes it today: {"id":"<uuid v4>"}.
+grep -Eq '^\{"id": ?"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"\}$' "$FZ_TMP/state/gateway_id" ||
 	fail "no UUID in $FZ_TMP/state/gateway_id"
 ok "gateway ID created in the state directory"
 
