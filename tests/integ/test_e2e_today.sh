@@ -49,13 +49,41 @@ for f in files:
             v1_answers += r.get("event") == "flow_authorized"
         elif k == "note" and "authorize_flow pushed as create_authorization" in (r.get("note") or ""):
             compat += 1
-print("      %d frame log(s): %d upgrade(s) on /gateway/v2/websocket, %d create_authorization "
+print("      %d frame log(s): %d accepted upgrade(s), %d create_authorization "
       "pushed, %d authorization_created, %d flow_authorized" % (len(files), ups, compat, answers, v1_answers))
 for b in bad:
     print("      " + b)
 sys.exit(0 if files and ups and compat and answers and not v1_answers and not bad else 1)
 PY
 }
+
+# The translation itself (payloads.py today_push): today's create_authorization
+# keys for an authorize_flow, the flow kept, the legacy-only pushes refused.
+"$PY" - "$FZ_TOP/tests/portal" <<'PY' || fail "payloads.today_push does not build today's pushes"
+import sys
+sys.path.insert(0, sys.argv[1])
+sys.dont_write_bytecode = True
+import payloads as P
+af = P.authorize_flow(expires_at=None)
+ev, ca = P.today_push("authorize_flow", af)
+assert ev == "create_authorization", ev
+assert set(ca) == {"ref", "resource", "client", "client_ice_credentials", "gateway_ice_credentials",
+                   "expires_at", "subject", "use_iceless", "flow_logs_ingest_token"}, sorted(ca)
+assert isinstance(ca["expires_at"], int) and ca["use_iceless"] is False
+for k in ("ref", "resource", "client_ice_credentials", "gateway_ice_credentials"):
+    assert ca[k] == af[k], k
+assert all(ca["client"][k] == af["client"][k] for k in af["client"]) and "version" in ca["client"]
+assert ca["subject"]["actor_id"] == af["actor"]["id"]
+assert P.today_push("authorize_flow", P.authorize_flow(expires_at=1788000000))[1]["expires_at"] == 1788000000
+assert "flow_id" not in P.today_push("reject_access", P.reject_access())[1]
+for ev in ("request_connection", "allow_access"):
+    try:
+        P.today_push(ev, {})
+        sys.exit("%s not refused" % ev)
+    except ValueError:
+        pass
+PY
+echo "ok: payloads.today_push builds today's create_authorization and refuses the legacy-only pushes"
 
 for s in $SUITES; do
 	t="$FZ_TOP/tests/integ/$s.sh"
