@@ -11,7 +11,10 @@ Two modes (--mode, or the control command {"cmd":"set","mode":...}):
   the old path is still served (header first, then the query token, as the
   portal's extract_token).  Upgrade refusals carry problem+json bodies and
   the rate-limit answer 503 has "Retry-After: 1".  Refs are checked per
-  connection (they restart at 0 on every connection).
+  connection (they restart at 0 on every connection).  With --v1-compat,
+  suites written for the 2024 portal drive it: their authorize_flow goes
+  out on v2 as create_authorization, and filters on flow_authorized match
+  authorization_created (tests/integ/portal_lib.sh FZ_PORTAL_MODE=today).
 
 Both speak Phoenix V1 JSON frames, the join of topic
 "gateway" followed by an `init` push, heartbeat replies on topic "phoenix",
