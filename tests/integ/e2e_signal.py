@@ -11,7 +11,8 @@ reference client's shim (tests/tools/client_shim.c).
   client -> gateway: every `shim: candidate <candidate>` line of the shim's
       output is pushed to the gateway through the emulator's control socket
       as `ice_candidates {client_id, candidates}`, once the gateway answered
-      the flow (`flow_authorized` with our ref, or `connection_ready`): the
+      the flow (`flow_authorized` or, on today's v2 channel,
+      `authorization_created` with our ref, or `connection_ready`): the
       gateway ignores candidates for a client it has no connection for
       (docs/protocol/p2p.md section 2.2), and the portal only tells the client about
       the gateway after that answer.
@@ -98,7 +99,7 @@ def main():
             ev, p = r.get("event"), r["json"].get("payload")
             if not isinstance(p, dict):
                 continue
-            if ev in ("flow_authorized", "connection_ready") and p.get("ref") == a.ref and not answered:
+            if ev in ("flow_authorized", "authorization_created", "connection_ready") and p.get("ref") == a.ref and not answered:
                 answered = True
                 say("flow answered (%s ref %s)" % (ev, a.ref))
             elif ev in ("broadcast_ice_candidates", "broadcast_invalidated_ice_candidates") \

@@ -2,16 +2,40 @@
 PORTAL_DIR="$FZ_TOP/tests/portal"
 PY=/usr/bin/python3
 
+# FZ_PORTAL_MODE: which portal emu_start plays (issue 15; docs/portal-today.md).
+#   legacy (default)  the 2024 portal: /gateway/websocket only, v1 events.
+#   today             today's portal (--mode today --v1-compat): the gateway
+#                     joins /gateway/v2/websocket; the suites' authorize_flow
+#                     pushes go out as create_authorization, and waits for
+#                     flow_authorized match authorization_created.
+FZ_PORTAL_MODE=${FZ_PORTAL_MODE:-legacy}
+case $FZ_PORTAL_MODE in
+legacy) EMU_MODE_ARGS="" ;;
+today) EMU_MODE_ARGS="--mode today --v1-compat" ;;
+*) echo "FAIL: FZ_PORTAL_MODE=$FZ_PORTAL_MODE: legacy or today"; exit 1 ;;
+esac
+
+# emu_legacy_only WHAT: true in legacy mode; in today mode prints a skip line
+# for WHAT (a step that needs a push today's portal never sends a 1.6
+# gateway: request_connection, allow_access) and is false.
+emu_legacy_only() {
+	[ "$FZ_PORTAL_MODE" = legacy ] && return 0
+	echo "    skip: $1 (today's portal never sends request_connection/allow_access to a gateway/1.6.0)"
+	return 1
+}
+
 # emu_start NAME [emulator options...]: start the emulator in $FZ_NETNS on
-# 127.0.0.1; sets EMU_PID, EMU_URL, EMU_SOCK, EMU_LOG.
+# 127.0.0.1 in $FZ_PORTAL_MODE; sets EMU_PID, EMU_URL, EMU_SOCK, EMU_LOG.
 emu_start() {
 	_n=$1
 	shift
 	EMU_SOCK="$FZ_TMP/$_n.sock"
-	EMU_LOG="$FZ_TMP/$_n.jsonl"
+	# FZ_PORTAL_LOG_DIR (test_e2e_today.sh): keep the frame log there, after the run.
+	EMU_LOG="${FZ_PORTAL_LOG_DIR:-$FZ_TMP}/$_n.jsonl"
 	rm -f "$FZ_TMP/$_n.url"
+	# shellcheck disable=SC2086
 	ip netns exec "$FZ_NETNS" "$PY" "$PORTAL_DIR/emulator.py" --host 127.0.0.1 --port 0 \
-		--log "$EMU_LOG" --control "$EMU_SOCK" --ready-file "$FZ_TMP/$_n.url" "$@" \
+		--log "$EMU_LOG" --control "$EMU_SOCK" --ready-file "$FZ_TMP/$_n.url" $EMU_MODE_ARGS "$@" \
 		>"$FZ_TMP/$_n.out" 2>&1 &
 	EMU_PID=$!
 	FZ_PIDS="$FZ_PIDS $EMU_PID"

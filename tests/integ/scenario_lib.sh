@@ -3,6 +3,8 @@
 # Set E2E_SUITE (the name in the summary and the log directory) first.
 
 LOGKEEP="$B/integ/$E2E_SUITE"
+# A today-mode run (portal_lib.sh) keeps its logs apart from the legacy run's.
+[ "${FZ_PORTAL_MODE:-legacy}" = legacy ] || LOGKEEP="$LOGKEEP-$FZ_PORTAL_MODE"
 T0=$(date +%s)
 OKS=0
 FAILS=0

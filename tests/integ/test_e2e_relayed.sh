@@ -24,6 +24,10 @@
 #             on the new connection: the relay is allocated again, /readyz
 #             200, and a further authorize_flow is answered (with the new
 #             relayed address among its candidates)
+#             With FZ_PORTAL_MODE=today (today's portal, v2): instead of the
+#             reconnect, no_relays when the relay is given up and for client
+#             2's create_authorization, no new connection; the relay comes
+#             back in relays_presence (the portal's answer to no_relays)
 #   return    that third client connects through the new allocation (ping)
 #   counters  on SIGTERM the dataplane's counters show the WireGuard traffic
 #             (handshakes, data both ways) and the gateway exits 0
@@ -202,7 +206,9 @@ scenario_end
 [ "$SC_FAILS" -eq 0 ] || dump_on_fail
 
 # --------------------------------------------------------------------- loss
-scenario loss "coturn killed: the relay is removed, the next flow makes the gateway reconnect; coturn back: allocated again, flows answered again"
+LOSS_HOW="the next flow makes the gateway reconnect"
+[ "$FZ_PORTAL_MODE" = today ] && LOSS_HOW="no_relays, the next flow is not answered (v2)"
+scenario loss "coturn killed: the relay is removed, $LOSS_HOW; coturn back: allocated again, flows answered again"
 LOSS_T0=$(date +%s)
 # The portal's init after the coming rejoin is pushed by hand, once coturn
 # runs again.
@@ -227,6 +233,10 @@ fi
 check "/readyz 503 without a relay" readyz 503 5
 check "no reconnect just because the relay set is empty (docs/protocol/portal.md 4.5 rule 5)" \
 	[ "$(upgrades)" = "$UP1" ]
+if [ "$FZ_PORTAL_MODE" = today ]; then
+	# Today's portal (v2): the gateway tells it it gave up its last relay.
+	check "no_relays sent when the last relay was given up (v2)" eval 'emu wait no_relays 5 >/dev/null'
+fi
 echo "    client 1 after the loss: $(grep "client $CLIENT1" "$E2E_GW_LOG" | tail -n 1 | sed 's/^.*client /client /')"
 er_stop_client
 
@@ -234,13 +244,23 @@ er_stop_client
 er_flow "$FZ_TMP/flow2.json" "$CLIENT2" "$WGD/client2.key" 100.64.0.4 fd00:2021:1111::4
 REF2=$FLOW_REF
 emu push authorize_flow "@$FZ_TMP/flow2.json" >/dev/null || bad "push authorize_flow (client 2)"
-check "the gateway logs that no TURN relay is left and reconnects" \
-	e2e_wait_file "$E2E_GW_LOG" "portal: no TURN relay is left; reconnecting" 5
-check "a new WebSocket connection: upgrade #$((UP1 + 1)) accepted (101)" \
-	eval 'emu wait - 10 --kind upgrade --match status=101 --match conn=$((ATT1 + 1)) >/dev/null'
-CONN2=$((ATT1 + 1))
-check "phx_join on the new connection (conn $CONN2)" eval 'emu wait phx_join 10 --conn "$CONN2" >/dev/null'
-check "the old connection was dropped" [ "$(emu status open_conns)" = "[$CONN2]" ]
+if [ "$FZ_PORTAL_MODE" = today ]; then
+	# v2: no_relays instead of a reconnect (docs/portal-today.md, issue 15).
+	check "the gateway logs that the authorization needs a relay: no_relays, no answer" \
+		e2e_wait_file "$E2E_GW_LOG" "portal: create_authorization needs a TURN relay and none is known: no_relays sent" 5
+	check "a second no_relays, for client 2's create_authorization" eval 'emu wait no_relays 5 >/dev/null'
+	sleep 1
+	check "no new WebSocket connection (v2 does not reconnect for a relay)" \
+		eval '[ "$(upgrades)" = "$UP1" ] && [ "$(emu status attempts)" = "$ATT1" ]'
+else
+	check "the gateway logs that no TURN relay is left and reconnects" \
+		e2e_wait_file "$E2E_GW_LOG" "portal: no TURN relay is left; reconnecting" 5
+	check "a new WebSocket connection: upgrade #$((UP1 + 1)) accepted (101)" \
+		eval 'emu wait - 10 --kind upgrade --match status=101 --match conn=$((ATT1 + 1)) >/dev/null'
+	CONN2=$((ATT1 + 1))
+	check "phx_join on the new connection (conn $CONN2)" eval 'emu wait phx_join 10 --conn "$CONN2" >/dev/null'
+	check "the old connection was dropped" [ "$(emu status open_conns)" = "[$CONN2]" ]
+fi
 check "the authorize_flow of client 2 is not answered" eval '[ "$(answered "$REF2")" = 0 ]'
 check "no broadcast_ice_candidates for client 2" \
 	eval '[ "$(emu count broadcast_ice_candidates --match "json.payload.client_ids=[\"$CLIENT2\"]" --field count)" = 0 ]'
@@ -250,8 +270,16 @@ check "no grant, connection or WireGuard peer for client 2 (no gateway log line 
 # The relay is back; the portal's init on the new connection brings it.
 er_coturn_start
 ALLOC0=$(gw_count "relay allocated: $ER_RELAY_ID")
-emu push init "@$FZ_TMP/init.json" >/dev/null || bad "push init on the new connection"
-check "the init on the new connection reached the gateway" wait_count "portal: init: .* 1 relay(s) offered" 2 5
+if [ "$FZ_PORTAL_MODE" = today ]; then
+	# Today's portal answers no_relays with relays_presence, a fresh selection.
+	emu push relays_presence "$(payload relays_presence connected="$(e2e_json "$FZ_TMP/init.json" 'json.dumps(j["relays"])')")" \
+		>/dev/null || bad "push relays_presence"
+	check "the relays_presence with the relay reached the gateway" \
+		e2e_wait_file "$E2E_GW_LOG" "portal: relays_presence: 0 relay(s) gone, 1 new" 5
+else
+	emu push init "@$FZ_TMP/init.json" >/dev/null || bad "push init on the new connection"
+	check "the init on the new connection reached the gateway" wait_count "portal: init: .* 1 relay(s) offered" 2 5
+fi
 check "the relay is allocated again ('relay allocated')" wait_count "relay allocated: $ER_RELAY_ID on $GW_RELAY" $((ALLOC0 + 1)) 10
 GW_RELAYED=$(sed -n "s/.*relay allocated: $ER_RELAY_ID on [^ ]* (\($ER_RELAY_IP:[0-9]*\).*/\1/p" "$E2E_GW_LOG" | tail -n 1)
 check "/readyz 200 again" readyz 200 5

@@ -11,7 +11,10 @@ Two modes (--mode, or the control command {"cmd":"set","mode":...}):
   the old path is still served (header first, then the query token, as the
   portal's extract_token).  Upgrade refusals carry problem+json bodies and
   the rate-limit answer 503 has "Retry-After: 1".  Refs are checked per
-  connection (they restart at 0 on every connection).
+  connection (they restart at 0 on every connection).  With --v1-compat,
+  suites written for the 2024 portal drive it: their authorize_flow goes
+  out on v2 as create_authorization, and filters on flow_authorized match
+  authorization_created (tests/integ/portal_lib.sh FZ_PORTAL_MODE=today).
 
 Both speak Phoenix V1 JSON frames, the join of topic
 "gateway" followed by an `init` push, heartbeat replies on topic "phoenix",
@@ -261,6 +264,7 @@ class Emulator:
         self.prefix = (args.path_prefix or "").rstrip("/")
         self.strict = not args.lenient
         self.mode = args.mode
+        self.v1_compat = args.v1_compat
         self.auto_init = not args.no_auto_init
         self.init_payload = load_json_arg(args.init) if args.init else None
         self.heartbeat = {"mode": args.heartbeat, "count": None, "reason": "bad heartbeat"}
@@ -755,6 +759,14 @@ class Emulator:
                                        topic=topic, ref=ref))
 
     async def push(self, c, event, payload, topic="gateway", ref=None):
+        if self.v1_compat and c.v2 and topic == "gateway":
+            # --v1-compat: a test written for the 2024 portal drives today's.
+            # ValueError (an error answer) for what today's portal never sends.
+            was = event
+            event, payload = P.today_push(event, payload)
+            if event != was:
+                self.log.add({"kind": "note", "conn": c.n,
+                              "note": "v1-compat: %s pushed as %s" % (was, event)})
         if event in REF_EVENTS and isinstance(payload, dict) and isinstance(payload.get("ref"), str):
             self.issued_refs.add(payload["ref"])
         await self.send_obj(c, P.frame(event, payload, topic=topic, ref=ref))
@@ -797,6 +809,7 @@ class Emulator:
             "reject": dict(self.reject) if self.reject else None,
             "replies": {k: dict(v) for k, v in self.replies.items()},
             "auto_init": self.auto_init, "strict": self.strict, "mode": self.mode,
+            "v1_compat": self.v1_compat,
             "idle_timeout": self.idle_timeout, "issued_refs": len(self.issued_refs),
             "records": self.log.seq,
         }
@@ -824,7 +837,9 @@ class Emulator:
         for r in self.log.records:
             if r["seq"] <= after or (not include_consumed and r["seq"] in self.log.consumed):
                 continue
-            if any(r.get(k) != v for k, v in flt.items()):
+            if any(r.get(k) != v for k, v in flt.items() if k != "event"):
+                continue
+            if "event" in flt and r.get("event") != self.answer_name(flt["event"], r):
                 continue
             try:
                 if any(dig(r, p) != v for p, v in match.items()):
@@ -833,6 +848,16 @@ class Emulator:
                 continue
             out.append(r)
         return out
+
+    def answer_name(self, event, rec):
+        """With --v1-compat, a filter on the 2024 answer flow_authorized
+        matches authorization_created on a v2 connection (and only there:
+        flow_authorized on v2 is an error the filter must not hide)."""
+        if self.v1_compat and event == "flow_authorized" and rec.get("dir") == "g2p":
+            c = self.conns.get(rec.get("conn"))
+            if c is not None and c.v2:
+                return "authorization_created"
+        return event
 
     async def cmd_wait(self, req, quiet=False):
         timeout = float(req.get("timeout", 10))
@@ -1024,6 +1049,8 @@ class Emulator:
                     self.name = v
                 elif k == "path_prefix":
                     self.prefix = (v or "").rstrip("/")
+                elif k == "v1_compat":
+                    self.v1_compat = bool(v)
                 elif k == "auto_init":
                     self.auto_init = bool(v)
                 elif k == "init":
@@ -1195,6 +1222,10 @@ def main():
     ap.add_argument("--max-size", type=int, default=16 * 1024 * 1024, help="largest inbound message")
     ap.add_argument("--mode", default="legacy", choices=MODES,
                     help="legacy: the 2024 portal (v2 path answers 404); today: today's portal")
+    ap.add_argument("--v1-compat", action="store_true",
+                    help="today mode: on v2 connections, pushes of the 2024 protocol are sent as "
+                    "today's (authorize_flow as create_authorization), filters on flow_authorized "
+                    "match authorization_created, and request_connection/allow_access are refused")
     ap.add_argument("--retry-after", type=int,
                     help="Retry-After seconds sent with the --reject answers")
     a = ap.parse_args()

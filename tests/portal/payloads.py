@@ -269,6 +269,43 @@ def create_authorization(client_id=CLIENT_ID, client_public_key=CLIENT_PUBLIC_KE
     return p
 
 
+# The pushes of the 2024 protocol that today's portal replaced, and what it
+# sends instead (the emulator's --v1-compat, docs/portal-today.md).
+TODAY_PUSHES = {"authorize_flow": "create_authorization"}
+# The legacy pushes today's portal never sends to a gateway reporting 1.6.
+LEGACY_ONLY_PUSHES = ("request_connection", "allow_access", "access_authorization_expiry_updated")
+
+
+def today_push(event, payload):
+    """The push today's portal sends for the 2024 push EVENT with PAYLOAD:
+    (event, payload).  authorize_flow becomes create_authorization with the
+    same flow (ref, resource, client keys and addresses, ICE credentials),
+    without flow_id and actor, with the informational client fields, the
+    subject, use_iceless false and no flow-log token; a null expires_at (the
+    2024 "never") becomes one day from now, since today's portal always sends
+    an integer.  reject_access loses flow_id.  Other events are returned as
+    they are; ValueError for the legacy-only pushes."""
+    if event in LEGACY_ONLY_PUSHES:
+        raise ValueError("today's portal never sends %s to a gateway on /gateway/v2/websocket" % event)
+    if not isinstance(payload, dict):
+        return event, payload
+    if event == "reject_access":
+        return event, {k: v for k, v in payload.items() if k != "flow_id"}
+    if event != "authorize_flow":
+        return event, payload
+    p = json.loads(json.dumps(payload))
+    p.pop("flow_id", None)
+    actor = p.pop("actor", None)
+    actor_id = actor.get("id", ACTOR_ID) if isinstance(actor, dict) else ACTOR_ID
+    c = create_authorization(actor_id=actor_id, expires_at=p.get("expires_at") or int(time.time()) + 86400)
+    for k in ("ref", "resource", "client_ice_credentials", "gateway_ice_credentials"):
+        if k in p:
+            c[k] = p[k]
+    if isinstance(p.get("client"), dict):
+        c["client"] = dict(c["client"], **p["client"])
+    return TODAY_PUSHES[event], c
+
+
 def request_connection(client_id=CLIENT_ID, client_public_key=CLIENT_PUBLIC_KEY,
                        preshared_key=None, client_ipv4=DEFAULT_CLIENT_IPV4,
                        client_ipv6=DEFAULT_CLIENT_IPV6, resource=None,
