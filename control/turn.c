@@ -1805,17 +1805,20 @@ turn_client_timeout(struct turn_client *c, uint64_t now_ms)
 
 		if (!t->used || t->due_ms > now_ms)
 			continue;
-		/* section 3.8: x1.5 per try, give up when the next wait would
-		 * end more than 10 s after the first transmission */
-		next = t->rto_ms + t->rto_ms / 2;
-		if (now_ms - t->first_ms + next > TURN_RTO_MAX_ELAPSED_MS) {
+		/* section 3.8: x1.5 per try, given up TURN_RTO_MAX_ELAPSED_MS
+		 * after the first transmission; a wait that would end later
+		 * is cut short to end there, with no transmission */
+		if (now_ms - t->first_ms >= TURN_RTO_MAX_ELAPSED_MS) {
 			on_give_up(c, now_ms, t);
 			if (c->state == TURN_S_FAILED || c->state == TURN_S_STOPPED)
 				return;
 			continue;
 		}
+		next = t->rto_ms + t->rto_ms / 2;
 		t->rto_ms = next;
 		t->due_ms = now_ms + next;
+		if (t->due_ms > t->first_ms + TURN_RTO_MAX_ELAPSED_MS)
+			t->due_ms = t->first_ms + TURN_RTO_MAX_ELAPSED_MS;
 		txn_queue(c, t);
 	}
 	if (c->state != TURN_S_ALLOCATED || !c->allocated)

@@ -11,7 +11,8 @@
  * passive keepalive after KEEPALIVE_TIMEOUT (10 s), new handshake when data
  * was sent but nothing received for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT
  * (15 s) + jitter, initiation retransmitted every REKEY_TIMEOUT (5 s) +
- * jitter and abandoned after REKEY_ATTEMPT_TIME (90 s), all keys dropped
+ * jitter and abandoned after REKEY_ATTEMPT_TIME (20 s for our ICE
+ * connections; the whitepaper's 90 s elsewhere), all keys dropped
  * 3 x REJECT_AFTER_TIME (540 s) after the last new session, persistent
  * keepalive every 25 s of silence.
  *
@@ -47,7 +48,7 @@ enum wg_timers_action {
 	WG_TIMERS_INITIATE_HANDSHAKE = 1 << 1,
 	/* Drop all key material (wg_noise_expire_keys); 540 s without a new session. */
 	WG_TIMERS_EXPIRE_SESSION = 1 << 2,
-	/* Handshake attempts exhausted (90 s): the connection has failed. */
+	/* Handshake attempts exhausted (20 s): the connection has failed. */
 	WG_TIMERS_GIVE_UP = 1 << 3,
 };
 
@@ -93,7 +94,7 @@ void wg_timers_any_authenticated_packet_traversal(struct wg_timers *t, uint64_t 
 
 /*
  * Sent an initiation (first or retransmitted): arms the retransmission at
- * +5 s + jitter; the first one of an attempt starts the 90 s give-up clock.
+ * +5 s + jitter; the first one of an attempt starts the 20 s give-up clock.
  */
 void wg_timers_handshake_initiated(struct wg_timers *t, uint64_t now_ms, uint32_t jitter_ms);
 

@@ -4,7 +4,7 @@
 # builds tests/tools/*.c against libc only).
 # Scenarios: IPv4 server; IPv4 + IPv6 server addresses (first Binding
 # answer wins); a wrong password (401 after the nonce -> credentials);
-# relay loss (coturn killed, Refresh given up after 8.125 s).
+# relay loss (coturn killed, Refresh given up after 8 s).
 # In each: Binding, 401 challenge, Allocate, two ChannelBinds, ChannelData
 # both ways through the relay, release + re-bind, Refresh, delete on stop.
 # Issue 19: every answer of coturn to a signed request verifies, and a
