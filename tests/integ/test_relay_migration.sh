@@ -15,6 +15,11 @@
 #             chooses a path through the other relay, and ping through the
 #             tunnel works again within 15 s; no new authorize_flow, the
 #             same WireGuard peer (no "connection closed" for client 1)
+#   wait      relays_presence removes the other relay too: client 1 waits
+#             (logged), its relayed candidate invalidated; relays_presence
+#             offers a relay again: the gateway allocates, broadcasts the new
+#             relayed candidate for client 1, picks a path through it, and
+#             ping works again within 15 s, still without a new authorize_flow
 #
 # Run (root): FZ_TOP=$PWD FZ_BUILD=build sh tests/integ/test_relay_migration.sh
 # Needs what test_e2e_relayed.sh needs.  Logs of the last run:
@@ -180,6 +185,47 @@ echo "    traffic back $(( $(date +%s) - T_RM )) s after the removal"
 check "ping 10.99.0.2 through the other relay" e2e_ping_ok 10.99.0.2
 check "no new authorize_flow was needed" [ "$(emu count authorize_flow --field count)" = "$FLOWS0" ]
 check "client 1's connection was not closed" [ "$(gw_count "client $CLIENT1: connection closed")" = "$CLOSED0" ]
+scenario_end
+[ "$SC_FAILS" -eq 0 ] || dump_on_fail
+
+scenario wait "the last relay removed: client 1 waits; a relay offered again: it moves there"
+OLD2=$NEW
+if [ "$NEW_RELAY" = A ]; then LAST_ID=$RELAY_A; BACK_J=$JB; BACK_ID=$RELAY_B; BACK_SRV=$GW_RELAY_B
+else LAST_ID=$RELAY_B; BACK_J=$JA; BACK_ID=$RELAY_A; BACK_SRV=$GW_RELAY_A; fi
+MOVED0=$(gw_count "client $CLIENT1: its relay is gone; moved")
+emu push relays_presence "$(payload relays_presence disconnected_ids="[\"$LAST_ID\"]")" >/dev/null ||
+	bad "push relays_presence (last relay)"
+check "client 1 waits for a relay" \
+	e2e_wait_file "$E2E_GW_LOG" "client $CLIENT1: its relay is gone and no other is allocated; moved when one is" 5
+check "the relayed candidate $OLD2 is invalidated" \
+	eval 'sleep 1; gw_cands broadcast_invalidated_ice_candidates "$CLIENT1" | grep -qx "$OLD2"'
+T_BACK=$(date +%s)
+emu push relays_presence "$(payload relays_presence connected="[$BACK_J]")" >/dev/null ||
+	bad "push relays_presence (a relay again)"
+check "the gateway allocated on the relay offered again" \
+	e2e_wait_file "$E2E_GW_LOG" "relay allocated: $BACK_ID on $BACK_SRV" 10
+back_cand() {
+	_c=$(gw_cands broadcast_ice_candidates "$CLIENT1" | tail -n 1)
+	[ -n "$_c" ] && [ "$_c" != "$OLD2" ] && [ "$(relay_of "$_c")" != "?" ] &&
+		[ "$(sed -n "s/.*relay allocated: \([0-9a-f-]*\) on [^ ]* ($_c[,)].*/\1/p" "$E2E_GW_LOG" | tail -n 1)" = "$BACK_ID" ]
+}
+wait_back_cand() {
+	_n=50
+	until back_cand; do
+		_n=$((_n - 1))
+		[ "$_n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+check "broadcast_ice_candidates for client 1 with the new allocation's relayed candidate" wait_back_cand
+check "the gateway chose a path through it ($BACK_SRV)" \
+	e2e_wait_file "$E2E_GW_LOG" "client $CLIENT1: path chosen: relayed via $BACK_SRV" 15
+T_RM=$T_BACK
+check "ping 10.99.0.2 works again within 15 s of the relay's return" ping_back
+check "no new authorize_flow was needed" [ "$(emu count authorize_flow --field count)" = "$FLOWS0" ]
+check "client 1's connection was not closed" [ "$(gw_count "client $CLIENT1: connection closed")" = "$CLOSED0" ]
+check "no move was logged while no relay was left" \
+	[ "$(gw_count "client $CLIENT1: its relay is gone; moved")" = "$MOVED0" ]
 scenario_end
 [ "$SC_FAILS" -eq 0 ] || dump_on_fail
 

@@ -34,7 +34,7 @@
  *   candidate:...                     the same without the word "cand"
  *   invalidate <candidate:...>        noted (libnice cannot remove one); if it is
  *                                     the selected relayed remote, the next
- *                                     relayed one gets a priority one higher
+ *                                     relayed one gets a priority above it
  *   stats                             print the counters now
  *   quit                              exit 0 (so do EOF, SIGTERM and SIGINT)
  *
@@ -318,10 +318,11 @@ cb_wg(gint fd, GIOCondition cond, gpointer data)
  * connlib does, and then uses the next pair that works); libnice cannot,
  * and never leaves a selected pair for one of the same priority.  So when
  * the selected pair's relayed remote candidate is invalidated, the next
- * relayed candidate signalled gets a priority one higher: once libnice's
+ * relayed candidate signalled gets a priority above it: once libnice's
  * checks nominate its pair, it outranks the old one and is selected, as
  * after a relay migration (issue 15, item 49). */
 static NiceAddress gone_remote;      /* the invalidated selected remote */
+static guint32 gone_priority;        /* and its priority */
 static int move_pending;
 
 static void
@@ -342,7 +343,8 @@ add_remote(const char *c)
 		if (move_pending && cand->type == NICE_CANDIDATE_TYPE_RELAYED &&
 		    !nice_address_equal(&cand->addr, &gone_remote)) {
 			move_pending = 0;
-			cand->priority++;
+			if (cand->priority <= gone_priority)
+				cand->priority = gone_priority + 1;
 			out("replacement for the invalidated selected remote: priority %u",
 			    (unsigned)cand->priority);
 		}
@@ -371,6 +373,7 @@ invalidate(const char *c)
 	if (selected && nice_agent_get_selected_pair(agent, stream_id, 1, &lc, &rc) &&
 	    cand->type == NICE_CANDIDATE_TYPE_RELAYED && nice_address_equal(&rc->addr, &cand->addr)) {
 		gone_remote = cand->addr;
+		gone_priority = rc->priority;
 		move_pending = 1;
 		out("the selected pair's remote candidate is gone; the next relayed one outranks it");
 	}
