@@ -194,6 +194,19 @@ p2p_channel_bound(struct p2p *p)
 				set_relay_path(p, c);
 }
 
+/* Count the relayed candidates an agent holds: rc is what adding (dir 1)
+ * or removing (dir -1) one of type returned. */
+static void
+relay_count(struct p2p_conn *c, int type, int rc, int dir)
+{
+	if (type != ICE_CAND_RELAY || rc != ICE_OK)
+		return;
+	if (dir > 0)
+		c->n_relay_cands++;
+	else if (c->n_relay_cands > 0)
+		c->n_relay_cands--;
+}
+
 void
 p2p_local_candidate(struct p2p *p, int type, const struct ipc_addr *a, int add)
 {
@@ -205,9 +218,40 @@ p2p_local_candidate(struct p2p *p, int type, const struct ipc_addr *a, int add)
 		for (c = p->by_client[i]; c != NULL; c = next) {
 			next = c->next_client; /* drain may close c */
 			if (add)
-				(void)ice_agent_add_local(c->agent, (enum ice_cand_type)type, a, now);
+				relay_count(c, type, ice_agent_add_local(c->agent,
+				    (enum ice_cand_type)type, a, now), 1);
 			else
-				(void)ice_agent_remove_local(c->agent, (enum ice_cand_type)type, a, now);
+				relay_count(c, type, ice_agent_remove_local(c->agent,
+				    (enum ice_cand_type)type, a, now), -1);
+			(void)drain(p, c);
+		}
+}
+
+void
+p2p_relay_withdrawn(struct p2p *p)
+{
+	struct p2p_conn *c, *next;
+	struct ipc_addr rel[2];
+	char id[PORTAL_MSG_UUID_STRLEN], b[ADDR_STRLEN];
+	size_t i, k, n;
+	uint64_t now = util_now_ms();
+
+	for (i = 0; i < P2P_BUCKETS; i++)
+		for (c = p->by_client[i]; c != NULL; c = next) {
+			next = c->next_client; /* drain may close c */
+			if (c->n_relay_cands > 0)
+				continue;
+			fmt_id(&c->client_id, id);
+			if ((n = turnmgr_candidates(&p->ctl->turn, c->tag, rel)) == 0) {
+				log_info("client %s: its relay is gone and no other is allocated; "
+				    "moved when one is", id);
+				continue;
+			}
+			for (k = 0; k < n; k++)
+				relay_count(c, ICE_CAND_RELAY, ice_agent_add_local(c->agent,
+				    ICE_CAND_RELAY, &rel[k], now), 1);
+			log_info("client %s: its relay is gone; moved to the relay of %s", id,
+			    addr_fmt(&rel[0], b, sizeof(b)));
 			(void)drain(p, c);
 		}
 }
@@ -496,7 +540,8 @@ p2p_connect(struct p2p *p, const struct portal_msg_peer *peer,
 		struct ipc_addr rel[2];
 		size_t k, n = turnmgr_candidates(&p->ctl->turn, c->tag, rel);
 		for (k = 0; k < n; k++)
-			(void)ice_agent_add_local(c->agent, ICE_CAND_RELAY, &rel[k], now);
+			relay_count(c, ICE_CAND_RELAY, ice_agent_add_local(c->agent, ICE_CAND_RELAY,
+			    &rel[k], now), 1);
 	}
 	c->next_client = p->by_client[hash_bytes(c->client_id.b, 16)];
 	p->by_client[hash_bytes(c->client_id.b, 16)] = c;

@@ -48,6 +48,7 @@ struct p2p_conn {
 	int nominated;
 	int relayed;                /* the chosen path goes through a relay */
 	int pending_relay;          /* nominated via a relay, channel not bound yet */
+	size_t n_relay_cands;       /* relayed candidates its agent holds */
 	struct ipc_addr pending_local, pending_remote;
 	struct portal_msg_ice_creds local;   /* password secret */
 	/* What the connection was made with, to tell an upsert that changes it
@@ -137,6 +138,16 @@ void p2p_stun_rx(struct p2p *p, const struct ipc_d2c_udp_rx *rx, const uint8_t *
 /* A shared local candidate appeared (add 1) or went away: type 1 srflx
  * (signalled only), 3 relay (the TURN client's allocation). */
 void p2p_local_candidate(struct p2p *p, int type, const struct ipc_addr *a, int add);
+
+/*
+ * A relay's allocation went away (removed by relays_presence, failed,
+ * lost, replaced): every connection left without a relayed candidate takes
+ * those of another allocated relay (turnmgr_candidates by its tag), added
+ * to its agent and announced like any candidate change (held while the
+ * portal is down).  A connection with no relay to move to stays without;
+ * the next allocation reaches it through p2p_local_candidate.
+ */
+void p2p_relay_withdrawn(struct p2p *p);
 
 /* A TURN channel was bound: finish relayed paths waiting for it. */
 void p2p_channel_bound(struct p2p *p);

@@ -76,6 +76,8 @@ withdraw(struct ctl *c, struct turn_slot *s)
 		tell_dataplane_server(c, &s->servers[i], 0);
 		tell_dataplane_server(c, &s->servers[i], 1);
 	}
+	/* Connections that were using this relay move to another one. */
+	p2p_relay_withdrawn(&c->p2p);
 }
 
 static void

@@ -32,7 +32,9 @@
  * stdin, one command per line:
  *   cand <candidate:...>              a remote candidate ("a=" prefix optional);
  *   candidate:...                     the same without the word "cand"
- *   invalidate <candidate:...>        noted only (libnice cannot remove one)
+ *   invalidate <candidate:...>        noted (libnice cannot remove one); if it is
+ *                                     the selected relayed remote, the next
+ *                                     relayed one gets a priority above it
  *   stats                             print the counters now
  *   quit                              exit 0 (so do EOF, SIGTERM and SIGINT)
  *
@@ -312,6 +314,17 @@ cb_wg(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* A client drops a remote candidate the gateway invalidated (upstream's
+ * connlib does, and then uses the next pair that works); libnice cannot,
+ * and never leaves a selected pair for one of the same priority.  So when
+ * the selected pair's relayed remote candidate is invalidated, the next
+ * relayed candidate signalled gets a priority above it: once libnice's
+ * checks nominate its pair, it outranks the old one and is selected, as
+ * after a relay migration (issue 15, item 49). */
+static NiceAddress gone_remote;      /* the invalidated selected remote */
+static guint32 gone_priority;        /* and its priority */
+static int move_pending;
+
 static void
 add_remote(const char *c)
 {
@@ -327,6 +340,15 @@ add_remote(const char *c)
 	} else {
 		GSList *l = g_slist_append(NULL, cand);
 
+		if (move_pending && cand->type == NICE_CANDIDATE_TYPE_RELAYED &&
+		    !nice_address_equal(&cand->addr, &gone_remote)) {
+			move_pending = 0;
+			if (cand->priority <= gone_priority)
+				cand->priority = gone_priority + 1;
+			out("replacement for the invalidated selected remote: priority %u",
+			    (unsigned)cand->priority);
+		}
+
 		if (nice_agent_set_remote_candidates(agent, stream_id, 1, l) < 1)
 			out("error candidate not added %s", c);
 		else
@@ -334,6 +356,28 @@ add_remote(const char *c)
 		g_slist_free_full(l, (GDestroyNotify)nice_candidate_free);
 	}
 	g_free(sdp);
+}
+
+static void
+invalidate(const char *c)
+{
+	NiceCandidate *lc = NULL, *rc = NULL, *cand;
+	gchar *sdp;
+
+	out("invalidated by the gateway (kept: libnice cannot remove a remote candidate) %s", c);
+	sdp = g_str_has_prefix(c, "a=") ? g_strdup(c) : g_strconcat("a=", c, NULL);
+	cand = nice_agent_parse_remote_candidate_sdp(agent, stream_id, sdp);
+	g_free(sdp);
+	if (cand == NULL)
+		return;
+	if (selected && nice_agent_get_selected_pair(agent, stream_id, 1, &lc, &rc) &&
+	    cand->type == NICE_CANDIDATE_TYPE_RELAYED && nice_address_equal(&rc->addr, &cand->addr)) {
+		gone_remote = cand->addr;
+		gone_priority = rc->priority;
+		move_pending = 1;
+		out("the selected pair's remote candidate is gone; the next relayed one outranks it");
+	}
+	nice_candidate_free(cand);
 }
 
 static void
@@ -348,8 +392,7 @@ handle_line(char *line)
 	else if (strncmp(line, "candidate:", 10) == 0 || strncmp(line, "a=candidate:", 12) == 0)
 		add_remote(line);
 	else if (strncmp(line, "invalidate ", 11) == 0)
-		out("invalidated by the gateway (kept: libnice cannot remove a remote candidate) %s",
-		    line + 11);
+		invalidate(line + 11);
 	else if (strcmp(line, "stats") == 0)
 		print_counters(1);
 	else if (strcmp(line, "quit") == 0)
