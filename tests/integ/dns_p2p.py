@@ -58,12 +58,18 @@ def main():
     rx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ALL))
     rx.bind((iface, 0))
     tx = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IPV6))
+    # Re-sent every second while unanswered, as clients re-send it while
+    # unconfirmed: the gateway rate-limits p2p control events per client.
     tx.sendto(control_packet(0, body), (iface, ETH_P_IPV6))
     end = time.time() + timeout
+    resend = time.time() + 1.0
     while time.time() < end:
-        r, _, _ = select.select([rx], [], [], max(0.0, end - time.time()))
+        r, _, _ = select.select([rx], [], [], max(0.0, min(end, resend) - time.time()))
         if not r:
-            break
+            if time.time() >= resend:
+                tx.sendto(control_packet(0, body), (iface, ETH_P_IPV6))
+                resend = time.time() + 1.0
+            continue
         pkt, addr = rx.recvfrom(65535)
         if addr[2] == socket.PACKET_OUTGOING or len(pkt) < 48 or pkt[0] >> 4 != 6:
             continue
