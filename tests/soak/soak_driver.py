@@ -60,6 +60,7 @@ def main():
     ap.add_argument("--churn", type=int, default=2)
     ap.add_argument("--duration", type=float, required=True)
     ap.add_argument("--rate", type=float, default=100)
+    ap.add_argument("--gone-ns", help="namespace of the nftables set inet soak_gone gone")
     ap.add_argument("cmd", nargs="+")
     a = ap.parse_args()
     running = [True]
@@ -166,6 +167,18 @@ def main():
             json.dump(s, fh)
         os.rename(tmp, a.status)
 
+    gone_ports = []
+
+    def vanish(idx):
+        # A client that left stops answering: its socket's datagrams dropped.
+        gone_ports.extend(str(ports[i]) for i in idx)
+
+    def flush_gone():
+        if gone_ports and a.gone_ns:
+            subprocess.run(["ip", "netns", "exec", a.gone_ns, "nft", "add", "element", "inet", "soak_gone",
+                            "gone", "{ %s }" % ", ".join(gone_ports)], check=False)
+        del gone_ports[:]
+
     pushed_initial = 0
     while running[0] and time.time() - t0 < a.duration:
         now = time.time()
@@ -183,6 +196,7 @@ def main():
             last_tick = now
             for i in [i for i, v in active.items() if v["exp"] is not None and v["exp"] <= now]:
                 active.pop(i)
+                vanish([i])
                 st["expired"] += 1
             # Leaves by reject_access: enough to stay near n after the joins.
             leave = max(1, a.churn // 2) + max(0, len(active) + a.churn - a.n - max(1, a.churn // 2))
@@ -195,8 +209,10 @@ def main():
             if rej and push(rej):
                 for x in rej:
                     active.pop(by_id[x["payload"]["client_id"]], None)
+                    vanish([by_id[x["payload"]["client_id"]]])
                 st["rejects"] += len(rej)
             join(max(0, min(2 * a.churn, a.n + a.churn - len(active))), True)
+            flush_gone()
             if now - last_update >= 10:
                 last_update = now
                 if push([{"event": "resource_updated", "payload": narrow if narrow_next else wide}]):
