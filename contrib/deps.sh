@@ -3,18 +3,21 @@
 # As root: installs what is missing with apt-get. Not root: names what is
 # missing and the command that installs it, and fails.
 #
-# usage: contrib/deps.sh build|test|demo|bench
+# usage: contrib/deps.sh build|test|demo|bench|soak
 set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libssl-dev libnice-dev libjson-c-dev libcap-ng-dev libseccomp-dev"
 test_pkgs="check python3-cryptography clang libclang-rt-14-dev openssl curl libcap2-bin util-linux systemd iptables iproute2 coturn wireguard-go wireguard-tools python3 python3-websockets iperf3 nftables mandoc procps psmisc"
 bench_pkgs="linux-perf"
+# make soak: the plot of docs/reliability.md (the smoke run draws none).
+soak_pkgs="gnuplot-nox"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
 test|demo) want="$build_pkgs $test_pkgs" ;;
 bench) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
-*) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
+soak) want="$build_pkgs $test_pkgs $soak_pkgs" ;;
+*) echo "usage: $0 build|test|demo|bench|soak" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -209,7 +209,7 @@ tclient() {
 	umask 022
 	_id=$(printf '50a4c0de-0000-4000-8000-%012d' "$_k")
 	payload authorize_flow client_id="$_id" client_public_key="$(wg pubkey <"$WGD/c$_k.key")" \
-		preshared_key="$(cat "$WGD/c$_k.psk")" client_ipv4="100.64.1.$_k" client_ipv6="fd00:2021:1111::beef:$_k" \
+		preshared_key="$(cat "$WGD/c$_k.psk")" client_ipv4="100.64.1.$_k" client_ipv6="fd00:2021:1111::1e:$_k" \
 		resource="$TRES" gateway_id="$E2E_GW_ID" gateway_public_key="$GWPUB" expires_at="$2" \
 		>"$FZ_TMP/flow$_k.json" || soak_fail "authorize_flow payload"
 	_ref=$(e2e_json "$FZ_TMP/flow$_k.json" 'j["ref"]')
@@ -224,7 +224,7 @@ tclient() {
 	e2e_client_signal "signal$_k" "$_id" "$_ref" "$SH_LOG" "$SH_IN"
 	emu push authorize_flow "@$FZ_TMP/flow$_k.json" >/dev/null || soak_fail "push authorize_flow ($_k)"
 	e2e_wait_file "$SH_LOG" '^shim: selected pair ' 30 || { tail -n 5 "$SH_LOG"; soak_fail "client $_k: no ICE pair"; }
-	e2e_client_wg "$_ns" "wgsk$_k-$$" "$WGD/c$_k.key" "$WGD/c$_k.psk" "100.64.1.$_k" "fd00:2021:1111::beef:$_k" \
+	e2e_client_wg "$_ns" "wgsk$_k-$$" "$WGD/c$_k.key" "$WGD/c$_k.psk" "100.64.1.$_k" "fd00:2021:1111::1e:$_k" \
 		"$GWPUB" "$SH_PORT" 10.99.0.0/24
 	say "client $_k: $(sed -n 's/^shim: selected pair //p' "$SH_LOG" | tail -n 1)"
 }
