@@ -37,7 +37,7 @@
 # Knobs (environment): SOAK_MINUTES (60), SOAK_N (1000), SOAK_CHURN (2),
 # SOAK_TRAFFIC (20), SOAK_SAMPLE_S (10), SOAK_LOSS_PCT (2), SOAK_LOSS_S (120),
 # SOAK_STOP_S (20), SOAK_AWAY_S (180), SOAK_FLOOD_S (30), SOAK_WARMUP_S (300),
-# SOAK_PERIOD_S (180: between faults), SOAK_SMOKE (0; 1: the 1-minute
+# SOAK_PERIOD_S (180: between faults), SOAK_SCHED (the schedule, see below), SOAK_SMOKE (0; 1: the 1-minute
 # schedule of tests/integ/test_soak_smoke.sh), SOAK_RESULTS (docs/reliability.md;
 # "" = do not append), SOAK_PLOT (PNG path; "" = none), SOAK_KEEP ($FZ_BUILD/soak).
 #
@@ -311,9 +311,19 @@ f_portal_away() {
 }
 f_coturn() {
 	_s=$(now)
-	kill -KILL "$E2E_TURN_PID" 2>/dev/null
+	# e2e_coturn's PID is a subshell around ip netns exec: kill coturn
+	# itself (its pidfile, else the namespace's turnserver processes).
+	_tp=$(cat "$FZ_TMP/turnserver.pid" 2>/dev/null)
+	[ -n "$_tp" ] && kill -0 "$_tp" 2>/dev/null || _tp=$(for p in $(ip netns pids "$WG_GW"); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = turnserver ] && echo "$p"; done)
+	kill -KILL $_tp "$E2E_TURN_PID" 2>/dev/null
 	wait "$E2E_TURN_PID" 2>/dev/null
+	n=50
+	while in_ns "$WG_GW" cat /proc/net/udp | awk '$2 ~ /:0D96$/ { f = 1 } END { exit !f }' && [ $n -gt 0 ]; do
+		sleep 0.1; n=$((n - 1))
+	done
 	sleep 2
+	rm -f "$FZ_TMP/turnserver.pid"
 	e2e_coturn
 	fault coturn_restart "$_s" "$(now)" "coturn SIGKILLed, restarted 2 s later"
 }
@@ -374,8 +384,12 @@ f_revoke() {
 	fault revoke "$_s" "$(now)" "reject_access for client 1"
 }
 
-# The schedule: (seconds after the start, fault).
-if [ "$SOAK_SMOKE" = 1 ]; then
+# The schedule: (seconds after the start, fault); SOAK_SCHED overrides it
+# ("T:fault ...", faults: portal_drop portal_away coturn sigstop loss flood
+# roam revoke).
+if [ -n "${SOAK_SCHED:-}" ]; then
+	SCHED=$SOAK_SCHED
+elif [ "$SOAK_SMOKE" = 1 ]; then
 	SCHED="5:portal_drop 12:coturn 18:sigstop 27:loss $T_REVOKE:revoke 37:flood 43:roam"
 else
 	SCHED=""
