@@ -97,7 +97,7 @@ soak_fail() {
 soak_cleanup() {
 	touch "$STOP" 2>/dev/null
 	[ -n "$DRV_PID" ] && kill -TERM "$DRV_PID" 2>/dev/null
-	for p in $SMP_PID $SRV_PID $TR_PIDS; do
+	for p in $SMP_PID $SRV_PID $TR_PIDS $(cat "$FZ_TMP/pids" 2>/dev/null); do
 		kill -TERM "$p" 2>/dev/null
 	done
 	[ -n "$CTL_PID" ] && kill -CONT "$CTL_PID" 2>/dev/null
@@ -196,9 +196,9 @@ done
 say "population up: $(e2e_json "$FZ_TMP/driver.json" '"%d of %d" % (j["up_active"], j["active"])')"
 
 # ---------------------------------------------------------------- traffic clients
-# tclient K EXPIRES: client K's namespace, keys, flow (TRES_ID, 10.99.0.2/32),
-# shim, signalling, wireguard-go, then its soak_traffic client.
 TRES=$(payload cidr_resource address=10.99.0.2/32 id="$TRES_ID" name="soak traffic")
+# tclient K EXPIRES: client K's namespace and keys, then tconnect, then
+# wireguard-go towards the shim.
 tclient() {
 	_k=$1
 	_ns="fz-sk$_k-$$"
@@ -207,26 +207,62 @@ tclient() {
 	wg genkey >"$WGD/c$_k.key"
 	wg genpsk >"$WGD/c$_k.psk"
 	umask 022
+	tconnect "$_k" "$2" || soak_fail "client $_k: no ICE pair"
+	e2e_client_wg "$_ns" "wgsk$_k-$$" "$WGD/c$_k.key" "$WGD/c$_k.psk" "100.64.1.$_k" "fd00:2021:1111::1e:$_k" \
+		"$GWPUB" "$SH_PORT" 10.99.0.0/24
+	say "client $_k: $(sed -n 's/^shim: selected pair //p' "$SH_LOG" | tail -n 1)"
+}
+# tconnect K EXPIRES: what the client does to connect: an authorize_flow
+# for it (TRES_ID, 10.99.0.2/32; the same keys each time), a new shim and
+# candidate relay; 0 once the shim selected a pair (SH_PORT, SH_LOG set).
+# Their PIDs go to $FZ_TMP/pids (the watcher runs in a subshell).
+TCONN=0
+tconnect() {
+	_k=$1
+	_ns="fz-sk$_k-$$"
+	TCONN=$((TCONN + 1))
 	_id=$(printf '50a4c0de-0000-4000-8000-%012d' "$_k")
 	payload authorize_flow client_id="$_id" client_public_key="$(wg pubkey <"$WGD/c$_k.key")" \
 		preshared_key="$(cat "$WGD/c$_k.psk")" client_ipv4="100.64.1.$_k" client_ipv6="fd00:2021:1111::1e:$_k" \
 		resource="$TRES" gateway_id="$E2E_GW_ID" gateway_public_key="$GWPUB" expires_at="$2" \
-		>"$FZ_TMP/flow$_k.json" || soak_fail "authorize_flow payload"
+		>"$FZ_TMP/flow$_k.json" || return 1
 	_ref=$(e2e_json "$FZ_TMP/flow$_k.json" 'j["ref"]')
 	eval "FLOWID_$_k=\$(e2e_json \"\$FZ_TMP/flow\$_k.json\" 'j[\"flow_id\"]')"
 	eval "CID_$_k=$_id"
-	e2e_client_shim "shim$_k" "$_ns" "172.16.$_k.2" \
+	e2e_client_shim "shim$_k-$TCONN" "$_ns" "172.16.$_k.2" \
 		"$(e2e_json "$FZ_TMP/flow$_k.json" 'j["client_ice_credentials"]["username"]')" \
 		"$(e2e_json "$FZ_TMP/flow$_k.json" 'j["client_ice_credentials"]["password"]')" \
 		"$(e2e_json "$FZ_TMP/flow$_k.json" 'j["gateway_ice_credentials"]["username"]')" \
 		"$(e2e_json "$FZ_TMP/flow$_k.json" 'j["gateway_ice_credentials"]["password"]')"
-	FZ_PIDS="$FZ_PIDS $SH_PID"
-	e2e_client_signal "signal$_k" "$_id" "$_ref" "$SH_LOG" "$SH_IN"
-	emu push authorize_flow "@$FZ_TMP/flow$_k.json" >/dev/null || soak_fail "push authorize_flow ($_k)"
-	e2e_wait_file "$SH_LOG" '^shim: selected pair ' 30 || { tail -n 5 "$SH_LOG"; soak_fail "client $_k: no ICE pair"; }
-	e2e_client_wg "$_ns" "wgsk$_k-$$" "$WGD/c$_k.key" "$WGD/c$_k.psk" "100.64.1.$_k" "fd00:2021:1111::1e:$_k" \
-		"$GWPUB" "$SH_PORT" 10.99.0.0/24
-	say "client $_k: $(sed -n 's/^shim: selected pair //p' "$SH_LOG" | tail -n 1)"
+	echo "$SH_PID" >>"$FZ_TMP/pids"
+	echo "$SH_PID" >"$FZ_TMP/shim$_k.pid"
+	e2e_client_signal "signal$_k-$TCONN" "$_id" "$_ref" "$SH_LOG" "$SH_IN"
+	pgrep -n -f "e2e_signal.py.*--client-id $_id" >>"$FZ_TMP/pids"
+	emu push authorize_flow "@$FZ_TMP/flow$_k.json" >/dev/null || return 1
+	e2e_wait_file "$SH_LOG" '^shim: selected pair ' 30 || { tail -n 5 "$SH_LOG"; return 1; }
+}
+# twatch K: as the Firezone client does when its connection fails, connect
+# again (a new authorize_flow) once no UDP probe of client K was answered
+# for 6 s, at most every 20 s; each reconnect is a line of faults.jsonl.
+twatch() {
+	_k=$1
+	_last=0
+	while [ ! -e "$STOP" ]; do
+		sleep 1
+		_a=$(awk '$1 == "u" && $4 >= 0 { t = $3 } END { printf "%d", t }' "$FZ_TMP/traffic-c$_k.txt" 2>/dev/null)
+		_n=$(date +%s)
+		[ "${_a:-0}" -gt 0 ] && [ $((_n - _a)) -ge 6 ] && [ $((_n - _last)) -ge 20 ] || continue
+		_last=$_n
+		_s=$(now)
+		kill -TERM "$(cat "$FZ_TMP/shim$_k.pid")" 2>/dev/null
+		pkill -f "e2e_signal.py.*--client-id $(printf '50a4c0de-0000-4000-8000-%012d' "$_k")" 2>/dev/null
+		if tconnect "$_k" null; then
+			in_ns "fz-sk$_k-$$" wg set "wgsk$_k-$$" peer "$GWPUB" endpoint "127.0.0.1:$SH_PORT"
+			echo "{\"name\":\"reconnect\",\"client\":$_k,\"start\":$_s,\"end\":$(now),\"detail\":\"$(sed -n 's/^shim: selected pair //p' "$SH_LOG" | tail -n 1)\"}" >>"$EV"
+		else
+			echo "{\"name\":\"reconnect\",\"client\":$_k,\"start\":$_s,\"end\":$(now),\"detail\":\"failed\"}" >>"$EV"
+		fi
+	done
 }
 K=$SOAK_TRAFFIC
 SMOKE_END=""
@@ -271,6 +307,11 @@ while [ $k -le $K ]; do
 	k=$((k + 1))
 done
 FZ_PIDS="$FZ_PIDS $TR_PIDS"
+# Reconnecting clients: all but the revoked (1) and the expiring (2) one.
+for k in $(seq 3 "$K"); do
+	twatch "$k" &
+	TR_PIDS="$TR_PIDS $!"
+done
 # The expiry of client 2 relative to the run's clock.
 T_EXPIRE=$((EXPIRES_AT - TS))
 echo "{\"name\":\"start\",\"start\":$TS,\"end\":$TS,\"clients\":$K,\"expire_client\":2,\"expires_at\":$EXPIRES_AT,\"revoke_client\":1,\"relay_client\":3,\"roam_client\":$K}" >"$EV"
@@ -318,6 +359,11 @@ f_coturn() {
 		[ "$(cat /proc/$p/comm 2>/dev/null)" = turnserver ] && echo "$p"; done)
 	kill -KILL $_tp "$E2E_TURN_PID" 2>/dev/null
 	wait "$E2E_TURN_PID" 2>/dev/null
+	# The portal tells its gateways when a relay goes and when it is back
+	# (relays_presence), as it does for the real relays.
+	_rid=$(e2e_json "$FZ_TMP/init.json" 'j["relays"][0]["id"]')
+	emu push relays_presence "$(payload relays_presence disconnected_ids="[\"$_rid\"]")" >/dev/null 2>&1 ||
+		say "relays_presence (gone) push failed"
 	n=50
 	while in_ns "$WG_GW" cat /proc/net/udp | awk '$2 ~ /:0D96$/ { f = 1 } END { exit !f }' && [ $n -gt 0 ]; do
 		sleep 0.1; n=$((n - 1))
@@ -325,7 +371,9 @@ f_coturn() {
 	sleep 2
 	rm -f "$FZ_TMP/turnserver.pid"
 	e2e_coturn
-	fault coturn_restart "$_s" "$(now)" "coturn SIGKILLed, restarted 2 s later"
+	emu push relays_presence "$(payload relays_presence connected="[$(payload turn_relay addr="$E2E_TURN_ADDR" \
+		coturn_secret="$E2E_TURN_SECRET" id="$_rid")]")" >/dev/null 2>&1 || say "relays_presence (back) push failed"
+	fault coturn_restart "$_s" "$(now)" "coturn SIGKILLed, restarted 2 s later; relays_presence gone, then back"
 }
 f_sigstop() {
 	_s=$(now)
@@ -337,20 +385,28 @@ f_sigstop() {
 f_loss() {
 	_s=$(now)
 	_p=$((SOAK_LOSS_PCT * 10))
-	in_ns "$WG_GW" nft -f - <<EOF
-table inet soak_loss {
-	chain pre { type filter hook prerouting priority -300; policy accept;
-		iifname "cl0" meta l4proto udp numgen random mod 1000 < $_p drop
-		iifname "skg*" meta l4proto udp numgen random mod 1000 < $_p drop
-	}
-	chain out { type filter hook output priority -300; policy accept;
-		oifname "cl0" meta l4proto udp numgen random mod 1000 < $_p drop
-		oifname "skg*" meta l4proto udp numgen random mod 1000 < $_p drop
-	}
-}
-EOF
+	# Inbound in prerouting; outbound at the links' egress (netdev): a drop
+	# in the output or postrouting hook fails the sender's sendto() with
+	# EPERM, and coturn then relays nothing more for that allocation
+	# (e2e_relayed_lib.sh), which is no packet loss.
+	{
+		echo "table inet soak_loss {"
+		echo "	chain pre { type filter hook prerouting priority -300; policy accept;"
+		echo "		iifname \"cl0\" meta l4proto udp numgen random mod 1000 < $_p drop"
+		echo "		iifname \"skg*\" meta l4proto udp numgen random mod 1000 < $_p drop"
+		echo "	}"
+		echo "}"
+		echo "table netdev soak_loss {"
+		for _d in cl0 $(seq -f 'skg%g' 1 "$K"); do
+			echo "	chain eg_$_d { type filter hook egress device \"$_d\" priority 0; policy accept;"
+			echo "		meta l4proto udp numgen random mod 1000 < $_p drop"
+			echo "	}"
+		done
+		echo "}"
+	} | in_ns "$WG_GW" nft -f - || say "cannot install the loss rules"
 	sleep "$SOAK_LOSS_S"
 	in_ns "$WG_GW" nft delete table inet soak_loss
+	in_ns "$WG_GW" nft delete table netdev soak_loss
 	fault wan_loss "$_s" "$(now)" "nftables numgen random drop $SOAK_LOSS_PCT % each way on the WAN links"
 }
 f_flood() {

@@ -99,7 +99,8 @@ def main():
         print("soak: FAIL the run did not reach its end (no start/stop record)")
         return 1
     ts, te = float(start["start"]), float(stop["start"])
-    faults = [e for e in ev if e["name"] not in ("start", "stop", "revoke")]
+    faults = [e for e in ev if e["name"] not in ("start", "stop", "revoke", "reconnect")]
+    recon = [e for e in ev if e["name"] == "reconnect"]
     revoke = next((e for e in ev if e["name"] == "revoke"), None)
     t_rev = float(revoke["start"]) if revoke else None
     t_exp = float(start["expires_at"])
@@ -216,7 +217,10 @@ def main():
             good = [x[0] for x in u if fs - 5 <= x[0] <= fe + REC and x[1] >= 0]
             for p, q in zip(good, good[1:]):
                 gap = max(gap, q - p)
-        fault_rows.append((f["name"], fs - ts, fe - fs, worst, gap, bad, f.get("detail", "")))
+        rc = ["c%d%s" % (r["client"], "" if r.get("detail") != "failed" else " (failed)") for r in recon
+              if fs <= float(r["start"]) <= fe + REC]
+        fault_rows.append((f["name"], fs - ts, fe - fs, worst, gap, bad,
+                           ("reconnected: %s; " % ",".join(rc) if rc else "") + f.get("detail", "")))
         if bad:
             fails.append("fault %s at t=%.0f s: client(s) %s passed no traffic within %.0f s after it ended"
                          % (f["name"], fs - ts, ",".join(map(str, bad)), REC))
@@ -289,6 +293,9 @@ def main():
         os.path.join(d, "paths.txt")) else []
     say("paths chosen (gateway log): %d lines; relayed: %s; relay-only client's datagrams to the gateway's port dropped: %s"
         % (len(paths), sum("relayed" in x for x in paths), stop.get("relay_blocked")))
+    say("client reconnects (a new authorize_flow after 6 s without an answer, as the Firezone client "
+        "does when its connection fails): %s" % (", ".join("c%d at t=%.0f s%s" % (
+            r["client"], float(r["start"]) - ts, " FAILED" if r.get("detail") == "failed" else "") for r in recon) or "none"))
     say("faults (t = seconds into the run; recovery = first answered probe after the end, worst client; "
         "gap = longest silence of any granted client from 5 s before the start to 15 s after the end):")
     for name, s0, dur, rec, gap, bad, det in fault_rows:
