@@ -10,7 +10,7 @@
 # a minute says nothing about a slow leak) and fds flat (end <= start + 2,
 # max <= start + 8); recovery within 15 s after each fault; no corrupted or
 # duplicated byte; UDP loss bounds; the revoked and the expired client pass
-# nothing.  Takes about 100 s; no results appended to docs/.
+# nothing.  Takes about 75 s; no results appended to docs/.
 FZ_TOP=${FZ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 # The ASan build, brought up to date (make check has built its objects for
 # the sanitized unit tests already, so this is mostly linking).

@@ -23,7 +23,13 @@
 # client 2's flow expires at 30 %; client 3 is forced through the relay
 # (nftables drops its datagrams to the gateway's own port, so only the
 # gateway's relayed candidate works); the last client roams (SNAT to a new
-# address and port in its namespace).
+# address and port in its namespace).  The last client and every odd one
+# from 5 reach the resource through the DNS resource *.soak.test: they
+# tell the gateway app.soak.test is at the proxy IP 100.96.0.1
+# (AssignedIps, dns_p2p.py) and send to that; the gateway resolves it
+# (its hosts file: 10.99.0.2) and translates.  The others use the CIDR
+# resource 10.99.0.2/32.  Every client but 1 and 2 connects again (a new
+# authorize_flow, and AssignedIps again) after 6 s without an answer.
 # Faults (faults.jsonl, each with its start and end): the portal drops the
 # socket; the portal stays away for SOAK_AWAY_S (503 to every upgrade);
 # coturn killed and restarted; control SIGSTOPped for SOAK_STOP_S;
@@ -38,7 +44,8 @@
 # SOAK_TRAFFIC (20), SOAK_SAMPLE_S (10), SOAK_LOSS_PCT (2), SOAK_LOSS_S (120),
 # SOAK_STOP_S (20), SOAK_AWAY_S (180), SOAK_FLOOD_S (30), SOAK_WARMUP_S (300),
 # SOAK_PERIOD_S (180: between faults), SOAK_SCHED (the schedule, see below), SOAK_SMOKE (0; 1: the 1-minute
-# schedule of tests/integ/test_soak_smoke.sh), SOAK_RESULTS (docs/reliability.md;
+# schedule of tests/integ/test_soak_smoke.sh), SOAK_RELAYS_PRESENCE (1; 0:
+# the portal says nothing around the coturn restart), SOAK_RESULTS (docs/reliability.md;
 # "" = do not append), SOAK_PLOT (PNG path; "" = none), SOAK_KEEP ($FZ_BUILD/soak).
 #
 # Run (root): FZ_TOP=$PWD FZ_BUILD=build sh tests/soak/soak.sh   (make soak)
@@ -106,6 +113,7 @@ soak_cleanup() {
 		"$KEEP"/ 2>/dev/null
 	e2e_clients_cleanup
 	e2e_cleanup
+	[ -n "${WG_GW:-}" ] && rm -rf "/etc/netns/$WG_GW"
 	[ "$VERDICT_DONE" = 1 ] || echo "soak: FAIL the run was interrupted"
 }
 trap soak_cleanup EXIT
@@ -138,6 +146,10 @@ e2e_coturn
 e2e_emulator
 E2E_GW_LOG="$FZ_TMP/gateway.log"
 mkdir -p "$FZ_TMP/state"
+# The gateway's resolver for the DNS resource: its hosts file, no nameserver.
+mkdir -p "/etc/netns/$WG_GW"
+printf '10.99.0.2 app.soak.test\n' >"/etc/netns/$WG_GW/hosts"
+printf 'nameserver 127.0.0.1\n' >"/etc/netns/$WG_GW/resolv.conf"
 # ASan build: reports into the gateway's log.  No leak check: LeakSanitizer
 # stops the process with ptrace at exit, which the seccomp filter kills (SIGSYS).
 ip netns exec "$WG_GW" env FIREZONE_CONTROL_BIN="$CTL" ASAN_OPTIONS=abort_on_error=0:detect_leaks=0:quarantine_size_mb=16 \
@@ -197,6 +209,23 @@ say "population up: $(e2e_json "$FZ_TMP/driver.json" '"%d of %d" % (j["up_active
 
 # ---------------------------------------------------------------- traffic clients
 TRES=$(payload cidr_resource address=10.99.0.2/32 id="$TRES_ID" name="soak traffic")
+DRES_ID=50a4c0de-0000-4000-8000-00000000d5d5
+DRES=$(payload dns_resource address='*.soak.test' id="$DRES_ID" name="soak names")
+# is_dns K: client K uses the DNS resource (the last one, odd ones from 5).
+is_dns() { [ "$1" = "$SOAK_TRAFFIC" ] || { [ "$1" -ge 5 ] && [ $(($1 % 2)) = 1 ]; }; }
+tdst() { if is_dns "$1"; then echo 100.96.0.1; else echo 10.99.0.2; fi; }
+# tassign K: AssignedIps app.soak.test -> 100.96.0.1 inside client K's
+# tunnel (a first packet makes the handshake); 0 once Active.
+tassign() {
+	is_dns "$1" || return 0
+	wg_ping "fz-sk$1-$$" 100.64.0.1 2 0.2 3 >/dev/null
+	for _try in 1 2 3; do
+		_o=$(in_ns "fz-sk$1-$$" "$PY" "$FZ_TOP/tests/integ/dns_p2p.py" "wgsk$1-$$" "$DRES_ID" app.soak.test \
+			100.96.0.1 8 2>&1) && echo "$_o" | grep -q '"Active"' && return 0
+	done
+	echo "$_o"
+	return 1
+}
 # tclient K EXPIRES: client K's namespace and keys, then tconnect, then
 # wireguard-go towards the shim.
 tclient() {
@@ -205,12 +234,12 @@ tclient() {
 	e2e_client_ns "$_ns" "skg$_k" "skc$_k" "172.16.$_k.1" "172.16.$_k.2"
 	umask 077
 	wg genkey >"$WGD/c$_k.key"
-	wg genpsk >"$WGD/c$_k.psk"
 	umask 022
 	tconnect "$_k" "$2" || soak_fail "client $_k: no ICE pair"
 	e2e_client_wg "$_ns" "wgsk$_k-$$" "$WGD/c$_k.key" "$WGD/c$_k.psk" "100.64.1.$_k" "fd00:2021:1111::1e:$_k" \
-		"$GWPUB" "$SH_PORT" 10.99.0.0/24
-	say "client $_k: $(sed -n 's/^shim: selected pair //p' "$SH_LOG" | tail -n 1)"
+		"$GWPUB" "$SH_PORT" 10.99.0.0/24 100.96.0.0/11
+	tassign "$_k" || soak_fail "client $_k: AssignedIps for app.soak.test not Active"
+	say "client $_k: $(sed -n 's/^shim: selected pair //p' "$SH_LOG" | tail -n 1)$(is_dns "$_k" && echo ', DNS resource: app.soak.test at 100.96.0.1')"
 }
 # tconnect K EXPIRES: what the client does to connect: an authorize_flow
 # for it (TRES_ID, 10.99.0.2/32; the same keys each time), a new shim and
@@ -221,11 +250,15 @@ tconnect() {
 	_k=$1
 	_ns="fz-sk$_k-$$"
 	TCONN=$((TCONN + 1))
+	# A fresh preshared key for each connection, as the Firezone client
+	# makes one: with the same keys and the same (derived) ICE credentials
+	# the gateway keeps the old connection (upstream's upsert).
+	(umask 077; wg genpsk >"$WGD/c$_k.psk")
 	_id=$(printf '50a4c0de-0000-4000-8000-%012d' "$_k")
 	payload authorize_flow client_id="$_id" client_public_key="$(wg pubkey <"$WGD/c$_k.key")" \
 		preshared_key="$(cat "$WGD/c$_k.psk")" client_ipv4="100.64.1.$_k" client_ipv6="fd00:2021:1111::1e:$_k" \
-		resource="$TRES" gateway_id="$E2E_GW_ID" gateway_public_key="$GWPUB" expires_at="$2" \
-		>"$FZ_TMP/flow$_k.json" || return 1
+		resource="$(if is_dns "$_k"; then echo "$DRES"; else echo "$TRES"; fi)" gateway_id="$E2E_GW_ID" \
+		gateway_public_key="$GWPUB" expires_at="$2" >"$FZ_TMP/flow$_k.json" || return 1
 	_ref=$(e2e_json "$FZ_TMP/flow$_k.json" 'j["ref"]')
 	eval "FLOWID_$_k=\$(e2e_json \"\$FZ_TMP/flow\$_k.json\" 'j[\"flow_id\"]')"
 	eval "CID_$_k=$_id"
@@ -243,7 +276,7 @@ tconnect() {
 }
 # twatch K: as the Firezone client does when its connection fails, connect
 # again (a new authorize_flow) once no UDP probe of client K was answered
-# for 6 s, at most every 20 s; each reconnect is a line of faults.jsonl.
+# for 4 s, at most every 20 s; each reconnect is a line of faults.jsonl.
 twatch() {
 	_k=$1
 	_last=0
@@ -251,13 +284,15 @@ twatch() {
 		sleep 1
 		_a=$(awk '$1 == "u" && $4 >= 0 { t = $3 } END { printf "%d", t }' "$FZ_TMP/traffic-c$_k.txt" 2>/dev/null)
 		_n=$(date +%s)
-		[ "${_a:-0}" -gt 0 ] && [ $((_n - _a)) -ge 6 ] && [ $((_n - _last)) -ge 20 ] || continue
+		[ "${_a:-0}" -gt 0 ] && [ $((_n - _a)) -ge 4 ] && [ $((_n - _last)) -ge 20 ] || continue
 		_last=$_n
 		_s=$(now)
 		kill -TERM "$(cat "$FZ_TMP/shim$_k.pid")" 2>/dev/null
 		pkill -f "e2e_signal.py.*--client-id $(printf '50a4c0de-0000-4000-8000-%012d' "$_k")" 2>/dev/null
 		if tconnect "$_k" null; then
-			in_ns "fz-sk$_k-$$" wg set "wgsk$_k-$$" peer "$GWPUB" endpoint "127.0.0.1:$SH_PORT"
+			in_ns "fz-sk$_k-$$" wg set "wgsk$_k-$$" peer "$GWPUB" endpoint "127.0.0.1:$SH_PORT" \
+				preshared-key "$WGD/c$_k.psk"
+			tassign "$_k" >/dev/null
 			echo "{\"name\":\"reconnect\",\"client\":$_k,\"start\":$_s,\"end\":$(now),\"detail\":\"$(sed -n 's/^shim: selected pair //p' "$SH_LOG" | tail -n 1)\"}" >>"$EV"
 		else
 			echo "{\"name\":\"reconnect\",\"client\":$_k,\"start\":$_s,\"end\":$(now),\"detail\":\"failed\"}" >>"$EV"
@@ -267,7 +302,7 @@ twatch() {
 K=$SOAK_TRAFFIC
 SMOKE_END=""
 if [ "$SOAK_SMOKE" = 1 ]; then
-	T_EXPIRE=24; T_REVOKE=30
+	T_EXPIRE=24; T_REVOKE=34
 else
 	T_EXPIRE=$((DUR * 3 / 10)); T_REVOKE=$((DUR * 4 / 10))
 fi
@@ -301,7 +336,7 @@ SMP_PID=$!
 FZ_PIDS="$FZ_PIDS $SMP_PID"
 k=1
 while [ $k -le $K ]; do
-	ip netns exec "fz-sk$k-$$" "$PY" "$SD/soak_traffic.py" client "c$k" 10.99.0.2 7001 7002 \
+	ip netns exec "fz-sk$k-$$" "$PY" "$SD/soak_traffic.py" client "c$k" "$(tdst "$k")" 7001 7002 \
 		"$FZ_TMP/traffic-c$k.txt" "$STOP" >"$FZ_TMP/traffic-c$k.log" 2>&1 &
 	TR_PIDS="$TR_PIDS $!"
 	k=$((k + 1))
@@ -314,7 +349,7 @@ for k in $(seq 3 "$K"); do
 done
 # The expiry of client 2 relative to the run's clock.
 T_EXPIRE=$((EXPIRES_AT - TS))
-echo "{\"name\":\"start\",\"start\":$TS,\"end\":$TS,\"clients\":$K,\"expire_client\":2,\"expires_at\":$EXPIRES_AT,\"revoke_client\":1,\"relay_client\":3,\"roam_client\":$K}" >"$EV"
+echo "{\"name\":\"start\",\"start\":$TS,\"end\":$TS,\"clients\":$K,\"expire_client\":2,\"expires_at\":$EXPIRES_AT,\"revoke_client\":1,\"relay_client\":3,\"roam_client\":$K,\"dns_clients\":\"$(for k in $(seq 1 "$K"); do is_dns "$k" && printf '%s ' "$k"; done)\"}" >"$EV"
 say "run: $SOAK_MINUTES min, $K checked clients, sampling every $SOAK_SAMPLE_S s"
 
 # fault NAME START END [DETAIL]: one line of faults.jsonl.
@@ -362,8 +397,9 @@ f_coturn() {
 	# The portal tells its gateways when a relay goes and when it is back
 	# (relays_presence), as it does for the real relays.
 	_rid=$(e2e_json "$FZ_TMP/init.json" 'j["relays"][0]["id"]')
-	emu push relays_presence "$(payload relays_presence disconnected_ids="[\"$_rid\"]")" >/dev/null 2>&1 ||
-		say "relays_presence (gone) push failed"
+	[ "${SOAK_RELAYS_PRESENCE:-1}" = 1 ] &&
+		{ emu push relays_presence "$(payload relays_presence disconnected_ids="[\"$_rid\"]")" >/dev/null 2>&1 ||
+			say "relays_presence (gone) push failed"; }
 	n=50
 	while in_ns "$WG_GW" cat /proc/net/udp | awk '$2 ~ /:0D96$/ { f = 1 } END { exit !f }' && [ $n -gt 0 ]; do
 		sleep 0.1; n=$((n - 1))
@@ -371,8 +407,9 @@ f_coturn() {
 	sleep 2
 	rm -f "$FZ_TMP/turnserver.pid"
 	e2e_coturn
-	emu push relays_presence "$(payload relays_presence connected="[$(payload turn_relay addr="$E2E_TURN_ADDR" \
-		coturn_secret="$E2E_TURN_SECRET" id="$_rid")]")" >/dev/null 2>&1 || say "relays_presence (back) push failed"
+	[ "${SOAK_RELAYS_PRESENCE:-1}" = 1 ] &&
+		{ emu push relays_presence "$(payload relays_presence connected="[$(payload turn_relay addr="$E2E_TURN_ADDR" \
+			coturn_secret="$E2E_TURN_SECRET" id="$_rid")]")" >/dev/null 2>&1 || say "relays_presence (back) push failed"; }
 	fault coturn_restart "$_s" "$(now)" "coturn SIGKILLed, restarted 2 s later; relays_presence gone, then back"
 }
 f_sigstop() {
@@ -446,7 +483,7 @@ f_revoke() {
 if [ -n "${SOAK_SCHED:-}" ]; then
 	SCHED=$SOAK_SCHED
 elif [ "$SOAK_SMOKE" = 1 ]; then
-	SCHED="5:portal_drop 12:coturn 18:sigstop 27:loss $T_REVOKE:revoke 37:flood 43:roam"
+	SCHED="5:portal_drop 12:coturn 24:sigstop 31:loss $T_REVOKE:revoke 41:flood 46:roam"
 else
 	SCHED=""
 	t=$SOAK_WARMUP_S
@@ -462,8 +499,11 @@ else
 		5) f=roam ;;
 		esac
 		if [ $away_done = 0 ] && [ "$t" -ge $((DUR / 2)) ]; then
-			f=portal_away
+			# Once, half-way, inserted into the cycle.
+			SCHED="$SCHED $t:portal_away"
 			away_done=1
+			t=$((t + SOAK_PERIOD_S + SOAK_AWAY_S))
+			continue
 		fi
 		SCHED="$SCHED $t:$f"
 		i=$((i + 1))

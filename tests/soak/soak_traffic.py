@@ -18,6 +18,7 @@ or the probe is 3 s old):
   u SEQ T_SEND RTT        a UDP probe answered (RTT seconds)
   u SEQ T_SEND -1         a UDP probe unanswered after 3 s
   U SEQ T_RECV dup|bad    an answer seen twice, or whose content is wrong
+  U SEQ T_RECV late       the answer to a probe already written as unanswered
   t T_START OK BYTES DUR WHY   one TCP transfer (OK 1: both hashes match)
 Times are Unix seconds (time.time()).
 """
@@ -31,7 +32,11 @@ import threading
 import time
 
 MAGIC = 0x534F414B  # "SOAK"
-HDR = struct.Struct("!IIQd32s")  # magic, len, seq, t_send, sha256(payload)
+HDR = struct.Struct("!IIQd32s")  # magic, len, seq, t_send, sha256(seq, t_send, payload)
+
+
+def digest(seq, t, payload):
+    return hashlib.sha256(struct.pack("!Qd", seq, t) + payload).digest()
 
 
 def serve_tcp(conn):
@@ -121,7 +126,7 @@ def client(name, dst, tcp_port, udp_port, logpath, stopfile, pps=4.0, tcp_every=
     lock = threading.Lock()
     us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     us.setblocking(False)
-    pend, answered = {}, set()
+    pend, answered, expired = {}, set(), set()
     seq = 0
     nxt = time.time()
     next_tcp = time.time() + 1
@@ -131,7 +136,7 @@ def client(name, dst, tcp_port, udp_port, logpath, stopfile, pps=4.0, tcp_every=
         if now >= nxt:
             nxt = max(nxt + 1.0 / pps, now)
             payload = os.urandom(64 + seq % 449)
-            pkt = HDR.pack(MAGIC, len(payload), seq, now, hashlib.sha256(payload).digest()) + payload
+            pkt = HDR.pack(MAGIC, len(payload), seq, now, digest(seq, now, payload)) + payload
             try:
                 us.sendto(pkt, (dst, udp_port))
             except OSError:
@@ -155,12 +160,16 @@ def client(name, dst, tcp_port, udp_port, logpath, stopfile, pps=4.0, tcp_every=
             if not bad:
                 m, ln, sq, ts, h = HDR.unpack_from(d)
                 p = d[HDR.size:]
-                bad = m != MAGIC or ln != len(p) or hashlib.sha256(p).digest() != h
+                bad = m != MAGIC or ln != len(p) or digest(sq, ts, p) != h
             with lock:
                 if bad:
                     log.write("U -1 %.3f bad\n" % t)
                 elif sq in answered:
                     log.write("U %d %.3f dup\n" % (sq, t))
+                elif sq in expired:
+                    expired.discard(sq)
+                    answered.add(sq)
+                    log.write("U %d %.3f late\n" % (sq, t))
                 elif sq in pend:
                     answered.add(sq)
                     log.write("u %d %.3f %.4f\n" % (sq, pend.pop(sq), t - ts))
@@ -170,6 +179,7 @@ def client(name, dst, tcp_port, udp_port, logpath, stopfile, pps=4.0, tcp_every=
         with lock:
             for sq in [s for s, ts in pend.items() if t - ts > 3.0]:
                 log.write("u %d %.3f -1\n" % (sq, pend.pop(sq)))
+                expired.add(sq)
             log.flush()
     if tcp_thr is not None:
         tcp_thr.join(12)
