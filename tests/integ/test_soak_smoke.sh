@@ -3,7 +3,8 @@
 # SOAK_SMOKE=1): 50 population clients with churn every second, 4 checked
 # clients (one revoked, one expiring, one relayed, one roaming), and every
 # fault once on a short schedule (portal drop, coturn restart, control
-# SIGSTOP 5 s, 2 % WAN loss for 8 s, spoofed handshake flood 4 s, roam).
+# SIGSTOP 5 s, 2 % WAN loss for 8 s, spoofed handshake flood 4 s, roam);
+# the roaming client goes through the DNS resource.
 # Uses the ASan build (build-san/, made here with make SANITIZE=1 all), or
 # $FZ_BUILD if that fails.  Smoke criteria (soak_report.py): no crash, no sanitizer
 # report, no seccomp kill; RSS at the end < 3 x at the start (no runaway;
