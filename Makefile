@@ -78,7 +78,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 DP_BIN  := $(B)/firezone-gateway
 CTL_BIN := $(B)/firezone-gateway-control
 
-.PHONY: all check unit integ demo install clean deps-build deps-test bench bench-connect bench-scale fuzz deb systemd-test
+.PHONY: all check unit integ demo install clean deps-build deps-test bench bench-connect bench-scale fuzz deb systemd-test soak
 all: $(DP_BIN) $(CTL_BIN)
 
 # Per-directory compile flags.
@@ -243,6 +243,22 @@ INSTALL_PATHS = -e 's|/usr/local/sbin/firezone-gateway|$(BINDIR)/firezone-gatewa
 	-e 's|/usr/local/lib/sysusers.d|$(SYSUSERSDIR)|g' \
 	-e 's|/usr/local/lib/tmpfiles.d|$(TMPFILESDIR)|g' \
 	-e 's|/usr/local/share/firezone-gateway|$(DATADIR)|g'
+
+# make soak: the gateway for SOAK_MINUTES (60) under churn, checked traffic
+# and faults (tests/soak/soak.sh, root); appends its figures and a plot to
+# docs/reliability.md.  SOAK_N (1000 clients), SOAK_CHURN (2 joins and
+# leaves a second), SOAK_TRAFFIC (20 checked clients), SOAK_SAMPLE_S (10),
+# SOAK_LOSS_PCT (2), SOAK_LOSS_S (120), SOAK_STOP_S (20), SOAK_AWAY_S (180),
+# SOAK_FLOOD_S (30), SOAK_WARMUP_S (300), SOAK_PERIOD_S (180) pass through.
+# Real timers: run it on build/ (WG_SHORT=1 uses build-shorttimers/).
+# The 1-minute smoke version is tests/integ/test_soak_smoke.sh (make check).
+SOAK_KNOBS := SOAK_MINUTES SOAK_N SOAK_CHURN SOAK_TRAFFIC SOAK_SAMPLE_S SOAK_LOSS_PCT SOAK_LOSS_S \
+	SOAK_STOP_S SOAK_AWAY_S SOAK_FLOOD_S SOAK_WARMUP_S SOAK_PERIOD_S
+soak:
+	$(Q)sh contrib/deps.sh soak
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)FZ_TOP=$(CURDIR) FZ_BUILD=$(B) SOAK_PLOT=$(CURDIR)/docs/soak-$(or $(SOAK_MINUTES),60)min.png \
+		$(foreach k,$(SOAK_KNOBS),$(if $($(k)),$(k)=$($(k)))) sh tests/soak/soak.sh
 
 install: all
 	$(Q)if [ "$(WG_SHORT)" = 1 ] || [ "$(SANITIZE)" = 1 ]; then echo "refusing to install a test build"; exit 1; fi

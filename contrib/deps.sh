@@ -3,7 +3,7 @@
 # As root: installs what is missing with apt-get. Not root: names what is
 # missing and the command that installs it, and fails.
 #
-# usage: contrib/deps.sh build|test|demo|bench|deb|systemd-test
+# usage: contrib/deps.sh build|test|demo|bench|deb|systemd-test|soak
 set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libssl-dev libnice-dev libjson-c-dev libcap-ng-dev libseccomp-dev"
@@ -16,6 +16,8 @@ deb_pkgs="debhelper dpkg-dev fakeroot lintian"
 # The systemd boot test (tests/integ/test_systemd.sh, also in make check):
 # a Debian 12 rootfs (debootstrap) booted with systemd-nspawn.
 systemd_pkgs="debootstrap systemd-container python3 python3-websockets curl"
+# make soak: the plot of docs/reliability.md (the smoke run draws none).
+soak_pkgs="gnuplot-nox"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
@@ -24,7 +26,8 @@ demo) want="$build_pkgs $test_pkgs" ;;
 bench) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
 deb) want="$build_pkgs $deb_pkgs" ;;
 systemd-test) want="$build_pkgs $deb_pkgs $systemd_pkgs" ;;
-*) echo "usage: $0 build|test|demo|bench|deb|systemd-test" >&2; exit 2 ;;
+soak) want="$build_pkgs $test_pkgs $soak_pkgs" ;;
+*) echo "usage: $0 build|test|demo|bench|deb|systemd-test|soak" >&2; exit 2 ;;
 esac
 
 missing=""
