@@ -49,21 +49,15 @@
 #define ICE_EVENTS_MAX		16
 #define ICE_OUR_CAND_MAX	127	/* longest string we signal for our candidates */
 
-/*
- * Spec section 2.7 / 7 timers (milliseconds), with today's gateway values
- * (docs/portal-messages-today.md, "Timings"): active checks back off from
- * 250 ms to 15 s and a pair fails after 45 unanswered (about 10 min); idle
- * checks every 25 s, failing after 40 unanswered (about 17 min); idle after
- * 20 s without application packets.
- */
+/* Spec section 2.7 / 7 timers (milliseconds). */
 #define ICE_ACTIVE_RTO_INITIAL_MS	250u
-#define ICE_ACTIVE_RTO_MAX_MS		15000u
-#define ICE_ACTIVE_MAX_RETRANSMITS	45u
-#define ICE_IDLE_RTO_INITIAL_MS		25000u
-#define ICE_IDLE_RTO_MAX_MS		25000u
-#define ICE_IDLE_MAX_RETRANSMITS	40u
+#define ICE_ACTIVE_RTO_MAX_MS		1500u
+#define ICE_ACTIVE_MAX_RETRANSMITS	8u
+#define ICE_IDLE_RTO_INITIAL_MS		60000u
+#define ICE_IDLE_RTO_MAX_MS		60000u
+#define ICE_IDLE_MAX_RETRANSMITS	4u
 #define ICE_CANDIDATE_TIMEOUT_MS	10000u	/* section 2.9 item 1 */
-#define ICE_IDLE_AFTER_MS		20000u	/* section 2.8 */
+#define ICE_IDLE_AFTER_MS		10000u	/* section 2.8 */
 #define ICE_TXN_LIFETIME_MS		39500u	/* a check unanswered this long is forgotten
 						 * (RFC 8489 section 6.2.1, Rc = 7) */
 

@@ -632,21 +632,20 @@ END_TEST
 
 START_TEST(retransmit_and_fail)
 {
-	/* Section 2.7 with today's active timings: the delay before each
-	 * check doubles from 250 ms up to 15 s; after 45 unanswered checks
-	 * (the last at 585.75 s) the pair fails one more delay later, at
-	 * 600.75 s, and the agent is disconnected. */
+	/* Section 2.7: checks at 0, .25, .75, 1.75, 3.25, 4.75, 6.25, 7.75 s,
+	 * pair failed at 9.25 s, then the agent is disconnected. */
+	static const uint64_t want[] = { 0, 250, 750, 1750, 3250, 4750, 6250, 7750 };
 	struct ice_tx tx;
 	struct ice_event evs[8];
 	const struct ice_event *e;
-	uint64_t t0 = 1000, now = t0, d, want = 0, delay = 0;
+	uint64_t t0 = 1000, now = t0, d;
 	unsigned sent = 0;
 	int ne;
 
 	ice_agent_add_local(ag, ICE_CAND_HOST, &gw_host, t0);
 	add_remote_host();
 	drain(evs, 8);
-	while (sent < 45) {
+	while (sent < 8) {
 		d = ice_agent_next_deadline(ag);
 		ck_assert_uint_ne(d, UINT64_MAX);
 		ck_assert_int_eq(ice_agent_poll_transmit(ag, d - 1 > now ? d - 1 : now, &tx),
@@ -654,15 +653,12 @@ START_TEST(retransmit_and_fail)
 		if (d - 1 > now)
 			ck_assert_int_eq(ice_agent_poll_transmit(ag, d, &tx), 1);
 		now = d > now ? d : now;
-		want += delay;
-		ck_assert_uint_eq(now - t0, want);
-		delay = delay == 0 ? 250 : (delay * 2 < 15000 ? delay * 2 : 15000);
+		ck_assert_uint_eq(now - t0, want[sent]);
 		sent++;
 		ice_agent_tick(ag, now);
 	}
-	ck_assert_uint_eq(now - t0, 585750);
 	d = ice_agent_next_deadline(ag);
-	ck_assert_uint_eq(d - t0, 600750);
+	ck_assert_uint_eq(d - t0, 9250);
 	ice_agent_tick(ag, d - 1);
 	ck_assert_int_eq(ice_agent_pair_count(ag), 1);
 	ck_assert_int_eq(ice_agent_poll_transmit(ag, d, &tx), 0);
@@ -675,9 +671,6 @@ START_TEST(retransmit_and_fail)
 	ck_assert_uint_eq(ice_agent_next_deadline(ag), UINT64_MAX);
 }
 END_TEST
-
-/* When run_answering last sent a check. */
-static uint64_t last_check_ms;
 
 /* Answer every check the agent sends until `until`, stepping the fake clock. */
 static uint64_t
@@ -694,7 +687,6 @@ run_answering(uint64_t now, uint64_t until, bool answer)
 		now = d > now ? d : now;
 		ice_agent_tick(ag, now);
 		while (ice_agent_poll_transmit(ag, now, &tx) == 1) {
-			last_check_ms = now;
 			if (answer) {
 				size_t n = peer_answer(&cl, &tx, &tx.from, buf, sizeof(buf), NULL);
 				struct ice_rx rx = rx_of(buf, n, tx.from, tx.to, tx.via_relay);
@@ -703,17 +695,6 @@ run_answering(uint64_t now, uint64_t until, bool answer)
 			}
 		}
 	}
-}
-
-/* As run_answering, with an application packet every 5 s (stays active). */
-static uint64_t
-run_with_traffic(uint64_t now, uint64_t until, bool answer)
-{
-	for (; now < until; now += 5000) {
-		ice_agent_traffic(ag, now);
-		(void)run_answering(now, now + 5000 < until ? now + 5000 : until, answer);
-	}
-	return until;
 }
 
 static void
@@ -735,27 +716,23 @@ START_TEST(consent_lost)
 {
 	struct ice_event evs[16];
 	int ne;
-	uint64_t now, silent;
+	uint64_t now;
 
 	connect_direct(1000);
 	drain(evs, 16);
-	/* Answered for a minute with traffic: the pair stays, active, and
-	 * is checked every max RTO (15 s). */
-	now = run_with_traffic(1000, 61000, true);
+	/* Answered for 5 s with traffic: the pair stays, checks every 1.5 s. */
+	now = run_answering(1000, 6000, true);
+	ice_agent_traffic(ag, now);
 	ck_assert_int_eq(ice_agent_pair_count(ag), 1);
-	ck_assert(!ice_agent_is_idle(ag));
-	ck_assert_uint_eq(ice_agent_next_deadline(ag) - last_check_ms, 15000);
+	ck_assert_uint_eq(ice_agent_next_deadline(ag) - now, 1500);
 	ne = drain(evs, 16);
 	ck_assert_ptr_null(find_ev(evs, ne, ICE_EV_PATH_LOST));
-	ck_assert_ptr_null(find_ev(evs, ne, ICE_EV_IDLE));
-	/* The client goes silent while we keep sending: 45 unanswered checks,
-	 * the path is lost about 10 min (608-623 s) after the last answer. */
-	silent = now;
-	now = run_with_traffic(now, silent + 590000, false);
+	/* The client goes silent: path lost and failure ~10-12 s later. */
+	now = run_answering(now, now + 9000, false);
+	ice_agent_traffic(ag, now);
 	ne = drain(evs, 16);
 	ck_assert_ptr_null(find_ev(evs, ne, ICE_EV_PATH_LOST));
-	ck_assert_int_eq(ice_agent_pair_count(ag), 1);
-	now = run_with_traffic(now, silent + 625000, false);
+	now = run_answering(now, now + 4000, false);
 	ne = drain(evs, 16);
 	ck_assert_ptr_nonnull(find_ev(evs, ne, ICE_EV_PATH_LOST));
 	ck_assert_ptr_nonnull(find_ev(evs, ne, ICE_EV_FAILED));
@@ -772,34 +749,30 @@ START_TEST(idle_timings)
 
 	connect_direct(1000);
 	drain(evs, 16);
-	/* Idle 20 s after the last application packet (connecting counts). */
-	now = run_answering(1000, 20999, true);
+	now = run_answering(1000, 10999, true);
 	ck_assert(!ice_agent_is_idle(ag));
-	now = run_answering(now, 21000, true);
+	now = run_answering(now, 11000, true);
 	ne = drain(evs, 16);
 	ck_assert_ptr_nonnull(find_ev(evs, ne, ICE_EV_IDLE));
 	ck_assert(ice_agent_is_idle(ag));
-	/* One check per 25 s while idle. */
+	/* One check per 60 s while idle. */
 	d = ice_agent_next_deadline(ag);
-	ck_assert_uint_eq(d - last_check_ms, 25000);
+	ck_assert_uint_ge(d, now + 58000);
 	now = run_answering(now, d, true);
-	ck_assert_uint_eq(ice_agent_next_deadline(ag) - now, 25000);
-	/* Traffic: back to active, a check due within max RTO (15 s). */
+	ck_assert_uint_eq(ice_agent_next_deadline(ag) - now, 60000);
+	/* Traffic: back to active, a check due within max RTO. */
 	ice_agent_traffic(ag, now + 1);
 	ne = drain(evs, 16);
 	ck_assert_ptr_nonnull(find_ev(evs, ne, ICE_EV_ACTIVE));
 	ck_assert(!ice_agent_is_idle(ag));
-	ck_assert_uint_le(ice_agent_next_deadline(ag), now + 15000);
-	/* Silent while idle: 40 unanswered checks 25 s apart, the pair fails
-	 * 1025 s after the last answered one. */
-	now = run_answering(now, now + 20500, true);
+	ck_assert_uint_le(ice_agent_next_deadline(ag), now + 1500);
+	/* Silent while idle: failure after 4 unanswered checks, ~4-5 min. */
+	now = run_answering(now, now + 10500, true);
 	ck_assert(ice_agent_is_idle(ag));
-	d = last_check_ms;
-	now = run_answering(now, d + 1024999, false);
+	now = run_answering(now, now + 200000, false);
 	ne = drain(evs, 16);
 	ck_assert_ptr_null(find_ev(evs, ne, ICE_EV_FAILED));
-	ck_assert_uint_eq(last_check_ms, d + 1000000);
-	now = run_answering(now, d + 1025000, false);
+	now = run_answering(now, now + 120000, false);
 	ne = drain(evs, 16);
 	ck_assert_ptr_nonnull(find_ev(evs, ne, ICE_EV_FAILED));
 	ck_assert_int_eq(ice_agent_poll_transmit(ag, now, &tx), 0);
