@@ -23,8 +23,10 @@ portal_suite_cleanup() {
 	fz_cleanup
 }
 
-# portal_suite TRANSPORT [ARGS...]: run the suite, exit with its status.
-portal_suite() {
+# portal_suite_run DRIVER [ARGS...]: run tests/integ/DRIVER (a Python
+# driver that lists its namespaces in $FZ_PORTAL_NS_LIST), exit with its
+# status.
+portal_suite_run() {
 	trap portal_suite_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
 	fz_need_root
@@ -34,11 +36,17 @@ portal_suite() {
 	[ -x "$DP" ] && [ -x "$CTL" ] || fail "$DP or $CTL missing: run make first"
 	fz_users
 	: >"$FZ_TMP/netns.list"
-	FZ_PORTAL_NS_LIST="$FZ_TMP/netns.list" /usr/bin/python3 "$FZ_TOP/tests/integ/portal_checks.py" \
-		--transport "$@" &
+	_drv=$1
+	shift
+	FZ_PORTAL_NS_LIST="$FZ_TMP/netns.list" /usr/bin/python3 "$FZ_TOP/tests/integ/$_drv" "$@" &
 	PC_PID=$!
 	wait "$PC_PID"
 	_rc=$?
 	PC_PID=""
 	exit "$_rc"
+}
+
+# portal_suite TRANSPORT [ARGS...]: the conformance suite for one transport.
+portal_suite() {
+	portal_suite_run portal_checks.py --transport "$@"
 }
